@@ -1,0 +1,249 @@
+//! Identity: who is calling ([`Actor`]), what each role may do ([`Permission`]),
+//! access tokens ([`jwt`]) and password hashing ([`password`]).
+//!
+//! Transport-neutral: the actix extractor lives in `rest::extract`, the GraphQL
+//! context carries the same [`Actor`].
+
+pub mod jwt;
+pub mod password;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::AppError;
+
+/// A role of DOMAIN.md §7.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Everything, including role grants and service clients.
+    Admin,
+    /// Branch secretary / organisation officer: manages an organisation subtree.
+    OrgAdmin,
+    /// Reads everything in scope; runs supervision.
+    Inspector,
+    /// A party member: reads what is visible, acts for themself.
+    Member,
+    /// A read-only service client (HR systems).
+    HrReader,
+}
+
+impl Role {
+    /// Stored and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::OrgAdmin => "org_admin",
+            Role::Inspector => "inspector",
+            Role::Member => "member",
+            Role::HrReader => "hr_reader",
+        }
+    }
+
+    /// Parses the stored name.
+    pub fn parse(s: &str) -> Option<Role> {
+        Some(match s {
+            "admin" => Role::Admin,
+            "org_admin" => Role::OrgAdmin,
+            "inspector" => Role::Inspector,
+            "member" => Role::Member,
+            "hr_reader" => Role::HrReader,
+            _ => return None,
+        })
+    }
+
+    /// What the role allows (its organisation scope is applied separately).
+    pub fn allows(self, p: Permission) -> bool {
+        use Permission::*;
+        match self {
+            Role::Admin => true,
+            Role::OrgAdmin => matches!(
+                p,
+                OrgRead | OrgWrite | PersonRead | PersonWrite | PersonalData | UserRead | UserWrite | RoleGrant
+            ),
+            Role::Inspector => matches!(p, OrgRead | PersonRead | UserRead),
+            Role::Member => matches!(p, OrgRead | PersonRead),
+            Role::HrReader => matches!(p, OrgRead | PersonRead),
+        }
+    }
+
+    /// Roles an org_admin may grant (never one above their own).
+    pub fn grantable_by_org_admin(self) -> bool {
+        matches!(self, Role::OrgAdmin | Role::Member)
+    }
+}
+
+/// An operation class checked by the services.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// Read organisations.
+    OrgRead,
+    /// Create, rename, move, delete organisations.
+    OrgWrite,
+    /// Read people.
+    PersonRead,
+    /// Create, update, transfer people.
+    PersonWrite,
+    /// See phone and email of people other than oneself.
+    PersonalData,
+    /// Read user accounts and their roles.
+    UserRead,
+    /// Create, disable, reset user accounts.
+    UserWrite,
+    /// Grant and revoke roles.
+    RoleGrant,
+    /// Manage service clients (admin only).
+    ServiceClientManage,
+}
+
+/// One grant in force: a role, global (`org_path = None`) or over a subtree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    /// The role.
+    pub role: Role,
+    /// The subtree root, if scoped.
+    pub org_id: Option<Uuid>,
+    /// The subtree root's materialised path, if scoped.
+    pub org_path: Option<String>,
+}
+
+/// Where a permission holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Nowhere: the permission is not held.
+    None,
+    /// Everywhere.
+    Global,
+    /// Inside these subtrees (materialised paths of their roots).
+    Subtrees(Vec<String>),
+}
+
+impl Scope {
+    /// Whether an organisation with `path` lies inside the scope.
+    pub fn contains_path(&self, path: &str) -> bool {
+        match self {
+            Scope::None => false,
+            Scope::Global => true,
+            Scope::Subtrees(roots) => roots.iter().any(|r| path.starts_with(r.as_str())),
+        }
+    }
+}
+
+/// Who is calling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// A person's (or the bootstrap admin's) login.
+    User {
+        /// The account id.
+        user_id: Uuid,
+        /// The account's username.
+        username: String,
+        /// The person the account belongs to, if any.
+        person_id: Option<Uuid>,
+    },
+    /// A machine client.
+    Client {
+        /// Internal id.
+        id: Uuid,
+        /// Public client id.
+        client_id: String,
+        /// Granted scopes (e.g. `personal_data`).
+        scopes: Vec<String>,
+    },
+}
+
+/// The authenticated caller of a service, with its grants resolved.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// Who.
+    pub principal: Principal,
+    /// What, where.
+    pub grants: Vec<Grant>,
+    /// The request id, copied into audit records.
+    pub request_id: Option<String>,
+}
+
+impl Actor {
+    /// The internal system actor (start-up bootstrap, demo seeding): global admin.
+    pub fn system() -> Actor {
+        Actor {
+            principal: Principal::User { user_id: Uuid::nil(), username: "system".into(), person_id: None },
+            grants: vec![Grant { role: Role::Admin, org_id: None, org_path: None }],
+            request_id: None,
+        }
+    }
+
+    /// The actor's id as recorded in audit events.
+    pub fn id(&self) -> Option<Uuid> {
+        match &self.principal {
+            Principal::User { user_id, .. } if !user_id.is_nil() => Some(*user_id),
+            Principal::User { .. } => None,
+            Principal::Client { id, .. } => Some(*id),
+        }
+    }
+
+    /// `user`, `client` or `system`, as recorded in audit events.
+    pub fn kind(&self) -> &'static str {
+        match &self.principal {
+            Principal::User { user_id, .. } if user_id.is_nil() => "system",
+            Principal::User { .. } => "user",
+            Principal::Client { .. } => "client",
+        }
+    }
+
+    /// The caller's own person, if any.
+    pub fn person_id(&self) -> Option<Uuid> {
+        match &self.principal {
+            Principal::User { person_id, .. } => *person_id,
+            Principal::Client { .. } => None,
+        }
+    }
+
+    /// The caller's user account, if any.
+    pub fn user_id(&self) -> Option<Uuid> {
+        match &self.principal {
+            Principal::User { user_id, .. } => Some(*user_id),
+            Principal::Client { .. } => None,
+        }
+    }
+
+    /// Whether the actor holds a global admin grant.
+    pub fn is_admin(&self) -> bool {
+        self.grants.iter().any(|g| g.role == Role::Admin && g.org_path.is_none())
+    }
+
+    /// Whether a service client holds `scope`.
+    pub fn has_client_scope(&self, scope: &str) -> bool {
+        matches!(&self.principal, Principal::Client { scopes, .. } if scopes.iter().any(|s| s == scope))
+    }
+
+    /// Where the actor holds `p`: the union of the subtrees of every grant allowing it.
+    pub fn scope(&self, p: Permission) -> Scope {
+        if let Principal::Client { scopes, .. } = &self.principal {
+            let needed = match p {
+                Permission::OrgRead => "organizations:read",
+                Permission::PersonRead => "people:read",
+                _ => return Scope::None,
+            };
+            if !scopes.iter().any(|s| s == needed) {
+                return Scope::None;
+            }
+        }
+        let mut roots: Vec<String> = Vec::new();
+        for g in self.grants.iter().filter(|g| g.role.allows(p)) {
+            match &g.org_path {
+                None => return Scope::Global,
+                Some(path) => roots.push(path.clone()),
+            }
+        }
+        if roots.is_empty() { Scope::None } else { Scope::Subtrees(roots) }
+    }
+
+    /// Fails with FORBIDDEN unless `p` is held somewhere.
+    pub fn require(&self, p: Permission) -> Result<Scope, AppError> {
+        match self.scope(p) {
+            Scope::None => Err(AppError::forbidden("your role does not allow this operation")),
+            s => Ok(s),
+        }
+    }
+}

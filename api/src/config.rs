@@ -1,0 +1,151 @@
+//! Typed settings, read from command-line flags or the environment (flags win).
+//!
+//! Every setting has an environment variable, documented in `dangjian --help` and in
+//! the README. [`Settings::check`] refuses unsafe production settings before the
+//! server starts.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+/// Development (lenient, generates a signing key) or production (strict).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Environment {
+    /// Local use: a signing key is generated and kept in the data folder.
+    Development,
+    /// Refuses to start without an explicit signing key and with a wildcard CORS list.
+    Production,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Human,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+/// All settings of the server and the administrative commands.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Database URL: `sqlite://path?mode=rwc` or `postgres://user@host/db`.
+    /// Default: a SQLite file `dangjian.db` in the data folder.
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+
+    /// Folder for the default SQLite database and the generated development signing key.
+    #[arg(long, env = "DANGJIAN_DATA_DIR", default_value = "./data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// Address the HTTP server listens on.
+    #[arg(long, env = "DANGJIAN_BIND", default_value = "127.0.0.1:8080", global = true)]
+    pub bind: String,
+
+    /// `development` or `production`.
+    #[arg(long, env = "DANGJIAN_ENV", value_enum, default_value = "development", global = true)]
+    pub environment: Environment,
+
+    /// Secret for signing access tokens (HS256, at least 32 bytes). Required in production;
+    /// in development a random one is generated once and kept in the data folder.
+    #[arg(long, env = "DANGJIAN_JWT_SECRET", hide_env_values = true, global = true)]
+    pub jwt_secret: Option<String>,
+
+    /// `iss` claim of issued tokens (checked on every request).
+    #[arg(long, env = "DANGJIAN_JWT_ISSUER", default_value = "dangjian", global = true)]
+    pub jwt_issuer: String,
+
+    /// `aud` claim of issued tokens (checked on every request).
+    #[arg(long, env = "DANGJIAN_JWT_AUDIENCE", default_value = "dangjian-api", global = true)]
+    pub jwt_audience: String,
+
+    /// Access-token lifetime in seconds.
+    #[arg(long, env = "DANGJIAN_ACCESS_TOKEN_TTL", default_value_t = 900, global = true)]
+    pub access_token_ttl: i64,
+
+    /// Refresh-token lifetime in seconds.
+    #[arg(long, env = "DANGJIAN_REFRESH_TOKEN_TTL", default_value_t = 30 * 24 * 3600, global = true)]
+    pub refresh_token_ttl: i64,
+
+    /// Password of the `admin` account created on first start (else one is generated and printed once).
+    #[arg(long, env = "DANGJIAN_ADMIN_PASSWORD", hide_env_values = true, global = true)]
+    pub admin_password: Option<String>,
+
+    /// Failed logins in a row that lock an account.
+    #[arg(long, env = "DANGJIAN_LOCKOUT_THRESHOLD", default_value_t = 5, global = true)]
+    pub lockout_threshold: i32,
+
+    /// How long a locked account stays locked, in seconds.
+    #[arg(long, env = "DANGJIAN_LOCKOUT_SECONDS", default_value_t = 900, global = true)]
+    pub lockout_seconds: i64,
+
+    /// `human` or `json` log lines.
+    #[arg(long, env = "DANGJIAN_LOG_FORMAT", value_enum, default_value = "human", global = true)]
+    pub log_format: LogFormat,
+
+    /// Log filter (tracing `EnvFilter` syntax).
+    #[arg(long, env = "DANGJIAN_LOG", default_value = "info,sqlx=warn,sea_orm=warn", global = true)]
+    pub log_filter: String,
+
+    /// Largest accepted request body in bytes (every route, GraphQL included).
+    #[arg(long, env = "DANGJIAN_MAX_BODY_BYTES", default_value_t = 1024 * 1024, global = true)]
+    pub max_body_bytes: usize,
+
+    /// Longest a request may take, in seconds, before it is answered 503.
+    #[arg(long, env = "DANGJIAN_REQUEST_TIMEOUT", default_value_t = 30, global = true)]
+    pub request_timeout_secs: u64,
+
+    /// Browser origins allowed by CORS, comma-separated; empty = CORS closed.
+    #[arg(long, env = "DANGJIAN_CORS_ORIGINS", value_delimiter = ',', global = true)]
+    pub cors_origins: Vec<String>,
+
+    /// Database connection pool size.
+    #[arg(long, env = "DANGJIAN_DB_MAX_CONNECTIONS", default_value_t = 10, global = true)]
+    pub db_max_connections: u32,
+
+    /// Maximum GraphQL query depth.
+    #[arg(long, env = "DANGJIAN_GRAPHQL_MAX_DEPTH", default_value_t = 12, global = true)]
+    pub graphql_max_depth: usize,
+
+    /// Maximum GraphQL query complexity (each field counts 1, lists multiply by page size).
+    #[arg(long, env = "DANGJIAN_GRAPHQL_MAX_COMPLEXITY", default_value_t = 20_000, global = true)]
+    pub graphql_max_complexity: usize,
+
+    /// Maximum number of aliased fields in one GraphQL document.
+    #[arg(long, env = "DANGJIAN_GRAPHQL_MAX_ALIASES", default_value_t = 30, global = true)]
+    pub graphql_max_aliases: usize,
+
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "DANGJIAN_WORKERS", global = true)]
+    pub workers: Option<usize>,
+}
+
+impl Settings {
+    /// The database URL in force.
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!("sqlite://{}?mode=rwc", self.data_dir.join("dangjian.db").display())
+        })
+    }
+
+    /// Refuses settings that are unsafe or meaningless; production is strict.
+    pub fn check(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(self.access_token_ttl > 0, "DANGJIAN_ACCESS_TOKEN_TTL must be positive");
+        anyhow::ensure!(self.refresh_token_ttl > 0, "DANGJIAN_REFRESH_TOKEN_TTL must be positive");
+        anyhow::ensure!(self.lockout_threshold > 0, "DANGJIAN_LOCKOUT_THRESHOLD must be positive");
+        if let Some(secret) = &self.jwt_secret {
+            anyhow::ensure!(secret.len() >= 32, "DANGJIAN_JWT_SECRET must be at least 32 bytes");
+        }
+        if self.environment == Environment::Production {
+            anyhow::ensure!(
+                self.jwt_secret.is_some(),
+                "production mode needs DANGJIAN_JWT_SECRET (at least 32 random bytes)"
+            );
+            anyhow::ensure!(
+                !self.cors_origins.iter().any(|o| o.trim() == "*"),
+                "production mode refuses a wildcard in DANGJIAN_CORS_ORIGINS"
+            );
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,161 @@
+//! One error type for the whole service, with stable machine-readable codes.
+//!
+//! Services return [`AppError`]; `rest::problem` maps it once to
+//! `application/problem+json` and `graphql` maps it once to `extensions.code`.
+//! Internal errors are logged with their cause and answered generically, so no SQL,
+//! stack trace or panic message reaches a client.
+
+use sea_orm::{DbErr, SqlErr};
+
+/// A field-level validation failure.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct FieldError {
+    /// The offending input field, in the transport's naming (snake_case).
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+/// Everything a service call can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// No valid credentials were presented.
+    #[error("authentication required")]
+    Unauthenticated,
+    /// Credentials at the token endpoint were refused (OAuth2 `invalid_grant` / `invalid_client`).
+    #[error("{message}")]
+    InvalidGrant {
+        /// OAuth2 error name.
+        oauth_error: &'static str,
+        /// Human text; never says whether the user exists.
+        message: &'static str,
+    },
+    /// Authenticated, but the role does not allow the operation.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The object does not exist or is outside the caller's scope (indistinguishable).
+    #[error("resource not found")]
+    NotFound,
+    /// Input failed validation.
+    #[error("invalid input: {}", .0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "))]
+    Validation(Vec<FieldError>),
+    /// The change conflicts with the current state (duplicate key, non-empty organisation, ...).
+    #[error("{0}")]
+    Conflict(String),
+    /// The expected version does not match the stored one.
+    #[error("the object was changed by someone else (expected version {expected}, current {current})")]
+    StaleVersion {
+        /// The version the caller based its change on.
+        expected: i32,
+        /// The stored version.
+        current: i32,
+    },
+    /// An update came without the version it is based on (REST `If-Match`).
+    #[error("this update needs If-Match with the current ETag")]
+    PreconditionRequired,
+    /// Too many requests.
+    #[error("too many requests")]
+    RateLimited,
+    /// The request took longer than the configured limit.
+    #[error("the request timed out")]
+    Timeout,
+    /// Anything else; the cause is logged, never shown.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl AppError {
+    /// The stable code shared by REST (`code`) and GraphQL (`extensions.code`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Unauthenticated | AppError::InvalidGrant { .. } => "UNAUTHENTICATED",
+            AppError::Forbidden(_) => "FORBIDDEN",
+            AppError::NotFound => "NOT_FOUND",
+            AppError::Validation(_) => "VALIDATION",
+            AppError::Conflict(_) | AppError::StaleVersion { .. } => "CONFLICT",
+            AppError::PreconditionRequired => "PRECONDITION_REQUIRED",
+            AppError::RateLimited => "RATE_LIMITED",
+            AppError::Timeout => "TIMEOUT",
+            AppError::Internal(_) => "INTERNAL",
+        }
+    }
+
+    /// A validation error on one field.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::Validation(vec![FieldError { field: field.into(), message: message.into() }])
+    }
+
+    /// A permission refusal.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        AppError::Forbidden(message.into())
+    }
+
+    /// Wraps an unexpected failure.
+    pub fn internal(err: impl Into<anyhow::Error>) -> Self {
+        AppError::Internal(err.into())
+    }
+
+    /// The text a client may see: generic for internal errors.
+    pub fn public_message(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl From<DbErr> for AppError {
+    fn from(err: DbErr) -> Self {
+        match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => {
+                AppError::Conflict("a record with the same unique value already exists".into())
+            }
+            Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
+                AppError::Conflict("the change refers to a record that does not exist or is still referenced".into())
+            }
+            _ => AppError::Internal(err.into()),
+        }
+    }
+}
+
+/// Result alias used across the crate.
+pub type AppResult<T> = Result<T, AppError>;
+
+/// Collects validation failures so every bad field is reported at once.
+#[derive(Debug, Default)]
+pub struct Validator(Vec<FieldError>);
+
+impl Validator {
+    /// Starts an empty collection.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records a failure on `field` when `ok` is false.
+    pub fn check(&mut self, ok: bool, field: &str, message: &str) -> &mut Self {
+        if !ok {
+            self.0.push(FieldError { field: field.into(), message: message.into() });
+        }
+        self
+    }
+
+    /// Checks a required text: trimmed non-empty and at most `max` characters.
+    pub fn text(&mut self, value: &str, field: &str, max: usize) -> &mut Self {
+        let trimmed = value.trim();
+        if trimmed.is_empty() {
+            self.check(false, field, "must not be empty")
+        } else {
+            self.check(trimmed.chars().count() <= max, field, &format!("must be at most {max} characters"))
+        }
+    }
+
+    /// Checks an optional text the same way (absent is fine, empty is not).
+    pub fn opt_text(&mut self, value: Option<&str>, field: &str, max: usize) -> &mut Self {
+        match value {
+            Some(v) => self.text(v, field, max),
+            None => self,
+        }
+    }
+
+    /// Ends the collection: `Err(Validation)` when anything failed.
+    pub fn finish(&mut self) -> AppResult<()> {
+        if self.0.is_empty() { Ok(()) } else { Err(AppError::Validation(std::mem::take(&mut self.0))) }
+    }
+}

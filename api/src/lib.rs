@@ -1,0 +1,11 @@
+//! dangjian: the party-building knowledge base API (REST + GraphQL).
+//!
+//! Layers, one way: `rest` / `graphql` (thin transports) → `services` (every rule,
+//! permission and organisation scope) → `entity` via sea-orm → SQLite | PostgreSQL.
+//! `startup::build_app` assembles the same application for the binary and the tests.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod services;

@@ -1,0 +1,433 @@
+//! Authentication: the OAuth2-style grants (password, refresh_token,
+//! client_credentials), refresh-token rotation with reuse detection, lock-out,
+//! logout, turning a verified access token into an [`Actor`], and `me`.
+
+use base64::Engine;
+use chrono::Duration;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, Set, sea_query::{Expr, ExprTrait},
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::people::PersonView;
+use super::service_clients::{ServiceClientView, hash_secret, scopes_of};
+use super::users::{RoleAssignmentView, UserView};
+use super::{audit, people};
+use crate::auth::{Actor, Grant, Principal, Role, jwt::JwtKeys, password};
+use crate::db::write_tx;
+use crate::error::{AppError, AppResult};
+use entity::{organization, refresh_token, role_assignment, service_client, user_account};
+
+/// Lock-out and refresh-token policy, from the settings.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthPolicy {
+    /// Failures in a row that lock an account.
+    pub lockout_threshold: i32,
+    /// Lock duration in seconds.
+    pub lockout_seconds: i64,
+    /// Refresh-token lifetime in seconds.
+    pub refresh_ttl: i64,
+}
+
+/// A successful token response (RFC 6749 §5.1).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TokenResponse {
+    /// The bearer access token (a JWT).
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    /// Opaque refresh token, rotated on every use (absent for client credentials).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+}
+
+const BAD_CREDENTIALS: AppError =
+    AppError::InvalidGrant { oauth_error: "invalid_grant", message: "invalid username or password" };
+const BAD_REFRESH: AppError =
+    AppError::InvalidGrant { oauth_error: "invalid_grant", message: "the refresh token is invalid, expired or revoked" };
+const BAD_CLIENT: AppError =
+    AppError::InvalidGrant { oauth_error: "invalid_client", message: "invalid client credentials" };
+
+fn random_token() -> String {
+    let bytes: [u8; 32] = rand::random();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+async fn issue_pair<C: ConnectionTrait>(
+    db: &C,
+    keys: &JwtKeys,
+    policy: AuthPolicy,
+    user: &user_account::Model,
+    family: Option<Uuid>,
+) -> AppResult<TokenResponse> {
+    let refresh = random_token();
+    let now = super::now();
+    refresh_token::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        family_id: Set(family.unwrap_or_else(Uuid::now_v7)),
+        user_id: Set(user.id),
+        token_hash: Set(hash_secret(&refresh)),
+        token_version: Set(user.token_version),
+        expires_at: Set(now + Duration::seconds(policy.refresh_ttl)),
+        used_at: Set(None),
+        revoked_at: Set(None),
+        created_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    Ok(TokenResponse {
+        access_token: keys.issue(user.id, "user", user.token_version).map_err(AppError::internal)?,
+        token_type: "Bearer",
+        expires_in: keys.ttl(),
+        refresh_token: Some(refresh),
+    })
+}
+
+/// The `password` grant. Unknown users, wrong passwords, disabled and locked accounts
+/// all get the same answer and take about the same time.
+pub async fn password_grant(
+    db: &DatabaseConnection,
+    keys: &JwtKeys,
+    policy: AuthPolicy,
+    username: &str,
+    password_text: String,
+) -> AppResult<TokenResponse> {
+    let user = user_account::Entity::find()
+        .filter(user_account::Column::Username.eq(username.trim()))
+        .one(db)
+        .await?;
+    let now = super::now();
+    let usable = user.as_ref().filter(|u| !u.disabled && u.locked_until.is_none_or(|t| t <= now));
+    let ok = password::verify(password_text, usable.map(|u| u.password_hash.clone())).await?;
+    let Some(user) = usable else {
+        tracing::info!(username, "login refused: unknown, disabled or locked account");
+        return Err(BAD_CREDENTIALS);
+    };
+    let tx = write_tx(db).await?;
+    if !ok {
+        // Count the failure atomically; lock once the threshold is reached.
+        user_account::Entity::update_many()
+            .col_expr(user_account::Column::FailedLogins, Expr::col(user_account::Column::FailedLogins).add(1))
+            .filter(user_account::Column::Id.eq(user.id))
+            .exec(&tx)
+            .await?;
+        let locked = user_account::Entity::update_many()
+            .col_expr(user_account::Column::LockedUntil, Expr::value(now + Duration::seconds(policy.lockout_seconds)))
+            .col_expr(user_account::Column::FailedLogins, Expr::value(0))
+            .filter(user_account::Column::Id.eq(user.id))
+            .filter(user_account::Column::FailedLogins.gte(policy.lockout_threshold))
+            .exec(&tx)
+            .await?
+            .rows_affected
+            > 0;
+        tx.commit().await?;
+        if locked {
+            tracing::warn!(username, "account locked after repeated failed logins");
+        }
+        return Err(BAD_CREDENTIALS);
+    }
+    user_account::Entity::update_many()
+        .col_expr(user_account::Column::FailedLogins, Expr::value(0))
+        .col_expr(user_account::Column::LockedUntil, Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None))
+        .col_expr(user_account::Column::LastLoginAt, Expr::value(now))
+        .filter(user_account::Column::Id.eq(user.id))
+        .exec(&tx)
+        .await?;
+    let pair = issue_pair(&tx, keys, policy, user, None).await?;
+    tx.commit().await?;
+    Ok(pair)
+}
+
+/// The `refresh_token` grant: rotates the token; presenting an already-used token
+/// revokes its whole family (the token was stolen or replayed).
+pub async fn refresh_grant(
+    db: &DatabaseConnection,
+    keys: &JwtKeys,
+    policy: AuthPolicy,
+    presented: &str,
+) -> AppResult<TokenResponse> {
+    let tx = write_tx(db).await?;
+    let Some(token) = refresh_token::Entity::find()
+        .filter(refresh_token::Column::TokenHash.eq(hash_secret(presented)))
+        .one(&tx)
+        .await?
+    else {
+        return Err(BAD_REFRESH);
+    };
+    let now = super::now();
+    if token.used_at.is_some() || token.revoked_at.is_some() {
+        if token.used_at.is_some() {
+            tracing::warn!(family = %token.family_id, "refresh token reused: revoking its family");
+            revoke_family(&tx, token.family_id).await?;
+            tx.commit().await?;
+        }
+        return Err(BAD_REFRESH);
+    }
+    if token.expires_at <= now {
+        return Err(BAD_REFRESH);
+    }
+    let user = user_account::Entity::find_by_id(token.user_id).one(&tx).await?;
+    let Some(user) = user.filter(|u| !u.disabled && u.token_version == token.token_version) else {
+        return Err(BAD_REFRESH);
+    };
+    let claimed = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
+        .filter(refresh_token::Column::Id.eq(token.id))
+        .filter(refresh_token::Column::UsedAt.is_null())
+        .exec(&tx)
+        .await?
+        .rows_affected;
+    if claimed == 0 {
+        return Err(BAD_REFRESH);
+    }
+    let pair = issue_pair(&tx, keys, policy, &user, Some(token.family_id)).await?;
+    tx.commit().await?;
+    Ok(pair)
+}
+
+async fn revoke_family<C: ConnectionTrait>(db: &C, family: Uuid) -> AppResult<()> {
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(super::now()))
+        .filter(refresh_token::Column::FamilyId.eq(family))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The `client_credentials` grant for service clients (no refresh token).
+pub async fn client_credentials_grant(
+    db: &DatabaseConnection,
+    keys: &JwtKeys,
+    client_id: &str,
+    secret: &str,
+) -> AppResult<TokenResponse> {
+    let client = service_client::Entity::find()
+        .filter(service_client::Column::ClientId.eq(client_id))
+        .one(db)
+        .await?;
+    let presented = hash_secret(secret);
+    let Some(client) = client.filter(|c| !c.disabled && constant_time_eq(c.secret_hash.as_bytes(), presented.as_bytes()))
+    else {
+        return Err(BAD_CLIENT);
+    };
+    service_client::Entity::update_many()
+        .col_expr(service_client::Column::LastUsedAt, Expr::value(super::now()))
+        .filter(service_client::Column::Id.eq(client.id))
+        .exec(db)
+        .await?;
+    Ok(TokenResponse {
+        access_token: keys.issue(client.id, "client", 0).map_err(AppError::internal)?,
+        token_type: "Bearer",
+        expires_in: keys.ttl(),
+        refresh_token: None,
+    })
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Revokes the refresh-token family of `presented` (logout). Unknown tokens are ignored,
+/// so logout never tells whether a token existed.
+pub async fn logout(db: &DatabaseConnection, presented: &str) -> AppResult<()> {
+    let tx = write_tx(db).await?;
+    if let Some(token) = refresh_token::Entity::find()
+        .filter(refresh_token::Column::TokenHash.eq(hash_secret(presented)))
+        .one(&tx)
+        .await?
+    {
+        revoke_family(&tx, token.family_id).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Turns a bearer token into an [`Actor`]: verifies the JWT, then checks that the
+/// account or client still exists, is enabled and (for accounts) that the token
+/// version is current, and loads the grants in force. `None` = unauthenticated.
+pub async fn resolve_actor<C: ConnectionTrait>(
+    db: &C,
+    keys: &JwtKeys,
+    bearer: &str,
+    request_id: Option<String>,
+) -> AppResult<Option<Actor>> {
+    let Some(claims) = keys.verify(bearer) else { return Ok(None) };
+    match claims.kind.as_str() {
+        "user" => {
+            let Some(user) = user_account::Entity::find_by_id(claims.sub).one(db).await? else { return Ok(None) };
+            if user.disabled || user.token_version != claims.tv {
+                return Ok(None);
+            }
+            let grants = role_assignment::Entity::find()
+                .filter(role_assignment::Column::UserId.eq(user.id))
+                .find_also_related(organization::Entity)
+                .all(db)
+                .await?
+                .into_iter()
+                .filter_map(|(g, org)| {
+                    let role = Role::parse(&g.role)?;
+                    match (g.organization_id, org) {
+                        (None, _) => Some(Grant { role, org_id: None, org_path: None }),
+                        (Some(id), Some(o)) => Some(Grant { role, org_id: Some(id), org_path: Some(o.path) }),
+                        (Some(_), None) => None,
+                    }
+                })
+                .collect();
+            Ok(Some(Actor {
+                principal: Principal::User { user_id: user.id, username: user.username, person_id: user.person_id },
+                grants,
+                request_id,
+            }))
+        }
+        "client" => {
+            let Some(client) = service_client::Entity::find_by_id(claims.sub).one(db).await? else { return Ok(None) };
+            if client.disabled {
+                return Ok(None);
+            }
+            let org_path = match client.organization_id {
+                Some(id) => match organization::Entity::find_by_id(id).one(db).await? {
+                    Some(o) => Some(o.path),
+                    None => return Ok(None),
+                },
+                None => None,
+            };
+            Ok(Some(Actor {
+                principal: Principal::Client {
+                    id: client.id,
+                    client_id: client.client_id.clone(),
+                    scopes: scopes_of(&client),
+                },
+                grants: vec![Grant { role: Role::HrReader, org_id: client.organization_id, org_path }],
+                request_id,
+            }))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The caller as `me` answers it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Me {
+    /// `user` or `client`.
+    pub kind: String,
+    /// The account, for users.
+    pub user: Option<UserView>,
+    /// The caller's person, if the account belongs to one.
+    pub person: Option<PersonView>,
+    /// The client, for service clients.
+    pub client: Option<ServiceClientView>,
+    /// Role grants in force.
+    pub roles: Vec<RoleAssignmentView>,
+}
+
+/// Describes the caller: account or client, person, roles and scopes.
+pub async fn me<C: ConnectionTrait>(db: &C, actor: &Actor) -> AppResult<Me> {
+    match &actor.principal {
+        Principal::User { user_id, person_id, .. } => {
+            let user = user_account::Entity::find_by_id(*user_id).one(db).await?.ok_or(AppError::NotFound)?;
+            let person = match person_id {
+                Some(pid) => Some(people::get(db, actor, *pid).await?),
+                None => None,
+            };
+            let roles = super::users::roles_of(db, actor, &[*user_id]).await?.remove(user_id).unwrap_or_default();
+            Ok(Me { kind: "user".into(), user: Some(user.into()), person, client: None, roles })
+        }
+        Principal::Client { id, .. } => {
+            let client = service_client::Entity::find_by_id(*id).one(db).await?.ok_or(AppError::NotFound)?;
+            let view = ServiceClientView::from(client);
+            let roles = vec![RoleAssignmentView {
+                id: view.id,
+                user_id: view.id,
+                role: Role::HrReader,
+                organization_id: view.organization_id,
+                granted_by: None,
+                created_at: view.created_at,
+            }];
+            Ok(Me { kind: "client".into(), user: None, person: None, client: Some(view), roles })
+        }
+    }
+}
+
+/// Creates the global administrator `username` if no account of that name exists.
+/// Returns the password when it was generated (to be printed once), `None` otherwise.
+pub async fn ensure_admin(
+    db: &DatabaseConnection,
+    username: &str,
+    password_text: Option<String>,
+) -> AppResult<Option<Option<String>>> {
+    if user_account::Entity::find().filter(user_account::Column::Username.eq(username)).count(db).await? > 0 {
+        return Ok(None);
+    }
+    let generated = password_text.is_none();
+    let pw = match password_text {
+        Some(p) => {
+            password::validate_new(&p, "DANGJIAN_ADMIN_PASSWORD")?;
+            p
+        }
+        None => format!("Dj-{}", random_token()),
+    };
+    let hash = password::hash(pw.clone()).await?;
+    let tx = write_tx(db).await?;
+    let now = super::now();
+    let user = user_account::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        username: Set(username.to_owned()),
+        person_id: Set(None),
+        password_hash: Set(hash),
+        disabled: Set(false),
+        failed_logins: Set(0),
+        locked_until: Set(None),
+        token_version: Set(0),
+        last_login_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    }
+    .insert(&tx)
+    .await?;
+    let grant = role_assignment::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(user.id),
+        role: Set(Role::Admin.as_str().to_owned()),
+        organization_id: Set(None),
+        granted_by: Set(None),
+        created_at: Set(now),
+    }
+    .insert(&tx)
+    .await?;
+    let actor = Actor::system();
+    let view = UserView::from(user);
+    audit::record(
+        &tx,
+        &actor,
+        audit::Change {
+            action: "create",
+            entity: "user_account",
+            entity_id: view.id,
+            organization_id: None,
+            before: None,
+            after: audit::snapshot(&view)?,
+        },
+    )
+    .await?;
+    audit::record(
+        &tx,
+        &actor,
+        audit::Change {
+            action: "grant",
+            entity: "role_assignment",
+            entity_id: grant.id,
+            organization_id: None,
+            before: None,
+            after: Some(serde_json::json!({"user_id": view.id, "role": "admin"})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Some(generated.then_some(pw)))
+}

@@ -1,0 +1,22 @@
+//! THE domain layer: every rule of dangjian lives here.
+//!
+//! Each function takes a database handle, the calling [`Actor`](crate::auth::Actor)
+//! and its input; its first lines check the permission and every query applies the
+//! actor's organisation scope (the batch `by_ids` functions DataLoaders call
+//! included). Writes run in one transaction together with their audit record.
+//! This module imports no transport: REST and GraphQL are thin callers.
+
+pub mod audit;
+pub mod auth;
+pub mod organizations;
+pub mod pagination;
+pub mod people;
+pub mod scope;
+pub mod service_clients;
+pub mod types;
+pub mod users;
+
+/// The current instant (UTC), in one place so tests and code agree on the type.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
+}

@@ -1,0 +1,115 @@
+//! Keyset pagination: opaque cursors over the UUID v7 primary key (creation order),
+//! with a hard maximum page size.
+
+use base64::Engine;
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult};
+
+/// Page size when the caller names none.
+pub const DEFAULT_PAGE_SIZE: u64 = 20;
+/// The largest page anyone gets.
+pub const MAX_PAGE_SIZE: u64 = 100;
+
+/// Where a page starts and how long it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    /// Items per page (1..=MAX_PAGE_SIZE).
+    pub limit: u64,
+    /// Start after this id (exclusive).
+    pub after: Option<Uuid>,
+    /// Whether to count all matching items.
+    pub with_total: bool,
+}
+
+impl PageRequest {
+    /// Validates a transport's `limit` and `cursor`; `limit_field` / `cursor_field` name
+    /// the inputs in errors.
+    pub fn parse(
+        limit: Option<i64>,
+        cursor: Option<&str>,
+        limit_field: &str,
+        cursor_field: &str,
+    ) -> AppResult<Self> {
+        let limit = match limit {
+            None => DEFAULT_PAGE_SIZE,
+            Some(n) if n >= 1 && n as u64 <= MAX_PAGE_SIZE => n as u64,
+            Some(_) => {
+                return Err(AppError::invalid(limit_field, format!("must be between 1 and {MAX_PAGE_SIZE}")));
+            }
+        };
+        let after = cursor.map(|c| decode_cursor(c, cursor_field)).transpose()?;
+        Ok(PageRequest { limit, after, with_total: false })
+    }
+
+    /// The first page of the default size.
+    pub fn first() -> Self {
+        PageRequest { limit: DEFAULT_PAGE_SIZE, after: None, with_total: false }
+    }
+}
+
+/// One page of results.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    /// The items, in ascending id order.
+    pub items: Vec<T>,
+    /// Cursor of the next page, if there is one.
+    pub next_cursor: Option<String>,
+    /// All matching items, when asked for.
+    pub total: Option<u64>,
+}
+
+impl<T> Page<T> {
+    /// Builds a page from `limit + 1` fetched rows.
+    pub fn from_rows(mut rows: Vec<T>, req: PageRequest, id: impl Fn(&T) -> Uuid, total: Option<u64>) -> Self {
+        let has_more = rows.len() as u64 > req.limit;
+        rows.truncate(req.limit as usize);
+        let next_cursor = if has_more { rows.last().map(|r| encode_cursor(id(r))) } else { None };
+        Page { items: rows, next_cursor, total }
+    }
+
+    /// Converts the items, keeping the paging.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page { items: self.items.into_iter().map(f).collect(), next_cursor: self.next_cursor, total: self.total }
+    }
+}
+
+/// The opaque cursor for an item id.
+pub fn encode_cursor(id: Uuid) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id.as_bytes())
+}
+
+/// Reads a cursor; a malformed one is a VALIDATION error on `field`.
+pub fn decode_cursor(cursor: &str, field: &str) -> AppResult<Uuid> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|b| Uuid::from_slice(&b).ok())
+        .ok_or_else(|| AppError::invalid(field, "not a valid cursor"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_round_trip_and_limits() {
+        let id = Uuid::now_v7();
+        assert_eq!(decode_cursor(&encode_cursor(id), "cursor").unwrap(), id);
+        assert!(decode_cursor("!!", "cursor").is_err());
+        assert!(PageRequest::parse(Some(0), None, "limit", "cursor").is_err());
+        assert!(PageRequest::parse(Some(101), None, "limit", "cursor").is_err());
+        assert_eq!(PageRequest::parse(None, None, "limit", "cursor").unwrap().limit, 20);
+    }
+
+    #[test]
+    fn page_knows_whether_more_follow() {
+        let ids: Vec<Uuid> = (0..3).map(|_| Uuid::now_v7()).collect();
+        let req = PageRequest { limit: 2, after: None, with_total: false };
+        let p = Page::from_rows(ids.clone(), req, |u| *u, None);
+        assert_eq!(p.items.len(), 2);
+        assert_eq!(p.next_cursor, Some(encode_cursor(ids[1])));
+        let p = Page::from_rows(ids[..2].to_vec(), req, |u| *u, None);
+        assert!(p.next_cursor.is_none());
+    }
+}

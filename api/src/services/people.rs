@@ -1,0 +1,563 @@
+//! People: members and employees, their party status, transfers between
+//! organisations (history kept) and who may see their personal data.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::audit::{self, Change};
+use super::organizations::find_in_scope;
+use super::pagination::{Page, PageRequest};
+use super::scope::{org_ids_query, org_ref_in, subtree};
+use super::types::PartyStatus;
+use crate::auth::{Actor, Permission, Scope};
+use crate::db::write_tx;
+use crate::error::{AppError, AppResult, Validator};
+use entity::{organization, person, person_transfer};
+
+/// A person as the caller may see them: `phone` and `email` are null unless the caller
+/// is the person, manages their organisation, or is a client with the `personal_data` scope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct PersonView {
+    /// Id (UUID v7).
+    pub id: Uuid,
+    /// Primary organisation.
+    pub organization_id: Uuid,
+    /// Name.
+    pub name: String,
+    /// Employee number: unique, the key HR systems match on.
+    pub employee_no: String,
+    /// Phone (personal data).
+    pub phone: Option<String>,
+    /// E-mail (personal data).
+    pub email: Option<String>,
+    /// Party status.
+    pub party_status: PartyStatus,
+    /// Date joined the party.
+    pub joined_party_on: Option<NaiveDate>,
+    /// Position or job title.
+    pub position: Option<String>,
+    /// Member of the leadership team (班子成员).
+    pub is_leadership: bool,
+    /// Technical backbone (科技骨干).
+    pub is_tech_backbone: bool,
+    /// Model worker (劳模).
+    pub is_model_worker: bool,
+    /// Created at (UTC).
+    pub created_at: DateTime<Utc>,
+    /// Last changed at (UTC).
+    pub updated_at: DateTime<Utc>,
+    /// Optimistic-concurrency version.
+    pub version: i32,
+}
+
+impl PersonView {
+    fn from_model(m: person::Model, show_personal: bool) -> AppResult<Self> {
+        Ok(PersonView {
+            party_status: PartyStatus::from_db(&m.party_status)?,
+            id: m.id,
+            organization_id: m.organization_id,
+            name: m.name,
+            employee_no: m.employee_no,
+            phone: m.phone.filter(|_| show_personal),
+            email: m.email.filter(|_| show_personal),
+            joined_party_on: m.joined_party_on,
+            position: m.position,
+            is_leadership: m.is_leadership,
+            is_tech_backbone: m.is_tech_backbone,
+            is_model_worker: m.is_model_worker,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            version: m.version,
+        })
+    }
+}
+
+/// Input of [`create`].
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct NewPerson {
+    /// Primary organisation (must be one you manage).
+    pub organization_id: Uuid,
+    /// Name (1–50 characters).
+    pub name: String,
+    /// Employee number (1–32 characters, unique).
+    pub employee_no: String,
+    /// Phone.
+    pub phone: Option<String>,
+    /// E-mail.
+    pub email: Option<String>,
+    /// Party status (default `none`).
+    pub party_status: Option<PartyStatus>,
+    /// Date joined the party.
+    pub joined_party_on: Option<NaiveDate>,
+    /// Position or job title.
+    pub position: Option<String>,
+    /// Leadership-team member.
+    #[serde(default)]
+    pub is_leadership: bool,
+    /// Technical backbone.
+    #[serde(default)]
+    pub is_tech_backbone: bool,
+    /// Model worker.
+    #[serde(default)]
+    pub is_model_worker: bool,
+}
+
+/// Input of [`update`]: only the fields present change; an empty string clears an optional text.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct PersonPatch {
+    /// Name.
+    pub name: Option<String>,
+    /// Employee number.
+    pub employee_no: Option<String>,
+    /// Phone.
+    pub phone: Option<String>,
+    /// E-mail.
+    pub email: Option<String>,
+    /// Party status.
+    pub party_status: Option<PartyStatus>,
+    /// Date joined the party.
+    pub joined_party_on: Option<NaiveDate>,
+    /// Position.
+    pub position: Option<String>,
+    /// Leadership-team member.
+    pub is_leadership: Option<bool>,
+    /// Technical backbone.
+    pub is_tech_backbone: Option<bool>,
+    /// Model worker.
+    pub is_model_worker: Option<bool>,
+}
+
+/// Input of [`transfer`].
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct TransferInput {
+    /// The receiving organisation.
+    pub to_organization_id: Uuid,
+    /// Date the transfer takes effect (default today, UTC).
+    pub effective_on: Option<NaiveDate>,
+    /// Reason (up to 500 characters).
+    pub reason: Option<String>,
+}
+
+/// One recorded transfer (组织关系转接).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct TransferView {
+    /// Id.
+    pub id: Uuid,
+    /// Who moved.
+    pub person_id: Uuid,
+    /// From.
+    pub from_organization_id: Uuid,
+    /// To.
+    pub to_organization_id: Uuid,
+    /// Effective date.
+    pub effective_on: NaiveDate,
+    /// Reason.
+    pub reason: Option<String>,
+    /// The account that recorded it.
+    pub recorded_by: Option<Uuid>,
+    /// Recorded at (UTC).
+    pub created_at: DateTime<Utc>,
+}
+
+/// Filters of [`list`].
+#[derive(Debug, Clone, Default)]
+pub struct PersonFilter {
+    /// Only people in this organisation's subtree.
+    pub organization_id: Option<Uuid>,
+    /// Only this party status.
+    pub party_status: Option<PartyStatus>,
+    /// Name contains, or employee number starts with, this text.
+    pub q: Option<String>,
+}
+
+/// Decides personal-data visibility for a batch of rows with one query at most.
+async fn personal_data_mask<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    rows: &[person::Model],
+) -> AppResult<HashMap<Uuid, bool>> {
+    let own = actor.person_id();
+    let scope = actor.scope(Permission::PersonalData);
+    let client_may = actor.has_client_scope("personal_data");
+    let paths: HashMap<Uuid, String> = match (&scope, client_may) {
+        (Scope::Subtrees(_), false) => {
+            let ids: Vec<Uuid> = rows.iter().map(|r| r.organization_id).collect();
+            organization::Entity::find()
+                .filter(organization::Column::Id.is_in(ids))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|o| (o.id, o.path))
+                .collect()
+        }
+        _ => HashMap::new(),
+    };
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let visible = Some(r.id) == own
+                || client_may
+                || match &scope {
+                    Scope::Global => true,
+                    Scope::None => false,
+                    Scope::Subtrees(_) => paths.get(&r.organization_id).is_some_and(|p| scope.contains_path(p)),
+                };
+            (r.id, visible)
+        })
+        .collect())
+}
+
+async fn views<C: ConnectionTrait>(db: &C, actor: &Actor, rows: Vec<person::Model>) -> AppResult<Vec<PersonView>> {
+    let mask = personal_data_mask(db, actor, &rows).await?;
+    rows.into_iter()
+        .map(|r| {
+            let show = mask.get(&r.id).copied().unwrap_or(false);
+            PersonView::from_model(r, show)
+        })
+        .collect()
+}
+
+/// The people the actor may read: their read scope, plus themself.
+fn readable(actor: &Actor) -> AppResult<Condition> {
+    let scope = actor.scope(Permission::PersonRead);
+    let mut cond = Condition::any().add(org_ref_in(person::Column::OrganizationId, &scope));
+    if let Some(own) = actor.person_id() {
+        cond = cond.add(person::Column::Id.eq(own));
+    } else if scope == Scope::None {
+        return Err(AppError::forbidden("your role does not allow reading people"));
+    }
+    Ok(cond)
+}
+
+async fn find_readable<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<person::Model> {
+    person::Entity::find_by_id(id).filter(readable(actor)?).one(db).await?.ok_or(AppError::NotFound)
+}
+
+/// Loads a person the actor may change: NOT_FOUND when not readable, FORBIDDEN when
+/// readable but outside the write scope.
+async fn find_writable<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<person::Model> {
+    let write = actor.require(Permission::PersonWrite)?;
+    let p = find_readable(db, actor, id).await?;
+    let org = organization::Entity::find_by_id(p.organization_id).one(db).await?.ok_or(AppError::NotFound)?;
+    if !write.contains_path(&org.path) {
+        return Err(AppError::forbidden("this person is outside the subtree you manage"));
+    }
+    Ok(p)
+}
+
+/// One person.
+pub async fn get<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<PersonView> {
+    let row = find_readable(db, actor, id).await?;
+    Ok(views(db, actor, vec![row]).await?.remove(0))
+}
+
+/// Several people by id, skipping those out of scope (DataLoader batch).
+pub async fn by_ids<C: ConnectionTrait>(db: &C, actor: &Actor, ids: &[Uuid]) -> AppResult<Vec<PersonView>> {
+    let rows = person::Entity::find()
+        .filter(person::Column::Id.is_in(ids.iter().copied()))
+        .filter(readable(actor)?)
+        .all(db)
+        .await?;
+    views(db, actor, rows).await
+}
+
+/// A page of people in scope, in creation order.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    filter: &PersonFilter,
+    page: PageRequest,
+) -> AppResult<Page<PersonView>> {
+    let mut cond = Condition::all().add(readable(actor)?);
+    if let Some(org_id) = filter.organization_id {
+        let org = find_in_scope(db, &actor.scope(Permission::OrgRead), org_id).await?;
+        cond = cond.add(person::Column::OrganizationId.in_subquery(org_ids_query(subtree(&org.path))));
+    }
+    if let Some(status) = filter.party_status {
+        cond = cond.add(person::Column::PartyStatus.eq(status.as_str()));
+    }
+    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        if q.chars().count() > 50 {
+            return Err(AppError::invalid("q", "must be at most 50 characters"));
+        }
+        cond = cond.add(
+            Condition::any().add(person::Column::Name.contains(q)).add(person::Column::EmployeeNo.starts_with(q)),
+        );
+    }
+    let total = if page.with_total { Some(person::Entity::find().filter(cond.clone()).count(db).await?) } else { None };
+    let mut query = person::Entity::find().filter(cond);
+    if let Some(after) = page.after {
+        query = query.filter(person::Column::Id.gt(after));
+    }
+    let rows = query.order_by_asc(person::Column::Id).limit(page.limit + 1).all(db).await?;
+    let items = views(db, actor, rows).await?;
+    Ok(Page::from_rows(items, page, |p| p.id, total))
+}
+
+fn validate(
+    name: Option<&str>,
+    employee_no: Option<&str>,
+    phone: Option<&str>,
+    email: Option<&str>,
+    position: Option<&str>,
+) -> AppResult<()> {
+    let phone_ok = phone.is_none_or(|p| {
+        p.is_empty() || (p.len() <= 20 && p.chars().all(|c| c.is_ascii_digit() || "+- ".contains(c)))
+    });
+    let email_ok = email.is_none_or(|e| {
+        e.is_empty() || (e.len() <= 254 && e.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.')))
+    });
+    Validator::new()
+        .opt_text(name, "name", 50)
+        .opt_text(employee_no, "employee_no", 32)
+        .check(
+            employee_no.is_none_or(|e| e.trim().chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')),
+            "employee_no",
+            "may contain only letters, digits, '-' and '_'",
+        )
+        .check(phone_ok, "phone", "must be a phone number of at most 20 digits")
+        .check(email_ok, "email", "must be an e-mail address")
+        .check(position.is_none_or(|p| p.chars().count() <= 50), "position", "must be at most 50 characters")
+        .finish()
+}
+
+fn clean(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+/// Creates a person in an organisation the actor manages.
+pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewPerson) -> AppResult<PersonView> {
+    let write = actor.require(Permission::PersonWrite)?;
+    validate(
+        Some(&input.name),
+        Some(&input.employee_no),
+        input.phone.as_deref(),
+        input.email.as_deref(),
+        input.position.as_deref(),
+    )?;
+    let tx = write_tx(db).await?;
+    let org = find_in_scope(&tx, &actor.scope(Permission::OrgRead), input.organization_id).await?;
+    if !write.contains_path(&org.path) {
+        return Err(AppError::forbidden("this organisation is outside the subtree you manage"));
+    }
+    let employee_no = input.employee_no.trim().to_owned();
+    ensure_employee_no_free(&tx, &employee_no, None).await?;
+    let now = super::now();
+    let id = Uuid::now_v7();
+    let model = person::ActiveModel {
+        id: Set(id),
+        organization_id: Set(org.id),
+        name: Set(input.name.trim().to_owned()),
+        employee_no: Set(employee_no),
+        phone: Set(clean(input.phone)),
+        email: Set(clean(input.email)),
+        party_status: Set(input.party_status.unwrap_or(PartyStatus::None).as_str().to_owned()),
+        joined_party_on: Set(input.joined_party_on),
+        position: Set(clean(input.position)),
+        is_leadership: Set(input.is_leadership),
+        is_tech_backbone: Set(input.is_tech_backbone),
+        is_model_worker: Set(input.is_model_worker),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    }
+    .insert(&tx)
+    .await?;
+    let view = PersonView::from_model(model, true)?;
+    audit::record(
+        &tx,
+        actor,
+        Change {
+            action: "create",
+            entity: "person",
+            entity_id: id,
+            organization_id: Some(org.id),
+            before: None,
+            after: audit::snapshot(&view)?,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+async fn ensure_employee_no_free<C: ConnectionTrait>(db: &C, employee_no: &str, except: Option<Uuid>) -> AppResult<()> {
+    let mut q = person::Entity::find().filter(person::Column::EmployeeNo.eq(employee_no));
+    if let Some(id) = except {
+        q = q.filter(person::Column::Id.ne(id));
+    }
+    if q.count(db).await? > 0 {
+        return Err(AppError::Conflict(format!("employee number {employee_no} is already in use")));
+    }
+    Ok(())
+}
+
+/// Updates a person the actor manages.
+pub async fn update(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+    expected_version: i32,
+    patch: PersonPatch,
+) -> AppResult<PersonView> {
+    actor.require(Permission::PersonWrite)?;
+    validate(
+        patch.name.as_deref(),
+        patch.employee_no.as_deref(),
+        patch.phone.as_deref(),
+        patch.email.as_deref(),
+        patch.position.as_deref(),
+    )?;
+    let tx = write_tx(db).await?;
+    let row = find_writable(&tx, actor, id).await?;
+    if row.version != expected_version {
+        return Err(AppError::StaleVersion { expected: expected_version, current: row.version });
+    }
+    if let Some(no) = patch.employee_no.as_deref() {
+        ensure_employee_no_free(&tx, no.trim(), Some(id)).await?;
+    }
+    let before = PersonView::from_model(row.clone(), true)?;
+    let mut am: person::ActiveModel = row.into();
+    if let Some(v) = patch.name {
+        am.name = Set(v.trim().to_owned());
+    }
+    if let Some(v) = patch.employee_no {
+        am.employee_no = Set(v.trim().to_owned());
+    }
+    if let Some(v) = patch.phone {
+        am.phone = Set(clean(Some(v)));
+    }
+    if let Some(v) = patch.email {
+        am.email = Set(clean(Some(v)));
+    }
+    if let Some(v) = patch.party_status {
+        am.party_status = Set(v.as_str().to_owned());
+    }
+    if let Some(v) = patch.joined_party_on {
+        am.joined_party_on = Set(Some(v));
+    }
+    if let Some(v) = patch.position {
+        am.position = Set(clean(Some(v)));
+    }
+    if let Some(v) = patch.is_leadership {
+        am.is_leadership = Set(v);
+    }
+    if let Some(v) = patch.is_tech_backbone {
+        am.is_tech_backbone = Set(v);
+    }
+    if let Some(v) = patch.is_model_worker {
+        am.is_model_worker = Set(v);
+    }
+    am.updated_at = Set(super::now());
+    am.version = Set(expected_version + 1);
+    let after = PersonView::from_model(am.update(&tx).await?, true)?;
+    audit::record(
+        &tx,
+        actor,
+        Change {
+            action: "update",
+            entity: "person",
+            entity_id: id,
+            organization_id: Some(after.organization_id),
+            before: audit::snapshot(&before)?,
+            after: audit::snapshot(&after)?,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Moves a person to another organisation, keeping the history. The actor must manage
+/// both the current and the receiving organisation.
+pub async fn transfer(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+    expected_version: i32,
+    input: TransferInput,
+) -> AppResult<PersonView> {
+    let write = actor.require(Permission::PersonWrite)?;
+    Validator::new()
+        .check(
+            input.reason.as_deref().is_none_or(|r| r.chars().count() <= 500),
+            "reason",
+            "must be at most 500 characters",
+        )
+        .finish()?;
+    let tx = write_tx(db).await?;
+    let row = find_writable(&tx, actor, id).await?;
+    if row.version != expected_version {
+        return Err(AppError::StaleVersion { expected: expected_version, current: row.version });
+    }
+    let target = find_in_scope(&tx, &actor.scope(Permission::OrgRead), input.to_organization_id).await?;
+    if !write.contains_path(&target.path) {
+        return Err(AppError::forbidden("the receiving organisation is outside the subtree you manage"));
+    }
+    if target.id == row.organization_id {
+        return Err(AppError::invalid("to_organization_id", "the person already belongs to this organisation"));
+    }
+    let now = super::now();
+    person_transfer::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        person_id: Set(id),
+        from_organization_id: Set(row.organization_id),
+        to_organization_id: Set(target.id),
+        effective_on: Set(input.effective_on.unwrap_or_else(|| now.date_naive())),
+        reason: Set(clean(input.reason)),
+        recorded_by: Set(actor.id()),
+        created_at: Set(now),
+    }
+    .insert(&tx)
+    .await?;
+    let before = PersonView::from_model(row.clone(), true)?;
+    let mut am: person::ActiveModel = row.into();
+    am.organization_id = Set(target.id);
+    am.updated_at = Set(now);
+    am.version = Set(expected_version + 1);
+    let after = PersonView::from_model(am.update(&tx).await?, true)?;
+    audit::record(
+        &tx,
+        actor,
+        Change {
+            action: "transfer",
+            entity: "person",
+            entity_id: id,
+            organization_id: Some(target.id),
+            before: audit::snapshot(&before)?,
+            after: audit::snapshot(&after)?,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// The transfer history of a person the actor may read, oldest first.
+pub async fn transfers<C: ConnectionTrait>(db: &C, actor: &Actor, person_id: Uuid) -> AppResult<Vec<TransferView>> {
+    find_readable(db, actor, person_id).await?;
+    Ok(person_transfer::Entity::find()
+        .filter(person_transfer::Column::PersonId.eq(person_id))
+        .order_by_asc(person_transfer::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| TransferView {
+            id: t.id,
+            person_id: t.person_id,
+            from_organization_id: t.from_organization_id,
+            to_organization_id: t.to_organization_id,
+            effective_on: t.effective_on,
+            reason: t.reason,
+            recorded_by: t.recorded_by,
+            created_at: t.created_at,
+        })
+        .collect())
+}

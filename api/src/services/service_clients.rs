@@ -1,0 +1,274 @@
+//! Machine clients (HR systems, mobile backends): administrators create them, the
+//! secret is shown once and stored hashed, scopes and an organisation subtree limit them.
+
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::audit::{self, Change};
+use super::organizations::find_in_scope;
+use super::pagination::{Page, PageRequest};
+use super::types::CLIENT_SCOPES;
+use crate::auth::{Actor, Permission, Scope};
+use crate::db::write_tx;
+use crate::error::{AppError, AppResult, Validator};
+use entity::service_client;
+
+/// A service client (never its secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ServiceClientView {
+    /// Internal id.
+    pub id: Uuid,
+    /// Public client id used with the `client_credentials` grant.
+    pub client_id: String,
+    /// Display name.
+    pub name: String,
+    /// Granted scopes: `organizations:read`, `people:read`, `personal_data`.
+    pub scopes: Vec<String>,
+    /// Subtree the client may read; null = everything.
+    pub organization_id: Option<Uuid>,
+    /// Disabled clients get no tokens and their tokens stop working.
+    pub disabled: bool,
+    /// Last token issued.
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// Created at (UTC).
+    pub created_at: DateTime<Utc>,
+    /// Last changed at (UTC).
+    pub updated_at: DateTime<Utc>,
+    /// Optimistic-concurrency version.
+    pub version: i32,
+}
+
+impl From<service_client::Model> for ServiceClientView {
+    fn from(m: service_client::Model) -> Self {
+        ServiceClientView {
+            scopes: scopes_of(&m),
+            id: m.id,
+            client_id: m.client_id,
+            name: m.name,
+            organization_id: m.organization_id,
+            disabled: m.disabled,
+            last_used_at: m.last_used_at,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            version: m.version,
+        }
+    }
+}
+
+/// The scopes stored on a client row.
+pub fn scopes_of(m: &service_client::Model) -> Vec<String> {
+    serde_json::from_value(m.scopes.clone()).unwrap_or_default()
+}
+
+/// A newly created (or re-keyed) client with its secret, shown this once.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ServiceClientWithSecret {
+    /// The client.
+    pub client: ServiceClientView,
+    /// The secret: store it now, it cannot be shown again.
+    pub client_secret: String,
+}
+
+/// Input of [`create`].
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct NewServiceClient {
+    /// Display name (1–100 characters).
+    pub name: String,
+    /// Scopes to grant.
+    pub scopes: Vec<String>,
+    /// Subtree the client may read; omit for everything.
+    pub organization_id: Option<Uuid>,
+}
+
+/// Input of [`update`].
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct ServiceClientPatch {
+    /// New name.
+    pub name: Option<String>,
+    /// New scopes (replace the old ones).
+    pub scopes: Option<Vec<String>>,
+    /// Disable or re-enable.
+    pub disabled: Option<bool>,
+}
+
+/// SHA-256 of a high-entropy secret, hex (secrets are 256-bit random, so no slow hash is needed).
+pub fn hash_secret(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// A new random 256-bit secret, URL-safe.
+pub fn new_secret() -> String {
+    let bytes: [u8; 32] = rand::random();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn validate_scopes(scopes: &[String]) -> AppResult<()> {
+    let unknown: Vec<&str> = scopes.iter().map(String::as_str).filter(|s| !CLIENT_SCOPES.contains(s)).collect();
+    Validator::new()
+        .check(
+            unknown.is_empty(),
+            "scopes",
+            &format!("unknown scope(s) {}; expected any of: {}", unknown.join(", "), CLIENT_SCOPES.join(", ")),
+        )
+        .finish()
+}
+
+fn admin_only(actor: &Actor) -> AppResult<()> {
+    match actor.scope(Permission::ServiceClientManage) {
+        Scope::Global => Ok(()),
+        _ => Err(AppError::forbidden("only administrators manage service clients")),
+    }
+}
+
+/// One client.
+pub async fn get<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<ServiceClientView> {
+    admin_only(actor)?;
+    Ok(service_client::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?.into())
+}
+
+/// A page of clients.
+pub async fn list<C: ConnectionTrait>(db: &C, actor: &Actor, page: PageRequest) -> AppResult<Page<ServiceClientView>> {
+    admin_only(actor)?;
+    let total = if page.with_total { Some(service_client::Entity::find().count(db).await?) } else { None };
+    let mut q = service_client::Entity::find();
+    if let Some(after) = page.after {
+        q = q.filter(service_client::Column::Id.gt(after));
+    }
+    let rows = q.order_by_asc(service_client::Column::Id).limit(page.limit + 1).all(db).await?;
+    Ok(Page::from_rows(rows.into_iter().map(ServiceClientView::from).collect(), page, |c| c.id, total))
+}
+
+/// Creates a client and returns its secret once.
+pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewServiceClient) -> AppResult<ServiceClientWithSecret> {
+    admin_only(actor)?;
+    Validator::new().text(&input.name, "name", 100).finish()?;
+    validate_scopes(&input.scopes)?;
+    let tx = write_tx(db).await?;
+    if let Some(org) = input.organization_id {
+        find_in_scope(&tx, &Scope::Global, org).await.map_err(|_| AppError::invalid("organization_id", "no such organisation"))?;
+    }
+    let secret = new_secret();
+    let now = super::now();
+    let id = Uuid::now_v7();
+    let mut scopes = input.scopes;
+    scopes.sort();
+    scopes.dedup();
+    let model = service_client::ActiveModel {
+        id: Set(id),
+        client_id: Set(format!("svc_{}", &id.simple().to_string()[16..])),
+        name: Set(input.name.trim().to_owned()),
+        secret_hash: Set(hash_secret(&secret)),
+        scopes: Set(serde_json::json!(scopes)),
+        organization_id: Set(input.organization_id),
+        disabled: Set(false),
+        last_used_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    }
+    .insert(&tx)
+    .await?;
+    let view = ServiceClientView::from(model);
+    audit::record(
+        &tx,
+        actor,
+        Change {
+            action: "create",
+            entity: "service_client",
+            entity_id: id,
+            organization_id: view.organization_id,
+            before: None,
+            after: audit::snapshot(&view)?,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ServiceClientWithSecret { client: view, client_secret: secret })
+}
+
+/// Renames, re-scopes, disables or re-enables a client.
+pub async fn update(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+    expected_version: i32,
+    patch: ServiceClientPatch,
+) -> AppResult<ServiceClientView> {
+    admin_only(actor)?;
+    Validator::new().opt_text(patch.name.as_deref(), "name", 100).finish()?;
+    if let Some(s) = &patch.scopes {
+        validate_scopes(s)?;
+    }
+    let tx = write_tx(db).await?;
+    let row = service_client::Entity::find_by_id(id).one(&tx).await?.ok_or(AppError::NotFound)?;
+    if row.version != expected_version {
+        return Err(AppError::StaleVersion { expected: expected_version, current: row.version });
+    }
+    let before = ServiceClientView::from(row.clone());
+    let mut am: service_client::ActiveModel = row.into();
+    if let Some(name) = patch.name {
+        am.name = Set(name.trim().to_owned());
+    }
+    if let Some(mut scopes) = patch.scopes {
+        scopes.sort();
+        scopes.dedup();
+        am.scopes = Set(serde_json::json!(scopes));
+    }
+    if let Some(disabled) = patch.disabled {
+        am.disabled = Set(disabled);
+    }
+    am.updated_at = Set(super::now());
+    am.version = Set(expected_version + 1);
+    let after = ServiceClientView::from(am.update(&tx).await?);
+    audit::record(
+        &tx,
+        actor,
+        Change {
+            action: "update",
+            entity: "service_client",
+            entity_id: id,
+            organization_id: after.organization_id,
+            before: audit::snapshot(&before)?,
+            after: audit::snapshot(&after)?,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Replaces a client's secret; the old one stops working at once.
+pub async fn rotate_secret(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> AppResult<ServiceClientWithSecret> {
+    admin_only(actor)?;
+    let tx = write_tx(db).await?;
+    let row = service_client::Entity::find_by_id(id).one(&tx).await?.ok_or(AppError::NotFound)?;
+    let secret = new_secret();
+    let version = row.version;
+    let mut am: service_client::ActiveModel = row.into();
+    am.secret_hash = Set(hash_secret(&secret));
+    am.updated_at = Set(super::now());
+    am.version = Set(version + 1);
+    let view = ServiceClientView::from(am.update(&tx).await?);
+    audit::record(
+        &tx,
+        actor,
+        Change {
+            action: "rotate_secret",
+            entity: "service_client",
+            entity_id: id,
+            organization_id: view.organization_id,
+            before: None,
+            after: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ServiceClientWithSecret { client: view, client_secret: secret })
+}

@@ -1,0 +1,93 @@
+//! Domain enumerations shared by services and transports (stored as text).
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{AppError, AppResult};
+
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The stored and wire name.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            /// Parses a stored or wire name; `field` names the input on failure.
+            pub fn parse(s: &str, field: &str) -> AppResult<Self> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(AppError::invalid(field, format!(
+                        "unknown value '{}'; expected one of: {}", s,
+                        [$($text),+].join(", ")
+                    ))),
+                }
+            }
+
+            /// Parses a value read from the database (corrupt values are internal errors).
+            pub fn from_db(s: &str) -> AppResult<Self> {
+                Self::parse(s, stringify!($name)).map_err(|_| AppError::internal(anyhow::anyhow!(
+                    "unexpected {} value in database: {}", stringify!($name), s)))
+            }
+        }
+    };
+}
+
+text_enum! {
+    /// Kind of a party organisation.
+    OrgKind {
+        /// 党委: party committee.
+        Committee => "committee",
+        /// 党总支: general party branch.
+        GeneralBranch => "general_branch",
+        /// 党支部: party branch.
+        Branch => "branch",
+        /// 党小组: party group (also built on research projects).
+        Group => "group",
+    }
+}
+
+impl OrgKind {
+    fn rank(self) -> u8 {
+        match self {
+            OrgKind::Committee => 0,
+            OrgKind::GeneralBranch => 1,
+            OrgKind::Branch => 2,
+            OrgKind::Group => 3,
+        }
+    }
+
+    /// Whether an organisation of this kind may sit directly under `parent`:
+    /// strictly lower in the hierarchy, or a committee under a committee.
+    pub fn may_be_child_of(self, parent: OrgKind) -> bool {
+        self.rank() > parent.rank() || (self == OrgKind::Committee && parent == OrgKind::Committee)
+    }
+}
+
+text_enum! {
+    /// Party status of a person.
+    PartyStatus {
+        /// 群众: not a party member.
+        None => "none",
+        /// 入党申请人: has applied to join.
+        Applicant => "applicant",
+        /// 入党积极分子: activist.
+        Activist => "activist",
+        /// 发展对象: candidate for admission.
+        Candidate => "candidate",
+        /// 预备党员: probationary member.
+        Probationary => "probationary",
+        /// 正式党员: full member.
+        Full => "full",
+    }
+}
+
+/// Scopes a service client may hold.
+pub const CLIENT_SCOPES: &[&str] = &["organizations:read", "people:read", "personal_data"];

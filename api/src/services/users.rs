@@ -1,0 +1,605 @@
+//! User accounts and role grants: create an account for a person, disable, reset or
+//! change a password, revoke tokens, grant and revoke roles within one's subtree.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, sea_query::{Expr, ExprTrait},
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::audit::{self, Change};
+use super::organizations::find_in_scope;
+use super::pagination::{Page, PageRequest};
+use super::scope::org_ref_in;
+use crate::auth::{Actor, Permission, Role, Scope, password};
+use crate::db::write_tx;
+use crate::error::{AppError, AppResult, Validator};
+use entity::{organization, person, refresh_token, role_assignment, user_account};
+
+/// A user account as callers see it (never the password hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct UserView {
+    /// Id.
+    pub id: Uuid,
+    /// Login name.
+    pub username: String,
+    /// The person this account belongs to.
+    pub person_id: Option<Uuid>,
+    /// Disabled accounts cannot log in and their tokens stop working.
+    pub disabled: bool,
+    /// Locked after repeated failed logins until this instant.
+    pub locked_until: Option<DateTime<Utc>>,
+    /// Last successful login.
+    pub last_login_at: Option<DateTime<Utc>>,
+    /// Created at (UTC).
+    pub created_at: DateTime<Utc>,
+    /// Last changed at (UTC).
+    pub updated_at: DateTime<Utc>,
+    /// Optimistic-concurrency version.
+    pub version: i32,
+}
+
+impl From<user_account::Model> for UserView {
+    fn from(m: user_account::Model) -> Self {
+        UserView {
+            id: m.id,
+            username: m.username,
+            person_id: m.person_id,
+            disabled: m.disabled,
+            locked_until: m.locked_until,
+            last_login_at: m.last_login_at,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            version: m.version,
+        }
+    }
+}
+
+/// A role grant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct RoleAssignmentView {
+    /// Id.
+    pub id: Uuid,
+    /// The account holding the role.
+    pub user_id: Uuid,
+    /// The role.
+    pub role: Role,
+    /// Root of the subtree the role applies to; null = everywhere.
+    pub organization_id: Option<Uuid>,
+    /// Who granted it.
+    pub granted_by: Option<Uuid>,
+    /// Granted at (UTC).
+    pub created_at: DateTime<Utc>,
+}
+
+impl RoleAssignmentView {
+    fn from_model(m: role_assignment::Model) -> AppResult<Self> {
+        Ok(RoleAssignmentView {
+            role: Role::parse(&m.role).ok_or_else(|| AppError::internal(anyhow::anyhow!("bad role {}", m.role)))?,
+            id: m.id,
+            user_id: m.user_id,
+            organization_id: m.organization_id,
+            granted_by: m.granted_by,
+            created_at: m.created_at,
+        })
+    }
+}
+
+/// Input of [`create`].
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct NewUser {
+    /// Login name: 3–64 characters of letters, digits, `.`, `_`, `-`.
+    pub username: String,
+    /// Initial password (at least 10 characters mixing three kinds).
+    pub password: String,
+    /// The person the account is for (required unless you are an administrator).
+    pub person_id: Option<Uuid>,
+}
+
+/// Input of [`assign_role`].
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct NewRoleAssignment {
+    /// The account.
+    pub user_id: Uuid,
+    /// The role (`hr_reader` is for service clients only).
+    pub role: Role,
+    /// Subtree root; omit for a global grant (administrators only).
+    pub organization_id: Option<Uuid>,
+}
+
+/// Filters of [`list`].
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    /// Username contains this text.
+    pub q: Option<String>,
+    /// Only the account of this person.
+    pub person_id: Option<Uuid>,
+}
+
+/// Accounts the actor may see under `p`: those whose person belongs to an organisation
+/// in scope; accounts without a person only with a global grant.
+fn visible(actor: &Actor, p: Permission) -> AppResult<Condition> {
+    let scope = actor.require(p)?;
+    Ok(match scope {
+        Scope::Global => Condition::all(),
+        _ => Condition::all().add(
+            user_account::Column::PersonId.in_subquery(
+                person::Entity::find()
+                    .select_only()
+                    .column(person::Column::Id)
+                    .filter(org_ref_in(person::Column::OrganizationId, &scope))
+                    .into_query(),
+            ),
+        ),
+    })
+}
+
+async fn find_visible<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<user_account::Model> {
+    let own = actor.user_id() == Some(id);
+    let cond = if own { Condition::all() } else { visible(actor, Permission::UserRead)? };
+    user_account::Entity::find_by_id(id).filter(cond).one(db).await?.ok_or(AppError::NotFound)
+}
+
+async fn find_writable<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<user_account::Model> {
+    let row = find_visible(db, actor, id).await?;
+    let writable = user_account::Entity::find_by_id(id)
+        .filter(visible(actor, Permission::UserWrite)?)
+        .count(db)
+        .await?
+        > 0;
+    if !writable {
+        return Err(AppError::forbidden("this account is outside the subtree you manage"));
+    }
+    Ok(row)
+}
+
+/// One account.
+pub async fn get<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<UserView> {
+    Ok(find_visible(db, actor, id).await?.into())
+}
+
+/// A page of accounts in scope.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    filter: &UserFilter,
+    page: PageRequest,
+) -> AppResult<Page<UserView>> {
+    let mut cond = visible(actor, Permission::UserRead)?;
+    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        cond = cond.add(user_account::Column::Username.contains(q));
+    }
+    if let Some(pid) = filter.person_id {
+        cond = cond.add(user_account::Column::PersonId.eq(pid));
+    }
+    let total =
+        if page.with_total { Some(user_account::Entity::find().filter(cond.clone()).count(db).await?) } else { None };
+    let mut query = user_account::Entity::find().filter(cond);
+    if let Some(after) = page.after {
+        query = query.filter(user_account::Column::Id.gt(after));
+    }
+    let rows = query.order_by_asc(user_account::Column::Id).limit(page.limit + 1).all(db).await?;
+    Ok(Page::from_rows(rows.into_iter().map(UserView::from).collect(), page, |u| u.id, total))
+}
+
+/// The accounts of several people (DataLoader batch: person id → account), in scope.
+pub async fn by_person_ids<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    person_ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, UserView>> {
+    let mut cond = Condition::any().add(visible(actor, Permission::UserRead).unwrap_or_else(|_| deny()));
+    if let Some(own) = actor.user_id() {
+        cond = cond.add(user_account::Column::Id.eq(own));
+    }
+    Ok(user_account::Entity::find()
+        .filter(user_account::Column::PersonId.is_in(person_ids.iter().copied()))
+        .filter(cond)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|u| u.person_id.map(|p| (p, UserView::from(u))))
+        .collect())
+}
+
+fn deny() -> Condition {
+    Condition::all().add(super::scope::never())
+}
+
+/// The role grants of several accounts (DataLoader batch: user id → grants), in scope.
+pub async fn roles_of<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    user_ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, Vec<RoleAssignmentView>>> {
+    let mut cond = Condition::any().add(
+        visible(actor, Permission::UserRead)
+            .map(|c| {
+                Condition::all().add(
+                    role_assignment::Column::UserId
+                        .in_subquery(user_account::Entity::find().select_only().column(user_account::Column::Id).filter(c).into_query()),
+                )
+            })
+            .unwrap_or_else(|_| deny()),
+    );
+    if let Some(own) = actor.user_id() {
+        cond = cond.add(role_assignment::Column::UserId.eq(own));
+    }
+    let rows = role_assignment::Entity::find()
+        .filter(role_assignment::Column::UserId.is_in(user_ids.iter().copied()))
+        .filter(cond)
+        .order_by_asc(role_assignment::Column::Id)
+        .all(db)
+        .await?;
+    let mut map: HashMap<Uuid, Vec<RoleAssignmentView>> = HashMap::new();
+    for r in rows {
+        map.entry(r.user_id).or_default().push(RoleAssignmentView::from_model(r)?);
+    }
+    Ok(map)
+}
+
+/// The grants of one account the actor may see.
+pub async fn roles<C: ConnectionTrait>(db: &C, actor: &Actor, user_id: Uuid) -> AppResult<Vec<RoleAssignmentView>> {
+    find_visible(db, actor, user_id).await?;
+    Ok(roles_of(db, actor, &[user_id]).await?.remove(&user_id).unwrap_or_default())
+}
+
+fn validate_username(username: &str) -> AppResult<()> {
+    let len = username.chars().count();
+    Validator::new()
+        .check((3..=64).contains(&len), "username", "must be 3 to 64 characters")
+        .check(
+            username.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)),
+            "username",
+            "may contain only letters, digits, '.', '_' and '-'",
+        )
+        .finish()
+}
+
+/// Creates an account, for a person in the actor's subtree (or, for admins, for nobody).
+pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewUser) -> AppResult<UserView> {
+    let write = actor.require(Permission::UserWrite)?;
+    let username = input.username.trim().to_owned();
+    validate_username(&username)?;
+    password::validate_new(&input.password, "password")?;
+    let hash = password::hash(input.password).await?;
+    let tx = write_tx(db).await?;
+    let org_id = match input.person_id {
+        None if write == Scope::Global => None,
+        None => return Err(AppError::invalid("person_id", "is required")),
+        Some(pid) => {
+            let p = person::Entity::find_by_id(pid)
+                .filter(org_ref_in(person::Column::OrganizationId, &actor.scope(Permission::PersonRead)))
+                .one(&tx)
+                .await?
+                .ok_or_else(|| AppError::invalid("person_id", "no such person"))?;
+            let org = organization::Entity::find_by_id(p.organization_id).one(&tx).await?.ok_or(AppError::NotFound)?;
+            if !write.contains_path(&org.path) {
+                return Err(AppError::forbidden("this person is outside the subtree you manage"));
+            }
+            let taken =
+                user_account::Entity::find().filter(user_account::Column::PersonId.eq(pid)).count(&tx).await? > 0;
+            if taken {
+                return Err(AppError::Conflict("this person already has an account".into()));
+            }
+            Some(org.id)
+        }
+    };
+    if user_account::Entity::find().filter(user_account::Column::Username.eq(&username)).count(&tx).await? > 0 {
+        return Err(AppError::Conflict(format!("username {username} is taken")));
+    }
+    let now = super::now();
+    let model = user_account::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        username: Set(username),
+        person_id: Set(input.person_id),
+        password_hash: Set(hash),
+        disabled: Set(false),
+        failed_logins: Set(0),
+        locked_until: Set(None),
+        token_version: Set(0),
+        last_login_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    }
+    .insert(&tx)
+    .await?;
+    let view = UserView::from(model);
+    audit::record(
+        &tx,
+        actor,
+        Change {
+            action: "create",
+            entity: "user_account",
+            entity_id: view.id,
+            organization_id: org_id,
+            before: None,
+            after: audit::snapshot(&view)?,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// Revokes every token of an account: bumps its token version and revokes its refresh tokens.
+async fn revoke_all<C: ConnectionTrait>(tx: &C, user_id: Uuid) -> AppResult<()> {
+    user_account::Entity::update_many()
+        .col_expr(user_account::Column::TokenVersion, Expr::col(user_account::Column::TokenVersion).add(1))
+        .filter(user_account::Column::Id.eq(user_id))
+        .exec(tx)
+        .await?;
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(super::now()))
+        .filter(refresh_token::Column::UserId.eq(user_id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(tx)
+        .await?;
+    Ok(())
+}
+
+async fn change<F>(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+    expected_version: Option<i32>,
+    action: &str,
+    revoke: bool,
+    apply: F,
+) -> AppResult<UserView>
+where
+    F: FnOnce(&mut user_account::ActiveModel),
+{
+    let tx = write_tx(db).await?;
+    let row = find_writable(&tx, actor, id).await?;
+    if let Some(expected) = expected_version.filter(|e| *e != row.version) {
+        return Err(AppError::StaleVersion { expected, current: row.version });
+    }
+    let before = UserView::from(row.clone());
+    let version = row.version;
+    let mut am: user_account::ActiveModel = row.into();
+    apply(&mut am);
+    am.updated_at = Set(super::now());
+    am.version = Set(version + 1);
+    let after = UserView::from(am.update(&tx).await?);
+    if revoke {
+        revoke_all(&tx, id).await?;
+    }
+    let org_id = org_of_user(&tx, &after).await?;
+    audit::record(
+        &tx,
+        actor,
+        Change {
+            action,
+            entity: "user_account",
+            entity_id: id,
+            organization_id: org_id,
+            before: audit::snapshot(&before)?,
+            after: audit::snapshot(&after)?,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+async fn org_of_user<C: ConnectionTrait>(db: &C, user: &UserView) -> AppResult<Option<Uuid>> {
+    Ok(match user.person_id {
+        Some(pid) => person::Entity::find_by_id(pid).one(db).await?.map(|p| p.organization_id),
+        None => None,
+    })
+}
+
+/// Disables or re-enables an account; disabling revokes its tokens.
+pub async fn set_disabled(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+    expected_version: i32,
+    disabled: bool,
+) -> AppResult<UserView> {
+    actor.require(Permission::UserWrite)?;
+    if actor.user_id() == Some(id) && disabled {
+        return Err(AppError::invalid("disabled", "you cannot disable your own account"));
+    }
+    let action = if disabled { "disable" } else { "enable" };
+    change(db, actor, id, Some(expected_version), action, disabled, |am| {
+        am.disabled = Set(disabled);
+        if !disabled {
+            am.failed_logins = Set(0);
+            am.locked_until = Set(None);
+        }
+    })
+    .await
+}
+
+/// Sets a new password chosen by an administrator; revokes the account's tokens and lifts a lock-out.
+pub async fn reset_password(db: &DatabaseConnection, actor: &Actor, id: Uuid, new_password: String) -> AppResult<UserView> {
+    actor.require(Permission::UserWrite)?;
+    password::validate_new(&new_password, "password")?;
+    let hash = password::hash(new_password).await?;
+    change(db, actor, id, None, "reset_password", true, |am| {
+        am.password_hash = Set(hash);
+        am.failed_logins = Set(0);
+        am.locked_until = Set(None);
+    })
+    .await
+}
+
+/// Revokes every token of an account (sign out everywhere).
+pub async fn revoke_tokens(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> AppResult<UserView> {
+    if actor.user_id() != Some(id) {
+        actor.require(Permission::UserWrite)?;
+    }
+    let tx = write_tx(db).await?;
+    let row = if actor.user_id() == Some(id) { find_visible(&tx, actor, id).await? } else { find_writable(&tx, actor, id).await? };
+    revoke_all(&tx, id).await?;
+    let view = UserView::from(row);
+    let org_id = org_of_user(&tx, &view).await?;
+    audit::record(
+        &tx,
+        actor,
+        Change {
+            action: "revoke_tokens",
+            entity: "user_account",
+            entity_id: id,
+            organization_id: org_id,
+            before: None,
+            after: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// Changes the caller's own password after checking the current one; revokes their other tokens.
+pub async fn change_own_password(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    current: String,
+    new_password: String,
+) -> AppResult<()> {
+    let id = actor.user_id().ok_or_else(|| AppError::forbidden("service clients have no password"))?;
+    password::validate_new(&new_password, "new_password")?;
+    let row = user_account::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?;
+    if !password::verify(current, Some(row.password_hash.clone())).await? {
+        return Err(AppError::invalid("current_password", "is not correct"));
+    }
+    let hash = password::hash(new_password).await?;
+    let tx = write_tx(db).await?;
+    user_account::Entity::update_many()
+        .col_expr(user_account::Column::PasswordHash, Expr::value(hash))
+        .col_expr(user_account::Column::UpdatedAt, Expr::value(super::now()))
+        .col_expr(user_account::Column::Version, Expr::col(user_account::Column::Version).add(1))
+        .filter(user_account::Column::Id.eq(id))
+        .exec(&tx)
+        .await?;
+    revoke_all(&tx, id).await?;
+    let view = UserView::from(row);
+    let org_id = org_of_user(&tx, &view).await?;
+    audit::record(
+        &tx,
+        actor,
+        Change {
+            action: "change_password",
+            entity: "user_account",
+            entity_id: id,
+            organization_id: org_id,
+            before: None,
+            after: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Grants a role. Admins grant anything anywhere; org_admins grant `org_admin` or
+/// `member` only inside their own subtree, never globally and never above their own role.
+pub async fn assign_role(db: &DatabaseConnection, actor: &Actor, input: NewRoleAssignment) -> AppResult<RoleAssignmentView> {
+    let grant_scope = actor.require(Permission::RoleGrant)?;
+    if input.role == Role::HrReader {
+        return Err(AppError::invalid("role", "hr_reader is held by service clients, not accounts"));
+    }
+    let tx = write_tx(db).await?;
+    let user = find_visible(&tx, actor, input.user_id).await?;
+    let org = match input.organization_id {
+        Some(org_id) => Some(find_in_scope(&tx, &actor.scope(Permission::OrgRead), org_id).await?),
+        None => None,
+    };
+    if grant_scope != Scope::Global {
+        if !input.role.grantable_by_org_admin() {
+            return Err(AppError::forbidden(format!("you may not grant the role {}", input.role.as_str())));
+        }
+        match &org {
+            None => return Err(AppError::forbidden("only administrators grant global roles")),
+            Some(o) if !grant_scope.contains_path(&o.path) => {
+                return Err(AppError::forbidden("you may grant roles only inside the subtree you manage"));
+            }
+            Some(_) => {}
+        }
+    }
+    if input.role == Role::Admin && org.is_some() {
+        return Err(AppError::invalid("organization_id", "the admin role is always global"));
+    }
+    let org_id = org.as_ref().map(|o| o.id);
+    let dup = role_assignment::Entity::find()
+        .filter(role_assignment::Column::UserId.eq(user.id))
+        .filter(role_assignment::Column::Role.eq(input.role.as_str()))
+        .filter(match org_id {
+            Some(id) => role_assignment::Column::OrganizationId.eq(id),
+            None => role_assignment::Column::OrganizationId.is_null(),
+        })
+        .count(&tx)
+        .await?;
+    if dup > 0 {
+        return Err(AppError::Conflict("the account already holds this role there".into()));
+    }
+    let model = role_assignment::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(user.id),
+        role: Set(input.role.as_str().to_owned()),
+        organization_id: Set(org_id),
+        granted_by: Set(actor.id()),
+        created_at: Set(super::now()),
+    }
+    .insert(&tx)
+    .await?;
+    let view = RoleAssignmentView::from_model(model)?;
+    audit::record(
+        &tx,
+        actor,
+        Change {
+            action: "grant",
+            entity: "role_assignment",
+            entity_id: view.id,
+            organization_id: org_id,
+            before: None,
+            after: audit::snapshot(&view)?,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// Revokes a role grant, under the same rules as granting it.
+pub async fn revoke_role(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> AppResult<()> {
+    let grant_scope = actor.require(Permission::RoleGrant)?;
+    let tx = write_tx(db).await?;
+    let row = role_assignment::Entity::find_by_id(id).one(&tx).await?.ok_or(AppError::NotFound)?;
+    find_visible(&tx, actor, row.user_id).await?;
+    let view = RoleAssignmentView::from_model(row)?;
+    if grant_scope != Scope::Global {
+        let org = match view.organization_id {
+            Some(o) => find_in_scope(&tx, &actor.scope(Permission::OrgRead), o).await.ok(),
+            None => None,
+        };
+        let inside = org.is_some_and(|o| grant_scope.contains_path(&o.path));
+        if !inside || !view.role.grantable_by_org_admin() {
+            return Err(AppError::forbidden("you may revoke only roles you could grant"));
+        }
+    }
+    role_assignment::Entity::delete_by_id(id).exec(&tx).await?;
+    audit::record(
+        &tx,
+        actor,
+        Change {
+            action: "revoke",
+            entity: "role_assignment",
+            entity_id: id,
+            organization_id: view.organization_id,
+            before: audit::snapshot(&view)?,
+            after: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

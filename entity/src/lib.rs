@@ -1,0 +1,26 @@
+//! sea-orm entities of dangjian: one module per table, rows only.
+//!
+//! No business logic lives here: enumerations are stored as text and validated by
+//! `dangjian::services`, which owns every rule. Every table people edit carries
+//! `created_at`, `updated_at` and `version` (optimistic concurrency).
+
+pub mod audit_event;
+pub mod organization;
+pub mod person;
+pub mod person_transfer;
+pub mod refresh_token;
+pub mod role_assignment;
+pub mod service_client;
+pub mod user_account;
+
+pub mod prelude {
+    //! The entities under short names.
+    pub use super::audit_event::Entity as AuditEvent;
+    pub use super::organization::Entity as Organization;
+    pub use super::person::Entity as Person;
+    pub use super::person_transfer::Entity as PersonTransfer;
+    pub use super::refresh_token::Entity as RefreshToken;
+    pub use super::role_assignment::Entity as RoleAssignment;
+    pub use super::service_client::Entity as ServiceClient;
+    pub use super::user_account::Entity as UserAccount;
+}

@@ -1,0 +1,16 @@
+//! Database migrations of dangjian, shared by the server (`dangjian migrate`, and
+//! start-up) and by the test suite. Every migration is reversible.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_create_foundation;
+
+/// The ordered list of migrations.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261125_000001_create_foundation::Migration)]
+    }
+}

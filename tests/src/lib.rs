@@ -1,0 +1,1 @@
+//! Integration suite; tests live in tests/tests/api.
