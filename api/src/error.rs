@@ -59,6 +59,15 @@ pub enum AppError {
     /// The request took longer than the configured limit.
     #[error("the request timed out")]
     Timeout,
+    /// The request body has a content type this endpoint does not take.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// The operation is not allowed with this HTTP method (e.g. a GraphQL mutation over GET).
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    /// The request body is larger than the configured limit.
+    #[error("the request body is larger than {0} bytes")]
+    PayloadTooLarge(usize),
     /// Anything else; the cause is logged, never shown.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -76,6 +85,9 @@ impl AppError {
             AppError::PreconditionRequired => "PRECONDITION_REQUIRED",
             AppError::RateLimited => "RATE_LIMITED",
             AppError::Timeout => "TIMEOUT",
+            AppError::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
+            AppError::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
+            AppError::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
             AppError::Internal(_) => "INTERNAL",
         }
     }
@@ -83,6 +95,14 @@ impl AppError {
     /// A validation error on one field.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         AppError::Validation(vec![FieldError { field: field.into(), message: message.into() }])
+    }
+
+    /// The field a VALIDATION error names first, if any.
+    pub fn field_name(&self) -> Option<String> {
+        match self {
+            AppError::Validation(v) => v.first().map(|f| f.field.clone()),
+            _ => None,
+        }
     }
 
     /// A permission refusal.

@@ -8,4 +8,8 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod graphql;
+pub mod rest;
+pub mod seed;
 pub mod services;
+pub mod startup;

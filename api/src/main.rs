@@ -1,1 +1,143 @@
-fn main() {}
+//! The `dangjian` binary: parses the command line and calls the library.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use dangjian::config::{LogFormat, Settings};
+use migration::{Migrator, MigratorTrait};
+use utoipa::OpenApi;
+
+/// dangjian: the party-building knowledge base API (REST + GraphQL).
+///
+/// Every setting can also be given as the environment variable shown in brackets.
+#[derive(Debug, Parser)]
+#[command(name = "dangjian", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    settings: Settings,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the HTTP server (the default): migrations are applied and, on an empty
+    /// database, the `admin` account is created.
+    Serve,
+    /// Apply, revert or list database migrations.
+    Migrate {
+        /// What to do.
+        #[arg(value_enum, default_value = "up")]
+        action: MigrateAction,
+    },
+    /// Create a global administrator account (if the username is free).
+    CreateAdmin {
+        /// Username of the new administrator.
+        #[arg(long, default_value = "admin")]
+        username: String,
+        /// Password; generated and printed when omitted.
+        #[arg(long, env = "DANGJIAN_NEW_ADMIN_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// Load the demo organisation (idempotent); prints the demo logins.
+    SeedDemo,
+    /// Print the OpenAPI document (JSON).
+    Openapi,
+    /// Print the GraphQL schema (SDL).
+    GraphqlSchema,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum MigrateAction {
+    /// Apply every pending migration.
+    Up,
+    /// Revert the last applied migration.
+    Down,
+    /// List migrations and whether they are applied.
+    Status,
+}
+
+fn init_tracing(settings: &Settings) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&settings.log_filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match settings.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Human => builder.init(),
+    }
+}
+
+#[actix_web::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let settings = cli.settings;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Openapi => {
+            println!("{}", dangjian::rest::ApiDoc::openapi().to_pretty_json()?);
+        }
+        Command::GraphqlSchema => {
+            print!("{}", dangjian::graphql::sdl(&settings));
+        }
+        Command::Serve => {
+            init_tracing(&settings);
+            serve(settings).await?;
+        }
+        Command::Migrate { action } => {
+            init_tracing(&settings);
+            if settings.database_url.is_none() {
+                std::fs::create_dir_all(&settings.data_dir)?;
+            }
+            let db = dangjian::db::connect(&settings.database_url(), 2).await?;
+            match action {
+                MigrateAction::Up => Migrator::up(&db, None).await?,
+                MigrateAction::Down => Migrator::down(&db, Some(1)).await?,
+                MigrateAction::Status => {
+                    for m in Migrator::get_migration_with_status(&db).await? {
+                        println!("{}\t{}", m.name(), m.status());
+                    }
+                }
+            }
+        }
+        Command::CreateAdmin { username, password } => {
+            init_tracing(&settings);
+            let db = dangjian::startup::connect_and_migrate(&settings).await?;
+            match dangjian::services::auth::ensure_admin(&db, &username, password).await? {
+                None => println!("an account named {username} already exists; nothing changed"),
+                Some(Some(generated)) => println!("created administrator {username} with password: {generated}"),
+                Some(None) => println!("created administrator {username}"),
+            }
+        }
+        Command::SeedDemo => {
+            init_tracing(&settings);
+            let db = dangjian::startup::connect_and_migrate(&settings).await?;
+            let report = dangjian::seed::seed_demo(&db).await?;
+            println!("{report}");
+        }
+    }
+    Ok(())
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    settings.check()?;
+    let db = dangjian::startup::connect_and_migrate(&settings).await?;
+    match dangjian::services::auth::ensure_admin(&db, "admin", settings.admin_password.clone()).await? {
+        Some(Some(generated)) => {
+            println!("================================================================");
+            println!(" First start: created the administrator account");
+            println!("   username: admin");
+            println!("   password: {generated}");
+            println!(" It is shown only this once. Change it with POST /api/v1/me/password.");
+            println!("================================================================");
+        }
+        Some(None) => tracing::info!("created the administrator account 'admin' with DANGJIAN_ADMIN_PASSWORD"),
+        None => {}
+    }
+    let bind = settings.bind.clone();
+    let workers = settings.workers;
+    let state = dangjian::startup::build_state(db, settings)?;
+    tracing::info!(%bind, "dangjian listening: REST /api/v1, GraphQL /graphql, GraphiQL /graphiql, docs /docs");
+    let mut server = actix_web::HttpServer::new(move || dangjian::startup::build_app(state.clone()));
+    if let Some(n) = workers {
+        server = server.workers(n);
+    }
+    server.bind(&bind)?.run().await?;
+    Ok(())
+}

@@ -1,0 +1,141 @@
+//! The GraphQL query root.
+
+use async_graphql::{Context, ID, Object, Result};
+
+use super::types::{
+    Conn, Me, OrgKind, Organization, PartyStatus, Person, ServiceClient, User, connection, wants_total,
+};
+use super::{actor, gql_error, page, parse_id, state};
+use crate::services::{
+    self,
+    organizations::OrganizationFilter,
+    people::PersonFilter,
+    users::UserFilter,
+};
+
+/// Read operations.
+pub struct QueryRoot;
+
+/// Lists organisations as a connection (shared by `organizations` and `Organization.children`).
+pub(super) async fn org_list(
+    ctx: &Context<'_>,
+    filter: OrganizationFilter,
+    first: Option<i32>,
+    after: Option<String>,
+) -> Result<Conn<Organization>> {
+    let s = state(ctx)?;
+    let req = page(ctx, first, after.as_deref(), wants_total(ctx))?;
+    let p = services::organizations::list(&s.db, actor(ctx)?, &filter, req).await.map_err(gql_error)?;
+    Ok(connection(p, after.is_some(), |o| o.id, Organization))
+}
+
+#[Object]
+impl QueryRoot {
+    /// The caller: account or client, person, roles.
+    async fn me(&self, ctx: &Context<'_>) -> Result<Me> {
+        let s = state(ctx)?;
+        Ok(Me(services::auth::me(&s.db, actor(ctx)?).await.map_err(gql_error)?))
+    }
+
+    /// One organisation; NOT_FOUND when missing or outside your scope.
+    async fn organization(&self, ctx: &Context<'_>, id: ID) -> Result<Organization> {
+        let s = state(ctx)?;
+        let org = services::organizations::get(&s.db, actor(ctx)?, parse_id(&id)?).await.map_err(gql_error)?;
+        Ok(Organization(org))
+    }
+
+    /// Organisations in your scope, in creation order.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    #[allow(clippy::too_many_arguments)]
+    async fn organizations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 1–100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
+        #[graphql(desc = "Only direct children of this organisation.")] parent_id: Option<ID>,
+        #[graphql(desc = "Only organisations strictly below this one.")] descendants_of: Option<ID>,
+        #[graphql(desc = "Only roots.", default)] roots_only: bool,
+        #[graphql(desc = "Only this kind.")] kind: Option<OrgKind>,
+        #[graphql(desc = "Name contains this text.")] q: Option<String>,
+    ) -> Result<Conn<Organization>> {
+        let filter = OrganizationFilter {
+            parent_id: parent_id.as_ref().map(parse_id).transpose()?,
+            descendants_of: descendants_of.as_ref().map(parse_id).transpose()?,
+            roots_only,
+            kind: kind.map(Into::into),
+            name_contains: q,
+        };
+        org_list(ctx, filter, first, after).await
+    }
+
+    /// One person; NOT_FOUND when missing or outside your scope.
+    async fn person(&self, ctx: &Context<'_>, id: ID) -> Result<Person> {
+        let s = state(ctx)?;
+        Ok(Person(services::people::get(&s.db, actor(ctx)?, parse_id(&id)?).await.map_err(gql_error)?))
+    }
+
+    /// People in your scope, in creation order.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    async fn people(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 1–100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
+        #[graphql(desc = "Only people in this organisation's subtree.")] organization_id: Option<ID>,
+        #[graphql(desc = "Only this party status.")] party_status: Option<PartyStatus>,
+        #[graphql(desc = "Name contains, or employee number starts with, this text.")] q: Option<String>,
+    ) -> Result<Conn<Person>> {
+        let s = state(ctx)?;
+        let filter = PersonFilter {
+            organization_id: organization_id.as_ref().map(parse_id).transpose()?,
+            party_status: party_status.map(Into::into),
+            q,
+        };
+        let req = page(ctx, first, after.as_deref(), wants_total(ctx))?;
+        let p = services::people::list(&s.db, actor(ctx)?, &filter, req).await.map_err(gql_error)?;
+        Ok(connection(p, after.is_some(), |p| p.id, Person))
+    }
+
+    /// One account.
+    async fn user(&self, ctx: &Context<'_>, id: ID) -> Result<User> {
+        let s = state(ctx)?;
+        Ok(User(services::users::get(&s.db, actor(ctx)?, parse_id(&id)?).await.map_err(gql_error)?))
+    }
+
+    /// Accounts in your scope.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    async fn users(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 1–100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
+        #[graphql(desc = "Username contains this text.")] q: Option<String>,
+    ) -> Result<Conn<User>> {
+        let s = state(ctx)?;
+        let req = page(ctx, first, after.as_deref(), wants_total(ctx))?;
+        let filter = UserFilter { q, person_id: None };
+        let p = services::users::list(&s.db, actor(ctx)?, &filter, req).await.map_err(gql_error)?;
+        Ok(connection(p, after.is_some(), |u| u.id, User))
+    }
+
+    /// One service client (administrators).
+    async fn service_client(&self, ctx: &Context<'_>, id: ID) -> Result<ServiceClient> {
+        let s = state(ctx)?;
+        let c = services::service_clients::get(&s.db, actor(ctx)?, parse_id(&id)?).await.map_err(gql_error)?;
+        Ok(c.into())
+    }
+
+    /// Service clients (administrators).
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    async fn service_clients(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 1–100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
+    ) -> Result<Conn<ServiceClient>> {
+        let s = state(ctx)?;
+        let req = page(ctx, first, after.as_deref(), wants_total(ctx))?;
+        let p = services::service_clients::list(&s.db, actor(ctx)?, req).await.map_err(gql_error)?;
+        Ok(connection(p, after.is_some(), |c| c.id, ServiceClient::from))
+    }
+}

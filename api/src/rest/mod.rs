@@ -1,0 +1,167 @@
+//! The REST transport under `/api/v1`: DTOs, handlers (a few lines each: extract,
+//! call a service, map), `ETag` / `If-Match`, cursor pages and the OpenAPI document.
+
+pub mod auth;
+pub mod extract;
+pub mod organizations;
+pub mod people;
+pub mod problem;
+pub mod service_clients;
+pub mod users;
+
+use actix_web::{
+    HttpRequest, HttpResponse,
+    http::header::{self, EntityTag},
+    web,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::OpenApi;
+
+use crate::error::{AppError, AppResult};
+use crate::services::pagination::PageRequest;
+
+/// Paging query parameters shared by every list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Items per page, 1–100 (default 20).
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl PageParams {
+    /// The validated page request.
+    pub fn page(&self) -> AppResult<PageRequest> {
+        PageRequest::parse(self.limit, self.cursor.as_deref(), "limit", "cursor")
+    }
+}
+
+/// Declares a concrete page DTO (utoipa names it in the OpenAPI document).
+macro_rules! page_dto {
+    ($name:ident, $item:ty) => {
+        /// One page of results.
+        #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+        pub struct $name {
+            /// The items.
+            pub items: Vec<$item>,
+            /// Pass as `cursor` to get the next page; null on the last page.
+            pub next_cursor: Option<String>,
+        }
+
+        impl From<crate::services::pagination::Page<$item>> for $name {
+            fn from(p: crate::services::pagination::Page<$item>) -> Self {
+                $name { items: p.items, next_cursor: p.next_cursor }
+            }
+        }
+    };
+}
+pub(crate) use page_dto;
+
+/// The strong ETag of a version.
+pub fn etag(version: i32) -> EntityTag {
+    EntityTag::new_strong(format!("v{version}"))
+}
+
+/// The version an update is based on, from `If-Match` (required).
+pub fn if_match(req: &HttpRequest) -> AppResult<i32> {
+    let raw = req.headers().get(header::IF_MATCH).ok_or(AppError::PreconditionRequired)?;
+    let text = raw.to_str().unwrap_or_default().trim();
+    let tag = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
+    tag.strip_prefix('v')
+        .and_then(|v| v.parse::<i32>().ok())
+        .ok_or_else(|| AppError::invalid("If-Match", "must be the ETag of the current representation"))
+}
+
+/// A 200 answer with an ETag, or 304 when `If-None-Match` already names it.
+pub fn with_etag<T: Serialize>(req: &HttpRequest, version: i32, body: &T) -> HttpResponse {
+    let tag = etag(version);
+    let matches = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim().trim_start_matches("W/") == tag.to_string()));
+    if matches {
+        return HttpResponse::NotModified().insert_header(header::ETag(tag)).finish();
+    }
+    HttpResponse::Ok()
+        .insert_header(header::ETag(tag))
+        .insert_header((header::CACHE_CONTROL, "private, no-cache"))
+        .json(body)
+}
+
+/// A 201 answer with an ETag and a Location.
+pub fn created<T: Serialize>(location: String, version: i32, body: &T) -> HttpResponse {
+    HttpResponse::Created()
+        .insert_header(header::ETag(etag(version)))
+        .insert_header((header::LOCATION, location))
+        .json(body)
+}
+
+/// Registers every `/api/v1` route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1")
+            .configure(auth::routes)
+            .configure(organizations::routes)
+            .configure(people::routes)
+            .configure(users::routes)
+            .configure(service_clients::routes)
+            .default_service(web::to(|| async { Err::<HttpResponse, _>(AppError::NotFound) })),
+    );
+}
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
+/// The OpenAPI 3.1 document, generated from the handlers and DTOs.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "dangjian API",
+        description = "Party-building knowledge base: organisations, people, accounts and roles. \
+                       Errors are application/problem+json with a stable `code`; updates need If-Match; \
+                       lists are cursor-paged.",
+        license(name = "MIT OR Apache-2.0")
+    ),
+    modifiers(&BearerAuth),
+    paths(
+        auth::token, auth::logout, auth::me, auth::change_password,
+        organizations::list, organizations::get, organizations::create, organizations::update,
+        organizations::move_org, organizations::delete, organizations::children,
+        organizations::descendants, organizations::ancestors,
+        people::list, people::get, people::create, people::update, people::transfer, people::transfers,
+        users::list, users::get, users::create, users::update, users::reset_password,
+        users::revoke_tokens, users::roles, users::list_assignments, users::assign_role, users::revoke_role,
+        service_clients::list, service_clients::get, service_clients::create, service_clients::update,
+        service_clients::rotate_secret,
+    ),
+    tags(
+        (name = "auth", description = "Tokens and the caller"),
+        (name = "organizations", description = "The party organisation tree"),
+        (name = "people", description = "Members and employees"),
+        (name = "users", description = "Accounts and role grants"),
+        (name = "service-clients", description = "Machine clients (administrators only)"),
+    )
+)]
+pub struct ApiDoc;
+
+/// Turns a deserialisation message into a VALIDATION error naming the field when it can.
+pub fn json_error_to_validation(message: &str) -> AppError {
+    let field = ["missing field `", "unknown field `", "duplicate field `"]
+        .iter()
+        .find_map(|p| message.split_once(p).and_then(|(_, rest)| rest.split('`').next()))
+        .unwrap_or("body");
+    let message = message.split(" at line ").next().unwrap_or(message);
+    AppError::invalid(field, message)
+}

@@ -1,0 +1,165 @@
+//! Start-up: connect and migrate, build the shared state, and assemble the actix
+//! application. `build_app` is the same for the binary and the test suite.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_cors::Cors;
+use actix_web::{
+    App, HttpMessage, HttpResponse, ResponseError,
+    body::{BoxBody, MessageBody},
+    dev::{ServiceFactory, ServiceRequest, ServiceResponse},
+    http::header::{self, HeaderValue},
+    middleware::{self, Next},
+    web,
+};
+use futures_util::FutureExt;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::DatabaseConnection;
+use tracing_actix_web::{RequestId, TracingLogger};
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::jwt::JwtKeys;
+use crate::config::Settings;
+use crate::error::AppError;
+use crate::graphql::{self, AppSchema};
+use crate::rest::{self, ApiDoc};
+use crate::services::auth::AuthPolicy;
+
+/// Everything a request handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The connection pool.
+    pub db: DatabaseConnection,
+    /// Token signing and verification.
+    pub keys: Arc<JwtKeys>,
+    /// Lock-out and refresh policy.
+    pub policy: AuthPolicy,
+    /// The settings in force.
+    pub settings: Arc<Settings>,
+    /// The GraphQL schema.
+    pub schema: AppSchema,
+}
+
+/// Connects to the configured database (creating the data folder for the default
+/// SQLite file) and applies pending migrations.
+pub async fn connect_and_migrate(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    if settings.database_url.is_none() {
+        std::fs::create_dir_all(&settings.data_dir)?;
+    }
+    let db = crate::db::connect(&settings.database_url(), settings.db_max_connections).await?;
+    Migrator::up(&db, None).await?;
+    Ok(db)
+}
+
+/// Builds the shared state.
+pub fn build_state(db: DatabaseConnection, settings: Settings) -> anyhow::Result<AppState> {
+    settings.check()?;
+    let keys = JwtKeys::from_settings(&settings)?;
+    let policy = AuthPolicy {
+        lockout_threshold: settings.lockout_threshold,
+        lockout_seconds: settings.lockout_seconds,
+        refresh_ttl: settings.refresh_token_ttl,
+    };
+    Ok(AppState { schema: graphql::build_schema(&settings), db, keys: Arc::new(keys), policy, settings: Arc::new(settings) })
+}
+
+/// Request id header, timeout and panic guard around every request.
+async fn guard(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let timeout = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| Duration::from_secs(s.settings.request_timeout_secs))
+        .unwrap_or(Duration::from_secs(30));
+    let request_id = req.extensions().get::<RequestId>().map(|r| r.to_string());
+    let http_req = req.request().clone();
+    let outcome = tokio::time::timeout(timeout, AssertUnwindSafe(next.call(req)).catch_unwind()).await;
+    let mut res = match outcome {
+        Ok(Ok(Ok(res))) => res.map_into_boxed_body(),
+        Ok(Ok(Err(err))) => ServiceResponse::new(http_req, err.error_response()),
+        Ok(Err(_panic)) => ServiceResponse::new(
+            http_req,
+            AppError::internal(anyhow::anyhow!("a request handler panicked")).error_response(),
+        ),
+        Err(_elapsed) => ServiceResponse::new(http_req, AppError::Timeout.error_response()),
+    };
+    if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+        res.headers_mut().insert(header::HeaderName::from_static("x-request-id"), id);
+    }
+    Ok(res)
+}
+
+fn cors(settings: &Settings) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::IF_MATCH, header::IF_NONE_MATCH])
+        .expose_headers([header::ETAG, header::LOCATION, header::HeaderName::from_static("x-request-id")])
+        .max_age(3600);
+    for origin in settings.cors_origins.iter().map(|o| o.trim()).filter(|o| !o.is_empty()) {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
+}
+
+async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    match state.db.ping().await {
+        Ok(()) => HttpResponse::Ok().json(serde_json::json!({"status": "ready"})),
+        Err(err) => {
+            tracing::warn!(error = %err, "database not reachable");
+            HttpResponse::ServiceUnavailable().json(serde_json::json!({"status": "database unreachable"}))
+        }
+    }
+}
+
+async fn not_found() -> Result<HttpResponse, AppError> {
+    Err(AppError::NotFound)
+}
+
+/// The whole application: REST, GraphQL, GraphiQL, docs, health, with every middleware.
+pub fn build_app(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let max_body = state.settings.max_body_bytes;
+    let cors_enabled = state.settings.cors_origins.iter().any(|o| !o.trim().is_empty());
+    let cors = cors(&state.settings);
+    App::new()
+        .app_data(web::Data::new(state))
+        .app_data(web::PayloadConfig::new(max_body))
+        .app_data(web::QueryConfig::default().error_handler(|err, _| {
+            AppError::invalid("query", err.to_string().split(" at line ").next().unwrap_or_default()).into()
+        }))
+        .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
+        .wrap(middleware::from_fn(guard))
+        .wrap(middleware::Condition::new(cors_enabled, cors))
+        .wrap(
+            middleware::DefaultHeaders::new()
+                .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                .add((header::X_FRAME_OPTIONS, "DENY"))
+                .add((header::REFERRER_POLICY, "no-referrer")),
+        )
+        .wrap(middleware::Compress::default())
+        .wrap(TracingLogger::default())
+        .route("/healthz", web::get().to(healthz))
+        .route("/readyz", web::get().to(readyz))
+        .route(
+            "/docs",
+            web::get().to(|| async { HttpResponse::PermanentRedirect().insert_header((header::LOCATION, "/docs/")).finish() }),
+        )
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", ApiDoc::openapi()))
+        .configure(rest::configure)
+        .configure(graphql::configure)
+        .default_service(web::to(not_found))
+}
