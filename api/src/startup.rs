@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use actix_cors::Cors;
 use actix_web::{
-    App, HttpMessage, HttpResponse, ResponseError,
+    App, HttpMessage, HttpResponse,
     body::{BoxBody, MessageBody},
     dev::{ServiceFactory, ServiceRequest, ServiceResponse},
     http::header::{self, HeaderValue},
@@ -73,16 +73,13 @@ async fn guard(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> R
         .map(|s| Duration::from_secs(s.settings.request_timeout_secs))
         .unwrap_or(Duration::from_secs(30));
     let request_id = req.extensions().get::<RequestId>().map(|r| r.to_string());
-    let http_req = req.request().clone();
+    // The request must not be cloned before routing, so failures here are answered as
+    // errors (actix renders them through `ResponseError`: problem+json).
     let outcome = tokio::time::timeout(timeout, AssertUnwindSafe(next.call(req)).catch_unwind()).await;
     let mut res = match outcome {
-        Ok(Ok(Ok(res))) => res.map_into_boxed_body(),
-        Ok(Ok(Err(err))) => ServiceResponse::new(http_req, err.error_response()),
-        Ok(Err(_panic)) => ServiceResponse::new(
-            http_req,
-            AppError::internal(anyhow::anyhow!("a request handler panicked")).error_response(),
-        ),
-        Err(_elapsed) => ServiceResponse::new(http_req, AppError::Timeout.error_response()),
+        Ok(Ok(res)) => res?.map_into_boxed_body(),
+        Ok(Err(_panic)) => return Err(AppError::internal(anyhow::anyhow!("a request handler panicked")).into()),
+        Err(_elapsed) => return Err(AppError::Timeout.into()),
     };
     if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
         res.headers_mut().insert(header::HeaderName::from_static("x-request-id"), id);

@@ -1,0 +1,352 @@
+//! Test harness: a fresh database and app per test, a fixture organisation with one
+//! login per role, and small HTTP / GraphQL helpers.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use actix_web::{http::StatusCode, test};
+use dangjian::auth::{Actor, Role};
+use dangjian::config::{Environment, LogFormat, Settings};
+use dangjian::services::{
+    self,
+    organizations::NewOrganization,
+    people::NewPerson,
+    service_clients::NewServiceClient,
+    types::{OrgKind, PartyStatus},
+    users::{NewRoleAssignment, NewUser},
+};
+use dangjian::startup::{AppState, build_app, build_state, connect_and_migrate};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+/// The password of every fixture account.
+pub const PASSWORD: &str = "Test-Passw0rd!";
+/// The JWT secret of the test server.
+pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
+
+/// A server on a fresh database.
+pub struct TestApp {
+    pub state: AppState,
+    pub statements: Arc<AtomicUsize>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// The answer to one request.
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: actix_web::http::header::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+pub fn settings(database_url: String, data_dir: PathBuf) -> Settings {
+    Settings {
+        database_url: Some(database_url),
+        data_dir,
+        bind: "127.0.0.1:0".into(),
+        environment: Environment::Development,
+        jwt_secret: Some(JWT_SECRET.into()),
+        jwt_issuer: "dangjian".into(),
+        jwt_audience: "dangjian-api".into(),
+        access_token_ttl: 900,
+        refresh_token_ttl: 3600,
+        admin_password: None,
+        lockout_threshold: 5,
+        lockout_seconds: 900,
+        log_format: LogFormat::Human,
+        log_filter: "warn".into(),
+        max_body_bytes: 64 * 1024,
+        request_timeout_secs: 30,
+        cors_origins: vec![],
+        db_max_connections: 5,
+        graphql_max_depth: 12,
+        graphql_max_complexity: 20_000,
+        graphql_max_aliases: 30,
+        workers: Some(1),
+    }
+}
+
+/// Whether the suite runs on PostgreSQL.
+pub fn on_postgres() -> bool {
+    std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty())
+}
+
+async fn fresh_database_url(dir: &std::path::Path) -> String {
+    match std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+        None => format!("sqlite://{}?mode=rwc", dir.join("test.db").display()),
+        Some(admin_url) => {
+            let name = format!("dj_t_{}", Uuid::now_v7().simple());
+            let admin = Database::connect(admin_url.as_str()).await.expect("connect TEST_DATABASE_URL");
+            admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+            admin.close().await.ok();
+            let base = admin_url.split('?').next().unwrap_or(&admin_url);
+            let (prefix, _) = base.rsplit_once('/').expect("database URL with a path");
+            format!("{prefix}/{name}")
+        }
+    }
+}
+
+impl TestApp {
+    /// A server on a fresh, migrated, empty database.
+    pub async fn empty() -> TestApp {
+        Self::with(|_| {}).await
+    }
+
+    /// Same, with adjusted settings.
+    pub async fn with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = fresh_database_url(dir.path()).await;
+        let mut s = settings(url, dir.path().to_path_buf());
+        adjust(&mut s);
+        let mut db = connect_and_migrate(&s).await.expect("migrate");
+        let statements = Arc::new(AtomicUsize::new(0));
+        let counter = statements.clone();
+        db.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::SeqCst);
+        });
+        let state = build_state(db, s).expect("state");
+        TestApp { state, statements, _dir: Some(dir) }
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.state.db
+    }
+
+    /// Sends a request through the whole application.
+    pub async fn send(&self, req: test::TestRequest) -> Resp {
+        let app = test::init_service(build_app(self.state.clone())).await;
+        let res = test::call_service(&app, req.to_request()).await;
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = test::read_body(res).await.to_vec();
+        Resp { status, headers, body }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Resp {
+        self.send(auth(test::TestRequest::get().uri(path), token)).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Resp {
+        self.send(auth(test::TestRequest::post().uri(path).set_json(body), token)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: Option<&str>, etag: Option<&str>, body: Value) -> Resp {
+        let mut req = auth(test::TestRequest::patch().uri(path).set_json(body), token);
+        if let Some(tag) = etag {
+            req = req.insert_header(("If-Match", tag));
+        }
+        self.send(req).await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>, etag: Option<&str>) -> Resp {
+        let mut req = auth(test::TestRequest::delete().uri(path), token);
+        if let Some(tag) = etag {
+            req = req.insert_header(("If-Match", tag));
+        }
+        self.send(req).await
+    }
+
+    /// Runs a GraphQL operation over POST.
+    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let r = self.post("/graphql", token, json!({"query": query, "variables": variables})).await;
+        assert_eq!(r.status, StatusCode::OK, "graphql transport failed: {}", r.text());
+        r.json()
+    }
+
+    /// Logs in with the password grant and returns the access token.
+    pub async fn login(&self, username: &str) -> String {
+        self.login_full(username, PASSWORD).await["access_token"].as_str().expect("access_token").to_owned()
+    }
+
+    pub async fn login_full(&self, username: &str, password: &str) -> Value {
+        let r = self
+            .post("/api/v1/auth/token", None, json!({"grant_type": "password", "username": username, "password": password}))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "login {username}: {}", r.text());
+        r.json()
+    }
+
+    pub fn reset_statements(&self) {
+        self.statements.store(0, Ordering::SeqCst);
+    }
+
+    pub fn statement_count(&self) -> usize {
+        self.statements.load(Ordering::SeqCst)
+    }
+}
+
+fn auth(req: test::TestRequest, token: Option<&str>) -> test::TestRequest {
+    match token {
+        Some(t) => req.insert_header(("Authorization", format!("Bearer {t}"))),
+        None => req,
+    }
+}
+
+/// The first GraphQL error code of a response, if any.
+pub fn gql_code(v: &Value) -> Option<String> {
+    v["errors"][0]["extensions"]["code"].as_str().map(str::to_owned)
+}
+
+/// The fixture organisation:
+/// ```text
+/// 集团党委 (root, committee)
+/// ├── 技术研发党总支 (gb, general_branch)
+/// │   ├── 研发一支部 (b1, branch)
+/// │   └── 研发二支部 (b2, branch)
+/// └── 机关党支部 (b3, branch)
+/// ```
+/// Logins (password [`PASSWORD`]): `admin` (global admin), `orgadmin_b1` (org_admin of b1),
+/// `orgadmin_b2`, `inspector_gb` (inspector of gb), `member_b1` (member of b1); service
+/// client `hr` scoped to gb with people and organisation read.
+pub struct Fixture {
+    pub app: TestApp,
+    pub root: Uuid,
+    pub gb: Uuid,
+    pub b1: Uuid,
+    pub b2: Uuid,
+    pub b3: Uuid,
+    /// People: the b1 org admin, the b1 member, another b1 person, a b2 person, a b3 person.
+    pub p_orgadmin_b1: Uuid,
+    pub p_member_b1: Uuid,
+    pub p_other_b1: Uuid,
+    pub p_b2: Uuid,
+    pub p_b3: Uuid,
+    pub u_member_b1: Uuid,
+    pub u_orgadmin_b2: Uuid,
+    pub hr_client_id: String,
+    pub hr_secret: String,
+}
+
+impl Fixture {
+    pub async fn new() -> Fixture {
+        let app = TestApp::empty().await;
+        let db = app.db().clone();
+        let sys = Actor::system();
+        let org = |parent: Option<Uuid>, name: &str, kind: OrgKind| NewOrganization {
+            parent_id: parent,
+            name: name.into(),
+            short_name: None,
+            kind,
+            sort_order: None,
+            established_on: None,
+        };
+        let root = services::organizations::create(&db, &sys, org(None, "集团党委", OrgKind::Committee)).await.unwrap().id;
+        let gb = services::organizations::create(&db, &sys, org(Some(root), "技术研发党总支", OrgKind::GeneralBranch))
+            .await
+            .unwrap()
+            .id;
+        let b1 = services::organizations::create(&db, &sys, org(Some(gb), "研发一支部", OrgKind::Branch)).await.unwrap().id;
+        let b2 = services::organizations::create(&db, &sys, org(Some(gb), "研发二支部", OrgKind::Branch)).await.unwrap().id;
+        let b3 = services::organizations::create(&db, &sys, org(Some(root), "机关党支部", OrgKind::Branch)).await.unwrap().id;
+        let person = |org: Uuid, name: &str, no: &str| NewPerson {
+            organization_id: org,
+            name: name.into(),
+            employee_no: no.into(),
+            phone: Some("13800000000".into()),
+            email: Some(format!("{no}@example.com")),
+            party_status: Some(PartyStatus::Full),
+            joined_party_on: None,
+            position: None,
+            is_leadership: false,
+            is_tech_backbone: false,
+            is_model_worker: false,
+        };
+        let mk = |o, n: &'static str, no: &'static str| {
+            let db = db.clone();
+            let sys = sys.clone();
+            let p = person(o, n, no);
+            async move { services::people::create(&db, &sys, p).await.unwrap().id }
+        };
+        let p_orgadmin_b1 = mk(b1, "王书记", "E001").await;
+        let p_member_b1 = mk(b1, "李党员", "E002").await;
+        let p_other_b1 = mk(b1, "张工", "E003").await;
+        let p_b2 = mk(b2, "赵工", "E004").await;
+        let p_b3 = mk(b3, "钱主任", "E005").await;
+        let p_inspector = mk(gb, "孙巡察", "E006").await;
+        let p_orgadmin_b2 = mk(b2, "周书记", "E007").await;
+
+        services::auth::ensure_admin(&db, "admin", Some(PASSWORD.into())).await.unwrap();
+        let user = |name: &str, person: Uuid| NewUser { username: name.into(), password: PASSWORD.into(), person_id: Some(person) };
+        let grant = |user_id: Uuid, role: Role, org: Uuid| NewRoleAssignment { user_id, role, organization_id: Some(org) };
+        let u = services::users::create(&db, &sys, user("orgadmin_b1", p_orgadmin_b1)).await.unwrap();
+        services::users::assign_role(&db, &sys, grant(u.id, Role::OrgAdmin, b1)).await.unwrap();
+        let u_orgadmin_b2 = services::users::create(&db, &sys, user("orgadmin_b2", p_orgadmin_b2)).await.unwrap().id;
+        services::users::assign_role(&db, &sys, grant(u_orgadmin_b2, Role::OrgAdmin, b2)).await.unwrap();
+        let u = services::users::create(&db, &sys, user("inspector_gb", p_inspector)).await.unwrap();
+        services::users::assign_role(&db, &sys, grant(u.id, Role::Inspector, gb)).await.unwrap();
+        let u_member_b1 = services::users::create(&db, &sys, user("member_b1", p_member_b1)).await.unwrap().id;
+        services::users::assign_role(&db, &sys, grant(u_member_b1, Role::Member, b1)).await.unwrap();
+        let hr = services::service_clients::create(
+            &db,
+            &sys,
+            NewServiceClient {
+                name: "HR sync".into(),
+                scopes: vec!["people:read".into(), "organizations:read".into()],
+                organization_id: Some(gb),
+            },
+        )
+        .await
+        .unwrap();
+        Fixture {
+            app,
+            root,
+            gb,
+            b1,
+            b2,
+            b3,
+            p_orgadmin_b1,
+            p_member_b1,
+            p_other_b1,
+            p_b2,
+            p_b3,
+            u_member_b1,
+            u_orgadmin_b2,
+            hr_client_id: hr.client.client_id,
+            hr_secret: hr.client_secret,
+        }
+    }
+
+    /// An access token for a fixture login, or for `hr` the client-credentials token.
+    pub async fn token(&self, who: &str) -> String {
+        if who == "hr" {
+            let r = self
+                .app
+                .post(
+                    "/api/v1/auth/token",
+                    None,
+                    json!({"grant_type": "client_credentials", "client_id": self.hr_client_id, "client_secret": self.hr_secret}),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+            return r.json()["access_token"].as_str().unwrap().to_owned();
+        }
+        self.app.login(who).await
+    }
+
+    /// The current ETag of a REST resource, read as admin.
+    pub async fn etag(&self, path: &str) -> String {
+        let admin = self.app.login("admin").await;
+        let r = self.app.get(path, Some(&admin)).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text());
+        r.header("etag").expect("etag")
+    }
+
+    /// The current version of a REST resource.
+    pub async fn version(&self, path: &str) -> i64 {
+        let admin = self.app.login("admin").await;
+        self.app.get(path, Some(&admin)).await.json()["version"].as_i64().expect("version")
+    }
+}

@@ -1,0 +1,13 @@
+//! The black-box integration suite: boots the real `build_app` in-process on a fresh
+//! database per test (a temp-file SQLite by default; a fresh PostgreSQL database per
+//! test when `TEST_DATABASE_URL` is set) and talks to it over HTTP requests only.
+
+mod auth;
+mod authz;
+mod common;
+mod graphql;
+mod organizations;
+mod people;
+mod platform;
+mod snapshots;
+mod users;
