@@ -79,10 +79,6 @@ pub fn settings(database_url: String, data_dir: PathBuf) -> Settings {
     }
 }
 
-/// Whether the suite runs on PostgreSQL.
-pub fn on_postgres() -> bool {
-    std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty())
-}
 
 async fn fresh_database_url(dir: &std::path::Path) -> String {
     match std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {

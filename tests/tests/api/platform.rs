@@ -1,0 +1,60 @@
+//! Platform behaviour: health, readiness, problem+json for unknown routes and bad
+//! bodies, request ids, security headers, GraphiQL and docs served without a CDN.
+
+use actix_web::{http::StatusCode, test};
+use serde_json::json;
+
+use crate::common::TestApp;
+
+#[actix_web::test]
+async fn health_readiness_and_request_ids() {
+    let app = TestApp::empty().await;
+    let r = app.get("/healthz", None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.header("x-request-id").is_some_and(|id| id.len() >= 32));
+    assert_eq!(r.header("x-content-type-options").as_deref(), Some("nosniff"));
+    assert_eq!(app.get("/readyz", None).await.status, StatusCode::OK);
+}
+
+#[actix_web::test]
+async fn unknown_routes_and_bad_bodies_are_problem_json() {
+    let app = TestApp::empty().await;
+    for path in ["/nope", "/api/v1/nope"] {
+        let r = app.get(path, None).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(r.header("content-type").as_deref(), Some("application/problem+json"));
+        assert_eq!(r.json()["code"], "NOT_FOUND");
+    }
+    let r = app
+        .send(test::TestRequest::post().uri("/api/v1/auth/logout").insert_header(("Content-Type", "application/json")).set_payload("{not json"))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json()["code"], "VALIDATION");
+    assert!(!r.text().to_lowercase().contains("sql"));
+    let r = app
+        .send(test::TestRequest::post().uri("/api/v1/auth/logout").insert_header(("Content-Type", "text/plain")).set_payload("x"))
+        .await;
+    assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let r = app.post("/api/v1/auth/logout", None, json!({"refresh_token": "x".repeat(100 * 1024)})).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[actix_web::test]
+async fn graphiql_and_docs_work_offline() {
+    let app = TestApp::empty().await;
+    let page = app.get("/graphiql", None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(!html.contains("https://") && !html.contains("http://"), "no CDN in GraphiQL");
+    for asset in ["graphiql.min.js", "graphiql.min.css", "react.production.min.js", "react-dom.production.min.js"] {
+        assert!(html.contains(&format!("/graphiql/assets/{asset}")));
+        let r = app.get(&format!("/graphiql/assets/{asset}"), None).await;
+        assert_eq!(r.status, StatusCode::OK, "{asset}");
+    }
+    assert_eq!(app.get("/graphiql/assets/../../Cargo.toml", None).await.status, StatusCode::NOT_FOUND);
+    let docs = app.get("/docs/", None).await;
+    assert_eq!(docs.status, StatusCode::OK);
+    assert!(!docs.text().contains("https://"), "no CDN in the docs UI");
+    let spec = app.get("/api/v1/openapi.json", None).await.json();
+    assert_eq!(spec["openapi"], "3.1.0");
+}
