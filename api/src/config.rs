@@ -123,9 +123,9 @@ pub struct Settings {
 impl Settings {
     /// The database URL in force.
     pub fn database_url(&self) -> String {
-        self.database_url.clone().unwrap_or_else(|| {
-            format!("sqlite://{}?mode=rwc", self.data_dir.join("dangjian.db").display())
-        })
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", self.data_dir.join("dangjian.db").display()))
     }
 
     /// Refuses settings that are unsafe or meaningless; production is strict.

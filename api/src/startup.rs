@@ -63,11 +63,20 @@ pub fn build_state(db: DatabaseConnection, settings: Settings) -> anyhow::Result
         lockout_seconds: settings.lockout_seconds,
         refresh_ttl: settings.refresh_token_ttl,
     };
-    Ok(AppState { schema: graphql::build_schema(&settings), db, keys: Arc::new(keys), policy, settings: Arc::new(settings) })
+    Ok(AppState {
+        schema: graphql::build_schema(&settings),
+        db,
+        keys: Arc::new(keys),
+        policy,
+        settings: Arc::new(settings),
+    })
 }
 
 /// Request id header, timeout and panic guard around every request.
-async fn guard(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+async fn guard(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let timeout = req
         .app_data::<web::Data<AppState>>()
         .map(|s| Duration::from_secs(s.settings.request_timeout_secs))
@@ -153,7 +162,9 @@ pub fn build_app(
         .route("/readyz", web::get().to(readyz))
         .route(
             "/docs",
-            web::get().to(|| async { HttpResponse::PermanentRedirect().insert_header((header::LOCATION, "/docs/")).finish() }),
+            web::get().to(|| async {
+                HttpResponse::PermanentRedirect().insert_header((header::LOCATION, "/docs/")).finish()
+            }),
         )
         .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", ApiDoc::openapi()))
         .configure(rest::configure)

@@ -7,11 +7,7 @@ use sea_orm_migration::{prelude::*, schema::*, sea_orm::DatabaseBackend};
 pub struct Migration;
 
 fn fk(from: (&'static str, &'static str), to: &'static str) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .from(from.0, from.1)
-        .to(to, "id")
-        .on_delete(ForeignKeyAction::Restrict)
-        .to_owned()
+    ForeignKey::create().from(from.0, from.1).to(to, "id").on_delete(ForeignKeyAction::Restrict).to_owned()
 }
 
 fn index(table: &'static str, cols: &[&'static str], unique: bool) -> IndexCreateStatement {

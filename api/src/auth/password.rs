@@ -66,10 +66,7 @@ fn dummy_hash() -> String {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     DUMMY
         .get_or_init(|| {
-            Argon2::default()
-                .hash_password(b"dummy-password-for-timing")
-                .map(|h| h.to_string())
-                .unwrap_or_default()
+            Argon2::default().hash_password(b"dummy-password-for-timing").map(|h| h.to_string()).unwrap_or_default()
         })
         .clone()
 }

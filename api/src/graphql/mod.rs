@@ -180,9 +180,7 @@ async fn execute(
     }
     request = request.data(RequestCtx { db: state.db.clone(), actor });
     let response = state.schema.execute(request).await;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(response))
+    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(response))
 }
 
 /// GraphQL over POST (`application/json`).
@@ -216,8 +214,8 @@ struct GetParams {
 
 /// GraphQL over GET (queries only).
 async fn graphql_get(req: HttpRequest, state: web::Data<AppState>) -> AppResult<HttpResponse> {
-    let params: GetParams = serde_urlencoded::from_str(req.query_string())
-        .map_err(|e| AppError::invalid("query", e.to_string()))?;
+    let params: GetParams =
+        serde_urlencoded::from_str(req.query_string()).map_err(|e| AppError::invalid("query", e.to_string()))?;
     let mut request = async_graphql::Request::new(params.query);
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);

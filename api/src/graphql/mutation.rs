@@ -3,7 +3,9 @@
 use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::NaiveDate;
 
-use super::types::{OrgKind, Organization, PartyStatus, Person, Role, RoleAssignment, ServiceClient, ServiceClientSecret, User};
+use super::types::{
+    OrgKind, Organization, PartyStatus, Person, Role, RoleAssignment, ServiceClient, ServiceClientSecret, User,
+};
 use super::{actor, gql_error, parse_id, state};
 use crate::services::{
     self,
@@ -198,18 +200,32 @@ impl MutationRoot {
     }
 
     /// Moves an organisation and its subtree under a new parent.
-    async fn move_organization(&self, ctx: &Context<'_>, id: ID, expected_version: i32, parent_id: ID) -> Result<Organization> {
+    async fn move_organization(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        parent_id: ID,
+    ) -> Result<Organization> {
         let s = state(ctx)?;
-        let org = services::organizations::move_to(&s.db, actor(ctx)?, parse_id(&id)?, expected_version, parse_id(&parent_id)?)
-            .await
-            .map_err(gql_error)?;
+        let org = services::organizations::move_to(
+            &s.db,
+            actor(ctx)?,
+            parse_id(&id)?,
+            expected_version,
+            parse_id(&parent_id)?,
+        )
+        .await
+        .map_err(gql_error)?;
         Ok(Organization(org))
     }
 
     /// Deletes an empty organisation; returns its id.
     async fn delete_organization(&self, ctx: &Context<'_>, id: ID, expected_version: i32) -> Result<ID> {
         let s = state(ctx)?;
-        services::organizations::delete(&s.db, actor(ctx)?, parse_id(&id)?, expected_version).await.map_err(gql_error)?;
+        services::organizations::delete(&s.db, actor(ctx)?, parse_id(&id)?, expected_version)
+            .await
+            .map_err(gql_error)?;
         Ok(id)
     }
 
@@ -233,7 +249,13 @@ impl MutationRoot {
     }
 
     /// Updates a person you manage.
-    async fn update_person(&self, ctx: &Context<'_>, id: ID, expected_version: i32, input: UpdatePersonInput) -> Result<Person> {
+    async fn update_person(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        input: UpdatePersonInput,
+    ) -> Result<Person> {
         let s = state(ctx)?;
         let patch = PersonPatch {
             name: input.name,
@@ -254,7 +276,13 @@ impl MutationRoot {
     }
 
     /// Transfers a person to another organisation, keeping the history.
-    async fn transfer_person(&self, ctx: &Context<'_>, id: ID, expected_version: i32, input: TransferPersonInput) -> Result<Person> {
+    async fn transfer_person(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        input: TransferPersonInput,
+    ) -> Result<Person> {
         let s = state(ctx)?;
         let t = TransferInput {
             to_organization_id: parse_id(&input.to_organization_id)?,
@@ -275,7 +303,13 @@ impl MutationRoot {
     }
 
     /// Disables (revoking its tokens) or re-enables an account.
-    async fn set_user_disabled(&self, ctx: &Context<'_>, id: ID, expected_version: i32, disabled: bool) -> Result<User> {
+    async fn set_user_disabled(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        disabled: bool,
+    ) -> Result<User> {
         let s = state(ctx)?;
         let u = services::users::set_disabled(&s.db, actor(ctx)?, parse_id(&id)?, expected_version, disabled)
             .await
@@ -286,7 +320,8 @@ impl MutationRoot {
     /// Sets a new password for an account; revokes its tokens.
     async fn reset_user_password(&self, ctx: &Context<'_>, id: ID, password: String) -> Result<User> {
         let s = state(ctx)?;
-        let u = services::users::reset_password(&s.db, actor(ctx)?, parse_id(&id)?, password).await.map_err(gql_error)?;
+        let u =
+            services::users::reset_password(&s.db, actor(ctx)?, parse_id(&id)?, password).await.map_err(gql_error)?;
         Ok(User(u))
     }
 
@@ -297,7 +332,12 @@ impl MutationRoot {
     }
 
     /// Changes your own password; signs you out everywhere.
-    async fn change_my_password(&self, ctx: &Context<'_>, current_password: String, new_password: String) -> Result<bool> {
+    async fn change_my_password(
+        &self,
+        ctx: &Context<'_>,
+        current_password: String,
+        new_password: String,
+    ) -> Result<bool> {
         let s = state(ctx)?;
         services::users::change_own_password(&s.db, actor(ctx)?, current_password, new_password)
             .await
@@ -324,7 +364,11 @@ impl MutationRoot {
     }
 
     /// Creates a service client; the answer holds its secret, shown once.
-    async fn create_service_client(&self, ctx: &Context<'_>, input: CreateServiceClientInput) -> Result<ServiceClientSecret> {
+    async fn create_service_client(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateServiceClientInput,
+    ) -> Result<ServiceClientSecret> {
         let s = state(ctx)?;
         let new = NewServiceClient {
             name: input.name,
@@ -353,6 +397,9 @@ impl MutationRoot {
     /// Replaces a service client's secret.
     async fn rotate_service_client_secret(&self, ctx: &Context<'_>, id: ID) -> Result<ServiceClientSecret> {
         let s = state(ctx)?;
-        Ok(services::service_clients::rotate_secret(&s.db, actor(ctx)?, parse_id(&id)?).await.map_err(gql_error)?.into())
+        Ok(services::service_clients::rotate_secret(&s.db, actor(ctx)?, parse_id(&id)?)
+            .await
+            .map_err(gql_error)?
+            .into())
     }
 }

@@ -6,12 +6,7 @@ use super::types::{
     Conn, Me, OrgKind, Organization, PartyStatus, Person, ServiceClient, User, connection, wants_total,
 };
 use super::{actor, gql_error, page, parse_id, state};
-use crate::services::{
-    self,
-    organizations::OrganizationFilter,
-    people::PersonFilter,
-    users::UserFilter,
-};
+use crate::services::{self, organizations::OrganizationFilter, people::PersonFilter, users::UserFilter};
 
 /// Read operations.
 pub struct QueryRoot;

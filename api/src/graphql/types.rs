@@ -164,7 +164,12 @@ impl Organization {
     }
     /// Direct children.
     #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
-    async fn children(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> Result<Conn<Organization>> {
+    async fn children(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Conn<Organization>> {
         let filter = services::organizations::OrganizationFilter { parent_id: Some(self.0.id), ..Default::default() };
         super::query::org_list(ctx, filter, first, after).await
     }

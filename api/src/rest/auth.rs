@@ -8,7 +8,10 @@ use serde::Deserialize;
 use super::extract::{Authenticated, JsonBody};
 use super::problem::Problem;
 use crate::error::{AppError, AppResult};
-use crate::services::{self, auth::{Me, TokenResponse}};
+use crate::services::{
+    self,
+    auth::{Me, TokenResponse},
+};
 use crate::startup::AppState;
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
@@ -75,9 +78,7 @@ fn parse_token_request(req: &HttpRequest, body: &[u8]) -> AppResult<TokenRequest
         "application/x-www-form-urlencoded" => {
             serde_urlencoded::from_bytes(body).map_err(|e| super::json_error_to_validation(&e.to_string()))
         }
-        _ => Err(AppError::UnsupportedMediaType(
-            "send application/json or application/x-www-form-urlencoded".into(),
-        )),
+        _ => Err(AppError::UnsupportedMediaType("send application/json or application/x-www-form-urlencoded".into())),
     }
 }
 

@@ -83,9 +83,7 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, App
         let inner = e.into_inner().to_string();
         let message = inner.split(" at line ").next().unwrap_or(&inner).to_owned();
         let field = if field == "body" {
-            crate::rest::json_error_to_validation(&message)
-                .field_name()
-                .unwrap_or_else(|| "body".to_owned())
+            crate::rest::json_error_to_validation(&message).field_name().unwrap_or_else(|| "body".to_owned())
         } else {
             field
         };

@@ -8,7 +8,9 @@ use super::extract::{Authenticated, JsonBody};
 use super::problem::Problem;
 use super::{PageParams, created, if_match, page_dto, with_etag};
 use crate::error::AppResult;
-use crate::services::organizations::{self as svc, NewOrganization, OrganizationFilter, OrganizationPatch, OrganizationView};
+use crate::services::organizations::{
+    self as svc, NewOrganization, OrganizationFilter, OrganizationPatch, OrganizationView,
+};
 use crate::services::types::OrgKind;
 use crate::startup::AppState;
 
@@ -79,7 +81,12 @@ pub async fn list(
 #[utoipa::path(get, path = "/api/v1/organizations/{id}", tag = "organizations", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Organisation id")),
     responses((status = 200, body = OrganizationView, headers(("ETag" = String))), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn get(req: HttpRequest, state: web::Data<AppState>, actor: Authenticated, id: web::Path<Uuid>) -> AppResult<HttpResponse> {
+pub async fn get(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
     let org = svc::get(&state.db, &actor.0, *id).await?;
     Ok(with_etag(&req, org.version, &org))
 }
@@ -91,7 +98,11 @@ pub async fn get(req: HttpRequest, state: web::Data<AppState>, actor: Authentica
 #[utoipa::path(post, path = "/api/v1/organizations", tag = "organizations", security(("bearer" = [])),
     request_body = NewOrganization,
     responses((status = 201, body = OrganizationView), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn create(state: web::Data<AppState>, actor: Authenticated, JsonBody(body): JsonBody<NewOrganization>) -> AppResult<HttpResponse> {
+pub async fn create(
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    JsonBody(body): JsonBody<NewOrganization>,
+) -> AppResult<HttpResponse> {
     let org = svc::create(&state.db, &actor.0, body).await?;
     Ok(created(format!("/api/v1/organizations/{}", org.id), org.version, &org))
 }
@@ -140,7 +151,12 @@ pub async fn move_org(
 #[utoipa::path(delete, path = "/api/v1/organizations/{id}", tag = "organizations", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Organisation id"), ("If-Match" = String, Header, description = "Current ETag")),
     responses((status = 204, description = "Deleted"), (status = 409, body = Problem, content_type = "application/problem+json")))]
-pub async fn delete(req: HttpRequest, state: web::Data<AppState>, actor: Authenticated, id: web::Path<Uuid>) -> AppResult<HttpResponse> {
+pub async fn delete(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
     svc::delete(&state.db, &actor.0, *id, if_match(&req)?).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -149,7 +165,12 @@ pub async fn delete(req: HttpRequest, state: web::Data<AppState>, actor: Authent
 #[utoipa::path(get, path = "/api/v1/organizations/{id}/children", tag = "organizations", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Organisation id"), PageParams),
     responses((status = 200, body = OrganizationPage), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn children(state: web::Data<AppState>, actor: Authenticated, id: web::Path<Uuid>, p: web::Query<PageParams>) -> AppResult<HttpResponse> {
+pub async fn children(
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    id: web::Path<Uuid>,
+    p: web::Query<PageParams>,
+) -> AppResult<HttpResponse> {
     let filter = OrganizationFilter { parent_id: Some(*id), ..Default::default() };
     Ok(HttpResponse::Ok().json(OrganizationPage::from(svc::list(&state.db, &actor.0, &filter, p.page()?).await?)))
 }
@@ -158,7 +179,12 @@ pub async fn children(state: web::Data<AppState>, actor: Authenticated, id: web:
 #[utoipa::path(get, path = "/api/v1/organizations/{id}/descendants", tag = "organizations", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Organisation id"), PageParams),
     responses((status = 200, body = OrganizationPage), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn descendants(state: web::Data<AppState>, actor: Authenticated, id: web::Path<Uuid>, p: web::Query<PageParams>) -> AppResult<HttpResponse> {
+pub async fn descendants(
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    id: web::Path<Uuid>,
+    p: web::Query<PageParams>,
+) -> AppResult<HttpResponse> {
     let filter = OrganizationFilter { descendants_of: Some(*id), ..Default::default() };
     Ok(HttpResponse::Ok().json(OrganizationPage::from(svc::list(&state.db, &actor.0, &filter, p.page()?).await?)))
 }
@@ -167,6 +193,10 @@ pub async fn descendants(state: web::Data<AppState>, actor: Authenticated, id: w
 #[utoipa::path(get, path = "/api/v1/organizations/{id}/ancestors", tag = "organizations", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Organisation id")),
     responses((status = 200, body = Vec<OrganizationView>), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn ancestors(state: web::Data<AppState>, actor: Authenticated, id: web::Path<Uuid>) -> AppResult<HttpResponse> {
+pub async fn ancestors(
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(svc::ancestors(&state.db, &actor.0, *id).await?))
 }

@@ -8,7 +8,9 @@ use super::extract::{Authenticated, JsonBody};
 use super::problem::Problem;
 use super::{PageParams, created, if_match, page_dto, with_etag};
 use crate::error::AppResult;
-use crate::services::people::{self as svc, NewPerson, PersonFilter, PersonPatch, PersonView, TransferInput, TransferView};
+use crate::services::people::{
+    self as svc, NewPerson, PersonFilter, PersonPatch, PersonView, TransferInput, TransferView,
+};
 use crate::services::types::PartyStatus;
 use crate::startup::AppState;
 
@@ -42,7 +44,12 @@ pub struct PersonQuery {
 #[utoipa::path(get, path = "/api/v1/people", tag = "people", security(("bearer" = [])),
     params(PersonQuery, PageParams),
     responses((status = 200, body = PersonPage), (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn list(state: web::Data<AppState>, actor: Authenticated, q: web::Query<PersonQuery>, p: web::Query<PageParams>) -> AppResult<HttpResponse> {
+pub async fn list(
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    q: web::Query<PersonQuery>,
+    p: web::Query<PageParams>,
+) -> AppResult<HttpResponse> {
     let filter = PersonFilter { organization_id: q.organization_id, party_status: q.party_status, q: q.q.clone() };
     Ok(HttpResponse::Ok().json(PersonPage::from(svc::list(&state.db, &actor.0, &filter, p.page()?).await?)))
 }
@@ -53,7 +60,12 @@ pub async fn list(state: web::Data<AppState>, actor: Authenticated, q: web::Quer
 #[utoipa::path(get, path = "/api/v1/people/{id}", tag = "people", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Person id")),
     responses((status = 200, body = PersonView, headers(("ETag" = String))), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn get(req: HttpRequest, state: web::Data<AppState>, actor: Authenticated, id: web::Path<Uuid>) -> AppResult<HttpResponse> {
+pub async fn get(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
     let p = svc::get(&state.db, &actor.0, *id).await?;
     Ok(with_etag(&req, p.version, &p))
 }
@@ -64,7 +76,11 @@ pub async fn get(req: HttpRequest, state: web::Data<AppState>, actor: Authentica
 #[utoipa::path(post, path = "/api/v1/people", tag = "people", security(("bearer" = [])),
     request_body = NewPerson,
     responses((status = 201, body = PersonView), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn create(state: web::Data<AppState>, actor: Authenticated, JsonBody(body): JsonBody<NewPerson>) -> AppResult<HttpResponse> {
+pub async fn create(
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    JsonBody(body): JsonBody<NewPerson>,
+) -> AppResult<HttpResponse> {
     let p = svc::create(&state.db, &actor.0, body).await?;
     Ok(created(format!("/api/v1/people/{}", p.id), p.version, &p))
 }
@@ -74,7 +90,13 @@ pub async fn create(state: web::Data<AppState>, actor: Authenticated, JsonBody(b
     params(("id" = Uuid, Path, description = "Person id"), ("If-Match" = String, Header, description = "Current ETag")),
     request_body = PersonPatch,
     responses((status = 200, body = PersonView), (status = 412, body = Problem, content_type = "application/problem+json")))]
-pub async fn update(req: HttpRequest, state: web::Data<AppState>, actor: Authenticated, id: web::Path<Uuid>, JsonBody(body): JsonBody<PersonPatch>) -> AppResult<HttpResponse> {
+pub async fn update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    id: web::Path<Uuid>,
+    JsonBody(body): JsonBody<PersonPatch>,
+) -> AppResult<HttpResponse> {
     let p = svc::update(&state.db, &actor.0, *id, if_match(&req)?, body).await?;
     Ok(with_etag(&req, p.version, &p))
 }
@@ -87,7 +109,13 @@ pub async fn update(req: HttpRequest, state: web::Data<AppState>, actor: Authent
     params(("id" = Uuid, Path, description = "Person id"), ("If-Match" = String, Header, description = "Current ETag")),
     request_body = TransferInput,
     responses((status = 200, body = PersonView), (status = 403, body = Problem, content_type = "application/problem+json")))]
-pub async fn transfer(req: HttpRequest, state: web::Data<AppState>, actor: Authenticated, id: web::Path<Uuid>, JsonBody(body): JsonBody<TransferInput>) -> AppResult<HttpResponse> {
+pub async fn transfer(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    id: web::Path<Uuid>,
+    JsonBody(body): JsonBody<TransferInput>,
+) -> AppResult<HttpResponse> {
     let p = svc::transfer(&state.db, &actor.0, *id, if_match(&req)?, body).await?;
     Ok(with_etag(&req, p.version, &p))
 }
@@ -96,6 +124,10 @@ pub async fn transfer(req: HttpRequest, state: web::Data<AppState>, actor: Authe
 #[utoipa::path(get, path = "/api/v1/people/{id}/transfers", tag = "people", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Person id")),
     responses((status = 200, body = Vec<TransferView>), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn transfers(state: web::Data<AppState>, actor: Authenticated, id: web::Path<Uuid>) -> AppResult<HttpResponse> {
+pub async fn transfers(
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(svc::transfers(&state.db, &actor.0, *id).await?))
 }

@@ -7,7 +7,9 @@ use super::extract::{Authenticated, JsonBody};
 use super::problem::Problem;
 use super::{PageParams, if_match, page_dto, with_etag};
 use crate::error::AppResult;
-use crate::services::service_clients::{self as svc, NewServiceClient, ServiceClientPatch, ServiceClientView, ServiceClientWithSecret};
+use crate::services::service_clients::{
+    self as svc, NewServiceClient, ServiceClientPatch, ServiceClientView, ServiceClientWithSecret,
+};
 use crate::startup::AppState;
 
 page_dto!(ServiceClientPage, ServiceClientView);
@@ -23,7 +25,11 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
 /// List service clients.
 #[utoipa::path(get, path = "/api/v1/service-clients", tag = "service-clients", security(("bearer" = [])),
     params(PageParams), responses((status = 200, body = ServiceClientPage), (status = 403, body = Problem, content_type = "application/problem+json")))]
-pub async fn list(state: web::Data<AppState>, actor: Authenticated, p: web::Query<PageParams>) -> AppResult<HttpResponse> {
+pub async fn list(
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    p: web::Query<PageParams>,
+) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(ServiceClientPage::from(svc::list(&state.db, &actor.0, p.page()?).await?)))
 }
 
@@ -31,7 +37,12 @@ pub async fn list(state: web::Data<AppState>, actor: Authenticated, p: web::Quer
 #[utoipa::path(get, path = "/api/v1/service-clients/{id}", tag = "service-clients", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Client id (internal)")),
     responses((status = 200, body = ServiceClientView, headers(("ETag" = String))), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn get(req: HttpRequest, state: web::Data<AppState>, actor: Authenticated, id: web::Path<Uuid>) -> AppResult<HttpResponse> {
+pub async fn get(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
     let c = svc::get(&state.db, &actor.0, *id).await?;
     Ok(with_etag(&req, c.version, &c))
 }
@@ -42,7 +53,11 @@ pub async fn get(req: HttpRequest, state: web::Data<AppState>, actor: Authentica
 #[utoipa::path(post, path = "/api/v1/service-clients", tag = "service-clients", security(("bearer" = [])),
     request_body = NewServiceClient,
     responses((status = 201, body = ServiceClientWithSecret), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn create(state: web::Data<AppState>, actor: Authenticated, JsonBody(body): JsonBody<NewServiceClient>) -> AppResult<HttpResponse> {
+pub async fn create(
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    JsonBody(body): JsonBody<NewServiceClient>,
+) -> AppResult<HttpResponse> {
     let c = svc::create(&state.db, &actor.0, body).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/service-clients/{}", c.client.id)))
@@ -55,7 +70,13 @@ pub async fn create(state: web::Data<AppState>, actor: Authenticated, JsonBody(b
     params(("id" = Uuid, Path, description = "Client id (internal)"), ("If-Match" = String, Header, description = "Current ETag")),
     request_body = ServiceClientPatch,
     responses((status = 200, body = ServiceClientView), (status = 412, body = Problem, content_type = "application/problem+json")))]
-pub async fn update(req: HttpRequest, state: web::Data<AppState>, actor: Authenticated, id: web::Path<Uuid>, JsonBody(body): JsonBody<ServiceClientPatch>) -> AppResult<HttpResponse> {
+pub async fn update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    id: web::Path<Uuid>,
+    JsonBody(body): JsonBody<ServiceClientPatch>,
+) -> AppResult<HttpResponse> {
     let c = svc::update(&state.db, &actor.0, *id, if_match(&req)?, body).await?;
     Ok(with_etag(&req, c.version, &c))
 }
@@ -64,7 +85,11 @@ pub async fn update(req: HttpRequest, state: web::Data<AppState>, actor: Authent
 #[utoipa::path(post, path = "/api/v1/service-clients/{id}/secret", tag = "service-clients", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Client id (internal)")),
     responses((status = 200, body = ServiceClientWithSecret), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn rotate_secret(state: web::Data<AppState>, actor: Authenticated, id: web::Path<Uuid>) -> AppResult<HttpResponse> {
+pub async fn rotate_secret(
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
     let c = svc::rotate_secret(&state.db, &actor.0, *id).await?;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(c))
 }

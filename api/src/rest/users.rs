@@ -61,7 +61,12 @@ pub struct AssignmentQuery {
 /// List accounts in the caller's scope.
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", security(("bearer" = [])),
     params(UserQuery, PageParams), responses((status = 200, body = UserPage), (status = 403, body = Problem, content_type = "application/problem+json")))]
-pub async fn list(state: web::Data<AppState>, actor: Authenticated, q: web::Query<UserQuery>, p: web::Query<PageParams>) -> AppResult<HttpResponse> {
+pub async fn list(
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    q: web::Query<UserQuery>,
+    p: web::Query<PageParams>,
+) -> AppResult<HttpResponse> {
     let filter = UserFilter { q: q.q.clone(), person_id: q.person_id };
     Ok(HttpResponse::Ok().json(UserPage::from(svc::list(&state.db, &actor.0, &filter, p.page()?).await?)))
 }
@@ -70,7 +75,12 @@ pub async fn list(state: web::Data<AppState>, actor: Authenticated, q: web::Quer
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Account id")),
     responses((status = 200, body = UserView, headers(("ETag" = String))), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn get(req: HttpRequest, state: web::Data<AppState>, actor: Authenticated, id: web::Path<Uuid>) -> AppResult<HttpResponse> {
+pub async fn get(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
     let u = svc::get(&state.db, &actor.0, *id).await?;
     Ok(with_etag(&req, u.version, &u))
 }
@@ -79,7 +89,11 @@ pub async fn get(req: HttpRequest, state: web::Data<AppState>, actor: Authentica
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", security(("bearer" = [])),
     request_body = NewUser,
     responses((status = 201, body = UserView), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn create(state: web::Data<AppState>, actor: Authenticated, JsonBody(body): JsonBody<NewUser>) -> AppResult<HttpResponse> {
+pub async fn create(
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    JsonBody(body): JsonBody<NewUser>,
+) -> AppResult<HttpResponse> {
     let u = svc::create(&state.db, &actor.0, body).await?;
     Ok(created(format!("/api/v1/users/{}", u.id), u.version, &u))
 }
@@ -89,7 +103,13 @@ pub async fn create(state: web::Data<AppState>, actor: Authenticated, JsonBody(b
     params(("id" = Uuid, Path, description = "Account id"), ("If-Match" = String, Header, description = "Current ETag")),
     request_body = UserPatch,
     responses((status = 200, body = UserView), (status = 412, body = Problem, content_type = "application/problem+json")))]
-pub async fn update(req: HttpRequest, state: web::Data<AppState>, actor: Authenticated, id: web::Path<Uuid>, JsonBody(body): JsonBody<UserPatch>) -> AppResult<HttpResponse> {
+pub async fn update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    id: web::Path<Uuid>,
+    JsonBody(body): JsonBody<UserPatch>,
+) -> AppResult<HttpResponse> {
     let u = svc::set_disabled(&state.db, &actor.0, *id, if_match(&req)?, body.disabled).await?;
     Ok(with_etag(&req, u.version, &u))
 }
@@ -98,7 +118,13 @@ pub async fn update(req: HttpRequest, state: web::Data<AppState>, actor: Authent
 #[utoipa::path(post, path = "/api/v1/users/{id}/password", tag = "users", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Account id")), request_body = ResetPasswordRequest,
     responses((status = 200, body = UserView), (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn reset_password(req: HttpRequest, state: web::Data<AppState>, actor: Authenticated, id: web::Path<Uuid>, JsonBody(body): JsonBody<ResetPasswordRequest>) -> AppResult<HttpResponse> {
+pub async fn reset_password(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    id: web::Path<Uuid>,
+    JsonBody(body): JsonBody<ResetPasswordRequest>,
+) -> AppResult<HttpResponse> {
     let u = svc::reset_password(&state.db, &actor.0, *id, body.password).await?;
     Ok(with_etag(&req, u.version, &u))
 }
@@ -107,7 +133,11 @@ pub async fn reset_password(req: HttpRequest, state: web::Data<AppState>, actor:
 #[utoipa::path(post, path = "/api/v1/users/{id}/revoke-tokens", tag = "users", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Account id")),
     responses((status = 204, description = "Revoked"), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn revoke_tokens(state: web::Data<AppState>, actor: Authenticated, id: web::Path<Uuid>) -> AppResult<HttpResponse> {
+pub async fn revoke_tokens(
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
     svc::revoke_tokens(&state.db, &actor.0, *id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -124,7 +154,11 @@ pub async fn roles(state: web::Data<AppState>, actor: Authenticated, id: web::Pa
 #[utoipa::path(get, path = "/api/v1/role-assignments", tag = "users", security(("bearer" = [])),
     params(AssignmentQuery),
     responses((status = 200, body = Vec<RoleAssignmentView>), (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn list_assignments(state: web::Data<AppState>, actor: Authenticated, q: web::Query<AssignmentQuery>) -> AppResult<HttpResponse> {
+pub async fn list_assignments(
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    q: web::Query<AssignmentQuery>,
+) -> AppResult<HttpResponse> {
     let user_id = q.user_id.ok_or_else(|| AppError::invalid("user_id", "is required"))?;
     Ok(HttpResponse::Ok().json(svc::roles(&state.db, &actor.0, user_id).await?))
 }
@@ -136,7 +170,11 @@ pub async fn list_assignments(state: web::Data<AppState>, actor: Authenticated, 
 #[utoipa::path(post, path = "/api/v1/role-assignments", tag = "users", security(("bearer" = [])),
     request_body = NewRoleAssignment,
     responses((status = 201, body = RoleAssignmentView), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
-pub async fn assign_role(state: web::Data<AppState>, actor: Authenticated, JsonBody(body): JsonBody<NewRoleAssignment>) -> AppResult<HttpResponse> {
+pub async fn assign_role(
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    JsonBody(body): JsonBody<NewRoleAssignment>,
+) -> AppResult<HttpResponse> {
     let r = svc::assign_role(&state.db, &actor.0, body).await?;
     Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/role-assignments/{}", r.id))).json(r))
 }
@@ -145,7 +183,11 @@ pub async fn assign_role(state: web::Data<AppState>, actor: Authenticated, JsonB
 #[utoipa::path(delete, path = "/api/v1/role-assignments/{id}", tag = "users", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Grant id")),
     responses((status = 204, description = "Revoked"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn revoke_role(state: web::Data<AppState>, actor: Authenticated, id: web::Path<Uuid>) -> AppResult<HttpResponse> {
+pub async fn revoke_role(
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
     svc::revoke_role(&state.db, &actor.0, *id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -5,8 +5,8 @@
 use base64::Engine;
 use chrono::Duration;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, Set, sea_query::{Expr, ExprTrait},
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set,
+    sea_query::{Expr, ExprTrait},
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -47,8 +47,10 @@ pub struct TokenResponse {
 
 const BAD_CREDENTIALS: AppError =
     AppError::InvalidGrant { oauth_error: "invalid_grant", message: "invalid username or password" };
-const BAD_REFRESH: AppError =
-    AppError::InvalidGrant { oauth_error: "invalid_grant", message: "the refresh token is invalid, expired or revoked" };
+const BAD_REFRESH: AppError = AppError::InvalidGrant {
+    oauth_error: "invalid_grant",
+    message: "the refresh token is invalid, expired or revoked",
+};
 const BAD_CLIENT: AppError =
     AppError::InvalidGrant { oauth_error: "invalid_client", message: "invalid client credentials" };
 
@@ -96,10 +98,7 @@ pub async fn password_grant(
     username: &str,
     password_text: String,
 ) -> AppResult<TokenResponse> {
-    let user = user_account::Entity::find()
-        .filter(user_account::Column::Username.eq(username.trim()))
-        .one(db)
-        .await?;
+    let user = user_account::Entity::find().filter(user_account::Column::Username.eq(username.trim())).one(db).await?;
     let now = super::now();
     let usable = user.as_ref().filter(|u| !u.disabled && u.locked_until.is_none_or(|t| t <= now));
     let ok = password::verify(password_text, usable.map(|u| u.password_hash.clone())).await?;
@@ -206,12 +205,10 @@ pub async fn client_credentials_grant(
     client_id: &str,
     secret: &str,
 ) -> AppResult<TokenResponse> {
-    let client = service_client::Entity::find()
-        .filter(service_client::Column::ClientId.eq(client_id))
-        .one(db)
-        .await?;
+    let client = service_client::Entity::find().filter(service_client::Column::ClientId.eq(client_id)).one(db).await?;
     let presented = hash_secret(secret);
-    let Some(client) = client.filter(|c| !c.disabled && constant_time_eq(c.secret_hash.as_bytes(), presented.as_bytes()))
+    let Some(client) =
+        client.filter(|c| !c.disabled && constant_time_eq(c.secret_hash.as_bytes(), presented.as_bytes()))
     else {
         return Err(BAD_CLIENT);
     };

@@ -3,9 +3,9 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    sea_query::{Expr, ExprTrait},
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
+    sea_query::{BinOper, Expr, ExprTrait, Func},
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -118,11 +118,7 @@ pub(crate) async fn find_in_scope<C: ConnectionTrait>(
     scope: &Scope,
     id: Uuid,
 ) -> AppResult<organization::Model> {
-    organization::Entity::find_by_id(id)
-        .filter(orgs_in(scope))
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound)
+    organization::Entity::find_by_id(id).filter(orgs_in(scope)).one(db).await?.ok_or(AppError::NotFound)
 }
 
 /// Loads an organisation the actor may write: NOT_FOUND when not even readable,
@@ -187,11 +183,8 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(text) = filter.name_contains.as_deref().filter(|t| !t.trim().is_empty()) {
         cond = cond.add(organization::Column::Name.contains(text.trim()));
     }
-    let total = if page.with_total {
-        Some(organization::Entity::find().filter(cond.clone()).count(db).await?)
-    } else {
-        None
-    };
+    let total =
+        if page.with_total { Some(organization::Entity::find().filter(cond.clone()).count(db).await?) } else { None };
     let mut query = organization::Entity::find().filter(cond);
     if let Some(after) = page.after {
         query = query.filter(organization::Column::Id.gt(after));
@@ -375,9 +368,9 @@ pub async fn move_to(
     organization::Entity::update_many()
         .col_expr(
             organization::Column::Path,
-            Expr::cust_with_values(
-                "? || SUBSTR(path, ?)",
-                [sea_orm::Value::from(new_path.clone()), sea_orm::Value::from(old_path.len() as i32 + 1)],
+            Expr::val(new_path.clone()).binary(
+                BinOper::Custom("||"),
+                Func::cust("substr").arg(Expr::col(organization::Column::Path)).arg(old_path.len() as i32 + 1),
             ),
         )
         .col_expr(organization::Column::Depth, Expr::col(organization::Column::Depth).add(depth_delta))

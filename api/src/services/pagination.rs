@@ -25,12 +25,7 @@ pub struct PageRequest {
 impl PageRequest {
     /// Validates a transport's `limit` and `cursor`; `limit_field` / `cursor_field` name
     /// the inputs in errors.
-    pub fn parse(
-        limit: Option<i64>,
-        cursor: Option<&str>,
-        limit_field: &str,
-        cursor_field: &str,
-    ) -> AppResult<Self> {
+    pub fn parse(limit: Option<i64>, cursor: Option<&str>, limit_field: &str, cursor_field: &str) -> AppResult<Self> {
         let limit = match limit {
             None => DEFAULT_PAGE_SIZE,
             Some(n) if n >= 1 && n as u64 <= MAX_PAGE_SIZE => n as u64,

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -287,9 +287,8 @@ pub async fn list<C: ConnectionTrait>(
         if q.chars().count() > 50 {
             return Err(AppError::invalid("q", "must be at most 50 characters"));
         }
-        cond = cond.add(
-            Condition::any().add(person::Column::Name.contains(q)).add(person::Column::EmployeeNo.starts_with(q)),
-        );
+        cond = cond
+            .add(Condition::any().add(person::Column::Name.contains(q)).add(person::Column::EmployeeNo.starts_with(q)));
     }
     let total = if page.with_total { Some(person::Entity::find().filter(cond.clone()).count(db).await?) } else { None };
     let mut query = person::Entity::find().filter(cond);
@@ -308,9 +307,8 @@ fn validate(
     email: Option<&str>,
     position: Option<&str>,
 ) -> AppResult<()> {
-    let phone_ok = phone.is_none_or(|p| {
-        p.is_empty() || (p.len() <= 20 && p.chars().all(|c| c.is_ascii_digit() || "+- ".contains(c)))
-    });
+    let phone_ok = phone
+        .is_none_or(|p| p.is_empty() || (p.len() <= 20 && p.chars().all(|c| c.is_ascii_digit() || "+- ".contains(c))));
     let email_ok = email.is_none_or(|e| {
         e.is_empty() || (e.len() <= 254 && e.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.')))
     });

@@ -5,8 +5,7 @@
 //! databases (the column is byte-ordered on PostgreSQL).
 
 use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect,
-    QueryTrait,
+    ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
     sea_query::{Expr, ExprTrait, SimpleExpr},
 };
 use uuid::Uuid;
@@ -48,11 +47,7 @@ pub fn org_ref_in(column: impl ColumnTrait, scope: &Scope) -> Condition {
 
 /// `SELECT id FROM organization WHERE cond`, as a sub-query.
 pub fn org_ids_query(cond: Condition) -> sea_orm::sea_query::SelectStatement {
-    organization::Entity::find()
-        .select_only()
-        .column(organization::Column::Id)
-        .filter(cond)
-        .into_query()
+    organization::Entity::find().select_only().column(organization::Column::Id).filter(cond).into_query()
 }
 
 /// A condition that is always false.

@@ -4,8 +4,8 @@
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -146,13 +146,19 @@ pub async fn list<C: ConnectionTrait>(db: &C, actor: &Actor, page: PageRequest) 
 }
 
 /// Creates a client and returns its secret once.
-pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewServiceClient) -> AppResult<ServiceClientWithSecret> {
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: NewServiceClient,
+) -> AppResult<ServiceClientWithSecret> {
     admin_only(actor)?;
     Validator::new().text(&input.name, "name", 100).finish()?;
     validate_scopes(&input.scopes)?;
     let tx = write_tx(db).await?;
     if let Some(org) = input.organization_id {
-        find_in_scope(&tx, &Scope::Global, org).await.map_err(|_| AppError::invalid("organization_id", "no such organisation"))?;
+        find_in_scope(&tx, &Scope::Global, org)
+            .await
+            .map_err(|_| AppError::invalid("organization_id", "no such organisation"))?;
     }
     let secret = new_secret();
     let now = super::now();

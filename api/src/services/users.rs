@@ -5,8 +5,9 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, sea_query::{Expr, ExprTrait},
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
+    sea_query::{Expr, ExprTrait},
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -146,11 +147,8 @@ async fn find_visible<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> Ap
 
 async fn find_writable<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<user_account::Model> {
     let row = find_visible(db, actor, id).await?;
-    let writable = user_account::Entity::find_by_id(id)
-        .filter(visible(actor, Permission::UserWrite)?)
-        .count(db)
-        .await?
-        > 0;
+    let writable =
+        user_account::Entity::find_by_id(id).filter(visible(actor, Permission::UserWrite)?).count(db).await? > 0;
     if !writable {
         return Err(AppError::forbidden("this account is outside the subtree you manage"));
     }
@@ -219,10 +217,9 @@ pub async fn roles_of<C: ConnectionTrait>(
     let mut cond = Condition::any().add(
         visible(actor, Permission::UserRead)
             .map(|c| {
-                Condition::all().add(
-                    role_assignment::Column::UserId
-                        .in_subquery(user_account::Entity::find().select_only().column(user_account::Column::Id).filter(c).into_query()),
-                )
+                Condition::all().add(role_assignment::Column::UserId.in_subquery(
+                    user_account::Entity::find().select_only().column(user_account::Column::Id).filter(c).into_query(),
+                ))
             })
             .unwrap_or_else(|_| deny()),
     );
@@ -419,7 +416,12 @@ pub async fn set_disabled(
 }
 
 /// Sets a new password chosen by an administrator; revokes the account's tokens and lifts a lock-out.
-pub async fn reset_password(db: &DatabaseConnection, actor: &Actor, id: Uuid, new_password: String) -> AppResult<UserView> {
+pub async fn reset_password(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+    new_password: String,
+) -> AppResult<UserView> {
     actor.require(Permission::UserWrite)?;
     password::validate_new(&new_password, "password")?;
     let hash = password::hash(new_password).await?;
@@ -437,7 +439,11 @@ pub async fn revoke_tokens(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> 
         actor.require(Permission::UserWrite)?;
     }
     let tx = write_tx(db).await?;
-    let row = if actor.user_id() == Some(id) { find_visible(&tx, actor, id).await? } else { find_writable(&tx, actor, id).await? };
+    let row = if actor.user_id() == Some(id) {
+        find_visible(&tx, actor, id).await?
+    } else {
+        find_writable(&tx, actor, id).await?
+    };
     revoke_all(&tx, id).await?;
     let view = UserView::from(row);
     let org_id = org_of_user(&tx, &view).await?;
@@ -502,7 +508,11 @@ pub async fn change_own_password(
 
 /// Grants a role. Admins grant anything anywhere; org_admins grant `org_admin` or
 /// `member` only inside their own subtree, never globally and never above their own role.
-pub async fn assign_role(db: &DatabaseConnection, actor: &Actor, input: NewRoleAssignment) -> AppResult<RoleAssignmentView> {
+pub async fn assign_role(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: NewRoleAssignment,
+) -> AppResult<RoleAssignmentView> {
     let grant_scope = actor.require(Permission::RoleGrant)?;
     if input.role == Role::HrReader {
         return Err(AppError::invalid("role", "hr_reader is held by service clients, not accounts"));

@@ -21,7 +21,10 @@ async fn password_grant_json_and_form() {
             test::TestRequest::post()
                 .uri("/api/v1/auth/token")
                 .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
-                .set_payload(format!("grant_type=password&username=member_b1&password={}", PASSWORD.replace('!', "%21"))),
+                .set_payload(format!(
+                    "grant_type=password&username=member_b1&password={}",
+                    PASSWORD.replace('!', "%21")
+                )),
         )
         .await;
     assert_eq!(form.status, StatusCode::OK, "{}", form.text());
@@ -52,7 +55,12 @@ async fn missing_fields_and_unknown_grant_are_validation_errors() {
     let r = app.post("/api/v1/auth/token", None, json!({"grant_type": "implicit"})).await;
     assert_eq!(r.json()["errors"][0]["field"], "grant_type");
     let r = app
-        .send(test::TestRequest::post().uri("/api/v1/auth/token").insert_header(("Content-Type", "text/plain")).set_payload("x"))
+        .send(
+            test::TestRequest::post()
+                .uri("/api/v1/auth/token")
+                .insert_header(("Content-Type", "text/plain"))
+                .set_payload("x"),
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
 }
@@ -95,14 +103,22 @@ async fn repeated_failures_lock_the_account() {
     for _ in 0..5 {
         let r = f
             .app
-            .post("/api/v1/auth/token", None, json!({"grant_type": "password", "username": "member_b1", "password": "Nope-Nope-123"}))
+            .post(
+                "/api/v1/auth/token",
+                None,
+                json!({"grant_type": "password", "username": "member_b1", "password": "Nope-Nope-123"}),
+            )
             .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
     }
     // Now even the right password is refused, with the same answer.
     let r = f
         .app
-        .post("/api/v1/auth/token", None, json!({"grant_type": "password", "username": "member_b1", "password": PASSWORD}))
+        .post(
+            "/api/v1/auth/token",
+            None,
+            json!({"grant_type": "password", "username": "member_b1", "password": PASSWORD}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.json()["code"], "UNAUTHENTICATED");
@@ -110,7 +126,11 @@ async fn repeated_failures_lock_the_account() {
     let admin = f.app.login("admin").await;
     let r = f
         .app
-        .post(&format!("/api/v1/users/{}/password", f.u_member_b1), Some(&admin), json!({"password": "Brand-New-Pass1"}))
+        .post(
+            &format!("/api/v1/users/{}/password", f.u_member_b1),
+            Some(&admin),
+            json!({"password": "Brand-New-Pass1"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     f.app.login_full("member_b1", "Brand-New-Pass1").await;
@@ -221,7 +241,11 @@ async fn revoking_tokens_and_disabling_end_access() {
     assert_eq!(f.app.get("/api/v1/me", Some(&access)).await.status, StatusCode::UNAUTHORIZED);
     let r = f
         .app
-        .post("/api/v1/auth/token", None, json!({"grant_type": "password", "username": "member_b1", "password": PASSWORD}))
+        .post(
+            "/api/v1/auth/token",
+            None,
+            json!({"grant_type": "password", "username": "member_b1", "password": PASSWORD}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
 }
@@ -235,7 +259,14 @@ async fn me_over_rest_and_graphql() {
     assert_eq!(r["person"]["name"], "李党员");
     assert_eq!(r["roles"][0]["role"], "member");
     assert_eq!(r["roles"][0]["organization_id"], f.b1.to_string());
-    let g = f.app.gql(Some(&t), "{ me { kind user { username } person { name phone } roles { role organization { name } } } }", json!({})).await;
+    let g = f
+        .app
+        .gql(
+            Some(&t),
+            "{ me { kind user { username } person { name phone } roles { role organization { name } } } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(g["data"]["me"]["user"]["username"], "member_b1");
     assert_eq!(g["data"]["me"]["person"]["phone"], "13800000000", "own personal data is visible");
     assert_eq!(g["data"]["me"]["roles"][0]["role"], "MEMBER");

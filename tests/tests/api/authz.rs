@@ -182,7 +182,8 @@ impl Ctx {
             ListPeopleOfOrg => app.get(&format!("/api/v1/people?organization_id={id}"), token).await,
             ReadOrg => app.get(&format!("/api/v1/organizations/{id}"), token).await,
             CreateOrgUnder => {
-                app.post("/api/v1/organizations", token, json!({"parent_id": id, "name": "新党小组", "kind": "group"})).await
+                app.post("/api/v1/organizations", token, json!({"parent_id": id, "name": "新党小组", "kind": "group"}))
+                    .await
             }
             RenameOrg => {
                 let path = format!("/api/v1/organizations/{id}");
@@ -267,7 +268,10 @@ async fn role_operation_relationship_table_over_rest_and_graphql() {
     for who in ["admin", "orgadmin_b1", "inspector_gb", "member_b1", "hr"] {
         tokens.insert(who, f.token(who).await);
     }
-    let group = f.app.post("/api/v1/organizations", Some(&admin), json!({"parent_id": f.b1, "name": "项目党小组", "kind": "group"})).await;
+    let group = f
+        .app
+        .post("/api/v1/organizations", Some(&admin), json!({"parent_id": f.b1, "name": "项目党小组", "kind": "group"}))
+        .await;
     assert_eq!(group.status, StatusCode::CREATED, "{}", group.text());
     let group_b1 = group.json()["id"].as_str().unwrap().parse().unwrap();
     let own = HashMap::from([("orgadmin_b1", f.p_orgadmin_b1), ("member_b1", f.p_member_b1)]);
@@ -294,7 +298,8 @@ async fn role_operation_relationship_table_over_rest_and_graphql() {
                 failures.push(format!("REST    {who} {op:?}: out-of-scope answer differs from a random id"));
             }
             if gql_err != r_err {
-                failures.push(format!("GraphQL {who} {op:?}: out-of-scope error {gql_err} differs from random id {r_err}"));
+                failures
+                    .push(format!("GraphQL {who} {op:?}: out-of-scope error {gql_err} differs from random id {r_err}"));
             }
         }
     }
@@ -307,29 +312,49 @@ async fn members_cannot_call_any_admin_mutation() {
     let t = f.token("member_b1").await;
     let id = f.p_other_b1;
     let mutations = [
-        format!("mutation {{ createOrganization(input: {{parentId: \"{}\", name: \"x\", kind: GROUP}}) {{ id }} }}", f.b1),
-        format!("mutation {{ updateOrganization(id: \"{}\", expectedVersion: 1, input: {{name: \"x\"}}) {{ id }} }}", f.b1),
-        format!("mutation {{ moveOrganization(id: \"{}\", expectedVersion: 1, parentId: \"{}\") {{ id }} }}", f.b1, f.b3),
+        format!(
+            "mutation {{ createOrganization(input: {{parentId: \"{}\", name: \"x\", kind: GROUP}}) {{ id }} }}",
+            f.b1
+        ),
+        format!(
+            "mutation {{ updateOrganization(id: \"{}\", expectedVersion: 1, input: {{name: \"x\"}}) {{ id }} }}",
+            f.b1
+        ),
+        format!(
+            "mutation {{ moveOrganization(id: \"{}\", expectedVersion: 1, parentId: \"{}\") {{ id }} }}",
+            f.b1, f.b3
+        ),
         format!("mutation {{ deleteOrganization(id: \"{}\", expectedVersion: 1) }}", f.b2),
-        format!("mutation {{ createPerson(input: {{organizationId: \"{}\", name: \"x\", employeeNo: \"X1\"}}) {{ id }} }}", f.b1),
+        format!(
+            "mutation {{ createPerson(input: {{organizationId: \"{}\", name: \"x\", employeeNo: \"X1\"}}) {{ id }} }}",
+            f.b1
+        ),
         format!("mutation {{ updatePerson(id: \"{id}\", expectedVersion: 1, input: {{name: \"x\"}}) {{ id }} }}"),
-        format!("mutation {{ transferPerson(id: \"{id}\", expectedVersion: 1, input: {{toOrganizationId: \"{}\"}}) {{ id }} }}", f.b2),
-        format!("mutation {{ createUser(input: {{username: \"xx_user\", password: \"Abcdefg-123\", personId: \"{id}\"}}) {{ id }} }}"),
-        format!("mutation {{ setUserDisabled(id: \"{}\", expectedVersion: 1, disabled: true) {{ id }} }}", f.u_orgadmin_b2),
+        format!(
+            "mutation {{ transferPerson(id: \"{id}\", expectedVersion: 1, input: {{toOrganizationId: \"{}\"}}) {{ id }} }}",
+            f.b2
+        ),
+        format!(
+            "mutation {{ createUser(input: {{username: \"xx_user\", password: \"Abcdefg-123\", personId: \"{id}\"}}) {{ id }} }}"
+        ),
+        format!(
+            "mutation {{ setUserDisabled(id: \"{}\", expectedVersion: 1, disabled: true) {{ id }} }}",
+            f.u_orgadmin_b2
+        ),
         format!("mutation {{ resetUserPassword(id: \"{}\", password: \"Abcdefg-123\") {{ id }} }}", f.u_orgadmin_b2),
         format!("mutation {{ assignRole(input: {{userId: \"{}\", role: ADMIN}}) {{ id }} }}", f.u_member_b1),
         format!("mutation {{ revokeRole(id: \"{}\") }}", Uuid::now_v7()),
         "mutation { createServiceClient(input: {name: \"x\", scopes: []}) { clientSecret } }".to_owned(),
-        format!("mutation {{ updateServiceClient(id: \"{}\", expectedVersion: 1, input: {{disabled: true}}) {{ id }} }}", Uuid::now_v7()),
+        format!(
+            "mutation {{ updateServiceClient(id: \"{}\", expectedVersion: 1, input: {{disabled: true}}) {{ id }} }}",
+            Uuid::now_v7()
+        ),
         format!("mutation {{ rotateServiceClientSecret(id: \"{}\") {{ clientSecret }} }}", Uuid::now_v7()),
     ];
     for m in &mutations {
         let v = f.app.gql(Some(&t), m, json!({})).await;
         let code = gql_code(&v);
-        assert!(
-            matches!(code.as_deref(), Some("FORBIDDEN") | Some("NOT_FOUND")),
-            "member must not run {m}: {v}"
-        );
+        assert!(matches!(code.as_deref(), Some("FORBIDDEN") | Some("NOT_FOUND")), "member must not run {m}: {v}");
         assert!(v["data"].is_null(), "no data for {m}: {v}");
     }
     // Nothing changed: the member still holds only the member role.

@@ -79,7 +79,6 @@ pub fn settings(database_url: String, data_dir: PathBuf) -> Settings {
     }
 }
 
-
 async fn fresh_database_url(dir: &std::path::Path) -> String {
     match std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
         None => format!("sqlite://{}?mode=rwc", dir.join("test.db").display()),
@@ -103,6 +102,9 @@ impl TestApp {
 
     /// Same, with adjusted settings.
     pub async fn with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        if let Ok(filter) = std::env::var("DJ_LOG") {
+            let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+        }
         let dir = tempfile::tempdir().expect("tempdir");
         let url = fresh_database_url(dir.path()).await;
         let mut s = settings(url, dir.path().to_path_buf());
@@ -110,8 +112,12 @@ impl TestApp {
         let mut db = connect_and_migrate(&s).await.expect("migrate");
         let statements = Arc::new(AtomicUsize::new(0));
         let counter = statements.clone();
-        db.set_metric_callback(move |_| {
+        let trace = std::env::var("DJ_TRACE_SQL").is_ok();
+        db.set_metric_callback(move |info| {
             counter.fetch_add(1, Ordering::SeqCst);
+            if trace {
+                eprintln!("SQL {}", info.statement.sql.chars().take(160).collect::<String>());
+            }
         });
         let state = build_state(db, s).expect("state");
         TestApp { state, statements, _dir: Some(dir) }
@@ -169,7 +175,11 @@ impl TestApp {
 
     pub async fn login_full(&self, username: &str, password: &str) -> Value {
         let r = self
-            .post("/api/v1/auth/token", None, json!({"grant_type": "password", "username": username, "password": password}))
+            .post(
+                "/api/v1/auth/token",
+                None,
+                json!({"grant_type": "password", "username": username, "password": password}),
+            )
             .await;
         assert_eq!(r.status, StatusCode::OK, "login {username}: {}", r.text());
         r.json()
@@ -239,14 +249,20 @@ impl Fixture {
             sort_order: None,
             established_on: None,
         };
-        let root = services::organizations::create(&db, &sys, org(None, "集团党委", OrgKind::Committee)).await.unwrap().id;
+        let root =
+            services::organizations::create(&db, &sys, org(None, "集团党委", OrgKind::Committee)).await.unwrap().id;
         let gb = services::organizations::create(&db, &sys, org(Some(root), "技术研发党总支", OrgKind::GeneralBranch))
             .await
             .unwrap()
             .id;
-        let b1 = services::organizations::create(&db, &sys, org(Some(gb), "研发一支部", OrgKind::Branch)).await.unwrap().id;
-        let b2 = services::organizations::create(&db, &sys, org(Some(gb), "研发二支部", OrgKind::Branch)).await.unwrap().id;
-        let b3 = services::organizations::create(&db, &sys, org(Some(root), "机关党支部", OrgKind::Branch)).await.unwrap().id;
+        let b1 =
+            services::organizations::create(&db, &sys, org(Some(gb), "研发一支部", OrgKind::Branch)).await.unwrap().id;
+        let b2 =
+            services::organizations::create(&db, &sys, org(Some(gb), "研发二支部", OrgKind::Branch)).await.unwrap().id;
+        let b3 = services::organizations::create(&db, &sys, org(Some(root), "机关党支部", OrgKind::Branch))
+            .await
+            .unwrap()
+            .id;
         let person = |org: Uuid, name: &str, no: &str| NewPerson {
             organization_id: org,
             name: name.into(),
@@ -275,8 +291,13 @@ impl Fixture {
         let p_orgadmin_b2 = mk(b2, "周书记", "E007").await;
 
         services::auth::ensure_admin(&db, "admin", Some(PASSWORD.into())).await.unwrap();
-        let user = |name: &str, person: Uuid| NewUser { username: name.into(), password: PASSWORD.into(), person_id: Some(person) };
-        let grant = |user_id: Uuid, role: Role, org: Uuid| NewRoleAssignment { user_id, role, organization_id: Some(org) };
+        let user = |name: &str, person: Uuid| NewUser {
+            username: name.into(),
+            password: PASSWORD.into(),
+            person_id: Some(person),
+        };
+        let grant =
+            |user_id: Uuid, role: Role, org: Uuid| NewRoleAssignment { user_id, role, organization_id: Some(org) };
         let u = services::users::create(&db, &sys, user("orgadmin_b1", p_orgadmin_b1)).await.unwrap();
         services::users::assign_role(&db, &sys, grant(u.id, Role::OrgAdmin, b1)).await.unwrap();
         let u_orgadmin_b2 = services::users::create(&db, &sys, user("orgadmin_b2", p_orgadmin_b2)).await.unwrap().id;

@@ -13,7 +13,11 @@ async fn moving_a_subtree_rewrites_every_path() {
     // gb (with b1, b2) moves under b3's sibling: make a new committee under root and move gb there.
     let sub = f
         .app
-        .post("/api/v1/organizations", Some(&admin), json!({"parent_id": f.root, "name": "子公司党委", "kind": "committee"}))
+        .post(
+            "/api/v1/organizations",
+            Some(&admin),
+            json!({"parent_id": f.root, "name": "子公司党委", "kind": "committee"}),
+        )
         .await
         .json();
     let sub_id = sub["id"].as_str().unwrap();
@@ -67,7 +71,11 @@ async fn moving_into_own_subtree_or_breaking_the_hierarchy_is_refused() {
     // A general branch cannot sit under a branch.
     let r = f
         .app
-        .post("/api/v1/organizations", Some(&admin), json!({"parent_id": f.b1, "name": "错层", "kind": "general_branch"}))
+        .post(
+            "/api/v1/organizations",
+            Some(&admin),
+            json!({"parent_id": f.b1, "name": "错层", "kind": "general_branch"}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.json()["errors"][0]["field"], "kind");
@@ -176,14 +184,22 @@ async fn cursor_paging_is_stable_and_bounded() {
     // GraphQL connection with totalCount and pageInfo.
     let g = f
         .app
-        .gql(Some(&admin), "{ organizations(first: 2) { totalCount pageInfo { hasNextPage endCursor } edges { node { name } } } }", json!({}))
+        .gql(
+            Some(&admin),
+            "{ organizations(first: 2) { totalCount pageInfo { hasNextPage endCursor } edges { node { name } } } }",
+            json!({}),
+        )
         .await;
     assert_eq!(g["data"]["organizations"]["totalCount"], 5);
     assert_eq!(g["data"]["organizations"]["pageInfo"]["hasNextPage"], true);
     let after = g["data"]["organizations"]["pageInfo"]["endCursor"].as_str().unwrap();
     let g2 = f
         .app
-        .gql(Some(&admin), "query($a: String) { organizations(first: 10, after: $a) { edges { node { name } } } }", json!({"a": after}))
+        .gql(
+            Some(&admin),
+            "query($a: String) { organizations(first: 10, after: $a) { edges { node { name } } } }",
+            json!({"a": after}),
+        )
         .await;
     assert_eq!(g2["data"]["organizations"]["edges"].as_array().unwrap().len(), 3);
 }

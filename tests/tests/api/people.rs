@@ -21,12 +21,19 @@ async fn create_validate_and_conflict() {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     assert!(r.header("location").unwrap().ends_with(r.json()["id"].as_str().unwrap()));
     assert_eq!(r.json()["party_status"], "probationary");
-    let dup = f.app.post("/api/v1/people", Some(&oa), json!({"organization_id": f.b1, "name": "另一个", "employee_no": "E100"})).await;
+    let dup = f
+        .app
+        .post("/api/v1/people", Some(&oa), json!({"organization_id": f.b1, "name": "另一个", "employee_no": "E100"}))
+        .await;
     assert_eq!(dup.status, StatusCode::CONFLICT);
     assert!(dup.json()["detail"].as_str().unwrap().contains("E100"));
     let bad = f
         .app
-        .post("/api/v1/people", Some(&oa), json!({"organization_id": f.b1, "name": " ", "employee_no": "E 1", "email": "nope"}))
+        .post(
+            "/api/v1/people",
+            Some(&oa),
+            json!({"organization_id": f.b1, "name": " ", "employee_no": "E 1", "email": "nope"}),
+        )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     let bad = bad.json();
@@ -34,7 +41,11 @@ async fn create_validate_and_conflict() {
     assert_eq!(fields, ["name", "employee_no", "email"]);
     let bad_enum = f
         .app
-        .post("/api/v1/people", Some(&oa), json!({"organization_id": f.b1, "name": "x", "employee_no": "E9", "party_status": "boss"}))
+        .post(
+            "/api/v1/people",
+            Some(&oa),
+            json!({"organization_id": f.b1, "name": "x", "employee_no": "E9", "party_status": "boss"}),
+        )
         .await;
     assert_eq!(bad_enum.json()["errors"][0]["field"], "party_status");
     let missing = f.app.post("/api/v1/people", Some(&oa), json!({"organization_id": f.b1, "name": "x"})).await;

@@ -26,13 +26,23 @@ async fn unknown_routes_and_bad_bodies_are_problem_json() {
         assert_eq!(r.json()["code"], "NOT_FOUND");
     }
     let r = app
-        .send(test::TestRequest::post().uri("/api/v1/auth/logout").insert_header(("Content-Type", "application/json")).set_payload("{not json"))
+        .send(
+            test::TestRequest::post()
+                .uri("/api/v1/auth/logout")
+                .insert_header(("Content-Type", "application/json"))
+                .set_payload("{not json"),
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.json()["code"], "VALIDATION");
     assert!(!r.text().to_lowercase().contains("sql"));
     let r = app
-        .send(test::TestRequest::post().uri("/api/v1/auth/logout").insert_header(("Content-Type", "text/plain")).set_payload("x"))
+        .send(
+            test::TestRequest::post()
+                .uri("/api/v1/auth/logout")
+                .insert_header(("Content-Type", "text/plain"))
+                .set_payload("x"),
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     let r = app.post("/api/v1/auth/logout", None, json!({"refresh_token": "x".repeat(100 * 1024)})).await;

@@ -12,27 +12,44 @@ async fn org_admin_creates_accounts_and_grants_within_subtree_only() {
     let oa = f.token("orgadmin_b1").await;
     let r = f
         .app
-        .post("/api/v1/users", Some(&oa), json!({"username": "zhang_gong", "password": PASSWORD, "person_id": f.p_other_b1}))
+        .post(
+            "/api/v1/users",
+            Some(&oa),
+            json!({"username": "zhang_gong", "password": PASSWORD, "person_id": f.p_other_b1}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let uid = r.json()["id"].as_str().unwrap().to_owned();
     assert!(r.json().get("password_hash").is_none());
     let again = f
         .app
-        .post("/api/v1/users", Some(&oa), json!({"username": "zhang_gong2", "password": PASSWORD, "person_id": f.p_other_b1}))
+        .post(
+            "/api/v1/users",
+            Some(&oa),
+            json!({"username": "zhang_gong2", "password": PASSWORD, "person_id": f.p_other_b1}),
+        )
         .await;
     assert_eq!(again.status, StatusCode::CONFLICT);
-    let weak = f.app.post("/api/v1/users", Some(&oa), json!({"username": "weak_one", "password": "123", "person_id": f.p_b2})).await;
+    let weak = f
+        .app
+        .post("/api/v1/users", Some(&oa), json!({"username": "weak_one", "password": "123", "person_id": f.p_b2}))
+        .await;
     assert_eq!(weak.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(weak.json()["errors"][0]["field"], "password");
-    let out = f.app.post("/api/v1/users", Some(&oa), json!({"username": "out_one", "password": PASSWORD, "person_id": f.p_b2})).await;
+    let out = f
+        .app
+        .post("/api/v1/users", Some(&oa), json!({"username": "out_one", "password": PASSWORD, "person_id": f.p_b2}))
+        .await;
     assert_eq!(out.status, StatusCode::UNPROCESSABLE_ENTITY, "a person outside the subtree is not found");
     // Grants: member and org_admin inside b1 are fine.
     let grant = |role: &str, org: Option<uuid::Uuid>| json!({"user_id": uid, "role": role, "organization_id": org});
     let r = f.app.post("/api/v1/role-assignments", Some(&oa), grant("member", Some(f.b1))).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let grant_id = r.json()["id"].as_str().unwrap().to_owned();
-    assert_eq!(f.app.post("/api/v1/role-assignments", Some(&oa), grant("member", Some(f.b1))).await.status, StatusCode::CONFLICT);
+    assert_eq!(
+        f.app.post("/api/v1/role-assignments", Some(&oa), grant("member", Some(f.b1))).await.status,
+        StatusCode::CONFLICT
+    );
     // Never above their own role, never outside, never global.
     for (body, what) in [
         (grant("admin", None), "admin"),
@@ -50,7 +67,10 @@ async fn org_admin_creates_accounts_and_grants_within_subtree_only() {
     let me = f.app.get("/api/v1/me", Some(&t)).await.json();
     assert_eq!(me["roles"].as_array().unwrap().len(), 2);
     // Revoke.
-    assert_eq!(f.app.delete(&format!("/api/v1/role-assignments/{grant_id}"), Some(&oa), None).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        f.app.delete(&format!("/api/v1/role-assignments/{grant_id}"), Some(&oa), None).await.status,
+        StatusCode::NO_CONTENT
+    );
     let roles = f.app.get(&format!("/api/v1/users/{uid}/roles"), Some(&oa)).await.json();
     assert_eq!(roles.as_array().unwrap().len(), 1);
     // An org_admin of b2 cannot touch b1's grants.
@@ -65,13 +85,21 @@ async fn service_clients_secret_shown_once_and_rotated() {
     let admin = f.token("admin").await;
     let r = f
         .app
-        .post("/api/v1/service-clients", Some(&admin), json!({"name": "移动端后台", "scopes": ["people:read", "nonsense"]}))
+        .post(
+            "/api/v1/service-clients",
+            Some(&admin),
+            json!({"name": "移动端后台", "scopes": ["people:read", "nonsense"]}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.json()["errors"][0]["field"], "scopes");
     let r = f
         .app
-        .post("/api/v1/service-clients", Some(&admin), json!({"name": "移动端后台", "scopes": ["people:read"], "organization_id": f.b1}))
+        .post(
+            "/api/v1/service-clients",
+            Some(&admin),
+            json!({"name": "移动端后台", "scopes": ["people:read"], "organization_id": f.b1}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let body = r.json();
