@@ -13,7 +13,7 @@ pub mod types;
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use async_graphql::{
     EmptySubscription, ErrorExtensions, ID, Schema,
-    parser::types::{DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet},
+    parser::types::{DocumentOperations, OperationType, Selection, SelectionSet},
 };
 use sea_orm::DatabaseConnection;
 use serde::Deserialize;
@@ -123,12 +123,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/graphiql/assets/{name}", web::get().to(graphiql_asset));
 }
 
-fn count_aliases(set: &SelectionSet, doc: &ExecutableDocument) -> usize {
+fn count_aliases(set: &SelectionSet) -> usize {
     set.items
         .iter()
         .map(|s| match &s.node {
-            Selection::Field(f) => usize::from(f.node.alias.is_some()) + count_aliases(&f.node.selection_set.node, doc),
-            Selection::InlineFragment(f) => count_aliases(&f.node.selection_set.node, doc),
+            Selection::Field(f) => usize::from(f.node.alias.is_some()) + count_aliases(&f.node.selection_set.node),
+            Selection::InlineFragment(f) => count_aliases(&f.node.selection_set.node),
             Selection::FragmentSpread(_) => 0,
         })
         .sum()
@@ -139,16 +139,16 @@ fn count_aliases(set: &SelectionSet, doc: &ExecutableDocument) -> usize {
 fn precheck(query: &str, operation_name: Option<&str>, max_aliases: usize, is_get: bool) -> AppResult<()> {
     // Unparsable documents are left to the executor, which reports them GraphQL-style.
     let Ok(doc) = async_graphql::parser::parse_query(query) else { return Ok(()) };
-    let mut aliases: usize = doc.fragments.values().map(|f| count_aliases(&f.node.selection_set.node, &doc)).sum();
+    let mut aliases: usize = doc.fragments.values().map(|f| count_aliases(&f.node.selection_set.node)).sum();
     let mut mutation_selected = false;
     match &doc.operations {
         DocumentOperations::Single(op) => {
-            aliases += count_aliases(&op.node.selection_set.node, &doc);
+            aliases += count_aliases(&op.node.selection_set.node);
             mutation_selected = op.node.ty == OperationType::Mutation;
         }
         DocumentOperations::Multiple(ops) => {
             for (name, op) in ops {
-                aliases += count_aliases(&op.node.selection_set.node, &doc);
+                aliases += count_aliases(&op.node.selection_set.node);
                 if operation_name == Some(name.as_str()) && op.node.ty == OperationType::Mutation {
                     mutation_selected = true;
                 }

@@ -274,6 +274,7 @@ impl Transfer {
         ID(self.0.to_organization_id.to_string())
     }
     /// Organisation left.
+    #[allow(clippy::wrong_self_convention)]
     async fn from_organization(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
         Ok(ctx.data::<Loaders>()?.orgs.load_one(self.0.from_organization_id).await?.map(Organization))
     }

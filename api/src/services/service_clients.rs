@@ -151,6 +151,16 @@ pub async fn create(
     actor: &Actor,
     input: NewServiceClient,
 ) -> AppResult<ServiceClientWithSecret> {
+    create_with_secret(db, actor, input, new_secret()).await
+}
+
+/// Creates a client with a given secret (demo data only; real clients get a random one).
+pub async fn create_with_secret(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: NewServiceClient,
+    secret: String,
+) -> AppResult<ServiceClientWithSecret> {
     admin_only(actor)?;
     Validator::new().text(&input.name, "name", 100).finish()?;
     validate_scopes(&input.scopes)?;
@@ -160,7 +170,6 @@ pub async fn create(
             .await
             .map_err(|_| AppError::invalid("organization_id", "no such organisation"))?;
     }
-    let secret = new_secret();
     let now = super::now();
     let id = Uuid::now_v7();
     let mut scopes = input.scopes;

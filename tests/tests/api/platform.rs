@@ -68,3 +68,24 @@ async fn graphiql_and_docs_work_offline() {
     let spec = app.get("/api/v1/openapi.json", None).await.json();
     assert_eq!(spec["openapi"], "3.1.0");
 }
+
+#[actix_web::test]
+async fn demo_seed_is_idempotent_and_its_logins_work() {
+    let app = TestApp::empty().await;
+    let first = dangjian::seed::seed_demo(app.db()).await.unwrap();
+    assert!(first.contains("loaded 17 organisations and 200 people"), "{first}");
+    let second = dangjian::seed::seed_demo(app.db()).await.unwrap();
+    assert!(second.contains("already loaded"), "{second}");
+    for who in ["demo_admin", "demo_orgadmin", "demo_inspector", "demo_member"] {
+        app.login_full(who, dangjian::seed::DEMO_PASSWORD).await;
+    }
+    let admin = app.login_full("demo_admin", dangjian::seed::DEMO_PASSWORD).await;
+    let token = admin["access_token"].as_str().unwrap();
+    let g = app.gql(Some(token), "{ people { totalCount } organizations { totalCount } }", json!({})).await;
+    assert_eq!(g["data"]["people"]["totalCount"], 200);
+    assert_eq!(g["data"]["organizations"]["totalCount"], 17);
+    // The org_admin of the R&D general branch sees only its subtree.
+    let oa = app.login_full("demo_orgadmin", dangjian::seed::DEMO_PASSWORD).await;
+    let g = app.gql(oa["access_token"].as_str(), "{ organizations { totalCount } }", json!({})).await;
+    assert_eq!(g["data"]["organizations"]["totalCount"], 6);
+}
