@@ -149,3 +149,37 @@ impl Settings {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        settings: Settings,
+    }
+
+    fn parse(args: &[&str]) -> Settings {
+        let mut all = vec!["dangjian"];
+        all.extend_from_slice(args);
+        Cli::try_parse_from(all).expect("arguments parse").settings
+    }
+
+    #[test]
+    fn production_refuses_unsafe_settings() {
+        let secret = "--jwt-secret=0123456789abcdef0123456789abcdef";
+        assert!(parse(&["--environment=production"]).check().is_err(), "no secret");
+        assert!(parse(&["--environment=production", "--jwt-secret=short"]).check().is_err(), "short secret");
+        assert!(parse(&["--environment=production", secret, "--cors-origins=*"]).check().is_err(), "wildcard CORS");
+        assert!(parse(&["--environment=production", secret]).check().is_ok());
+        assert!(parse(&["--access-token-ttl=0"]).check().is_err());
+    }
+
+    #[test]
+    fn default_database_is_a_sqlite_file_in_the_data_folder() {
+        let s = parse(&["--data-dir=/tmp/dj"]);
+        assert_eq!(s.database_url(), "sqlite:///tmp/dj/dangjian.db?mode=rwc");
+    }
+}

@@ -89,3 +89,35 @@ async fn demo_seed_is_idempotent_and_its_logins_work() {
     let g = app.gql(oa["access_token"].as_str(), "{ organizations { totalCount } }", json!({})).await;
     assert_eq!(g["data"]["organizations"]["totalCount"], 6);
 }
+
+#[actix_web::test]
+async fn migrations_are_reversible() {
+    use migration::{Migrator, MigratorTrait};
+    let app = TestApp::empty().await;
+    Migrator::down(app.db(), None).await.expect("every migration reverts");
+    assert!(Migrator::get_applied_migrations(app.db()).await.unwrap().is_empty());
+    Migrator::up(app.db(), None).await.expect("and applies again");
+    assert_eq!(app.get("/readyz", None).await.status, StatusCode::OK);
+    dangjian::services::auth::ensure_admin(app.db(), "admin", Some(crate::common::PASSWORD.into())).await.unwrap();
+    app.login("admin").await;
+}
+
+#[actix_web::test]
+async fn cors_is_closed_unless_configured() {
+    let preflight = |origin: &str| {
+        test::TestRequest::default()
+            .method(actix_web::http::Method::OPTIONS)
+            .uri("/api/v1/me")
+            .insert_header(("Origin", origin))
+            .insert_header(("Access-Control-Request-Method", "GET"))
+            .insert_header(("Access-Control-Request-Headers", "authorization"))
+    };
+    let closed = TestApp::empty().await;
+    let r = closed.send(preflight("https://app.example.com")).await;
+    assert!(r.header("access-control-allow-origin").is_none());
+    let open = TestApp::with(|s| s.cors_origins = vec!["https://app.example.com".into()]).await;
+    let r = open.send(preflight("https://app.example.com")).await;
+    assert_eq!(r.header("access-control-allow-origin").as_deref(), Some("https://app.example.com"));
+    let r = open.send(preflight("https://evil.example.com")).await;
+    assert!(r.header("access-control-allow-origin").is_none());
+}
