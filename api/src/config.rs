@@ -115,6 +115,10 @@ pub struct Settings {
     #[arg(long, env = "DANGJIAN_GRAPHQL_MAX_ALIASES", default_value_t = 30, global = true)]
     pub graphql_max_aliases: usize,
 
+    /// Time zone in which calendar dates (due dates, "today", periods) are judged.
+    #[arg(long, env = "DANGJIAN_TIME_ZONE", default_value = "Asia/Shanghai", global = true)]
+    pub time_zone: chrono_tz::Tz,
+
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "DANGJIAN_WORKERS", global = true)]
     pub workers: Option<usize>,
@@ -126,6 +130,11 @@ impl Settings {
         self.database_url
             .clone()
             .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", self.data_dir.join("dangjian.db").display()))
+    }
+
+    /// Today's date in the configured time zone.
+    pub fn today(&self) -> chrono::NaiveDate {
+        chrono::Utc::now().with_timezone(&self.time_zone).date_naive()
     }
 
     /// Refuses settings that are unsafe or meaningless; production is strict.

@@ -121,8 +121,30 @@ impl AppError {
     }
 }
 
+/// Whether the database aborted the statement because of a concurrent transaction
+/// (PostgreSQL deadlock or serialization failure; SQLite busy after the timeout).
+fn is_concurrency_failure(err: &DbErr) -> bool {
+    let runtime = match err {
+        DbErr::Exec(e) | DbErr::Query(e) => e,
+        _ => return false,
+    };
+    match runtime {
+        sea_orm::RuntimeErr::SqlxError(e) => match e.as_ref() {
+            sea_orm::sqlx::Error::Database(db) => {
+                matches!(db.code().as_deref(), Some("40P01") | Some("40001") | Some("5") | Some("517"))
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
 impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
+        if is_concurrency_failure(&err) {
+            tracing::warn!(error = %err, "transaction aborted by a concurrent change");
+            return AppError::Conflict("a concurrent change got in the way; please retry".into());
+        }
         match err.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(_)) => {
                 AppError::Conflict("a record with the same unique value already exists".into())

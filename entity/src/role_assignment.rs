@@ -11,6 +11,8 @@ pub struct Model {
     pub user_id: Uuid,
     pub role: String,
     pub organization_id: Option<Uuid>,
+    /// `organization_id` as text, or `global`: makes (user, role, scope) unique on every database.
+    pub scope_key: String,
     pub granted_by: Option<Uuid>,
     pub created_at: DateTimeUtc,
 }

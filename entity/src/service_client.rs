@@ -16,6 +16,8 @@ pub struct Model {
     pub scopes: Json,
     pub organization_id: Option<Uuid>,
     pub disabled: bool,
+    /// Copied into issued tokens; bumped on secret rotation and disabling to revoke them.
+    pub token_version: i32,
     pub last_used_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

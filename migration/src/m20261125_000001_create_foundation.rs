@@ -143,6 +143,7 @@ impl MigrationTrait for Migration {
                     .col(uuid("user_id"))
                     .col(string("role"))
                     .col(uuid_null("organization_id"))
+                    .col(string("scope_key"))
                     .col(uuid_null("granted_by"))
                     .col(timestamp_with_time_zone("created_at"))
                     .foreign_key(
@@ -154,7 +155,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager.create_index(index("role_assignment", &["user_id"], false)).await?;
+        manager.create_index(index("role_assignment", &["user_id", "role", "scope_key"], true)).await?;
         manager.create_index(index("role_assignment", &["organization_id"], false)).await?;
 
         manager
@@ -168,6 +169,7 @@ impl MigrationTrait for Migration {
                     .col(json("scopes"))
                     .col(uuid_null("organization_id"))
                     .col(boolean("disabled").default(false))
+                    .col(integer("token_version").default(0))
                     .col(timestamp_with_time_zone_null("last_used_at"))
                     .col(timestamp_with_time_zone("created_at"))
                     .col(timestamp_with_time_zone("updated_at"))

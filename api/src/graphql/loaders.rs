@@ -12,7 +12,7 @@ use super::gql_error;
 use crate::auth::Actor;
 use crate::services::{
     organizations::{self, OrganizationView},
-    people::{self, PersonView},
+    people::{self, PersonView, TransferView},
     users::{self, RoleAssignmentView, UserView},
 };
 
@@ -31,6 +31,17 @@ pub struct PersonLoader(LoaderCtx);
 pub struct UserByPersonLoader(LoaderCtx);
 /// An account's role grants, by account id.
 pub struct RolesLoader(LoaderCtx);
+/// A person's transfer history, by person id.
+pub struct TransfersLoader(LoaderCtx);
+
+impl Loader<Uuid> for TransfersLoader {
+    type Value = Vec<TransferView>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        people::transfers_of(&self.0.db, &self.0.actor, keys).await.map_err(gql_error)
+    }
+}
 
 impl Loader<Uuid> for OrgLoader {
     type Value = OrganizationView;
@@ -100,6 +111,8 @@ pub struct Loaders {
     pub user_by_person: DataLoader<UserByPersonLoader>,
     /// Role grants by account id.
     pub roles: DataLoader<RolesLoader>,
+    /// Transfer histories by person id.
+    pub transfers: DataLoader<TransfersLoader>,
 }
 
 impl Loaders {
@@ -110,7 +123,8 @@ impl Loaders {
             orgs: loader(OrgLoader(ctx.clone())),
             people: loader(PersonLoader(ctx.clone())),
             user_by_person: loader(UserByPersonLoader(ctx.clone())),
-            roles: loader(RolesLoader(ctx)),
+            roles: loader(RolesLoader(ctx.clone())),
+            transfers: loader(TransfersLoader(ctx)),
         }
     }
 }

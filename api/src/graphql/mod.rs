@@ -54,6 +54,10 @@ pub struct RequestCtx {
     pub db: DatabaseConnection,
     /// The caller, if authenticated.
     pub actor: Option<Actor>,
+    /// Lock-out policy (password checks).
+    pub policy: crate::services::auth::AuthPolicy,
+    /// Today in the configured time zone.
+    pub today: chrono::NaiveDate,
 }
 
 /// The request context.
@@ -178,7 +182,8 @@ async fn execute(
     if let Some(a) = &actor {
         request = request.data(Loaders::new(state.db.clone(), a.clone()));
     }
-    request = request.data(RequestCtx { db: state.db.clone(), actor });
+    request =
+        request.data(RequestCtx { db: state.db.clone(), actor, policy: state.policy, today: state.settings.today() });
     let response = state.schema.execute(request).await;
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(response))
 }

@@ -166,6 +166,7 @@ fn opt_id(id: Option<ID>) -> Result<Option<uuid::Uuid>> {
 impl MutationRoot {
     /// Creates an organisation under a parent you manage.
     async fn create_organization(&self, ctx: &Context<'_>, input: CreateOrganizationInput) -> Result<Organization> {
+        actor(ctx)?;
         let s = state(ctx)?;
         let new = NewOrganization {
             parent_id: opt_id(input.parent_id)?,
@@ -207,6 +208,7 @@ impl MutationRoot {
         expected_version: i32,
         parent_id: ID,
     ) -> Result<Organization> {
+        actor(ctx)?;
         let s = state(ctx)?;
         let org = services::organizations::move_to(
             &s.db,
@@ -231,6 +233,7 @@ impl MutationRoot {
 
     /// Creates a person in an organisation you manage.
     async fn create_person(&self, ctx: &Context<'_>, input: CreatePersonInput) -> Result<Person> {
+        actor(ctx)?;
         let s = state(ctx)?;
         let new = NewPerson {
             organization_id: parse_id(&input.organization_id)?,
@@ -283,13 +286,14 @@ impl MutationRoot {
         expected_version: i32,
         input: TransferPersonInput,
     ) -> Result<Person> {
+        actor(ctx)?;
         let s = state(ctx)?;
         let t = TransferInput {
             to_organization_id: parse_id(&input.to_organization_id)?,
             effective_on: input.effective_on,
             reason: input.reason,
         };
-        let p = services::people::transfer(&s.db, actor(ctx)?, parse_id(&id)?, expected_version, t)
+        let p = services::people::transfer(&s.db, actor(ctx)?, s.today, parse_id(&id)?, expected_version, t)
             .await
             .map_err(gql_error)?;
         Ok(Person(p))
@@ -297,6 +301,7 @@ impl MutationRoot {
 
     /// Creates an account for a person.
     async fn create_user(&self, ctx: &Context<'_>, input: CreateUserInput) -> Result<User> {
+        actor(ctx)?;
         let s = state(ctx)?;
         let new = NewUser { username: input.username, password: input.password, person_id: opt_id(input.person_id)? };
         Ok(User(services::users::create(&s.db, actor(ctx)?, new).await.map_err(gql_error)?))
@@ -339,7 +344,7 @@ impl MutationRoot {
         new_password: String,
     ) -> Result<bool> {
         let s = state(ctx)?;
-        services::users::change_own_password(&s.db, actor(ctx)?, current_password, new_password)
+        services::users::change_own_password(&s.db, actor(ctx)?, s.policy, current_password, new_password)
             .await
             .map_err(gql_error)?;
         Ok(true)
@@ -347,6 +352,7 @@ impl MutationRoot {
 
     /// Grants a role (org_admins: org_admin or member, inside their subtree).
     async fn assign_role(&self, ctx: &Context<'_>, input: AssignRoleInput) -> Result<RoleAssignment> {
+        actor(ctx)?;
         let s = state(ctx)?;
         let new = NewRoleAssignment {
             user_id: parse_id(&input.user_id)?,
@@ -369,6 +375,7 @@ impl MutationRoot {
         ctx: &Context<'_>,
         input: CreateServiceClientInput,
     ) -> Result<ServiceClientSecret> {
+        actor(ctx)?;
         let s = state(ctx)?;
         let new = NewServiceClient {
             name: input.name,

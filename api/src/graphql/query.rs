@@ -53,6 +53,7 @@ impl QueryRoot {
         #[graphql(desc = "Only this kind.")] kind: Option<OrgKind>,
         #[graphql(desc = "Name contains this text.")] q: Option<String>,
     ) -> Result<Conn<Organization>> {
+        actor(ctx)?;
         let filter = OrganizationFilter {
             parent_id: parent_id.as_ref().map(parse_id).transpose()?,
             descendants_of: descendants_of.as_ref().map(parse_id).transpose()?,
@@ -80,6 +81,7 @@ impl QueryRoot {
         #[graphql(desc = "Only this party status.")] party_status: Option<PartyStatus>,
         #[graphql(desc = "Name contains, or employee number starts with, this text.")] q: Option<String>,
     ) -> Result<Conn<Person>> {
+        actor(ctx)?;
         let s = state(ctx)?;
         let filter = PersonFilter {
             organization_id: organization_id.as_ref().map(parse_id).transpose()?,

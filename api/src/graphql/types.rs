@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::loaders::Loaders;
-use super::{actor, gql_error, parse_id, state};
+use super::parse_id;
 use crate::services::{
     self,
     organizations::OrganizationView,
@@ -158,9 +158,10 @@ impl Organization {
     }
     /// The path from the root down to this organisation (itself last), within your scope.
     async fn ancestors(&self, ctx: &Context<'_>) -> Result<Vec<Organization>> {
-        let s = state(ctx)?;
-        let rows = services::organizations::ancestors(&s.db, actor(ctx)?, self.0.id).await.map_err(gql_error)?;
-        Ok(rows.into_iter().map(Organization).collect())
+        let ids = services::scope::path_ids(&self.0.path);
+        let found = ctx.data::<Loaders>()?.orgs.load_many(ids.iter().copied()).await?;
+        // Root first, following the path; ancestors outside the caller's scope are absent.
+        Ok(ids.iter().filter_map(|id| found.get(id).cloned()).map(Organization).collect())
     }
     /// Direct children.
     #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
@@ -250,8 +251,7 @@ impl Person {
     }
     /// Transfers between organisations, oldest first.
     async fn transfers(&self, ctx: &Context<'_>) -> Result<Vec<Transfer>> {
-        let s = state(ctx)?;
-        let rows = services::people::transfers(&s.db, actor(ctx)?, self.0.id).await.map_err(gql_error)?;
+        let rows = ctx.data::<Loaders>()?.transfers.load_one(self.0.id).await?.unwrap_or_default();
         Ok(rows.into_iter().map(Transfer).collect())
     }
 }

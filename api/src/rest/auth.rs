@@ -174,6 +174,7 @@ pub async fn change_password(
     actor: Authenticated,
     JsonBody(body): JsonBody<ChangePasswordRequest>,
 ) -> AppResult<HttpResponse> {
-    services::users::change_own_password(&state.db, &actor.0, body.current_password, body.new_password).await?;
+    services::users::change_own_password(&state.db, &actor.0, state.policy, body.current_password, body.new_password)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

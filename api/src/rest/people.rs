@@ -116,7 +116,7 @@ pub async fn transfer(
     id: web::Path<Uuid>,
     JsonBody(body): JsonBody<TransferInput>,
 ) -> AppResult<HttpResponse> {
-    let p = svc::transfer(&state.db, &actor.0, *id, if_match(&req)?, body).await?;
+    let p = svc::transfer(&state.db, &actor.0, state.settings.today(), *id, if_match(&req)?, body).await?;
     Ok(with_etag(&req, p.version, &p))
 }
 

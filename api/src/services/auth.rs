@@ -5,7 +5,8 @@
 use base64::Engine;
 use chrono::Duration;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, Set,
     sea_query::{Expr, ExprTrait},
 };
 use serde::Serialize;
@@ -65,16 +66,19 @@ async fn issue_pair<C: ConnectionTrait>(
     policy: AuthPolicy,
     user: &user_account::Model,
     family: Option<Uuid>,
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
 ) -> AppResult<TokenResponse> {
     let refresh = random_token();
     let now = super::now();
+    // A login lasts at most the refresh lifetime: rotation never extends it.
+    let expires_at = expires_at.unwrap_or(now + Duration::seconds(policy.refresh_ttl));
     refresh_token::ActiveModel {
         id: Set(Uuid::now_v7()),
         family_id: Set(family.unwrap_or_else(Uuid::now_v7)),
         user_id: Set(user.id),
         token_hash: Set(hash_secret(&refresh)),
         token_version: Set(user.token_version),
-        expires_at: Set(now + Duration::seconds(policy.refresh_ttl)),
+        expires_at: Set(expires_at),
         used_at: Set(None),
         revoked_at: Set(None),
         created_at: Set(now),
@@ -89,26 +93,23 @@ async fn issue_pair<C: ConnectionTrait>(
     })
 }
 
-/// The `password` grant. Unknown users, wrong passwords, disabled and locked accounts
-/// all get the same answer and take about the same time.
-pub async fn password_grant(
+/// Verifies `password_text` for `user`, counting failures towards the lock-out. A locked
+/// or disabled account never verifies. A success resets the counter only if the account
+/// was not locked meanwhile, so guesses sent in parallel cannot slip past a lock.
+pub(crate) async fn check_password(
     db: &DatabaseConnection,
-    keys: &JwtKeys,
     policy: AuthPolicy,
-    username: &str,
+    user: &user_account::Model,
     password_text: String,
-) -> AppResult<TokenResponse> {
-    let user = user_account::Entity::find().filter(user_account::Column::Username.eq(username.trim())).one(db).await?;
+) -> AppResult<bool> {
     let now = super::now();
-    let usable = user.as_ref().filter(|u| !u.disabled && u.locked_until.is_none_or(|t| t <= now));
-    let ok = password::verify(password_text, usable.map(|u| u.password_hash.clone())).await?;
-    let Some(user) = usable else {
-        tracing::info!(username, "login refused: unknown, disabled or locked account");
-        return Err(BAD_CREDENTIALS);
-    };
+    let usable = !user.disabled && user.locked_until.is_none_or(|t| t <= now);
+    let ok = password::verify(password_text, usable.then(|| user.password_hash.clone())).await?;
+    if !usable {
+        return Ok(false);
+    }
     let tx = write_tx(db).await?;
     if !ok {
-        // Count the failure atomically; lock once the threshold is reached.
         user_account::Entity::update_many()
             .col_expr(user_account::Column::FailedLogins, Expr::col(user_account::Column::FailedLogins).add(1))
             .filter(user_account::Column::Id.eq(user.id))
@@ -125,18 +126,46 @@ pub async fn password_grant(
             > 0;
         tx.commit().await?;
         if locked {
-            tracing::warn!(username, "account locked after repeated failed logins");
+            tracing::warn!(username = %user.username, "account locked after repeated failed password checks");
         }
-        return Err(BAD_CREDENTIALS);
+        return Ok(false);
     }
-    user_account::Entity::update_many()
+    let not_locked = Condition::any()
+        .add(user_account::Column::LockedUntil.is_null())
+        .add(user_account::Column::LockedUntil.lte(now));
+    let reset = user_account::Entity::update_many()
         .col_expr(user_account::Column::FailedLogins, Expr::value(0))
-        .col_expr(user_account::Column::LockedUntil, Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None))
         .col_expr(user_account::Column::LastLoginAt, Expr::value(now))
         .filter(user_account::Column::Id.eq(user.id))
+        .filter(user_account::Column::Disabled.eq(false))
+        .filter(not_locked)
         .exec(&tx)
-        .await?;
-    let pair = issue_pair(&tx, keys, policy, user, None).await?;
+        .await?
+        .rows_affected;
+    tx.commit().await?;
+    Ok(reset > 0)
+}
+
+/// The `password` grant. Unknown users, wrong passwords, disabled and locked accounts
+/// all get the same answer and take about the same time.
+pub async fn password_grant(
+    db: &DatabaseConnection,
+    keys: &JwtKeys,
+    policy: AuthPolicy,
+    username: &str,
+    password_text: String,
+) -> AppResult<TokenResponse> {
+    let user = user_account::Entity::find().filter(user_account::Column::Username.eq(username.trim())).one(db).await?;
+    let Some(user) = user else {
+        password::verify(password_text, None).await?;
+        tracing::info!(username, "login refused: unknown account");
+        return Err(BAD_CREDENTIALS);
+    };
+    if !check_password(db, policy, &user, password_text).await? {
+        return Err(BAD_CREDENTIALS);
+    }
+    let tx = write_tx(db).await?;
+    let pair = issue_pair(&tx, keys, policy, &user, None, None).await?;
     tx.commit().await?;
     Ok(pair)
 }
@@ -181,9 +210,13 @@ pub async fn refresh_grant(
         .await?
         .rows_affected;
     if claimed == 0 {
+        // Someone used the same token at the same moment: treat it as a replay.
+        tracing::warn!(family = %token.family_id, "refresh token used twice at once: revoking its family");
+        revoke_family(&tx, token.family_id).await?;
+        tx.commit().await?;
         return Err(BAD_REFRESH);
     }
-    let pair = issue_pair(&tx, keys, policy, &user, Some(token.family_id)).await?;
+    let pair = issue_pair(&tx, keys, policy, &user, Some(token.family_id), Some(token.expires_at)).await?;
     tx.commit().await?;
     Ok(pair)
 }
@@ -218,7 +251,7 @@ pub async fn client_credentials_grant(
         .exec(db)
         .await?;
     Ok(TokenResponse {
-        access_token: keys.issue(client.id, "client", 0).map_err(AppError::internal)?,
+        access_token: keys.issue(client.id, "client", client.token_version).map_err(AppError::internal)?,
         token_type: "Bearer",
         expires_in: keys.ttl(),
         refresh_token: None,
@@ -283,7 +316,7 @@ pub async fn resolve_actor<C: ConnectionTrait>(
         }
         "client" => {
             let Some(client) = service_client::Entity::find_by_id(claims.sub).one(db).await? else { return Ok(None) };
-            if client.disabled {
+            if client.disabled || client.token_version != claims.tv {
                 return Ok(None);
             }
             let org_path = match client.organization_id {
@@ -392,6 +425,7 @@ pub async fn ensure_admin(
         user_id: Set(user.id),
         role: Set(Role::Admin.as_str().to_owned()),
         organization_id: Set(None),
+        scope_key: Set(super::users::scope_key(None)),
         granted_by: Set(None),
         created_at: Set(now),
     }

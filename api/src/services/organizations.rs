@@ -125,7 +125,14 @@ pub(crate) async fn find_in_scope<C: ConnectionTrait>(
 /// FORBIDDEN when readable but not writable.
 async fn find_writable<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<organization::Model> {
     let write = actor.require(Permission::OrgWrite)?;
-    let org = find_in_scope(db, &actor.scope(Permission::OrgRead), id).await?;
+    // Locked on PostgreSQL (SQLite write transactions already hold the database lock), so
+    // version checks, cycle checks and path rewrites see a row nobody else is changing.
+    let org = organization::Entity::find_by_id(id)
+        .filter(orgs_in(&actor.scope(Permission::OrgRead)))
+        .lock_exclusive()
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if !write.contains_path(&org.path) {
         return Err(AppError::forbidden("this organisation is outside the subtree you manage"));
     }
@@ -374,14 +381,13 @@ pub async fn move_to(
             ),
         )
         .col_expr(organization::Column::Depth, Expr::col(organization::Column::Depth).add(depth_delta))
+        .col_expr(organization::Column::Version, Expr::col(organization::Column::Version).add(1))
+        .col_expr(organization::Column::UpdatedAt, Expr::value(super::now()))
         .filter(subtree(&old_path))
         .exec(&tx)
         .await?;
-    let now = super::now();
     organization::Entity::update_many()
         .col_expr(organization::Column::ParentId, Expr::value(parent.id))
-        .col_expr(organization::Column::UpdatedAt, Expr::value(now))
-        .col_expr(organization::Column::Version, Expr::value(expected_version + 1))
         .filter(organization::Column::Id.eq(org.id))
         .exec(&tx)
         .await?;

@@ -139,7 +139,7 @@ pub struct PersonPatch {
 pub struct TransferInput {
     /// The receiving organisation.
     pub to_organization_id: Uuid,
-    /// Date the transfer takes effect (default today, UTC).
+    /// Date the transfer takes effect (default: today in the configured time zone).
     pub effective_on: Option<NaiveDate>,
     /// Reason (up to 500 characters).
     pub reason: Option<String>,
@@ -244,7 +244,8 @@ async fn find_readable<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> A
 /// readable but outside the write scope.
 async fn find_writable<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<person::Model> {
     let write = actor.require(Permission::PersonWrite)?;
-    let p = find_readable(db, actor, id).await?;
+    find_readable(db, actor, id).await?;
+    let p = person::Entity::find_by_id(id).lock_exclusive().one(db).await?.ok_or(AppError::NotFound)?;
     let org = organization::Entity::find_by_id(p.organization_id).one(db).await?.ok_or(AppError::NotFound)?;
     if !write.contains_path(&org.path) {
         return Err(AppError::forbidden("this person is outside the subtree you manage"));
@@ -478,6 +479,7 @@ pub async fn update(
 pub async fn transfer(
     db: &DatabaseConnection,
     actor: &Actor,
+    today: NaiveDate,
     id: Uuid,
     expected_version: i32,
     input: TransferInput,
@@ -508,7 +510,7 @@ pub async fn transfer(
         person_id: Set(id),
         from_organization_id: Set(row.organization_id),
         to_organization_id: Set(target.id),
-        effective_on: Set(input.effective_on.unwrap_or_else(|| now.date_naive())),
+        effective_on: Set(input.effective_on.unwrap_or(today)),
         reason: Set(clean(input.reason)),
         recorded_by: Set(actor.id()),
         created_at: Set(now),
@@ -541,13 +543,32 @@ pub async fn transfer(
 /// The transfer history of a person the actor may read, oldest first.
 pub async fn transfers<C: ConnectionTrait>(db: &C, actor: &Actor, person_id: Uuid) -> AppResult<Vec<TransferView>> {
     find_readable(db, actor, person_id).await?;
-    Ok(person_transfer::Entity::find()
-        .filter(person_transfer::Column::PersonId.eq(person_id))
+    Ok(transfers_of(db, actor, &[person_id]).await?.remove(&person_id).unwrap_or_default())
+}
+
+/// The transfer histories of several people (DataLoader batch), skipping people the
+/// actor may not read. Two statements whatever the number of people.
+pub async fn transfers_of<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    person_ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, Vec<TransferView>>> {
+    let readable_ids: Vec<Uuid> = person::Entity::find()
+        .select_only()
+        .column(person::Column::Id)
+        .filter(person::Column::Id.is_in(person_ids.iter().copied()))
+        .filter(readable(actor)?)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut map: HashMap<Uuid, Vec<TransferView>> = HashMap::new();
+    for t in person_transfer::Entity::find()
+        .filter(person_transfer::Column::PersonId.is_in(readable_ids))
         .order_by_asc(person_transfer::Column::Id)
         .all(db)
         .await?
-        .into_iter()
-        .map(|t| TransferView {
+    {
+        map.entry(t.person_id).or_default().push(TransferView {
             id: t.id,
             person_id: t.person_id,
             from_organization_id: t.from_organization_id,
@@ -556,6 +577,7 @@ pub async fn transfers<C: ConnectionTrait>(db: &C, actor: &Actor, person_id: Uui
             reason: t.reason,
             recorded_by: t.recorded_by,
             created_at: t.created_at,
-        })
-        .collect())
+        });
+    }
+    Ok(map)
 }

@@ -183,6 +183,7 @@ pub async fn create_with_secret(
         scopes: Set(serde_json::json!(scopes)),
         organization_id: Set(input.organization_id),
         disabled: Set(false),
+        token_version: Set(0),
         last_used_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
@@ -222,11 +223,12 @@ pub async fn update(
         validate_scopes(s)?;
     }
     let tx = write_tx(db).await?;
-    let row = service_client::Entity::find_by_id(id).one(&tx).await?.ok_or(AppError::NotFound)?;
+    let row = service_client::Entity::find_by_id(id).lock_exclusive().one(&tx).await?.ok_or(AppError::NotFound)?;
     if row.version != expected_version {
         return Err(AppError::StaleVersion { expected: expected_version, current: row.version });
     }
     let before = ServiceClientView::from(row.clone());
+    let token_version = row.token_version;
     let mut am: service_client::ActiveModel = row.into();
     if let Some(name) = patch.name {
         am.name = Set(name.trim().to_owned());
@@ -238,6 +240,9 @@ pub async fn update(
     }
     if let Some(disabled) = patch.disabled {
         am.disabled = Set(disabled);
+        if disabled {
+            am.token_version = Set(token_version + 1);
+        }
     }
     am.updated_at = Set(super::now());
     am.version = Set(expected_version + 1);
@@ -263,11 +268,14 @@ pub async fn update(
 pub async fn rotate_secret(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> AppResult<ServiceClientWithSecret> {
     admin_only(actor)?;
     let tx = write_tx(db).await?;
-    let row = service_client::Entity::find_by_id(id).one(&tx).await?.ok_or(AppError::NotFound)?;
+    let row = service_client::Entity::find_by_id(id).lock_exclusive().one(&tx).await?.ok_or(AppError::NotFound)?;
     let secret = new_secret();
     let version = row.version;
+    let token_version = row.token_version;
     let mut am: service_client::ActiveModel = row.into();
     am.secret_hash = Set(hash_secret(&secret));
+    // Tokens issued with the old secret stop working at once.
+    am.token_version = Set(token_version + 1);
     am.updated_at = Set(super::now());
     am.version = Set(version + 1);
     let view = ServiceClientView::from(am.update(&tx).await?);

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::audit::{self, Change};
+use super::auth::AuthPolicy;
 use super::organizations::find_in_scope;
 use super::pagination::{Page, PageRequest};
 use super::scope::org_ref_in;
@@ -145,14 +146,50 @@ async fn find_visible<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> Ap
     user_account::Entity::find_by_id(id).filter(cond).one(db).await?.ok_or(AppError::NotFound)
 }
 
+/// Loads (and, on PostgreSQL, locks) an account the actor may change: NOT_FOUND when not
+/// readable, FORBIDDEN when outside the write scope or when the account holds a role the
+/// actor could not grant (so an org_admin can never reset, disable or sign out an
+/// administrator whose person happens to sit in their subtree).
 async fn find_writable<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<user_account::Model> {
-    let row = find_visible(db, actor, id).await?;
-    let writable =
-        user_account::Entity::find_by_id(id).filter(visible(actor, Permission::UserWrite)?).count(db).await? > 0;
-    if !writable {
-        return Err(AppError::forbidden("this account is outside the subtree you manage"));
+    find_visible(db, actor, id).await?;
+    let write = actor.require(Permission::UserWrite)?;
+    let row = user_account::Entity::find_by_id(id)
+        .filter(visible(actor, Permission::UserWrite)?)
+        .lock_exclusive()
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::forbidden("this account is outside the subtree you manage"))?;
+    if write != Scope::Global {
+        let grant_scope = actor.scope(Permission::RoleGrant);
+        let grants = role_assignment::Entity::find()
+            .filter(role_assignment::Column::UserId.eq(id))
+            .find_also_related(organization::Entity)
+            .all(db)
+            .await?;
+        let beyond = grants.iter().any(|(g, org)| {
+            let grantable = Role::parse(&g.role).is_some_and(Role::grantable_by_org_admin);
+            let inside = org.as_ref().is_some_and(|o| grant_scope.contains_path(&o.path));
+            !(grantable && inside)
+        });
+        if beyond {
+            return Err(AppError::forbidden("this account holds roles beyond those you may grant"));
+        }
     }
     Ok(row)
+}
+
+/// An account the actor may grant roles to (its person inside the actor's grant scope).
+async fn find_grantee<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<user_account::Model> {
+    user_account::Entity::find_by_id(id)
+        .filter(visible(actor, Permission::RoleGrant)?)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// The uniqueness key of a grant's scope: the organisation id, or `global`.
+pub fn scope_key(organization_id: Option<Uuid>) -> String {
+    organization_id.map(|o| o.to_string()).unwrap_or_else(|| "global".to_owned())
 }
 
 /// One account.
@@ -468,13 +505,16 @@ pub async fn revoke_tokens(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> 
 pub async fn change_own_password(
     db: &DatabaseConnection,
     actor: &Actor,
+    policy: AuthPolicy,
     current: String,
     new_password: String,
 ) -> AppResult<()> {
     let id = actor.user_id().ok_or_else(|| AppError::forbidden("service clients have no password"))?;
     password::validate_new(&new_password, "new_password")?;
     let row = user_account::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?;
-    if !password::verify(current, Some(row.password_hash.clone())).await? {
+    // Wrong guesses count towards the lock-out like failed logins, so a stolen access
+    // token cannot be used to brute-force the password.
+    if !super::auth::check_password(db, policy, &row, current).await? {
         return Err(AppError::invalid("current_password", "is not correct"));
     }
     let hash = password::hash(new_password).await?;
@@ -518,7 +558,7 @@ pub async fn assign_role(
         return Err(AppError::invalid("role", "hr_reader is held by service clients, not accounts"));
     }
     let tx = write_tx(db).await?;
-    let user = find_visible(&tx, actor, input.user_id).await?;
+    let user = find_grantee(&tx, actor, input.user_id).await?;
     let org = match input.organization_id {
         Some(org_id) => Some(find_in_scope(&tx, &actor.scope(Permission::OrgRead), org_id).await?),
         None => None,
@@ -556,6 +596,7 @@ pub async fn assign_role(
         user_id: Set(user.id),
         role: Set(input.role.as_str().to_owned()),
         organization_id: Set(org_id),
+        scope_key: Set(scope_key(org_id)),
         granted_by: Set(actor.id()),
         created_at: Set(super::now()),
     }
@@ -584,7 +625,7 @@ pub async fn revoke_role(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> Ap
     let grant_scope = actor.require(Permission::RoleGrant)?;
     let tx = write_tx(db).await?;
     let row = role_assignment::Entity::find_by_id(id).one(&tx).await?.ok_or(AppError::NotFound)?;
-    find_visible(&tx, actor, row.user_id).await?;
+    find_grantee(&tx, actor, row.user_id).await?;
     let view = RoleAssignmentView::from_model(row)?;
     if grant_scope != Scope::Global {
         let org = match view.organization_id {

@@ -75,6 +75,7 @@ pub fn settings(database_url: String, data_dir: PathBuf) -> Settings {
         graphql_max_depth: 12,
         graphql_max_complexity: 20_000,
         graphql_max_aliases: 30,
+        time_zone: chrono_tz::Asia::Shanghai,
         workers: Some(1),
     }
 }

@@ -60,6 +60,7 @@ async fn add_people(f: &Fixture, org: Uuid, n: usize, tag: &str) {
             user_id: Set(uid),
             role: Set("member".into()),
             organization_id: Set(Some(org)),
+            scope_key: Set(org.to_string()),
             granted_by: Set(None),
             created_at: Set(now),
         }

@@ -23,6 +23,7 @@ async fn moving_a_subtree_rewrites_every_path() {
     let sub_id = sub["id"].as_str().unwrap();
     let path = format!("/api/v1/organizations/{}/move", f.gb);
     let tag = f.etag(&format!("/api/v1/organizations/{}", f.gb)).await;
+    let b1_tag = f.etag(&format!("/api/v1/organizations/{}", f.b1)).await;
     let r = f
         .app
         .send(
@@ -37,9 +38,11 @@ async fn moving_a_subtree_rewrites_every_path() {
     let moved = r.json();
     assert_eq!(moved["parent_id"], sub_id);
     assert_eq!(moved["depth"], 2);
+    let b1_before = f.etag(&format!("/api/v1/organizations/{}", f.b1)).await;
     let b1 = f.app.get(&format!("/api/v1/organizations/{}", f.b1), Some(&admin)).await.json();
     assert_eq!(b1["path"], format!("/{}/{}/{}/{}/", f.root, sub_id, f.gb, f.b1));
     assert_eq!(b1["depth"], 3);
+    assert_ne!(b1_before, b1_tag, "a moved descendant gets a new version (cached copies revalidate)");
     // Ancestors follow the new path.
     let anc = f.app.get(&format!("/api/v1/organizations/{}/ancestors", f.b1), Some(&admin)).await.json();
     let names: Vec<&str> = anc.as_array().unwrap().iter().map(|o| o["name"].as_str().unwrap()).collect();

@@ -126,3 +126,78 @@ async fn service_clients_secret_shown_once_and_rotated() {
     f.app.patch(&format!("/api/v1/service-clients/{id}"), Some(&admin), Some(&tag), json!({"disabled": true})).await;
     assert_eq!(f.app.get("/api/v1/people", Some(access)).await.status, StatusCode::UNAUTHORIZED);
 }
+
+#[actix_web::test]
+async fn org_admin_cannot_take_over_a_more_powerful_account_in_their_subtree() {
+    let f = Fixture::new().await;
+    let admin = f.token("admin").await;
+    // The b1 member is made a global admin (their person still sits in b1).
+    let r =
+        f.app.post("/api/v1/role-assignments", Some(&admin), json!({"user_id": f.u_member_b1, "role": "admin"})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let oa = f.token("orgadmin_b1").await;
+    let path = format!("/api/v1/users/{}", f.u_member_b1);
+    let r = f.app.post(&format!("{path}/password"), Some(&oa), json!({"password": "Taken-Over-123"})).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    let tag = f.etag(&path).await;
+    assert_eq!(
+        f.app.patch(&path, Some(&oa), Some(&tag), json!({"disabled": true})).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(f.app.post(&format!("{path}/revoke-tokens"), Some(&oa), json!({})).await.status, StatusCode::FORBIDDEN);
+    let g = f
+        .app
+        .gql(
+            Some(&oa),
+            "mutation($id: ID!) { resetUserPassword(id: $id, password: \"Taken-Over-123\") { id } }",
+            json!({"id": f.u_member_b1.to_string()}),
+        )
+        .await;
+    assert_eq!(crate::common::gql_code(&g).as_deref(), Some("FORBIDDEN"));
+    // The account still logs in with its own password.
+    f.app.login("member_b1").await;
+}
+
+#[actix_web::test]
+async fn wrong_current_passwords_count_towards_the_lock_out() {
+    let f = Fixture::new().await;
+    let t = f.token("member_b1").await;
+    for _ in 0..5 {
+        let r = f
+            .app
+            .post(
+                "/api/v1/me/password",
+                Some(&t),
+                json!({"current_password": "Guess-Guess-1", "new_password": "Another-Pass-42"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let r = f
+        .app
+        .post(
+            "/api/v1/auth/token",
+            None,
+            json!({"grant_type": "password", "username": "member_b1", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "locked after five wrong guesses");
+    let r = f
+        .app
+        .post("/api/v1/me/password", Some(&t), json!({"current_password": PASSWORD, "new_password": "Another-Pass-42"}))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "even the right password is refused while locked");
+}
+
+#[actix_web::test]
+async fn rotating_a_client_secret_revokes_its_tokens() {
+    let f = Fixture::new().await;
+    let old = f.token("hr").await;
+    assert_eq!(f.app.get("/api/v1/people", Some(&old)).await.status, StatusCode::OK);
+    let admin = f.token("admin").await;
+    let clients = f.app.get("/api/v1/service-clients", Some(&admin)).await.json();
+    let id = clients["items"][0]["id"].as_str().unwrap().to_owned();
+    let r = f.app.post(&format!("/api/v1/service-clients/{id}/secret"), Some(&admin), json!({})).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(f.app.get("/api/v1/people", Some(&old)).await.status, StatusCode::UNAUTHORIZED);
+}
