@@ -3,7 +3,6 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use dangjian::config::{LogFormat, Settings};
 use migration::{Migrator, MigratorTrait};
-use utoipa::OpenApi;
 
 /// dangjian: the party-building knowledge base API (REST + GraphQL).
 ///
@@ -71,7 +70,7 @@ async fn main() -> anyhow::Result<()> {
     let settings = cli.settings;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Openapi => {
-            println!("{}", dangjian::rest::ApiDoc::openapi().to_pretty_json()?);
+            println!("{}", dangjian::rest::openapi().to_pretty_json()?);
         }
         Command::GraphqlSchema => {
             print!("{}", dangjian::graphql::sdl(&settings));

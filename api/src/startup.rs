@@ -18,14 +18,13 @@ use futures_util::FutureExt;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
 use tracing_actix_web::{RequestId, TracingLogger};
-use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::jwt::JwtKeys;
 use crate::config::Settings;
 use crate::error::AppError;
 use crate::graphql::{self, AppSchema};
-use crate::rest::{self, ApiDoc};
+use crate::rest;
 use crate::services::auth::AuthPolicy;
 
 /// Everything a request handler needs; cheap to clone.
@@ -166,7 +165,7 @@ pub fn build_app(
                 HttpResponse::PermanentRedirect().insert_header((header::LOCATION, "/docs/")).finish()
             }),
         )
-        .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", ApiDoc::openapi()))
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", rest::openapi()))
         .configure(rest::configure)
         .configure(graphql::configure)
         .default_service(web::to(not_found))

@@ -20,8 +20,8 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use self::loaders::Loaders;
-use self::mutation::MutationRoot;
-use self::query::QueryRoot;
+use self::mutation::CoreMutation;
+use self::query::CoreQuery;
 use crate::auth::Actor;
 use crate::config::Settings;
 use crate::error::{AppError, AppResult};
@@ -29,12 +29,20 @@ use crate::rest::extract::{optional_actor, parse_json};
 use crate::services::pagination::PageRequest;
 use crate::startup::AppState;
 
+/// Every read operation: one part per area, merged.
+#[derive(async_graphql::MergedObject, Default)]
+pub struct QueryRoot(CoreQuery);
+
+/// Every write operation: one part per area, merged.
+#[derive(async_graphql::MergedObject, Default)]
+pub struct MutationRoot(CoreMutation);
+
 /// The schema type.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Builds the schema with the configured limits.
 pub fn build_schema(settings: &Settings) -> AppSchema {
-    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
         .limit_depth(settings.graphql_max_depth)
         .limit_complexity(settings.graphql_max_complexity)
         .limit_recursive_depth(64)

@@ -15,8 +15,9 @@ use crate::services::{
     users::{NewRoleAssignment, NewUser},
 };
 
-/// Write operations.
-pub struct MutationRoot;
+/// Write operations of the foundation.
+#[derive(Default)]
+pub struct CoreMutation;
 
 /// A new organisation.
 #[derive(InputObject)]
@@ -163,7 +164,7 @@ fn opt_id(id: Option<ID>) -> Result<Option<uuid::Uuid>> {
 }
 
 #[Object]
-impl MutationRoot {
+impl CoreMutation {
     /// Creates an organisation under a parent you manage.
     async fn create_organization(&self, ctx: &Context<'_>, input: CreateOrganizationInput) -> Result<Organization> {
         actor(ctx)?;

@@ -8,8 +8,9 @@ use super::types::{
 use super::{actor, gql_error, page, parse_id, state};
 use crate::services::{self, organizations::OrganizationFilter, people::PersonFilter, users::UserFilter};
 
-/// Read operations.
-pub struct QueryRoot;
+/// Read operations of the foundation: the caller, organisations, people, accounts, clients.
+#[derive(Default)]
+pub struct CoreQuery;
 
 /// Lists organisations as a connection (shared by `organizations` and `Organization.children`).
 pub(super) async fn org_list(
@@ -25,7 +26,7 @@ pub(super) async fn org_list(
 }
 
 #[Object]
-impl QueryRoot {
+impl CoreQuery {
     /// The caller: account or client, person, roles.
     async fn me(&self, ctx: &Context<'_>) -> Result<Me> {
         let s = state(ctx)?;

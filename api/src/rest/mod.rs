@@ -124,7 +124,12 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-/// The OpenAPI 3.1 document, generated from the handlers and DTOs.
+/// The whole OpenAPI 3.1 document: the foundation's plus every area's, merged.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+/// The foundation's part of the OpenAPI document, generated from the handlers and DTOs.
 #[derive(OpenApi)]
 #[openapi(
     info(

@@ -1,13 +1,11 @@
 //! The OpenAPI document and the GraphQL SDL are snapshots: an API change shows up as a
 //! reviewed diff (`INSTA_UPDATE=always cargo test` rewrites them).
 
-use utoipa::OpenApi;
-
 use crate::common::settings;
 
 #[test]
 fn openapi_document() {
-    let doc = dangjian::rest::ApiDoc::openapi().to_pretty_json().unwrap();
+    let doc = dangjian::rest::openapi().to_pretty_json().unwrap();
     insta::assert_snapshot!("openapi", doc);
 }
 
