@@ -4,10 +4,14 @@
 //! `dangjian::services`, which owns every rule. Every table people edit carries
 //! `created_at`, `updated_at` and `version` (optimistic concurrency).
 
+pub mod attachment;
 pub mod audit_event;
+pub mod document;
+pub mod document_tag;
 pub mod organization;
 pub mod person;
 pub mod person_transfer;
+pub mod reading_record;
 pub mod refresh_token;
 pub mod role_assignment;
 pub mod service_client;

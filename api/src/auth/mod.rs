@@ -59,10 +59,20 @@ impl Role {
             Role::Admin => true,
             Role::OrgAdmin => matches!(
                 p,
-                OrgRead | OrgWrite | PersonRead | PersonWrite | PersonalData | UserRead | UserWrite | RoleGrant
+                OrgRead
+                    | OrgWrite
+                    | PersonRead
+                    | PersonWrite
+                    | PersonalData
+                    | UserRead
+                    | UserWrite
+                    | RoleGrant
+                    | DocumentRead
+                    | DocumentWrite
+                    | StudyFigures
             ),
-            Role::Inspector => matches!(p, OrgRead | PersonRead | UserRead),
-            Role::Member => matches!(p, OrgRead | PersonRead),
+            Role::Inspector => matches!(p, OrgRead | PersonRead | UserRead | DocumentRead | StudyFigures),
+            Role::Member => matches!(p, OrgRead | PersonRead | DocumentRead),
             Role::HrReader => matches!(p, OrgRead | PersonRead),
         }
     }
@@ -94,6 +104,12 @@ pub enum Permission {
     RoleGrant,
     /// Manage service clients (admin only).
     ServiceClientManage,
+    /// Read the knowledge base (published documents visible to the caller).
+    DocumentRead,
+    /// Write documents owned by organisations in scope (drafts, publish, revise, archive).
+    DocumentWrite,
+    /// See the study figures (reading records) of people in scope.
+    StudyFigures,
 }
 
 /// One grant in force: a role, global (`org_path = None`) or over a subtree.

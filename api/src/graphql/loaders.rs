@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::gql_error;
 use crate::auth::Actor;
 use crate::services::{
+    documents::{self, DocumentView},
     organizations::{self, OrganizationView},
     people::{self, PersonView, TransferView},
     users::{self, RoleAssignmentView, UserView},
@@ -33,6 +34,18 @@ pub struct UserByPersonLoader(LoaderCtx);
 pub struct RolesLoader(LoaderCtx);
 /// A person's transfer history, by person id.
 pub struct TransfersLoader(LoaderCtx);
+/// Documents by revision id.
+pub struct DocumentLoader(LoaderCtx);
+
+impl Loader<Uuid> for DocumentLoader {
+    type Value = DocumentView;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = documents::by_ids(&self.0.db, &self.0.actor, keys).await.map_err(gql_error)?;
+        Ok(rows.into_iter().map(|d| (d.id, d)).collect())
+    }
+}
 
 impl Loader<Uuid> for TransfersLoader {
     type Value = Vec<TransferView>;
@@ -113,6 +126,8 @@ pub struct Loaders {
     pub roles: DataLoader<RolesLoader>,
     /// Transfer histories by person id.
     pub transfers: DataLoader<TransfersLoader>,
+    /// Documents by revision id.
+    pub documents: DataLoader<DocumentLoader>,
 }
 
 impl Loaders {
@@ -124,7 +139,8 @@ impl Loaders {
             people: loader(PersonLoader(ctx.clone())),
             user_by_person: loader(UserByPersonLoader(ctx.clone())),
             roles: loader(RolesLoader(ctx.clone())),
-            transfers: loader(TransfersLoader(ctx)),
+            transfers: loader(TransfersLoader(ctx.clone())),
+            documents: loader(DocumentLoader(ctx)),
         }
     }
 }

@@ -5,6 +5,7 @@
 //! limits; no field suggestions; introspection for administrators only. Every error
 //! carries the stable `extensions.code`, internal details never leave the server.
 
+pub mod documents;
 pub mod loaders;
 pub mod mutation;
 pub mod query;
@@ -31,11 +32,11 @@ use crate::startup::AppState;
 
 /// Every read operation: one part per area, merged.
 #[derive(async_graphql::MergedObject, Default)]
-pub struct QueryRoot(CoreQuery);
+pub struct QueryRoot(CoreQuery, documents::DocumentQuery);
 
 /// Every write operation: one part per area, merged.
 #[derive(async_graphql::MergedObject, Default)]
-pub struct MutationRoot(CoreMutation);
+pub struct MutationRoot(CoreMutation, documents::DocumentMutation);
 
 /// The schema type.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
@@ -66,6 +67,8 @@ pub struct RequestCtx {
     pub policy: crate::services::auth::AuthPolicy,
     /// Today in the configured time zone.
     pub today: chrono::NaiveDate,
+    /// The configured time zone.
+    pub time_zone: chrono_tz::Tz,
 }
 
 /// The request context.
@@ -190,8 +193,13 @@ async fn execute(
     if let Some(a) = &actor {
         request = request.data(Loaders::new(state.db.clone(), a.clone()));
     }
-    request =
-        request.data(RequestCtx { db: state.db.clone(), actor, policy: state.policy, today: state.settings.today() });
+    request = request.data(RequestCtx {
+        db: state.db.clone(),
+        actor,
+        policy: state.policy,
+        today: state.settings.today(),
+        time_zone: state.settings.time_zone,
+    });
     let response = state.schema.execute(request).await;
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(response))
 }

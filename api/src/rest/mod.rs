@@ -2,6 +2,7 @@
 //! call a service, map), `ETag` / `If-Match`, cursor pages and the OpenAPI document.
 
 pub mod auth;
+pub mod documents;
 pub mod extract;
 pub mod organizations;
 pub mod people;
@@ -107,6 +108,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(people::routes)
             .configure(users::routes)
             .configure(service_clients::routes)
+            .configure(documents::routes)
             .default_service(web::to(|| async { Err::<HttpResponse, _>(AppError::NotFound) })),
     );
 }
@@ -126,7 +128,9 @@ impl utoipa::Modify for BearerAuth {
 
 /// The whole OpenAPI 3.1 document: the foundation's plus every area's, merged.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    let mut doc = ApiDoc::openapi();
+    doc.merge(documents::DocumentsApi::openapi());
+    doc
 }
 
 /// The foundation's part of the OpenAPI document, generated from the handlers and DTOs.

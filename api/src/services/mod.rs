@@ -8,10 +8,13 @@
 
 pub mod audit;
 pub mod auth;
+pub mod documents;
 pub mod organizations;
 pub mod pagination;
 pub mod people;
 pub mod scope;
+pub mod search;
+pub mod segment;
 pub mod service_clients;
 pub mod types;
 pub mod users;

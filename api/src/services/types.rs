@@ -91,3 +91,49 @@ text_enum! {
 
 /// Scopes a service client may hold.
 pub const CLIENT_SCOPES: &[&str] = &["organizations:read", "people:read", "personal_data"];
+
+text_enum! {
+    /// Kind of a knowledge-base document.
+    DocumentKind {
+        /// 重要讲话: important speech.
+        Speech => "speech",
+        /// 指示批示: instruction.
+        Instruction => "instruction",
+        /// 指导意见·政策文件: guidance or policy document.
+        Policy => "policy",
+        /// 制度办法: regulation or internal rule.
+        Regulation => "regulation",
+        /// 实践案例: practice case.
+        Case => "case",
+        /// 经验交流: experience exchange.
+        Experience => "experience",
+        /// 课题研究: research report.
+        Research => "research",
+        /// 通知: notice.
+        Notice => "notice",
+    }
+}
+
+text_enum! {
+    /// Who may read a published document.
+    Visibility {
+        /// Everyone with access to the knowledge base.
+        Everyone => "everyone",
+        /// People of the owning organisation's subtree (and its ancestors' officers).
+        Subtree => "subtree",
+    }
+}
+
+text_enum! {
+    /// Lifecycle of a document revision: draft → published → superseded / archived.
+    DocumentStatus {
+        /// Being written; visible to editors only.
+        Draft => "draft",
+        /// In force.
+        Published => "published",
+        /// Replaced by a newer published revision.
+        Superseded => "superseded",
+        /// Withdrawn.
+        Archived => "archived",
+    }
+}

@@ -5,6 +5,7 @@
 mod auth;
 mod authz;
 mod common;
+mod documents;
 mod graphql;
 mod organizations;
 mod people;

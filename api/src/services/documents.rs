@@ -1,0 +1,1036 @@
+//! The knowledge base (知识库): documents with a draft → published → superseded /
+//! archived lifecycle and kept revisions, tags, visibility (everyone, or the owning
+//! subtree), reading records (学习记录) and Chinese full-text search.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait,
+    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
+    sea_query::{Expr, JoinType, Order},
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::audit::{self, Change};
+use super::organizations::find_in_scope;
+use super::pagination::{Page, PageRequest, decode_cursor, encode_cursor};
+use super::scope::{self, org_ids_query, orgs_in, subtree};
+use super::search::{self, ParsedQuery};
+use super::types::{DocumentKind, DocumentStatus, Visibility};
+use crate::auth::{Actor, Permission, Scope};
+use crate::db::write_tx;
+use crate::error::{AppError, AppResult, Validator};
+use entity::{document, document_tag, organization, person, reading_record};
+
+/// The search-index entity name of documents.
+pub const SEARCH_ENTITY: &str = "document";
+
+/// A document revision as callers see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct DocumentView {
+    /// Id of this revision (UUID v7).
+    pub id: Uuid,
+    /// Id shared by every revision of the document (the first revision's id).
+    pub lineage_id: Uuid,
+    /// Revision number, from 1.
+    pub revision: i32,
+    /// Kind.
+    pub kind: DocumentKind,
+    /// Title.
+    pub title: String,
+    /// Issuing body, e.g. 集团党委.
+    pub issuing_body: Option<String>,
+    /// Date issued.
+    pub issued_on: Option<NaiveDate>,
+    /// Body (Markdown).
+    pub body: String,
+    /// Summary.
+    pub summary: Option<String>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Owning organisation.
+    pub organization_id: Uuid,
+    /// Who may read it once published.
+    pub visibility: Visibility,
+    /// Lifecycle status.
+    pub status: DocumentStatus,
+    /// When this revision was published.
+    pub published_at: Option<DateTime<Utc>>,
+    /// The revision that replaced this one (superseded revisions only).
+    pub superseded_by: Option<Uuid>,
+    /// Created at (UTC).
+    pub created_at: DateTime<Utc>,
+    /// Last changed at (UTC).
+    pub updated_at: DateTime<Utc>,
+    /// Optimistic-concurrency version.
+    pub version: i32,
+}
+
+impl DocumentView {
+    fn from_model(m: document::Model, tags: Vec<String>) -> AppResult<Self> {
+        Ok(DocumentView {
+            kind: DocumentKind::from_db(&m.kind)?,
+            visibility: Visibility::from_db(&m.visibility)?,
+            status: DocumentStatus::from_db(&m.status)?,
+            id: m.id,
+            lineage_id: m.lineage_id,
+            revision: m.revision,
+            title: m.title,
+            issuing_body: m.issuing_body,
+            issued_on: m.issued_on,
+            body: m.body,
+            summary: m.summary,
+            tags,
+            organization_id: m.organization_id,
+            published_at: m.published_at,
+            superseded_by: m.superseded_by,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            version: m.version,
+        })
+    }
+}
+
+/// Input of [`create`].
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct NewDocument {
+    /// Kind.
+    pub kind: DocumentKind,
+    /// Title (1–200 characters).
+    pub title: String,
+    /// Issuing body (up to 100 characters).
+    pub issuing_body: Option<String>,
+    /// Date issued.
+    pub issued_on: Option<NaiveDate>,
+    /// Body in Markdown (up to 200,000 characters).
+    pub body: String,
+    /// Summary (up to 1,000 characters).
+    pub summary: Option<String>,
+    /// Tags (up to 20, each up to 30 characters).
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Owning organisation (one you manage).
+    pub organization_id: Uuid,
+    /// Who may read it once published (default everyone).
+    pub visibility: Option<Visibility>,
+}
+
+/// Changes to a draft (only the fields present change).
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct DocumentPatch {
+    /// Kind.
+    pub kind: Option<DocumentKind>,
+    /// Title.
+    pub title: Option<String>,
+    /// Issuing body (empty clears it).
+    pub issuing_body: Option<String>,
+    /// Date issued.
+    pub issued_on: Option<NaiveDate>,
+    /// Body.
+    pub body: Option<String>,
+    /// Summary (empty clears it).
+    pub summary: Option<String>,
+    /// Tags (replace the old ones).
+    pub tags: Option<Vec<String>>,
+    /// Visibility.
+    pub visibility: Option<Visibility>,
+}
+
+/// Filters of [`list`].
+#[derive(Debug, Clone, Default)]
+pub struct DocumentFilter {
+    /// Only this kind.
+    pub kind: Option<DocumentKind>,
+    /// Only documents with this tag.
+    pub tag: Option<String>,
+    /// Only this status (default: published).
+    pub status: Option<DocumentStatus>,
+    /// Only documents owned inside this organisation's subtree.
+    pub organization_id: Option<Uuid>,
+    /// Issued on or after.
+    pub issued_from: Option<NaiveDate>,
+    /// Issued on or before.
+    pub issued_to: Option<NaiveDate>,
+}
+
+/// Organisations whose subtree-visible documents a scope may read: those inside it and
+/// the ancestors of its roots (a branch member reads what the committee shares with its
+/// subtree).
+fn owners_visible_to(scope: &Scope) -> Condition {
+    match scope {
+        Scope::Global => Condition::all(),
+        Scope::None => Condition::all().add(scope::never()),
+        Scope::Subtrees(roots) => {
+            let ancestors: Vec<Uuid> = roots.iter().flat_map(|r| scope::path_ids(r)).collect();
+            Condition::any().add(orgs_in(scope)).add(organization::Column::Id.is_in(ancestors))
+        }
+    }
+}
+
+/// Documents the actor may read: every revision owned inside their write scope, and
+/// non-draft revisions visible to them (everyone, or a subtree related to theirs).
+pub(crate) fn readable(actor: &Actor) -> AppResult<Condition> {
+    let read = actor.require(Permission::DocumentRead)?;
+    let write = actor.scope(Permission::DocumentWrite);
+    let visible_owner = document::Column::OrganizationId.in_subquery(org_ids_query(owners_visible_to(&read)));
+    let published = Condition::all()
+        .add(document::Column::Status.ne(DocumentStatus::Draft.as_str()))
+        .add(Condition::any().add(document::Column::Visibility.eq(Visibility::Everyone.as_str())).add(visible_owner));
+    let mut cond = Condition::any().add(published);
+    if write != Scope::None {
+        cond = cond.add(super::scope::org_ref_in(document::Column::OrganizationId, &write));
+    }
+    Ok(cond)
+}
+
+async fn tags_of<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> AppResult<HashMap<Uuid, Vec<String>>> {
+    let mut map: HashMap<Uuid, Vec<String>> = HashMap::new();
+    for t in document_tag::Entity::find()
+        .filter(document_tag::Column::DocumentId.is_in(ids.iter().copied()))
+        .order_by_asc(document_tag::Column::Tag)
+        .all(db)
+        .await?
+    {
+        map.entry(t.document_id).or_default().push(t.tag);
+    }
+    Ok(map)
+}
+
+async fn views<C: ConnectionTrait>(db: &C, rows: Vec<document::Model>) -> AppResult<Vec<DocumentView>> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut tags = tags_of(db, &ids).await?;
+    rows.into_iter()
+        .map(|r| {
+            let t = tags.remove(&r.id).unwrap_or_default();
+            DocumentView::from_model(r, t)
+        })
+        .collect()
+}
+
+async fn find_readable<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<document::Model> {
+    document::Entity::find_by_id(id).filter(readable(actor)?).one(db).await?.ok_or(AppError::NotFound)
+}
+
+/// Loads (locked) a document the actor may write: NOT_FOUND when not readable,
+/// FORBIDDEN when readable but owned outside the write scope.
+async fn find_writable<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<document::Model> {
+    let write = actor.require(Permission::DocumentWrite)?;
+    find_readable(db, actor, id).await?;
+    let doc = document::Entity::find_by_id(id).lock_exclusive().one(db).await?.ok_or(AppError::NotFound)?;
+    let owner = organization::Entity::find_by_id(doc.organization_id).one(db).await?.ok_or(AppError::NotFound)?;
+    if !write.contains_path(&owner.path) {
+        return Err(AppError::forbidden("this document is owned outside the subtree you manage"));
+    }
+    Ok(doc)
+}
+
+/// One document revision.
+pub async fn get<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<DocumentView> {
+    let row = find_readable(db, actor, id).await?;
+    Ok(views(db, vec![row]).await?.remove(0))
+}
+
+/// Several documents by id, skipping those the actor may not read (DataLoader batch).
+pub async fn by_ids<C: ConnectionTrait>(db: &C, actor: &Actor, ids: &[Uuid]) -> AppResult<Vec<DocumentView>> {
+    let rows = document::Entity::find()
+        .filter(document::Column::Id.is_in(ids.iter().copied()))
+        .filter(readable(actor)?)
+        .all(db)
+        .await?;
+    views(db, rows).await
+}
+
+fn filter_condition(filter: &DocumentFilter) -> Condition {
+    let mut cond =
+        Condition::all().add(document::Column::Status.eq(filter.status.unwrap_or(DocumentStatus::Published).as_str()));
+    if let Some(kind) = filter.kind {
+        cond = cond.add(document::Column::Kind.eq(kind.as_str()));
+    }
+    if let Some(tag) = filter.tag.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        cond = cond.add(
+            document::Column::Id.in_subquery(
+                document_tag::Entity::find()
+                    .select_only()
+                    .column(document_tag::Column::DocumentId)
+                    .filter(document_tag::Column::Tag.eq(tag))
+                    .into_query(),
+            ),
+        );
+    }
+    if let Some(from) = filter.issued_from {
+        cond = cond.add(document::Column::IssuedOn.gte(from));
+    }
+    if let Some(to) = filter.issued_to {
+        cond = cond.add(document::Column::IssuedOn.lte(to));
+    }
+    cond
+}
+
+async fn owner_subtree<C: ConnectionTrait>(db: &C, actor: &Actor, org_id: Option<Uuid>) -> AppResult<Condition> {
+    Ok(match org_id {
+        None => Condition::all(),
+        Some(id) => {
+            let org = find_in_scope(db, &actor.scope(Permission::OrgRead), id).await?;
+            Condition::all().add(document::Column::OrganizationId.in_subquery(org_ids_query(subtree(&org.path))))
+        }
+    })
+}
+
+/// A page of documents the actor may read (published ones unless a status is asked for),
+/// newest first by creation.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    filter: &DocumentFilter,
+    page: PageRequest,
+) -> AppResult<Page<DocumentView>> {
+    let cond = Condition::all()
+        .add(readable(actor)?)
+        .add(filter_condition(filter))
+        .add(owner_subtree(db, actor, filter.organization_id).await?);
+    let total =
+        if page.with_total { Some(document::Entity::find().filter(cond.clone()).count(db).await?) } else { None };
+    let mut query = document::Entity::find().filter(cond);
+    if let Some(after) = page.after {
+        query = query.filter(document::Column::Id.lt(after));
+    }
+    let rows = query.order_by_desc(document::Column::Id).limit(page.limit + 1).all(db).await?;
+    let items = views(db, rows).await?;
+    Ok(Page::from_rows(items, page, |d| d.id, total))
+}
+
+/// Every revision of the document `id` belongs to that the actor may read, oldest first.
+pub async fn revisions<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<Vec<DocumentView>> {
+    let doc = find_readable(db, actor, id).await?;
+    let rows = document::Entity::find()
+        .filter(document::Column::LineageId.eq(doc.lineage_id))
+        .filter(readable(actor)?)
+        .order_by_asc(document::Column::Revision)
+        .all(db)
+        .await?;
+    views(db, rows).await
+}
+
+fn clean(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+fn clean_tags(tags: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = tags.into_iter().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn validate(
+    title: Option<&str>,
+    body: Option<&str>,
+    summary: Option<&str>,
+    issuing_body: Option<&str>,
+    tags: Option<&[String]>,
+) -> AppResult<()> {
+    Validator::new()
+        .opt_text(title, "title", 200)
+        .check(body.is_none_or(|b| b.chars().count() <= 200_000), "body", "must be at most 200000 characters")
+        .check(summary.is_none_or(|s| s.chars().count() <= 1000), "summary", "must be at most 1000 characters")
+        .check(issuing_body.is_none_or(|s| s.chars().count() <= 100), "issuing_body", "must be at most 100 characters")
+        .check(tags.is_none_or(|t| t.len() <= 20), "tags", "at most 20 tags")
+        .check(
+            tags.is_none_or(|t| t.iter().all(|x| x.trim().chars().count() <= 30)),
+            "tags",
+            "each tag must be at most 30 characters",
+        )
+        .finish()
+}
+
+async fn write_tags<C: ConnectionTrait>(db: &C, id: Uuid, tags: &[String]) -> AppResult<()> {
+    document_tag::Entity::delete_many().filter(document_tag::Column::DocumentId.eq(id)).exec(db).await?;
+    if !tags.is_empty() {
+        document_tag::Entity::insert_many(
+            tags.iter().map(|t| document_tag::ActiveModel { document_id: Set(id), tag: Set(t.clone()) }),
+        )
+        .exec(db)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn record<C: ConnectionTrait>(
+    tx: &C,
+    actor: &Actor,
+    action: &str,
+    before: Option<&DocumentView>,
+    after: &DocumentView,
+) -> AppResult<()> {
+    audit::record(
+        tx,
+        actor,
+        Change {
+            action,
+            entity: "document",
+            entity_id: after.id,
+            organization_id: Some(after.organization_id),
+            before: match before {
+                Some(b) => audit::snapshot(b)?,
+                None => None,
+            },
+            after: audit::snapshot(after)?,
+        },
+    )
+    .await
+}
+
+/// Creates a draft owned by an organisation the actor manages.
+pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewDocument) -> AppResult<DocumentView> {
+    let write = actor.require(Permission::DocumentWrite)?;
+    validate(
+        Some(&input.title),
+        Some(&input.body),
+        input.summary.as_deref(),
+        input.issuing_body.as_deref(),
+        Some(&input.tags),
+    )?;
+    let tx = write_tx(db).await?;
+    let owner = find_in_scope(&tx, &actor.scope(Permission::OrgRead), input.organization_id)
+        .await
+        .map_err(|_| AppError::invalid("organization_id", "no such organisation"))?;
+    if !write.contains_path(&owner.path) {
+        return Err(AppError::forbidden("this organisation is outside the subtree you manage"));
+    }
+    let now = super::now();
+    let id = Uuid::now_v7();
+    let tags = clean_tags(input.tags);
+    let model = document::ActiveModel {
+        id: Set(id),
+        lineage_id: Set(id),
+        revision: Set(1),
+        kind: Set(input.kind.as_str().to_owned()),
+        title: Set(input.title.trim().to_owned()),
+        issuing_body: Set(clean(input.issuing_body)),
+        issued_on: Set(input.issued_on),
+        body: Set(input.body),
+        summary: Set(clean(input.summary)),
+        organization_id: Set(owner.id),
+        visibility: Set(input.visibility.unwrap_or(Visibility::Everyone).as_str().to_owned()),
+        status: Set(DocumentStatus::Draft.as_str().to_owned()),
+        published_at: Set(None),
+        superseded_by: Set(None),
+        created_by: Set(actor.id()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    }
+    .insert(&tx)
+    .await?;
+    write_tags(&tx, id, &tags).await?;
+    let view = DocumentView::from_model(model, tags)?;
+    record(&tx, actor, "create", None, &view).await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+fn check_version(row: &document::Model, expected: i32) -> AppResult<()> {
+    if row.version == expected { Ok(()) } else { Err(AppError::StaleVersion { expected, current: row.version }) }
+}
+
+/// Changes a draft. Published revisions are immutable: revise them instead.
+pub async fn update(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+    expected_version: i32,
+    patch: DocumentPatch,
+) -> AppResult<DocumentView> {
+    actor.require(Permission::DocumentWrite)?;
+    validate(
+        patch.title.as_deref(),
+        patch.body.as_deref(),
+        patch.summary.as_deref(),
+        patch.issuing_body.as_deref(),
+        patch.tags.as_deref(),
+    )?;
+    let tx = write_tx(db).await?;
+    let row = find_writable(&tx, actor, id).await?;
+    check_version(&row, expected_version)?;
+    if row.status != DocumentStatus::Draft.as_str() {
+        return Err(AppError::Conflict("only drafts can be edited; create a new revision instead".into()));
+    }
+    let before = views(&tx, vec![row.clone()]).await?.remove(0);
+    let mut am: document::ActiveModel = row.into();
+    if let Some(v) = patch.kind {
+        am.kind = Set(v.as_str().to_owned());
+    }
+    if let Some(v) = patch.title {
+        am.title = Set(v.trim().to_owned());
+    }
+    if let Some(v) = patch.issuing_body {
+        am.issuing_body = Set(clean(Some(v)));
+    }
+    if let Some(v) = patch.issued_on {
+        am.issued_on = Set(Some(v));
+    }
+    if let Some(v) = patch.body {
+        am.body = Set(v);
+    }
+    if let Some(v) = patch.summary {
+        am.summary = Set(clean(Some(v)));
+    }
+    if let Some(v) = patch.visibility {
+        am.visibility = Set(v.as_str().to_owned());
+    }
+    am.updated_at = Set(super::now());
+    am.version = Set(expected_version + 1);
+    let model = am.update(&tx).await?;
+    let tags = match patch.tags {
+        Some(t) => {
+            let t = clean_tags(t);
+            write_tags(&tx, id, &t).await?;
+            t
+        }
+        None => before.tags.clone(),
+    };
+    let after = DocumentView::from_model(model, tags)?;
+    record(&tx, actor, "update", Some(&before), &after).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Publishes a draft. The revision it replaces (if any) becomes superseded and points to
+/// it; the search index follows in the same transaction.
+pub async fn publish(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+    expected_version: i32,
+) -> AppResult<DocumentView> {
+    actor.require(Permission::DocumentWrite)?;
+    let tx = write_tx(db).await?;
+    let row = find_writable(&tx, actor, id).await?;
+    check_version(&row, expected_version)?;
+    if row.status != DocumentStatus::Draft.as_str() {
+        return Err(AppError::Conflict(format!("only drafts can be published (this revision is {})", row.status)));
+    }
+    let now = super::now();
+    let previous = document::Entity::find()
+        .filter(document::Column::LineageId.eq(row.lineage_id))
+        .filter(document::Column::Status.eq(DocumentStatus::Published.as_str()))
+        .lock_exclusive()
+        .all(&tx)
+        .await?;
+    for prev in previous {
+        let before = views(&tx, vec![prev.clone()]).await?.remove(0);
+        let version = prev.version;
+        let mut am: document::ActiveModel = prev.into();
+        am.status = Set(DocumentStatus::Superseded.as_str().to_owned());
+        am.superseded_by = Set(Some(id));
+        am.updated_at = Set(now);
+        am.version = Set(version + 1);
+        let after = DocumentView::from_model(am.update(&tx).await?, before.tags.clone())?;
+        search::remove(&tx, SEARCH_ENTITY, after.id).await?;
+        record(&tx, actor, "supersede", Some(&before), &after).await?;
+    }
+    let before = views(&tx, vec![row.clone()]).await?.remove(0);
+    let mut am: document::ActiveModel = row.into();
+    am.status = Set(DocumentStatus::Published.as_str().to_owned());
+    am.published_at = Set(Some(now));
+    am.updated_at = Set(now);
+    am.version = Set(expected_version + 1);
+    let after = DocumentView::from_model(am.update(&tx).await?, before.tags.clone())?;
+    let content = format!("{}\n{}", after.summary.as_deref().unwrap_or(""), after.body);
+    search::index(&tx, SEARCH_ENTITY, after.id, &after.title, &content).await?;
+    record(&tx, actor, "publish", Some(&before), &after).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Starts a new revision of a published document: a draft copy with the next revision
+/// number (at most one open draft per document).
+pub async fn revise(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> AppResult<DocumentView> {
+    actor.require(Permission::DocumentWrite)?;
+    let tx = write_tx(db).await?;
+    let row = find_writable(&tx, actor, id).await?;
+    if row.status != DocumentStatus::Published.as_str() {
+        return Err(AppError::Conflict("only the published revision can be revised".into()));
+    }
+    let open = document::Entity::find()
+        .filter(document::Column::LineageId.eq(row.lineage_id))
+        .filter(document::Column::Status.eq(DocumentStatus::Draft.as_str()))
+        .count(&tx)
+        .await?;
+    if open > 0 {
+        return Err(AppError::Conflict("this document already has a draft revision".into()));
+    }
+    let max_revision =
+        document::Entity::find().filter(document::Column::LineageId.eq(row.lineage_id)).count(&tx).await? as i32;
+    let tags = tags_of(&tx, &[row.id]).await?.remove(&row.id).unwrap_or_default();
+    let now = super::now();
+    let new_id = Uuid::now_v7();
+    let model = document::ActiveModel {
+        id: Set(new_id),
+        lineage_id: Set(row.lineage_id),
+        revision: Set(max_revision + 1),
+        kind: Set(row.kind),
+        title: Set(row.title),
+        issuing_body: Set(row.issuing_body),
+        issued_on: Set(row.issued_on),
+        body: Set(row.body),
+        summary: Set(row.summary),
+        organization_id: Set(row.organization_id),
+        visibility: Set(row.visibility),
+        status: Set(DocumentStatus::Draft.as_str().to_owned()),
+        published_at: Set(None),
+        superseded_by: Set(None),
+        created_by: Set(actor.id()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    }
+    .insert(&tx)
+    .await?;
+    write_tags(&tx, new_id, &tags).await?;
+    let view = DocumentView::from_model(model, tags)?;
+    record(&tx, actor, "revise", None, &view).await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// Withdraws a published document (it leaves search results; it can still be read).
+pub async fn archive(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+    expected_version: i32,
+) -> AppResult<DocumentView> {
+    actor.require(Permission::DocumentWrite)?;
+    let tx = write_tx(db).await?;
+    let row = find_writable(&tx, actor, id).await?;
+    check_version(&row, expected_version)?;
+    if row.status != DocumentStatus::Published.as_str() {
+        return Err(AppError::Conflict("only a published revision can be archived".into()));
+    }
+    let before = views(&tx, vec![row.clone()]).await?.remove(0);
+    let mut am: document::ActiveModel = row.into();
+    am.status = Set(DocumentStatus::Archived.as_str().to_owned());
+    am.updated_at = Set(super::now());
+    am.version = Set(expected_version + 1);
+    let after = DocumentView::from_model(am.update(&tx).await?, before.tags.clone())?;
+    search::remove(&tx, SEARCH_ENTITY, id).await?;
+    record(&tx, actor, "archive", Some(&before), &after).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Deletes a draft revision (published history is never deleted).
+pub async fn delete_draft(db: &DatabaseConnection, actor: &Actor, id: Uuid, expected_version: i32) -> AppResult<()> {
+    actor.require(Permission::DocumentWrite)?;
+    let tx = write_tx(db).await?;
+    let row = find_writable(&tx, actor, id).await?;
+    check_version(&row, expected_version)?;
+    if row.status != DocumentStatus::Draft.as_str() {
+        return Err(AppError::Conflict("only drafts can be deleted; archive a published document instead".into()));
+    }
+    let before = views(&tx, vec![row.clone()]).await?.remove(0);
+    document_tag::Entity::delete_many().filter(document_tag::Column::DocumentId.eq(id)).exec(&tx).await?;
+    document::Entity::delete_by_id(id).exec(&tx).await?;
+    audit::record(
+        &tx,
+        actor,
+        Change {
+            action: "delete",
+            entity: "document",
+            entity_id: id,
+            organization_id: Some(before.organization_id),
+            before: audit::snapshot(&before)?,
+            after: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A person's study record of one document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ReadingView {
+    /// The document revision.
+    pub document_id: Uuid,
+    /// Its title.
+    pub title: String,
+    /// The reader.
+    pub person_id: Uuid,
+    /// First opened (UTC).
+    pub first_read_at: DateTime<Utc>,
+    /// Last opened (UTC).
+    pub last_read_at: DateTime<Utc>,
+    /// Seconds spent in total.
+    pub seconds_spent: i64,
+    /// Whether the reader finished it.
+    pub completed: bool,
+}
+
+/// Records that the caller opened or studied a document: first and last read, time
+/// spent (added, 0–86,400 seconds per report) and completion (never undone).
+pub async fn record_reading(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    document_id: Uuid,
+    seconds: i64,
+    completed: bool,
+) -> AppResult<ReadingView> {
+    Validator::new().check((0..=86_400).contains(&seconds), "seconds", "must be between 0 and 86400").finish()?;
+    let person_id = actor.person_id().ok_or_else(|| AppError::forbidden("only people have study records"))?;
+    let doc = find_readable(db, actor, document_id).await?;
+    if doc.status == DocumentStatus::Draft.as_str() {
+        return Err(AppError::Conflict("drafts are not studied".into()));
+    }
+    let tx = write_tx(db).await?;
+    let now = super::now();
+    let existing = reading_record::Entity::find()
+        .filter(reading_record::Column::DocumentId.eq(document_id))
+        .filter(reading_record::Column::PersonId.eq(person_id))
+        .lock_exclusive()
+        .one(&tx)
+        .await?;
+    let model = match existing {
+        Some(r) => {
+            let was_completed = r.completed;
+            let completed_at = r.completed_at;
+            let total = r.seconds_spent + seconds;
+            let mut am: reading_record::ActiveModel = r.into();
+            am.last_read_at = Set(now);
+            am.seconds_spent = Set(total);
+            if completed && !was_completed {
+                am.completed = Set(true);
+                am.completed_at = Set(Some(now));
+            } else {
+                am.completed_at = Set(completed_at);
+            }
+            am.update(&tx).await?
+        }
+        None => {
+            reading_record::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                document_id: Set(document_id),
+                person_id: Set(person_id),
+                first_read_at: Set(now),
+                last_read_at: Set(now),
+                seconds_spent: Set(seconds),
+                completed: Set(completed),
+                completed_at: Set(completed.then_some(now)),
+            }
+            .insert(&tx)
+            .await?
+        }
+    };
+    tx.commit().await?;
+    Ok(ReadingView {
+        document_id,
+        title: doc.title,
+        person_id,
+        first_read_at: model.first_read_at,
+        last_read_at: model.last_read_at,
+        seconds_spent: model.seconds_spent,
+        completed: model.completed,
+    })
+}
+
+/// Study time of one period.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct PeriodTotal {
+    /// The month, `YYYY-MM`, in the configured time zone.
+    pub period: String,
+    /// Seconds studied.
+    pub seconds: i64,
+    /// Hours studied (rounded to 0.1).
+    pub hours: f64,
+    /// Documents studied.
+    pub documents: i64,
+    /// Documents completed.
+    pub completed: i64,
+}
+
+/// A member's study record (学习记录).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct StudyRecord {
+    /// What was studied, most recent first.
+    pub records: Vec<ReadingView>,
+    /// Totals per month, oldest first.
+    pub periods: Vec<PeriodTotal>,
+}
+
+/// The caller's own study record between two dates (inclusive, last read in the range).
+pub async fn my_study_record<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    tz: chrono_tz::Tz,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> AppResult<StudyRecord> {
+    let person_id = actor.person_id().ok_or_else(|| AppError::forbidden("only people have study records"))?;
+    let mut q = reading_record::Entity::find().filter(reading_record::Column::PersonId.eq(person_id));
+    if let Some(from) = from {
+        q = q.filter(reading_record::Column::LastReadAt.gte(start_of(from, tz)));
+    }
+    if let Some(to) = to {
+        q = q.filter(reading_record::Column::LastReadAt.lt(start_of(to + chrono::Days::new(1), tz)));
+    }
+    let rows = q.order_by_desc(reading_record::Column::LastReadAt).limit(1000).all(db).await?;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.document_id).collect();
+    let titles: HashMap<Uuid, String> = document::Entity::find()
+        .filter(document::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d.title))
+        .collect();
+    let mut periods: std::collections::BTreeMap<String, PeriodTotal> = std::collections::BTreeMap::new();
+    for r in &rows {
+        let period = r.last_read_at.with_timezone(&tz).format("%Y-%m").to_string();
+        let e = periods.entry(period.clone()).or_insert(PeriodTotal {
+            period,
+            seconds: 0,
+            hours: 0.0,
+            documents: 0,
+            completed: 0,
+        });
+        e.seconds += r.seconds_spent;
+        e.documents += 1;
+        e.completed += i64::from(r.completed);
+    }
+    let periods = periods
+        .into_values()
+        .map(|mut p| {
+            p.hours = (p.seconds as f64 / 360.0).round() / 10.0;
+            p
+        })
+        .collect();
+    let records = rows
+        .into_iter()
+        .map(|r| ReadingView {
+            title: titles.get(&r.document_id).cloned().unwrap_or_default(),
+            document_id: r.document_id,
+            person_id: r.person_id,
+            first_read_at: r.first_read_at,
+            last_read_at: r.last_read_at,
+            seconds_spent: r.seconds_spent,
+            completed: r.completed,
+        })
+        .collect();
+    Ok(StudyRecord { records, periods })
+}
+
+/// The UTC instant a calendar day starts in `tz`.
+pub fn start_of(day: NaiveDate, tz: chrono_tz::Tz) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
+    tz.from_local_datetime(&midnight).earliest().map(|t| t.with_timezone(&Utc)).unwrap_or_else(|| midnight.and_utc())
+}
+
+/// Study figures of one organisation (its own people).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, FromQueryResult)]
+pub struct StudyFigure {
+    /// The organisation.
+    pub organization_id: Uuid,
+    /// People who studied at least one document.
+    pub readers: i64,
+    /// Reading records (person × document).
+    pub documents_read: i64,
+    /// Of which completed.
+    pub completed: i64,
+    /// Seconds studied.
+    pub seconds: i64,
+}
+
+/// Study figures per organisation in a subtree, for reads last made in a date range;
+/// counted in one grouped SQL query.
+pub async fn study_figures<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    tz: chrono_tz::Tz,
+    organization_id: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> AppResult<Vec<StudyFigure>> {
+    let scope = actor.require(Permission::StudyFigures)?;
+    let org = find_in_scope(db, &scope, organization_id).await?;
+    if from > to {
+        return Err(AppError::invalid("from", "must not be after `to`"));
+    }
+    let rows = reading_record::Entity::find()
+        .select_only()
+        .column_as(person::Column::OrganizationId, "organization_id")
+        .column_as(Expr::cust("CAST(COUNT(DISTINCT reading_record.person_id) AS BIGINT)"), "readers")
+        .column_as(Expr::cust("CAST(COUNT(*) AS BIGINT)"), "documents_read")
+        .column_as(
+            Expr::cust("CAST(COALESCE(SUM(CASE WHEN reading_record.completed THEN 1 ELSE 0 END), 0) AS BIGINT)"),
+            "completed",
+        )
+        .column_as(Expr::cust("CAST(COALESCE(SUM(reading_record.seconds_spent), 0) AS BIGINT)"), "seconds")
+        .join(
+            JoinType::InnerJoin,
+            reading_record::Entity::belongs_to(person::Entity)
+                .from(reading_record::Column::PersonId)
+                .to(person::Column::Id)
+                .into(),
+        )
+        .filter(person::Column::OrganizationId.in_subquery(org_ids_query(subtree(&org.path))))
+        .filter(reading_record::Column::LastReadAt.gte(start_of(from, tz)))
+        .filter(reading_record::Column::LastReadAt.lt(start_of(to + chrono::Days::new(1), tz)))
+        .group_by(person::Column::OrganizationId)
+        .into_model::<StudyFigure>()
+        .all(db)
+        .await?;
+    Ok(rows)
+}
+
+/// Filters of [`search`].
+#[derive(Debug, Clone, Default)]
+pub struct SearchFilter {
+    /// Only this document kind.
+    pub kind: Option<DocumentKind>,
+    /// Only documents with this tag.
+    pub tag: Option<String>,
+    /// Only documents owned inside this organisation's subtree.
+    pub organization_id: Option<Uuid>,
+    /// Issued on or after.
+    pub issued_from: Option<NaiveDate>,
+    /// Issued on or before.
+    pub issued_to: Option<NaiveDate>,
+}
+
+/// One search result.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct SearchHit {
+    /// `document`.
+    pub entity: String,
+    /// The document revision.
+    pub id: Uuid,
+    /// Its title.
+    pub title: String,
+    /// Kind.
+    pub kind: DocumentKind,
+    /// Owning organisation.
+    pub organization_id: Uuid,
+    /// Date issued.
+    pub issued_on: Option<NaiveDate>,
+    /// Excerpt around the first match: HTML-escaped, matches in `<mark>`…`</mark>`.
+    pub snippet: String,
+    /// Relevance (higher is better; comparable within one query).
+    pub score: f64,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct HitRow {
+    id: Uuid,
+    title: String,
+    kind: String,
+    organization_id: Uuid,
+    issued_on: Option<NaiveDate>,
+    summary: Option<String>,
+    body: String,
+    score: f64,
+}
+
+/// Ranked full-text search over the published documents the actor may read. The cursor
+/// is an offset (ranked results have no stable key); at most 1,000 results are reachable.
+pub async fn search<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    q: &str,
+    filter: &SearchFilter,
+    limit: u64,
+    cursor: Option<&str>,
+    with_total: bool,
+) -> AppResult<Page<SearchHit>> {
+    let query = ParsedQuery::parse(q, "q")?;
+    let offset = match cursor {
+        None => 0,
+        Some(c) => decode_offset(c)?,
+    };
+    let mut cond = Condition::all()
+        .add(readable(actor)?)
+        .add(filter_condition(&DocumentFilter {
+            kind: filter.kind,
+            tag: filter.tag.clone(),
+            status: Some(DocumentStatus::Published),
+            organization_id: None,
+            issued_from: filter.issued_from,
+            issued_to: filter.issued_to,
+        }))
+        .add(owner_subtree(db, actor, filter.organization_id).await?);
+    let mut select = document::Entity::find().select_only().columns([
+        document::Column::Id,
+        document::Column::Title,
+        document::Column::Kind,
+        document::Column::OrganizationId,
+        document::Column::IssuedOn,
+        document::Column::Summary,
+        document::Column::Body,
+    ]);
+    match db.get_database_backend() {
+        DatabaseBackend::Sqlite => {
+            let q = QueryTrait::query(&mut select);
+            q.join(
+                JoinType::InnerJoin,
+                "search_doc",
+                Expr::cust("search_doc.entity = 'document' AND search_doc.entity_id = document.id"),
+            )
+            .join(JoinType::InnerJoin, "search_fts", Expr::cust("search_fts.rowid = search_doc.rowid"))
+            .expr_as(Expr::cust("-bm25(search_fts, 10.0, 1.0)"), "score")
+            .and_where(Expr::cust_with_values("search_fts MATCH ?", [query.fts5()]));
+        }
+        _ => {
+            let q = QueryTrait::query(&mut select);
+            q.join(
+                JoinType::InnerJoin,
+                "search_entry",
+                Expr::cust("search_entry.entity = 'document' AND search_entry.entity_id = document.id"),
+            )
+            .expr_as(
+                Expr::cust_with_values("ts_rank(search_entry.tsv, $1::tsquery)::float8", [query.tsquery()]),
+                "score",
+            )
+            .and_where(Expr::cust_with_values("search_entry.tsv @@ $1::tsquery", [query.tsquery()]));
+        }
+    }
+    cond = cond.add(document::Column::Status.eq(DocumentStatus::Published.as_str()));
+    select = select.filter(cond);
+    let total = if with_total { Some(select.clone().count(db).await?) } else { None };
+    QueryTrait::query(&mut select)
+        .order_by_expr(Expr::cust("score"), Order::Desc)
+        .order_by(document::Column::Id, Order::Asc);
+    let rows = select.offset(offset).limit(limit + 1).into_model::<HitRow>().all(db).await?;
+    let has_more = rows.len() as u64 > limit && offset + limit < 1000;
+    let items = rows
+        .into_iter()
+        .take(limit as usize)
+        .map(|r| {
+            let source = if r.body.trim().is_empty() { r.summary.clone().unwrap_or_default() } else { r.body.clone() };
+            Ok(SearchHit {
+                entity: SEARCH_ENTITY.into(),
+                snippet: search::snippet(&source, &query.tokens, 120),
+                kind: DocumentKind::from_db(&r.kind)?,
+                id: r.id,
+                title: r.title,
+                organization_id: r.organization_id,
+                issued_on: r.issued_on,
+                score: r.score,
+            })
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok(Page { items, next_cursor: has_more.then(|| encode_offset(offset + limit)), total })
+}
+
+fn encode_offset(offset: u64) -> String {
+    encode_cursor(Uuid::from_u64_pair(0, offset))
+}
+
+fn decode_offset(cursor: &str) -> AppResult<u64> {
+    let (hi, lo) = decode_cursor(cursor, "cursor")?.as_u64_pair();
+    if hi != 0 || lo > 1000 {
+        return Err(AppError::invalid("cursor", "not a valid cursor"));
+    }
+    Ok(lo)
+}

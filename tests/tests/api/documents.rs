@@ -1,0 +1,270 @@
+//! The knowledge base: lifecycle and revisions, visibility, Chinese full-text search,
+//! reading records and study figures.
+
+use actix_web::{http::StatusCode, test};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::common::{Fixture, gql_code};
+
+/// Creates and publishes a document as `token`; returns its id.
+async fn publish(f: &Fixture, token: &str, body: Value) -> String {
+    let r = f.app.post("/api/v1/documents", Some(token), body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let id = r.json()["id"].as_str().unwrap().to_owned();
+    let tag = r.header("etag").unwrap();
+    let r = f
+        .app
+        .send(
+            test::TestRequest::post()
+                .uri(&format!("/api/v1/documents/{id}/publish"))
+                .insert_header(("Authorization", format!("Bearer {token}")))
+                .insert_header(("If-Match", tag.as_str())),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    id
+}
+
+fn doc(org: Uuid, kind: &str, title: &str, body: &str) -> Value {
+    json!({"organization_id": org, "kind": kind, "title": title, "body": body, "issued_on": "2026-03-01"})
+}
+
+#[actix_web::test]
+async fn lifecycle_and_revisions() {
+    let f = Fixture::new().await;
+    let oa = f.token("orgadmin_b1").await;
+    let member = f.token("member_b1").await;
+    let r = f
+        .app
+        .post("/api/v1/documents", Some(&oa), json!({"organization_id": f.b1, "kind": "regulation", "title": "科技成果奖励办法", "body": "第一条 为激励科技创新……", "tags": ["奖励", "制度", "奖励"]}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let v1 = r.json();
+    assert_eq!(v1["status"], "draft");
+    assert_eq!(v1["tags"], json!(["制度", "奖励"]));
+    let id1 = v1["id"].as_str().unwrap().to_owned();
+    // A draft is invisible to readers.
+    assert_eq!(f.app.get(&format!("/api/v1/documents/{id1}"), Some(&member)).await.status, StatusCode::NOT_FOUND);
+    let tag = r.header("etag").unwrap();
+    let publish = |id: String, tag: String| {
+        test::TestRequest::post()
+            .uri(&format!("/api/v1/documents/{id}/publish"))
+            .insert_header(("Authorization", format!("Bearer {oa}")))
+            .insert_header(("If-Match", tag))
+    };
+    let r = f.app.send(publish(id1.clone(), tag.clone())).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["status"], "published");
+    // Published revisions are immutable.
+    let etag = r.header("etag").unwrap();
+    let r = f.app.patch(&format!("/api/v1/documents/{id1}"), Some(&oa), Some(&etag), json!({"title": "改"})).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    // A new revision: draft copy, then publish; the old one is superseded and points to it.
+    let r = f.app.post(&format!("/api/v1/documents/{id1}/revise"), Some(&oa), json!({})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(r.json()["revision"], 2);
+    let id2 = r.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        f.app.post(&format!("/api/v1/documents/{id1}/revise"), Some(&oa), json!({})).await.status,
+        StatusCode::CONFLICT
+    );
+    let tag2 = r.header("etag").unwrap();
+    let r = f
+        .app
+        .patch(
+            &format!("/api/v1/documents/{id2}"),
+            Some(&oa),
+            Some(&tag2),
+            json!({"title": "科技成果评价及奖励办法（修订）"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = f.app.send(publish(id2.clone(), r.header("etag").unwrap())).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let old = f.app.get(&format!("/api/v1/documents/{id1}"), Some(&member)).await.json();
+    assert_eq!(old["status"], "superseded");
+    assert_eq!(old["superseded_by"], id2);
+    let revs = f.app.get(&format!("/api/v1/documents/{id2}/revisions"), Some(&member)).await.json();
+    let titles: Vec<&str> = revs.as_array().unwrap().iter().map(|d| d["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["科技成果奖励办法", "科技成果评价及奖励办法（修订）"]);
+    let g = f
+        .app
+        .gql(Some(&member), "query($id: ID!) { document(id: $id) { status revision supersededBy { revision title } revisions { revision } } }", json!({"id": id1}))
+        .await;
+    assert_eq!(g["data"]["document"]["supersededBy"]["revision"], 2, "{g}");
+    // Members do not write.
+    let r = f.app.post("/api/v1/documents", Some(&member), doc(f.b1, "notice", "通知", "内容")).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // The default list shows the published revision only.
+    let list = f.app.get("/api/v1/documents", Some(&member)).await.json();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    assert_eq!(list["items"][0]["revision"], 2);
+}
+
+#[actix_web::test]
+async fn visibility_everyone_subtree_and_scope() {
+    let f = Fixture::new().await;
+    let admin = f.token("admin").await;
+    let mut shared = doc(f.root, "speech", "集团党委书记讲话", "共享给全集团");
+    shared["visibility"] = json!("subtree");
+    let shared_id = publish(&f, &admin, shared).await;
+    let mut b2_only = doc(f.b2, "case", "研发二支部案例", "仅二支部可见");
+    b2_only["visibility"] = json!("subtree");
+    let b2_id = publish(&f, &admin, b2_only).await;
+    let public_b2 = publish(&f, &admin, doc(f.b2, "experience", "二支部经验交流", "全员可见")).await;
+    let member = f.token("member_b1").await;
+    assert_eq!(
+        f.app.get(&format!("/api/v1/documents/{shared_id}"), Some(&member)).await.status,
+        StatusCode::OK,
+        "the committee shares with its whole subtree"
+    );
+    assert_eq!(f.app.get(&format!("/api/v1/documents/{public_b2}"), Some(&member)).await.status, StatusCode::OK);
+    let hidden = f.app.get(&format!("/api/v1/documents/{b2_id}"), Some(&member)).await;
+    let random = f.app.get(&format!("/api/v1/documents/{}", Uuid::now_v7()), Some(&member)).await;
+    assert_eq!((hidden.status, hidden.body), (random.status, random.body), "hidden looks missing");
+    let hr = f.token("hr").await;
+    assert_eq!(f.app.get("/api/v1/documents", Some(&hr)).await.status, StatusCode::FORBIDDEN);
+}
+
+#[actix_web::test]
+async fn chinese_search_ranks_filters_and_respects_visibility() {
+    let f = Fixture::new().await;
+    let admin = f.token("admin").await;
+    let title_hit =
+        publish(&f, &admin, doc(f.root, "speech", "关于推进科技创新的讲话", "要把科技创新摆在发展全局的核心位置。"))
+            .await;
+    let body_hit = {
+        let mut d = doc(
+            f.b1,
+            "experience",
+            "研发一支部经验交流",
+            "支部把党小组建在科研项目上，推动科技创新和低碳水厂建设，WES系统节能降耗。",
+        );
+        d["tags"] = json!(["低碳"]);
+        d["issued_on"] = json!("2026-06-15");
+        publish(&f, &admin, d).await
+    };
+    let _unrelated =
+        publish(&f, &admin, doc(f.b1, "notice", "关于召开支部党员大会的通知", "定于下周三召开支部党员大会。")).await;
+    let mut hidden = doc(f.b2, "case", "二支部科技创新案例", "科技创新案例，仅二支部可见。");
+    hidden["visibility"] = json!("subtree");
+    let hidden = publish(&f, &admin, hidden).await;
+
+    let member = f.token("member_b1").await;
+    let search = |q: &str| format!("/api/v1/search?q={}", urlencode(q));
+    let r = f.app.get(&search("科技创新"), Some(&member)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let hits = r.json()["items"].as_array().unwrap().clone();
+    let ids: Vec<&str> = hits.iter().map(|h| h["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [title_hit.as_str(), body_hit.as_str()], "title match first; the hidden one never appears");
+    assert!(!r.text().contains(&hidden));
+    assert!(hits[1]["snippet"].as_str().unwrap().contains("<mark>科技创新</mark>"), "{}", hits[1]["snippet"]);
+    // The inspector of gb sees the b2 case too.
+    let insp = f.token("inspector_gb").await;
+    let r = f.app.get(&search("科技创新"), Some(&insp)).await.json();
+    assert_eq!(r["items"].as_array().unwrap().len(), 3);
+    // Partial words, mixed Chinese and Latin, filters.
+    let r = f.app.get(&search("创新"), Some(&member)).await.json();
+    assert_eq!(r["items"].as_array().unwrap().len(), 2);
+    let r = f.app.get(&search("低碳 WES"), Some(&member)).await.json();
+    assert_eq!(r["items"].as_array().unwrap().len(), 1, "{r}");
+    let r = f.app.get(&format!("{}&kind=speech", search("科技创新")), Some(&member)).await.json();
+    assert_eq!(r["items"].as_array().unwrap().len(), 1);
+    let r = f.app.get(&format!("{}&tag=%E4%BD%8E%E7%A2%B3", search("科技创新")), Some(&member)).await.json();
+    assert_eq!(r["items"][0]["id"], body_hit);
+    let r = f.app.get(&format!("{}&issued_from=2026-06-01", search("科技创新")), Some(&member)).await.json();
+    assert_eq!(r["items"].as_array().unwrap().len(), 1);
+    let r = f.app.get(&format!("{}&organization_id={}", search("科技创新"), f.b1), Some(&member)).await.json();
+    assert_eq!(r["items"][0]["id"], body_hit);
+    // Paging.
+    let r = f.app.get(&format!("{}&limit=1", search("科技创新")), Some(&member)).await.json();
+    let next = r["next_cursor"].as_str().unwrap().to_owned();
+    let r2 = f.app.get(&format!("{}&limit=1&cursor={next}", search("科技创新")), Some(&member)).await.json();
+    assert_eq!(r2["items"][0]["id"], body_hit);
+    assert!(r2["next_cursor"].is_null());
+    // Bad queries.
+    for bad in ["", "%20%20", &"%E7%A7%91".repeat(101)] {
+        let r = f.app.get(&format!("/api/v1/search?q={bad}"), Some(&member)).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+        assert_eq!(r.json()["errors"][0]["field"], "q");
+    }
+    // GraphQL answers the same.
+    let g = f
+        .app
+        .gql(Some(&member), "{ search(query: \"科技创新\") { totalCount hits { id title snippet } } }", json!({}))
+        .await;
+    assert_eq!(g["data"]["search"]["totalCount"], 2, "{g}");
+    assert_eq!(g["data"]["search"]["hits"][0]["id"], title_hit);
+    let g = f.app.gql(Some(&member), "{ search(query: \"\") { totalCount } }", json!({})).await;
+    assert_eq!(gql_code(&g).as_deref(), Some("VALIDATION"));
+    assert_eq!(g["errors"][0]["extensions"]["field"], "query");
+    // Archiving removes a document from search.
+    let path = format!("/api/v1/documents/{title_hit}");
+    let tag = f.etag(&path).await;
+    let r = f
+        .app
+        .send(
+            test::TestRequest::post()
+                .uri(&format!("{path}/archive"))
+                .insert_header(("Authorization", format!("Bearer {admin}")))
+                .insert_header(("If-Match", tag.as_str())),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = f.app.get(&search("科技创新"), Some(&member)).await.json();
+    assert_eq!(r["items"].as_array().unwrap().len(), 1);
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[actix_web::test]
+async fn reading_records_and_study_figures() {
+    let f = Fixture::new().await;
+    let admin = f.token("admin").await;
+    let id = publish(&f, &admin, doc(f.root, "speech", "重要讲话精神", "学习内容")).await;
+    let member = f.token("member_b1").await;
+    assert_eq!(f.app.get(&format!("/api/v1/documents/{id}"), Some(&member)).await.status, StatusCode::OK);
+    let r = f.app.post(&format!("/api/v1/documents/{id}/reading"), Some(&member), json!({"seconds": 1800})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = f
+        .app
+        .post(&format!("/api/v1/documents/{id}/reading"), Some(&member), json!({"seconds": 1800, "completed": true}))
+        .await;
+    assert_eq!(r.json()["seconds_spent"], 3600);
+    assert_eq!(r.json()["completed"], true);
+    let r = f.app.post(&format!("/api/v1/documents/{id}/reading"), Some(&member), json!({"seconds": -5})).await;
+    assert_eq!(r.json()["errors"][0]["field"], "seconds");
+    let rec = f.app.get("/api/v1/me/study-record", Some(&member)).await.json();
+    assert_eq!(rec["records"][0]["title"], "重要讲话精神");
+    assert_eq!(rec["periods"][0]["hours"], 1.0);
+    let g = f
+        .app
+        .gql(Some(&member), "{ myStudyRecord { records { title completed } periods { hours documents } } }", json!({}))
+        .await;
+    assert_eq!(g["data"]["myStudyRecord"]["periods"][0]["documents"], 1, "{g}");
+    let oa = f.token("orgadmin_b1").await;
+    let today = chrono::Utc::now().date_naive();
+    let uri = format!(
+        "/api/v1/study-figures?organization_id={}&from={}&to={}",
+        f.b1,
+        today - chrono::Days::new(1),
+        today + chrono::Days::new(1)
+    );
+    let figs = f.app.get(&uri, Some(&oa)).await;
+    assert_eq!(figs.status, StatusCode::OK, "{}", figs.text());
+    let figs = figs.json();
+    assert_eq!(figs[0]["organization_id"], f.b1.to_string());
+    assert_eq!(figs[0]["readers"], 1);
+    assert_eq!(figs[0]["seconds"], 3600);
+    assert_eq!(figs[0]["completed"], 1);
+    // Members see no one else's figures.
+    assert_eq!(f.app.get(&uri, Some(&member)).await.status, StatusCode::FORBIDDEN);
+}
