@@ -38,6 +38,16 @@ enum Command {
     },
     /// Load the demo organisation (idempotent); prints the demo logins.
     SeedDemo,
+    /// Benchmark search: load generated Chinese documents into a scratch database
+    /// (default: a temporary SQLite file) and report latency percentiles.
+    BenchSearch {
+        /// Documents to generate.
+        #[arg(long, default_value_t = 20_000)]
+        docs: usize,
+        /// Searches to time.
+        #[arg(long, default_value_t = 500)]
+        queries: usize,
+    },
     /// Print the OpenAPI document (JSON).
     Openapi,
     /// Print the GraphQL schema (SDL).
@@ -102,6 +112,35 @@ async fn main() -> anyhow::Result<()> {
                 None => println!("an account named {username} already exists; nothing changed"),
                 Some(Some(generated)) => println!("created administrator {username} with password: {generated}"),
                 Some(None) => println!("created administrator {username}"),
+            }
+        }
+        Command::BenchSearch { docs, queries } => {
+            init_tracing(&settings);
+            let tmp = std::env::temp_dir().join(format!("dangjian-bench-{}", std::process::id()));
+            let url = match &settings.database_url {
+                Some(u) => u.clone(),
+                None => {
+                    std::fs::create_dir_all(&tmp)?;
+                    format!("sqlite://{}?mode=rwc", tmp.join("bench.db").display())
+                }
+            };
+            let db = dangjian::db::connect(&url, 4).await?;
+            Migrator::up(&db, None).await?;
+            let backend = format!("{:?}", db.get_database_backend());
+            let r = dangjian::bench::run(&db, docs, queries).await?;
+            println!(
+                "backend={backend} documents={} load={:.1}s queries={} p50={:.2}ms p95={:.2}ms p99={:.2}ms mean={:.2}ms hits/query={:.1}",
+                r.documents,
+                r.load_seconds,
+                r.queries,
+                r.p50.as_secs_f64() * 1e3,
+                r.p95.as_secs_f64() * 1e3,
+                r.p99.as_secs_f64() * 1e3,
+                r.mean.as_secs_f64() * 1e3,
+                r.mean_hits
+            );
+            if settings.database_url.is_none() {
+                std::fs::remove_dir_all(&tmp).ok();
             }
         }
         Command::SeedDemo => {
