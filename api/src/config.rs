@@ -115,6 +115,15 @@ pub struct Settings {
     #[arg(long, env = "DANGJIAN_GRAPHQL_MAX_ALIASES", default_value_t = 30, global = true)]
     pub graphql_max_aliases: usize,
 
+    /// Attachment storage: `file:///path` or `s3://bucket/prefix` (needs the `s3` build
+    /// feature). Default: the folder `files` in the data folder.
+    #[arg(long, env = "DANGJIAN_STORAGE_URL", global = true)]
+    pub storage_url: Option<String>,
+
+    /// Largest accepted attachment, in bytes.
+    #[arg(long, env = "DANGJIAN_MAX_UPLOAD_BYTES", default_value_t = 20 * 1024 * 1024, global = true)]
+    pub max_upload_bytes: usize,
+
     /// Time zone in which calendar dates (due dates, "today", periods) are judged.
     #[arg(long, env = "DANGJIAN_TIME_ZONE", default_value = "Asia/Shanghai", global = true)]
     pub time_zone: chrono_tz::Tz,

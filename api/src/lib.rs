@@ -14,3 +14,4 @@ pub mod rest;
 pub mod seed;
 pub mod services;
 pub mod startup;
+pub mod storage;

@@ -40,6 +40,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// The GraphQL schema.
     pub schema: AppSchema,
+    /// Attachment storage.
+    pub storage: Arc<dyn object_store::ObjectStore>,
 }
 
 /// Connects to the configured database (creating the data folder for the default
@@ -62,12 +64,15 @@ pub fn build_state(db: DatabaseConnection, settings: Settings) -> anyhow::Result
         lockout_seconds: settings.lockout_seconds,
         refresh_ttl: settings.refresh_token_ttl,
     };
+    let storage = crate::storage::from_settings(&settings)?;
+    crate::services::segment::warm_up();
     Ok(AppState {
         schema: graphql::build_schema(&settings),
         db,
         keys: Arc::new(keys),
         policy,
         settings: Arc::new(settings),
+        storage,
     })
 }
 

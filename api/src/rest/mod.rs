@@ -1,6 +1,7 @@
 //! The REST transport under `/api/v1`: DTOs, handlers (a few lines each: extract,
 //! call a service, map), `ETag` / `If-Match`, cursor pages and the OpenAPI document.
 
+pub mod attachments;
 pub mod auth;
 pub mod documents;
 pub mod extract;
@@ -109,6 +110,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(users::routes)
             .configure(service_clients::routes)
             .configure(documents::routes)
+            .configure(attachments::routes)
             .default_service(web::to(|| async { Err::<HttpResponse, _>(AppError::NotFound) })),
     );
 }
@@ -130,6 +132,7 @@ impl utoipa::Modify for BearerAuth {
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(documents::DocumentsApi::openapi());
+    doc.merge(attachments::AttachmentsApi::openapi());
     doc
 }
 

@@ -226,6 +226,11 @@ async fn find_writable<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> A
     Ok(doc)
 }
 
+/// The document (locked for update) if the actor may write it; NOT_FOUND / FORBIDDEN otherwise.
+pub(crate) async fn check_writable<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<document::Model> {
+    find_writable(db, actor, id).await
+}
+
 /// One document revision.
 pub async fn get<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<DocumentView> {
     let row = find_readable(db, actor, id).await?;

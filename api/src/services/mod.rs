@@ -6,6 +6,7 @@
 //! included). Writes run in one transaction together with their audit record.
 //! This module imports no transport: REST and GraphQL are thin callers.
 
+pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod documents;

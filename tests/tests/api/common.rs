@@ -76,6 +76,8 @@ pub fn settings(database_url: String, data_dir: PathBuf) -> Settings {
         graphql_max_complexity: 20_000,
         graphql_max_aliases: 30,
         time_zone: chrono_tz::Asia::Shanghai,
+        storage_url: None,
+        max_upload_bytes: 256 * 1024,
         workers: Some(1),
     }
 }

@@ -2,6 +2,7 @@
 //! database per test (a temp-file SQLite by default; a fresh PostgreSQL database per
 //! test when `TEST_DATABASE_URL` is set) and talks to it over HTTP requests only.
 
+mod attachments;
 mod auth;
 mod authz;
 mod common;

@@ -1,0 +1,260 @@
+//! Attachments (the PDF of a speech, a scan of minutes): checked uploads (size, a
+//! content type confirmed by the file's own signature, sha256 kept), authorised
+//! downloads with byte ranges, deletion. Bytes go to object storage; the row and its
+//! audit record commit together.
+
+use std::ops::Range;
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload, path::Path};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::audit::{self, Change};
+use super::documents;
+use crate::auth::Actor;
+use crate::db::write_tx;
+use crate::error::{AppError, AppResult, Validator};
+use entity::attachment;
+
+/// Owner kind of document attachments.
+pub const OWNER_DOCUMENT: &str = "document";
+
+/// Accepted content types and the signature their bytes must start with
+/// (`None`: UTF-8 text).
+const ALLOWED: &[(&str, Option<&[u8]>)] = &[
+    ("application/pdf", Some(b"%PDF-")),
+    ("image/png", Some(b"\x89PNG\r\n\x1a\n")),
+    ("image/jpeg", Some(b"\xff\xd8\xff")),
+    ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", Some(b"PK\x03\x04")),
+    ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", Some(b"PK\x03\x04")),
+    ("application/vnd.openxmlformats-officedocument.presentationml.presentation", Some(b"PK\x03\x04")),
+    ("text/plain", None),
+    ("text/markdown", None),
+];
+
+/// An attachment's metadata.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct AttachmentView {
+    /// Id.
+    pub id: Uuid,
+    /// What it is attached to: `document`.
+    pub owner_kind: String,
+    /// The owner's id.
+    pub owner_id: Uuid,
+    /// Original file name.
+    pub filename: String,
+    /// Content type.
+    pub content_type: String,
+    /// Size in bytes.
+    pub size_bytes: i64,
+    /// SHA-256 of the content, hex.
+    pub sha256: String,
+    /// Where to download it.
+    pub download_url: String,
+    /// Uploaded at (UTC).
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<attachment::Model> for AttachmentView {
+    fn from(m: attachment::Model) -> Self {
+        AttachmentView {
+            download_url: format!("/api/v1/attachments/{}", m.id),
+            id: m.id,
+            owner_kind: m.owner_kind,
+            owner_id: m.owner_id,
+            filename: m.filename,
+            content_type: m.content_type,
+            size_bytes: m.size_bytes,
+            sha256: m.sha256,
+            created_at: m.created_at,
+        }
+    }
+}
+
+/// An uploaded file, as the transport received it.
+pub struct Upload {
+    /// File name sent by the client.
+    pub filename: String,
+    /// Content type sent by the client.
+    pub content_type: String,
+    /// The bytes.
+    pub bytes: Bytes,
+}
+
+fn check_upload(upload: &Upload, max_bytes: usize) -> AppResult<String> {
+    let name = upload.filename.rsplit(['/', '\\']).next().unwrap_or("").trim().to_owned();
+    let mime = upload.content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let allowed = ALLOWED.iter().find(|(t, _)| *t == mime);
+    let signature_ok = match allowed {
+        Some((_, Some(magic))) => upload.bytes.starts_with(magic),
+        Some((_, None)) => std::str::from_utf8(&upload.bytes).is_ok(),
+        None => false,
+    };
+    if upload.bytes.len() > max_bytes {
+        return Err(AppError::PayloadTooLarge(max_bytes));
+    }
+    Validator::new()
+        .text(&name, "filename", 200)
+        .check(!upload.bytes.is_empty(), "file", "must not be empty")
+        .check(
+            allowed.is_some(),
+            "content_type",
+            &format!("must be one of: {}", ALLOWED.iter().map(|(t, _)| *t).collect::<Vec<_>>().join(", ")),
+        )
+        .check(allowed.is_none() || signature_ok, "file", "the content does not match its declared type")
+        .finish()?;
+    Ok(name)
+}
+
+/// Attaches a file to a document the actor may write.
+pub async fn upload_to_document(
+    db: &DatabaseConnection,
+    store: &dyn ObjectStore,
+    actor: &Actor,
+    document_id: Uuid,
+    upload: Upload,
+    max_bytes: usize,
+) -> AppResult<AttachmentView> {
+    let doc = documents::check_writable(db, actor, document_id).await?;
+    let filename = check_upload(&upload, max_bytes)?;
+    let id = Uuid::now_v7();
+    let key = format!("attachments/{id}");
+    let sha256 = hex::encode(Sha256::digest(&upload.bytes));
+    let size = upload.bytes.len() as i64;
+    let content_type = upload.content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    store.put(&Path::from(key.as_str()), PutPayload::from(upload.bytes)).await.map_err(AppError::internal)?;
+    let saved = async {
+        let tx = write_tx(db).await?;
+        let model = attachment::ActiveModel {
+            id: Set(id),
+            owner_kind: Set(OWNER_DOCUMENT.into()),
+            owner_id: Set(document_id),
+            filename: Set(filename),
+            content_type: Set(content_type),
+            size_bytes: Set(size),
+            sha256: Set(sha256),
+            storage_key: Set(key.clone()),
+            created_by: Set(actor.id()),
+            created_at: Set(super::now()),
+        }
+        .insert(&tx)
+        .await?;
+        let view = AttachmentView::from(model);
+        audit::record(
+            &tx,
+            actor,
+            Change {
+                action: "attach",
+                entity: "attachment",
+                entity_id: id,
+                organization_id: Some(doc.organization_id),
+                before: None,
+                after: audit::snapshot(&view)?,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok::<_, AppError>(view)
+    }
+    .await;
+    if saved.is_err() {
+        // Nothing half-written: the bytes go when the row could not be saved.
+        let _ = store.delete(&Path::from(key.as_str())).await;
+    }
+    saved
+}
+
+/// The attachments of a document the actor may read, oldest first.
+pub async fn list_for_document(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    document_id: Uuid,
+) -> AppResult<Vec<AttachmentView>> {
+    documents::get(db, actor, document_id).await?;
+    Ok(attachment::Entity::find()
+        .filter(attachment::Column::OwnerKind.eq(OWNER_DOCUMENT))
+        .filter(attachment::Column::OwnerId.eq(document_id))
+        .order_by_asc(attachment::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(AttachmentView::from)
+        .collect())
+}
+
+/// An attachment whose owner the actor may read (NOT_FOUND otherwise).
+pub async fn get(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> AppResult<(AttachmentView, String)> {
+    let row = attachment::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?;
+    match row.owner_kind.as_str() {
+        OWNER_DOCUMENT => {
+            documents::get(db, actor, row.owner_id).await?;
+        }
+        _ => return Err(AppError::NotFound),
+    }
+    let key = row.storage_key.clone();
+    Ok((AttachmentView::from(row), key))
+}
+
+/// Reads `range` (or everything) of a stored attachment.
+pub async fn read(store: &dyn ObjectStore, key: &str, range: Option<Range<u64>>) -> AppResult<Bytes> {
+    let path = Path::from(key);
+    match range {
+        Some(r) => store.get_range(&path, r).await.map_err(AppError::internal),
+        None => store.get(&path).await.map_err(AppError::internal)?.bytes().await.map_err(AppError::internal),
+    }
+}
+
+/// Deletes an attachment of a document the actor may write.
+pub async fn delete(db: &DatabaseConnection, store: &dyn ObjectStore, actor: &Actor, id: Uuid) -> AppResult<()> {
+    let row = attachment::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?;
+    if row.owner_kind != OWNER_DOCUMENT {
+        return Err(AppError::NotFound);
+    }
+    let doc = documents::check_writable(db, actor, row.owner_id).await?;
+    let tx = write_tx(db).await?;
+    let view = AttachmentView::from(row.clone());
+    attachment::Entity::delete_by_id(id).exec(&tx).await?;
+    audit::record(
+        &tx,
+        actor,
+        Change {
+            action: "detach",
+            entity: "attachment",
+            entity_id: id,
+            organization_id: Some(doc.organization_id),
+            before: audit::snapshot(&view)?,
+            after: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    if let Err(err) = store.delete(&Path::from(row.storage_key.as_str())).await {
+        tracing::warn!(error = %err, key = %row.storage_key, "attachment row deleted but its bytes remain");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn up(name: &str, ct: &str, bytes: &[u8]) -> Upload {
+        Upload { filename: name.into(), content_type: ct.into(), bytes: Bytes::copy_from_slice(bytes) }
+    }
+
+    #[test]
+    fn uploads_are_checked_by_type_signature_and_size() {
+        assert_eq!(check_upload(&up("a/b/讲话.pdf", "application/pdf", b"%PDF-1.7 x"), 100).unwrap(), "讲话.pdf");
+        assert!(check_upload(&up("x.pdf", "application/pdf", b"MZ\x90\x00"), 100).is_err(), "exe claiming pdf");
+        assert!(check_upload(&up("x.exe", "application/x-msdownload", b"MZ"), 100).is_err());
+        assert!(matches!(
+            check_upload(&up("x.txt", "text/plain", &[b'a'; 101]), 100),
+            Err(AppError::PayloadTooLarge(100))
+        ));
+        assert!(check_upload(&up("x.txt", "text/plain", &[0xff, 0xfe]), 100).is_err(), "not UTF-8");
+    }
+}
