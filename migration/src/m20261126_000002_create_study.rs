@@ -25,8 +25,15 @@ fn index(table: &'static str, cols: &[&'static str], unique: bool) -> IndexCreat
 }
 
 /// The tables in creation order (dropped in reverse).
-const TABLES: [&str; 7] =
-    ["study_session", "session_material", "attendance", "session_statement", "measure", "measure_update", "meeting_norm"];
+const TABLES: [&str; 7] = [
+    "study_session",
+    "session_material",
+    "attendance",
+    "session_statement",
+    "measure",
+    "measure_update",
+    "meeting_norm",
+];
 
 /// Default norms: (org kind, session kind, period, required count).
 const DEFAULT_NORMS: [(&str, &str, &str, i32); 4] = [
@@ -104,7 +111,9 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone("updated_at"))
                     .col(integer("version"))
                     .foreign_key(
-                        &mut fk(("attendance", "session_id"), "study_session").on_delete(ForeignKeyAction::Cascade).to_owned(),
+                        &mut fk(("attendance", "session_id"), "study_session")
+                            .on_delete(ForeignKeyAction::Cascade)
+                            .to_owned(),
                     )
                     .foreign_key(&mut fk(("attendance", "person_id"), "person"))
                     .to_owned(),
@@ -176,7 +185,9 @@ impl MigrationTrait for Migration {
                     .col(string_null("status_to"))
                     .col(timestamp_with_time_zone("created_at"))
                     .foreign_key(
-                        &mut fk(("measure_update", "measure_id"), "measure").on_delete(ForeignKeyAction::Cascade).to_owned(),
+                        &mut fk(("measure_update", "measure_id"), "measure")
+                            .on_delete(ForeignKeyAction::Cascade)
+                            .to_owned(),
                     )
                     .to_owned(),
             )

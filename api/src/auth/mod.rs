@@ -59,10 +59,21 @@ impl Role {
             Role::Admin => true,
             Role::OrgAdmin => matches!(
                 p,
-                OrgRead | OrgWrite | PersonRead | PersonWrite | PersonalData | UserRead | UserWrite | RoleGrant
+                OrgRead
+                    | OrgWrite
+                    | PersonRead
+                    | PersonWrite
+                    | PersonalData
+                    | UserRead
+                    | UserWrite
+                    | RoleGrant
+                    | SessionRead
+                    | SessionWrite
+                    | MeasureManage
+                    | ComplianceRead
             ),
-            Role::Inspector => matches!(p, OrgRead | PersonRead | UserRead),
-            Role::Member => matches!(p, OrgRead | PersonRead),
+            Role::Inspector => matches!(p, OrgRead | PersonRead | UserRead | SessionRead | ComplianceRead),
+            Role::Member => matches!(p, OrgRead | PersonRead | SessionRead),
             Role::HrReader => matches!(p, OrgRead | PersonRead),
         }
     }
@@ -94,6 +105,15 @@ pub enum Permission {
     RoleGrant,
     /// Manage service clients (admin only).
     ServiceClientManage,
+    /// Read study sessions, their attendance, statements and measures (members also see
+    /// the sessions whose roster they are on).
+    SessionRead,
+    /// Create and change study sessions, mark attendance.
+    SessionWrite,
+    /// Create, change and delete implementation measures.
+    MeasureManage,
+    /// Read compliance reports (first-topic gaps, required versus held meetings).
+    ComplianceRead,
 }
 
 /// One grant in force: a role, global (`org_path = None`) or over a subtree.

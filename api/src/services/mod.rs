@@ -8,11 +8,14 @@
 
 pub mod audit;
 pub mod auth;
+pub mod compliance;
+pub mod measures;
 pub mod organizations;
 pub mod pagination;
 pub mod people;
 pub mod scope;
 pub mod service_clients;
+pub mod study;
 pub mod types;
 pub mod users;
 
