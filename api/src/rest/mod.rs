@@ -3,10 +3,12 @@
 
 pub mod auth;
 pub mod extract;
+pub mod measures;
 pub mod organizations;
 pub mod people;
 pub mod problem;
 pub mod service_clients;
+pub mod study;
 pub mod users;
 
 use actix_web::{
@@ -107,6 +109,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(people::routes)
             .configure(users::routes)
             .configure(service_clients::routes)
+            .configure(study::routes)
+            .configure(measures::routes)
             .default_service(web::to(|| async { Err::<HttpResponse, _>(AppError::NotFound) })),
     );
 }
@@ -126,7 +130,9 @@ impl utoipa::Modify for BearerAuth {
 
 /// The whole OpenAPI 3.1 document: the foundation's plus every area's, merged.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    let mut doc = ApiDoc::openapi();
+    doc.merge(study::StudyApi::openapi());
+    doc
 }
 
 /// The foundation's part of the OpenAPI document, generated from the handlers and DTOs.
