@@ -13,6 +13,7 @@ use crate::auth::Actor;
 use crate::services::{
     organizations::{self, OrganizationView},
     people::{self, PersonView, TransferView},
+    study::{self, AttendanceCounts},
     users::{self, RoleAssignmentView, UserView},
 };
 
@@ -33,6 +34,17 @@ pub struct UserByPersonLoader(LoaderCtx);
 pub struct RolesLoader(LoaderCtx);
 /// A person's transfer history, by person id.
 pub struct TransfersLoader(LoaderCtx);
+/// Attendance counts of a study session, by session id (one grouped statement per batch).
+pub struct AttendanceCountsLoader(LoaderCtx);
+
+impl Loader<Uuid> for AttendanceCountsLoader {
+    type Value = AttendanceCounts;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        study::attendance_counts(&self.0.db, &self.0.actor, keys).await.map_err(gql_error)
+    }
+}
 
 impl Loader<Uuid> for TransfersLoader {
     type Value = Vec<TransferView>;
@@ -113,6 +125,8 @@ pub struct Loaders {
     pub roles: DataLoader<RolesLoader>,
     /// Transfer histories by person id.
     pub transfers: DataLoader<TransfersLoader>,
+    /// Attendance counts by study session id.
+    pub attendance_counts: DataLoader<AttendanceCountsLoader>,
 }
 
 impl Loaders {
@@ -124,7 +138,8 @@ impl Loaders {
             people: loader(PersonLoader(ctx.clone())),
             user_by_person: loader(UserByPersonLoader(ctx.clone())),
             roles: loader(RolesLoader(ctx.clone())),
-            transfers: loader(TransfersLoader(ctx)),
+            transfers: loader(TransfersLoader(ctx.clone())),
+            attendance_counts: loader(AttendanceCountsLoader(ctx)),
         }
     }
 }

@@ -8,6 +8,7 @@
 pub mod loaders;
 pub mod mutation;
 pub mod query;
+pub mod study;
 pub mod types;
 
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
@@ -22,6 +23,7 @@ use uuid::Uuid;
 use self::loaders::Loaders;
 use self::mutation::CoreMutation;
 use self::query::CoreQuery;
+use self::study::{StudyMutation, StudyQuery};
 use crate::auth::Actor;
 use crate::config::Settings;
 use crate::error::{AppError, AppResult};
@@ -31,11 +33,11 @@ use crate::startup::AppState;
 
 /// Every read operation: one part per area, merged.
 #[derive(async_graphql::MergedObject, Default)]
-pub struct QueryRoot(CoreQuery);
+pub struct QueryRoot(CoreQuery, StudyQuery);
 
 /// Every write operation: one part per area, merged.
 #[derive(async_graphql::MergedObject, Default)]
-pub struct MutationRoot(CoreMutation);
+pub struct MutationRoot(CoreMutation, StudyMutation);
 
 /// The schema type.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
@@ -66,6 +68,8 @@ pub struct RequestCtx {
     pub policy: crate::services::auth::AuthPolicy,
     /// Today in the configured time zone.
     pub today: chrono::NaiveDate,
+    /// The configured time zone (calendar periods).
+    pub time_zone: chrono_tz::Tz,
 }
 
 /// The request context.
@@ -190,8 +194,13 @@ async fn execute(
     if let Some(a) = &actor {
         request = request.data(Loaders::new(state.db.clone(), a.clone()));
     }
-    request =
-        request.data(RequestCtx { db: state.db.clone(), actor, policy: state.policy, today: state.settings.today() });
+    request = request.data(RequestCtx {
+        db: state.db.clone(),
+        actor,
+        policy: state.policy,
+        today: state.settings.today(),
+        time_zone: state.settings.time_zone,
+    });
     let response = state.schema.execute(request).await;
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(response))
 }
