@@ -5,9 +5,13 @@
 mod auth;
 mod authz;
 mod common;
+mod compliance;
 mod graphql;
+mod measures;
 mod organizations;
 mod people;
 mod platform;
 mod snapshots;
+mod study;
+mod study_authz;
 mod users;
