@@ -347,7 +347,7 @@ async fn attendance_rate_per_session_and_subtree() {
     assert_eq!(v["counts"]["roster"], 3);
     assert_eq!(v["counts"]["rate"], 0.5);
     assert_eq!(v["by_organization"][0]["organization_id"], f.b1.to_string());
-    let q = "query($id: ID!, $o: ID!, $d: Date!) { studySession(id: $id) { attendanceCounts { roster present leave absent rate } } attendanceRate(organizationId: $o, from: $d, to: $d) { sessions counts { rate } } }";
+    let q = "query($id: ID!, $o: ID!, $d: NaiveDate!) { studySession(id: $id) { attendanceCounts { roster present leave absent rate } } attendanceRate(organizationId: $o, from: $d, to: $d) { sessions counts { rate } } }";
     let v = f
         .app
         .gql(Some(&inspector), q, json!({"id": s.id.to_string(), "o": f.gb.to_string(), "d": today.to_string()}))
