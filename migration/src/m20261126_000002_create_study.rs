@@ -223,15 +223,17 @@ impl MigrationTrait for Migration {
         for (i, (org_kind, session_kind, period, required)) in DEFAULT_NORMS.iter().enumerate() {
             // Fixed ids: the seed is the same on every installation.
             let id = Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0000_0000 + i as u128 + 1);
-            insert.values_panic([
-                id.into(),
-                (*org_kind).into(),
-                (*session_kind).into(),
-                (*period).into(),
-                (*required).into(),
-                now.into(),
-                1.into(),
-            ]);
+            insert
+                .values([
+                    id.into(),
+                    (*org_kind).into(),
+                    (*session_kind).into(),
+                    (*period).into(),
+                    (*required).into(),
+                    now.into(),
+                    1.into(),
+                ])
+                .map_err(|e| DbErr::Custom(e.to_string()))?;
         }
         manager.exec_stmt(insert).await?;
         Ok(())
