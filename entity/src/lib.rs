@@ -5,9 +5,13 @@
 //! `created_at`, `updated_at` and `version` (optimistic concurrency).
 
 pub mod attachment;
+pub mod attendance;
 pub mod audit_event;
 pub mod document;
 pub mod document_tag;
+pub mod measure;
+pub mod measure_update;
+pub mod meeting_norm;
 pub mod organization;
 pub mod person;
 pub mod person_transfer;
@@ -15,16 +19,26 @@ pub mod reading_record;
 pub mod refresh_token;
 pub mod role_assignment;
 pub mod service_client;
+pub mod session_material;
+pub mod session_statement;
+pub mod study_session;
 pub mod user_account;
 
 pub mod prelude {
     //! The entities under short names.
+    pub use super::attendance::Entity as Attendance;
     pub use super::audit_event::Entity as AuditEvent;
+    pub use super::measure::Entity as Measure;
+    pub use super::measure_update::Entity as MeasureUpdate;
+    pub use super::meeting_norm::Entity as MeetingNorm;
     pub use super::organization::Entity as Organization;
     pub use super::person::Entity as Person;
     pub use super::person_transfer::Entity as PersonTransfer;
     pub use super::refresh_token::Entity as RefreshToken;
     pub use super::role_assignment::Entity as RoleAssignment;
     pub use super::service_client::Entity as ServiceClient;
+    pub use super::session_material::Entity as SessionMaterial;
+    pub use super::session_statement::Entity as SessionStatement;
+    pub use super::study_session::Entity as StudySession;
     pub use super::user_account::Entity as UserAccount;
 }

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_create_foundation;
 mod m20261126_000001_create_knowledge_base;
+mod m20261126_000002_create_study;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261125_000001_create_foundation::Migration),
             Box::new(m20261126_000001_create_knowledge_base::Migration),
+            Box::new(m20261126_000002_create_study::Migration),
         ]
     }
 }

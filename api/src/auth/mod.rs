@@ -70,9 +70,16 @@ impl Role {
                     | DocumentRead
                     | DocumentWrite
                     | StudyFigures
+                    | SessionRead
+                    | SessionWrite
+                    | MeasureManage
+                    | ComplianceRead
             ),
-            Role::Inspector => matches!(p, OrgRead | PersonRead | UserRead | DocumentRead | StudyFigures),
-            Role::Member => matches!(p, OrgRead | PersonRead | DocumentRead),
+            Role::Inspector => matches!(
+                p,
+                OrgRead | PersonRead | UserRead | DocumentRead | StudyFigures | SessionRead | ComplianceRead
+            ),
+            Role::Member => matches!(p, OrgRead | PersonRead | DocumentRead | SessionRead),
             Role::HrReader => matches!(p, OrgRead | PersonRead),
         }
     }
@@ -110,6 +117,15 @@ pub enum Permission {
     DocumentWrite,
     /// See the study figures (reading records) of people in scope.
     StudyFigures,
+    /// Read study sessions, their attendance, statements and measures (members also see
+    /// the sessions whose roster they are on).
+    SessionRead,
+    /// Create and change study sessions, mark attendance.
+    SessionWrite,
+    /// Create, change and delete implementation measures.
+    MeasureManage,
+    /// Read compliance reports (first-topic gaps, required versus held meetings).
+    ComplianceRead,
 }
 
 /// One grant in force: a role, global (`org_path = None`) or over a subtree.

@@ -14,6 +14,7 @@ use crate::services::{
     documents::{self, DocumentView},
     organizations::{self, OrganizationView},
     people::{self, PersonView, TransferView},
+    study::{self, AttendanceCounts},
     users::{self, RoleAssignmentView, UserView},
 };
 
@@ -44,6 +45,18 @@ impl Loader<Uuid> for DocumentLoader {
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
         let rows = documents::by_ids(&self.0.db, &self.0.actor, keys).await.map_err(gql_error)?;
         Ok(rows.into_iter().map(|d| (d.id, d)).collect())
+    }
+}
+
+/// Attendance counts of a study session, by session id (one grouped statement per batch).
+pub struct AttendanceCountsLoader(LoaderCtx);
+
+impl Loader<Uuid> for AttendanceCountsLoader {
+    type Value = AttendanceCounts;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        study::attendance_counts(&self.0.db, &self.0.actor, keys).await.map_err(gql_error)
     }
 }
 
@@ -128,6 +141,8 @@ pub struct Loaders {
     pub transfers: DataLoader<TransfersLoader>,
     /// Documents by revision id.
     pub documents: DataLoader<DocumentLoader>,
+    /// Attendance counts by study session id.
+    pub attendance_counts: DataLoader<AttendanceCountsLoader>,
 }
 
 impl Loaders {
@@ -140,7 +155,8 @@ impl Loaders {
             user_by_person: loader(UserByPersonLoader(ctx.clone())),
             roles: loader(RolesLoader(ctx.clone())),
             transfers: loader(TransfersLoader(ctx.clone())),
-            documents: loader(DocumentLoader(ctx)),
+            documents: loader(DocumentLoader(ctx.clone())),
+            attendance_counts: loader(AttendanceCountsLoader(ctx)),
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod documents;
 pub mod loaders;
 pub mod mutation;
 pub mod query;
+pub mod study;
 pub mod types;
 
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
@@ -23,6 +24,7 @@ use uuid::Uuid;
 use self::loaders::Loaders;
 use self::mutation::CoreMutation;
 use self::query::CoreQuery;
+use self::study::{StudyMutation, StudyQuery};
 use crate::auth::Actor;
 use crate::config::Settings;
 use crate::error::{AppError, AppResult};
@@ -32,11 +34,11 @@ use crate::startup::AppState;
 
 /// Every read operation: one part per area, merged.
 #[derive(async_graphql::MergedObject, Default)]
-pub struct QueryRoot(CoreQuery, documents::DocumentQuery);
+pub struct QueryRoot(CoreQuery, documents::DocumentQuery, StudyQuery);
 
 /// Every write operation: one part per area, merged.
 #[derive(async_graphql::MergedObject, Default)]
-pub struct MutationRoot(CoreMutation, documents::DocumentMutation);
+pub struct MutationRoot(CoreMutation, documents::DocumentMutation, StudyMutation);
 
 /// The schema type.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
@@ -67,7 +69,7 @@ pub struct RequestCtx {
     pub policy: crate::services::auth::AuthPolicy,
     /// Today in the configured time zone.
     pub today: chrono::NaiveDate,
-    /// The configured time zone.
+    /// The configured time zone (calendar periods).
     pub time_zone: chrono_tz::Tz,
 }
 

@@ -5,10 +5,12 @@ pub mod attachments;
 pub mod auth;
 pub mod documents;
 pub mod extract;
+pub mod measures;
 pub mod organizations;
 pub mod people;
 pub mod problem;
 pub mod service_clients;
+pub mod study;
 pub mod users;
 
 use actix_web::{
@@ -111,6 +113,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(service_clients::routes)
             .configure(documents::routes)
             .configure(attachments::routes)
+            .configure(study::routes)
+            .configure(measures::routes)
             .default_service(web::to(|| async { Err::<HttpResponse, _>(AppError::NotFound) })),
     );
 }
@@ -133,6 +137,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(documents::DocumentsApi::openapi());
     doc.merge(attachments::AttachmentsApi::openapi());
+    doc.merge(study::StudyApi::openapi());
     doc
 }
 

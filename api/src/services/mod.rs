@@ -9,7 +9,9 @@
 pub mod attachments;
 pub mod audit;
 pub mod auth;
+pub mod compliance;
 pub mod documents;
+pub mod measures;
 pub mod organizations;
 pub mod pagination;
 pub mod people;
@@ -17,6 +19,7 @@ pub mod scope;
 pub mod search;
 pub mod segment;
 pub mod service_clients;
+pub mod study;
 pub mod types;
 pub mod users;
 

@@ -1,0 +1,334 @@
+//! `/study-sessions`, `/attendance-rates`, `/compliance/...` and `/meeting-norms`:
+//! "first topic" study (第一议题学习), and the OpenAPI part of the study area
+//! (measures included).
+
+use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
+use utoipa::OpenApi;
+use uuid::Uuid;
+
+use super::extract::{Authenticated, JsonBody};
+use super::problem::Problem;
+use super::{PageParams, created, if_match, measures, page_dto, with_etag};
+use crate::error::AppResult;
+use crate::services::compliance::{self, FirstTopicGap, MeetingComplianceRow, NormInput, NormView};
+use crate::services::study::{
+    self as svc, AttendanceRateReport, AttendanceView, MarkAttendance, NewSession, SessionFilter, SessionKind,
+    SessionPatch, SessionStatus, SessionView, StatementInput, StatementView,
+};
+use crate::startup::AppState;
+
+page_dto!(SessionPage, SessionView);
+
+pub(super) fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/study-sessions", web::get().to(list))
+        .route("/study-sessions", web::post().to(create))
+        .route("/study-sessions/{id}", web::get().to(get))
+        .route("/study-sessions/{id}", web::patch().to(update))
+        .route("/study-sessions/{id}/attendance", web::get().to(attendance))
+        .route("/study-sessions/{id}/attendance/{person_id}", web::put().to(mark_attendance))
+        .route("/study-sessions/{id}/check-in", web::post().to(check_in))
+        .route("/study-sessions/{id}/statements", web::get().to(statements))
+        .route("/study-sessions/{id}/statements", web::post().to(create_statement))
+        .route("/study-sessions/{id}/statements/{statement_id}", web::patch().to(update_statement))
+        .route("/attendance-rates", web::get().to(attendance_rate))
+        .route("/compliance/first-topic", web::get().to(first_topic))
+        .route("/compliance/meetings", web::get().to(meetings))
+        .route("/meeting-norms", web::get().to(norms))
+        .route("/meeting-norms", web::put().to(set_norms));
+}
+
+/// Filters of the session list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SessionQuery {
+    /// Only sessions of organisations in this organisation's subtree.
+    pub organization_id: Option<Uuid>,
+    /// Only this kind.
+    pub kind: Option<SessionKind>,
+    /// Only this status.
+    pub status: Option<SessionStatus>,
+    /// Only sessions with (true) or without (false) the first topic.
+    pub is_first_topic: Option<bool>,
+    /// Held at or after this instant (RFC 3339).
+    pub held_from: Option<DateTime<Utc>>,
+    /// Held before this instant (RFC 3339).
+    pub held_before: Option<DateTime<Utc>>,
+}
+
+/// An organisation subtree and a date range (days in the configured time zone, inclusive).
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RangeQuery {
+    /// The subtree root.
+    pub organization_id: Uuid,
+    /// First day.
+    pub from: NaiveDate,
+    /// Last day (inclusive).
+    pub to: NaiveDate,
+}
+
+/// The version in `If-Match`, when sent.
+fn optional_if_match(req: &HttpRequest) -> AppResult<Option<i32>> {
+    if req.headers().contains_key(header::IF_MATCH) { if_match(req).map(Some) } else { Ok(None) }
+}
+
+/// List study sessions.
+///
+/// Sessions in the caller's scope, plus (for members) those whose roster they are on;
+/// cursor-paged in creation order.
+#[utoipa::path(get, path = "/api/v1/study-sessions", tag = "study", security(("bearer" = [])),
+    params(SessionQuery, PageParams),
+    responses((status = 200, body = SessionPage), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn list(
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    q: web::Query<SessionQuery>,
+    p: web::Query<PageParams>,
+) -> AppResult<HttpResponse> {
+    let q = q.into_inner();
+    let filter = SessionFilter {
+        organization_id: q.organization_id,
+        kind: q.kind,
+        status: q.status,
+        is_first_topic: q.is_first_topic,
+        held_from: q.held_from,
+        held_before: q.held_before,
+    };
+    Ok(HttpResponse::Ok().json(SessionPage::from(svc::list(&state.db, &actor.0, &filter, p.page()?).await?)))
+}
+
+/// Get a study session.
+///
+/// 404 when missing or outside the caller's scope (indistinguishable).
+#[utoipa::path(get, path = "/api/v1/study-sessions/{id}", tag = "study", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Session id")),
+    responses((status = 200, body = SessionView, headers(("ETag" = String))), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    let s = svc::get(&state.db, &actor.0, *id).await?;
+    Ok(with_etag(&req, s.version, &s))
+}
+
+/// Plan a study session.
+///
+/// In an organisation the caller manages. The roster is filled with every person whose
+/// primary organisation it is; the check-in window defaults to 30 minutes before
+/// `held_at` until 2 hours after.
+#[utoipa::path(post, path = "/api/v1/study-sessions", tag = "study", security(("bearer" = [])),
+    request_body = NewSession,
+    responses((status = 201, body = SessionView), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn create(
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    JsonBody(body): JsonBody<NewSession>,
+) -> AppResult<HttpResponse> {
+    let s = svc::create(&state.db, &actor.0, body).await?;
+    Ok(created(format!("/api/v1/study-sessions/{}", s.id), s.version, &s))
+}
+
+/// Update a study session. Needs `If-Match`.
+///
+/// Status moves only from `planned` to `held` or `cancelled` (409 otherwise).
+#[utoipa::path(patch, path = "/api/v1/study-sessions/{id}", tag = "study", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Session id"), ("If-Match" = String, Header, description = "Current ETag")),
+    request_body = SessionPatch,
+    responses((status = 200, body = SessionView), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 412, body = Problem, content_type = "application/problem+json")))]
+pub async fn update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    id: web::Path<Uuid>,
+    JsonBody(body): JsonBody<SessionPatch>,
+) -> AppResult<HttpResponse> {
+    let s = svc::update(&state.db, &actor.0, *id, if_match(&req)?, body).await?;
+    Ok(with_etag(&req, s.version, &s))
+}
+
+/// The roster of a session, with each person's attendance.
+#[utoipa::path(get, path = "/api/v1/study-sessions/{id}/attendance", tag = "study", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Session id")),
+    responses((status = 200, body = Vec<AttendanceView>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn attendance(
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(svc::attendance(&state.db, &actor.0, *id).await?))
+}
+
+/// Mark a person's attendance.
+///
+/// For the session's recorder or an organisation administrator in scope (403
+/// otherwise). `leave` needs a reason. `If-Match` (the entry's ETag) is checked when sent.
+#[utoipa::path(put, path = "/api/v1/study-sessions/{id}/attendance/{person_id}", tag = "study", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Session id"), ("person_id" = Uuid, Path, description = "Person on the roster"),
+        ("If-Match" = Option<String>, Header, description = "ETag of the roster entry (optional)")),
+    request_body = MarkAttendance,
+    responses((status = 200, body = AttendanceView), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn mark_attendance(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    path: web::Path<(Uuid, Uuid)>,
+    JsonBody(body): JsonBody<MarkAttendance>,
+) -> AppResult<HttpResponse> {
+    let (id, person_id) = path.into_inner();
+    let a = svc::mark_attendance(&state.db, &actor.0, id, person_id, optional_if_match(&req)?, body).await?;
+    Ok(with_etag(&req, a.version, &a))
+}
+
+/// Check in (the caller).
+///
+/// Only for people on the roster (403), only inside the check-in window (422 naming
+/// `check_in_window`), only once (409). Later than `held_at` + 15 minutes is `late`.
+#[utoipa::path(post, path = "/api/v1/study-sessions/{id}/check-in", tag = "study", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Session id")),
+    responses((status = 200, body = AttendanceView), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn check_in(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    let a = svc::check_in(&state.db, &actor.0, *id).await?;
+    Ok(with_etag(&req, a.version, &a))
+}
+
+/// Statements of a session (联学联议): leadership-team members first, then in order written.
+#[utoipa::path(get, path = "/api/v1/study-sessions/{id}/statements", tag = "study", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Session id")),
+    responses((status = 200, body = Vec<StatementView>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn statements(
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(svc::statements(&state.db, &actor.0, *id).await?))
+}
+
+/// Write a statement (the caller's own; only for people on the roster).
+#[utoipa::path(post, path = "/api/v1/study-sessions/{id}/statements", tag = "study", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Session id")),
+    request_body = StatementInput,
+    responses((status = 201, body = StatementView), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn create_statement(
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    id: web::Path<Uuid>,
+    JsonBody(body): JsonBody<StatementInput>,
+) -> AppResult<HttpResponse> {
+    let s = svc::create_statement(&state.db, &actor.0, *id, body).await?;
+    Ok(created(format!("/api/v1/study-sessions/{}/statements/{}", s.session_id, s.id), s.version, &s))
+}
+
+/// Edit your own statement. Needs `If-Match`.
+#[utoipa::path(patch, path = "/api/v1/study-sessions/{id}/statements/{statement_id}", tag = "study", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Session id"), ("statement_id" = Uuid, Path, description = "Statement id"),
+        ("If-Match" = String, Header, description = "Current ETag")),
+    request_body = StatementInput,
+    responses((status = 200, body = StatementView), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 412, body = Problem, content_type = "application/problem+json")))]
+pub async fn update_statement(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    path: web::Path<(Uuid, Uuid)>,
+    JsonBody(body): JsonBody<StatementInput>,
+) -> AppResult<HttpResponse> {
+    let (id, statement_id) = path.into_inner();
+    let s = svc::update_statement(&state.db, &actor.0, id, statement_id, if_match(&req)?, body).await?;
+    Ok(with_etag(&req, s.version, &s))
+}
+
+/// Attendance rate of an organisation subtree in a period.
+///
+/// Over held sessions whose `held_at` falls on a day `from..=to` (configured time zone).
+/// Rate = (present + late) / (roster − leave); null when nobody was expected.
+#[utoipa::path(get, path = "/api/v1/attendance-rates", tag = "study", security(("bearer" = [])),
+    params(RangeQuery),
+    responses((status = 200, body = AttendanceRateReport), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn attendance_rate(
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    q: web::Query<RangeQuery>,
+) -> AppResult<HttpResponse> {
+    let tz = state.settings.time_zone;
+    Ok(HttpResponse::Ok().json(svc::attendance_rate(&state.db, &actor.0, tz, q.organization_id, q.from, q.to).await?))
+}
+
+/// Committee sessions held without the first topic.
+///
+/// Party committee, central group and branch committee sessions of the subtree held on
+/// a day `from..=to`, grouped by organisation.
+#[utoipa::path(get, path = "/api/v1/compliance/first-topic", tag = "compliance", security(("bearer" = [])),
+    params(RangeQuery),
+    responses((status = 200, body = Vec<FirstTopicGap>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn first_topic(
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    q: web::Query<RangeQuery>,
+) -> AppResult<HttpResponse> {
+    let tz = state.settings.time_zone;
+    Ok(HttpResponse::Ok()
+        .json(compliance::first_topic_gaps(&state.db, &actor.0, tz, q.organization_id, q.from, q.to).await?))
+}
+
+/// Required versus held meetings.
+///
+/// For every organisation of the subtree a meeting norm applies to, and every whole
+/// month or quarter overlapping `from..=to`.
+#[utoipa::path(get, path = "/api/v1/compliance/meetings", tag = "compliance", security(("bearer" = [])),
+    params(RangeQuery),
+    responses((status = 200, body = Vec<MeetingComplianceRow>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn meetings(
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    q: web::Query<RangeQuery>,
+) -> AppResult<HttpResponse> {
+    let tz = state.settings.time_zone;
+    Ok(HttpResponse::Ok().json(compliance::meetings(&state.db, &actor.0, tz, q.organization_id, q.from, q.to).await?))
+}
+
+/// The meeting norms in force.
+#[utoipa::path(get, path = "/api/v1/meeting-norms", tag = "compliance", security(("bearer" = [])),
+    responses((status = 200, body = Vec<NormView>), (status = 403, body = Problem, content_type = "application/problem+json")))]
+pub async fn norms(state: web::Data<AppState>, actor: Authenticated) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(compliance::norms(&state.db, &actor.0).await?))
+}
+
+/// Create or replace meeting norms (administrators).
+///
+/// Each entry is keyed by (org_kind, session_kind); returns every norm in force.
+#[utoipa::path(put, path = "/api/v1/meeting-norms", tag = "compliance", security(("bearer" = [])),
+    request_body = Vec<NormInput>,
+    responses((status = 200, body = Vec<NormView>), (status = 403, body = Problem, content_type = "application/problem+json")))]
+pub async fn set_norms(
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    JsonBody(body): JsonBody<Vec<NormInput>>,
+) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(compliance::set_norms(&state.db, &actor.0, body).await?))
+}
+
+/// The study area's part of the OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        list, get, create, update, attendance, mark_attendance, check_in, statements, create_statement,
+        update_statement, attendance_rate, first_topic, meetings, norms, set_norms,
+        measures::list, measures::get, measures::create, measures::update, measures::delete,
+        measures::updates, measures::add_update, measures::mine,
+    ),
+    tags(
+        (name = "study", description = "First-topic study sessions (第一议题学习), attendance, statements"),
+        (name = "measures", description = "Implementation measures (贯彻落实措施)"),
+        (name = "compliance", description = "Compliance reports and meeting norms"),
+    )
+)]
+pub struct StudyApi;

@@ -1,0 +1,603 @@
+//! Implementation measures (贯彻落实措施): actions decided to carry out what was studied
+//! (or found by supervision, or set by a campaign), their owners, due dates, status and
+//! progress updates.
+//!
+//! Visibility: measures of organisations in the actor's `SessionRead` scope, plus the
+//! measures the actor owns. Managers (`MeasureManage` over the organisation) create,
+//! change and delete; an owner changes the status of their own measure and posts
+//! progress updates. "Overdue" is judged on `today` in the configured time zone.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::audit::{self, Change};
+use super::organizations::find_in_scope;
+use super::pagination::{Page, PageRequest};
+use super::scope::{org_ids_query, org_ref_in, subtree};
+use super::types::text_enum;
+use crate::auth::{Actor, Permission, Scope};
+use crate::db::write_tx;
+use crate::error::{AppError, AppResult, Validator};
+use entity::{measure, measure_update, organization, person};
+
+text_enum! {
+    /// Where a measure comes from.
+    SourceKind {
+        /// A study session.
+        Session => "session",
+        /// A supervision item (巡察整改).
+        SupervisionItem => "supervision_item",
+        /// A campaign (e.g. 科技创新年).
+        Campaign => "campaign",
+    }
+}
+
+text_enum! {
+    /// Status of a measure.
+    MeasureStatus {
+        /// Not started.
+        Todo => "todo",
+        /// Being worked on.
+        InProgress => "in_progress",
+        /// Done (final).
+        Done => "done",
+        /// Dropped (final).
+        Cancelled => "cancelled",
+    }
+}
+
+impl MeasureStatus {
+    /// Allowed changes: todo → in_progress | cancelled; in_progress → done | cancelled |
+    /// todo. The same status is not a change.
+    pub fn may_become(self, next: MeasureStatus) -> bool {
+        use MeasureStatus::*;
+        self == next
+            || matches!((self, next), (Todo, InProgress) | (Todo, Cancelled) | (InProgress, Done | Cancelled | Todo))
+    }
+
+    /// Whether the measure is still open (may become overdue).
+    pub fn is_open(self) -> bool {
+        matches!(self, MeasureStatus::Todo | MeasureStatus::InProgress)
+    }
+}
+
+/// An implementation measure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct MeasureView {
+    /// Id (UUID v7).
+    pub id: Uuid,
+    /// Kind of source.
+    pub source_kind: SourceKind,
+    /// The source's id.
+    pub source_id: Uuid,
+    /// The organisation responsible.
+    pub organization_id: Uuid,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Owner (person id).
+    pub owner_id: Uuid,
+    /// Due date.
+    pub due_on: NaiveDate,
+    /// Status.
+    pub status: MeasureStatus,
+    /// Date it was done.
+    pub completed_on: Option<NaiveDate>,
+    /// Past due (`due_on` before today in the configured time zone) and still open.
+    pub overdue: bool,
+    /// Created at (UTC).
+    pub created_at: DateTime<Utc>,
+    /// Last changed at (UTC).
+    pub updated_at: DateTime<Utc>,
+    /// Optimistic-concurrency version.
+    pub version: i32,
+}
+
+impl MeasureView {
+    fn from_model(m: measure::Model, today: NaiveDate) -> AppResult<Self> {
+        let status = MeasureStatus::from_db(&m.status)?;
+        Ok(MeasureView {
+            source_kind: SourceKind::from_db(&m.source_kind)?,
+            overdue: status.is_open() && m.due_on < today,
+            status,
+            id: m.id,
+            source_id: m.source_id,
+            organization_id: m.organization_id,
+            title: m.title,
+            description: m.description,
+            owner_id: m.owner_person_id,
+            due_on: m.due_on,
+            completed_on: m.completed_on,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            version: m.version,
+        })
+    }
+}
+
+/// Input of [`create`].
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct NewMeasure {
+    /// Kind of source.
+    pub source_kind: SourceKind,
+    /// The source's id (a session must be one you can read).
+    pub source_id: Uuid,
+    /// The organisation responsible (one you manage).
+    pub organization_id: Uuid,
+    /// Title (1–200 characters).
+    pub title: String,
+    /// Description (up to 5000 characters).
+    pub description: Option<String>,
+    /// Owner (person id).
+    pub owner_id: Uuid,
+    /// Due date.
+    pub due_on: NaiveDate,
+}
+
+/// Input of [`update`]: only the fields present change. Owners who do not manage the
+/// organisation may change only `status`.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct MeasurePatch {
+    /// Title.
+    pub title: Option<String>,
+    /// Description (empty clears it).
+    pub description: Option<String>,
+    /// Owner (person id).
+    pub owner_id: Option<Uuid>,
+    /// Due date.
+    pub due_on: Option<NaiveDate>,
+    /// Status (see the allowed transitions; others are CONFLICT).
+    pub status: Option<MeasureStatus>,
+}
+
+impl MeasurePatch {
+    fn touches_more_than_status(&self) -> bool {
+        self.title.is_some() || self.description.is_some() || self.owner_id.is_some() || self.due_on.is_some()
+    }
+}
+
+/// Filters of [`list`] and [`mine`].
+#[derive(Debug, Clone, Default)]
+pub struct MeasureFilter {
+    /// Only measures of organisations in this organisation's subtree.
+    pub organization_id: Option<Uuid>,
+    /// Only this owner.
+    pub owner_id: Option<Uuid>,
+    /// Only this status.
+    pub status: Option<MeasureStatus>,
+    /// Only overdue (true) or not overdue (false) measures.
+    pub overdue: Option<bool>,
+    /// Only this kind of source.
+    pub source_kind: Option<SourceKind>,
+    /// Only this source.
+    pub source_id: Option<Uuid>,
+}
+
+/// A progress update on a measure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct MeasureUpdateView {
+    /// Id.
+    pub id: Uuid,
+    /// The measure.
+    pub measure_id: Uuid,
+    /// Author (person id), if the author is a person.
+    pub author_person_id: Option<Uuid>,
+    /// Author's account.
+    pub author_user_id: Option<Uuid>,
+    /// Text.
+    pub text: String,
+    /// Status before, when the update changed it.
+    pub status_from: Option<MeasureStatus>,
+    /// Status after, when the update changed it.
+    pub status_to: Option<MeasureStatus>,
+    /// Written at (UTC).
+    pub created_at: DateTime<Utc>,
+}
+
+impl MeasureUpdateView {
+    fn from_model(m: measure_update::Model) -> AppResult<Self> {
+        Ok(MeasureUpdateView {
+            status_from: m.status_from.as_deref().map(MeasureStatus::from_db).transpose()?,
+            status_to: m.status_to.as_deref().map(MeasureStatus::from_db).transpose()?,
+            id: m.id,
+            measure_id: m.measure_id,
+            author_person_id: m.author_person_id,
+            author_user_id: m.author_user_id,
+            text: m.text,
+            created_at: m.created_at,
+        })
+    }
+}
+
+/// Input of [`add_update`].
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct NewMeasureUpdate {
+    /// What was done (1–2000 characters).
+    pub text: String,
+    /// A status change to make with it.
+    pub status: Option<MeasureStatus>,
+}
+
+/// The measures the actor may read: `SessionRead` scope, plus their own.
+fn readable(actor: &Actor) -> AppResult<Condition> {
+    let scope = actor.scope(Permission::SessionRead);
+    let mut cond = Condition::any().add(org_ref_in(measure::Column::OrganizationId, &scope));
+    if let Some(own) = actor.person_id() {
+        cond = cond.add(measure::Column::OwnerPersonId.eq(own));
+    } else if scope == Scope::None {
+        return Err(AppError::forbidden("your role does not allow reading measures"));
+    }
+    Ok(cond)
+}
+
+/// Overdue on `today`: open and past due.
+fn overdue_cond(today: NaiveDate) -> Condition {
+    Condition::all()
+        .add(measure::Column::DueOn.lt(today))
+        .add(measure::Column::Status.is_in([MeasureStatus::Todo.as_str(), MeasureStatus::InProgress.as_str()]))
+}
+
+async fn find_readable<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<measure::Model> {
+    measure::Entity::find_by_id(id).filter(readable(actor)?).one(db).await?.ok_or(AppError::NotFound)
+}
+
+async fn may_manage<C: ConnectionTrait>(db: &C, actor: &Actor, org_id: Uuid) -> AppResult<bool> {
+    let scope = actor.scope(Permission::MeasureManage);
+    if scope == Scope::None {
+        return Ok(false);
+    }
+    let org = organization::Entity::find_by_id(org_id).one(db).await?.ok_or(AppError::NotFound)?;
+    Ok(scope.contains_path(&org.path))
+}
+
+/// One measure.
+pub async fn get<C: ConnectionTrait>(db: &C, actor: &Actor, today: NaiveDate, id: Uuid) -> AppResult<MeasureView> {
+    MeasureView::from_model(find_readable(db, actor, id).await?, today)
+}
+
+async fn page_of<C: ConnectionTrait>(
+    db: &C,
+    today: NaiveDate,
+    mut cond: Condition,
+    filter: &MeasureFilter,
+    page: PageRequest,
+) -> AppResult<Page<MeasureView>> {
+    if let Some(owner) = filter.owner_id {
+        cond = cond.add(measure::Column::OwnerPersonId.eq(owner));
+    }
+    if let Some(status) = filter.status {
+        cond = cond.add(measure::Column::Status.eq(status.as_str()));
+    }
+    match filter.overdue {
+        Some(true) => cond = cond.add(overdue_cond(today)),
+        Some(false) => cond = cond.add(overdue_cond(today).not()),
+        None => {}
+    }
+    if let Some(kind) = filter.source_kind {
+        cond = cond.add(measure::Column::SourceKind.eq(kind.as_str()));
+    }
+    if let Some(source) = filter.source_id {
+        cond = cond.add(measure::Column::SourceId.eq(source));
+    }
+    let total =
+        if page.with_total { Some(measure::Entity::find().filter(cond.clone()).count(db).await?) } else { None };
+    let mut query = measure::Entity::find().filter(cond);
+    if let Some(after) = page.after {
+        query = query.filter(measure::Column::Id.gt(after));
+    }
+    let rows = query.order_by_asc(measure::Column::Id).limit(page.limit + 1).all(db).await?;
+    let items = rows.into_iter().map(|m| MeasureView::from_model(m, today)).collect::<AppResult<Vec<_>>>()?;
+    Ok(Page::from_rows(items, page, |m| m.id, total))
+}
+
+/// A page of measures the actor may read, in creation order.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    today: NaiveDate,
+    filter: &MeasureFilter,
+    page: PageRequest,
+) -> AppResult<Page<MeasureView>> {
+    let mut cond = Condition::all().add(readable(actor)?);
+    if let Some(org_id) = filter.organization_id {
+        let org = find_in_scope(db, &actor.scope(Permission::OrgRead), org_id).await?;
+        cond = cond.add(measure::Column::OrganizationId.in_subquery(org_ids_query(subtree(&org.path))));
+    }
+    page_of(db, today, cond, filter, page).await
+}
+
+/// A page of the caller's own measures (the mobile app's list). FORBIDDEN for callers
+/// that are not a person.
+pub async fn mine<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    today: NaiveDate,
+    filter: &MeasureFilter,
+    page: PageRequest,
+) -> AppResult<Page<MeasureView>> {
+    let Some(own) = actor.person_id() else {
+        return Err(AppError::forbidden("only people own measures"));
+    };
+    let filter = MeasureFilter { owner_id: None, organization_id: None, ..filter.clone() };
+    page_of(db, today, Condition::all().add(measure::Column::OwnerPersonId.eq(own)), &filter, page).await
+}
+
+fn validate(title: Option<&str>, description: Option<&str>) -> AppResult<()> {
+    Validator::new()
+        .opt_text(title, "title", 200)
+        .check(description.is_none_or(|d| d.chars().count() <= 5000), "description", "must be at most 5000 characters")
+        .finish()
+}
+
+fn clean(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+async fn ensure_owner<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<()> {
+    let found = person::Entity::find_by_id(id)
+        .filter(org_ref_in(person::Column::OrganizationId, &actor.scope(Permission::PersonRead)))
+        .count(db)
+        .await?;
+    if found == 0 {
+        return Err(AppError::invalid("owner_id", "no such person in your scope"));
+    }
+    Ok(())
+}
+
+fn transition(from: MeasureStatus, to: MeasureStatus) -> AppResult<()> {
+    if from.may_become(to) {
+        Ok(())
+    } else {
+        Err(AppError::Conflict(format!("a {} measure cannot become {}", from.as_str(), to.as_str())))
+    }
+}
+
+async fn audit_measure<C: ConnectionTrait>(
+    tx: &C,
+    actor: &Actor,
+    action: &str,
+    before: Option<&MeasureView>,
+    after: Option<&MeasureView>,
+) -> AppResult<()> {
+    let Some(subject) = after.or(before) else { return Ok(()) };
+    audit::record(
+        tx,
+        actor,
+        Change {
+            action,
+            entity: "measure",
+            entity_id: subject.id,
+            organization_id: Some(subject.organization_id),
+            before: before.map(audit::snapshot).transpose()?.flatten(),
+            after: after.map(audit::snapshot).transpose()?.flatten(),
+        },
+    )
+    .await
+}
+
+/// Creates a measure in an organisation the actor manages.
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    today: NaiveDate,
+    input: NewMeasure,
+) -> AppResult<MeasureView> {
+    let manage = actor.require(Permission::MeasureManage)?;
+    validate(Some(&input.title), input.description.as_deref())?;
+    let tx = write_tx(db).await?;
+    let org = find_in_scope(&tx, &actor.scope(Permission::OrgRead), input.organization_id).await?;
+    if !manage.contains_path(&org.path) {
+        return Err(AppError::forbidden("this organisation is outside the subtree you manage"));
+    }
+    if input.source_kind == SourceKind::Session {
+        super::study::find_readable(&tx, actor, input.source_id)
+            .await
+            .map_err(|_| AppError::invalid("source_id", "no such session"))?;
+    }
+    ensure_owner(&tx, actor, input.owner_id).await?;
+    let now = super::now();
+    let model = measure::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        source_kind: Set(input.source_kind.as_str().to_owned()),
+        source_id: Set(input.source_id),
+        organization_id: Set(org.id),
+        title: Set(input.title.trim().to_owned()),
+        description: Set(clean(input.description)),
+        owner_person_id: Set(input.owner_id),
+        due_on: Set(input.due_on),
+        status: Set(MeasureStatus::Todo.as_str().to_owned()),
+        completed_on: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        version: Set(1),
+    }
+    .insert(&tx)
+    .await?;
+    let view = MeasureView::from_model(model, today)?;
+    audit_measure(&tx, actor, "create", None, Some(&view)).await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// Loads and locks a measure for a change by its owner or a manager: NOT_FOUND when not
+/// readable, FORBIDDEN when neither. Returns the row and whether the actor manages it.
+async fn find_changeable<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<(measure::Model, bool)> {
+    find_readable(db, actor, id).await?;
+    let row = measure::Entity::find_by_id(id).lock_exclusive().one(db).await?.ok_or(AppError::NotFound)?;
+    let manages = may_manage(db, actor, row.organization_id).await?;
+    if !manages && actor.person_id() != Some(row.owner_person_id) {
+        return Err(AppError::forbidden("only the owner or an organisation administrator may change this measure"));
+    }
+    Ok((row, manages))
+}
+
+fn set_status(am: &mut measure::ActiveModel, status: MeasureStatus, today: NaiveDate) {
+    am.status = Set(status.as_str().to_owned());
+    am.completed_on = Set((status == MeasureStatus::Done).then_some(today));
+}
+
+/// Changes a measure: managers any field, its owner only the status.
+pub async fn update(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    today: NaiveDate,
+    id: Uuid,
+    expected_version: i32,
+    patch: MeasurePatch,
+) -> AppResult<MeasureView> {
+    validate(patch.title.as_deref(), patch.description.as_deref())?;
+    let tx = write_tx(db).await?;
+    let (row, manages) = find_changeable(&tx, actor, id).await?;
+    if !manages && patch.touches_more_than_status() {
+        return Err(AppError::forbidden("as the owner you may change only the status"));
+    }
+    if row.version != expected_version {
+        return Err(AppError::StaleVersion { expected: expected_version, current: row.version });
+    }
+    let before = MeasureView::from_model(row.clone(), today)?;
+    if let Some(next) = patch.status {
+        transition(before.status, next)?;
+    }
+    if let Some(owner) = patch.owner_id {
+        ensure_owner(&tx, actor, owner).await?;
+    }
+    let mut am: measure::ActiveModel = row.into();
+    if let Some(v) = patch.title {
+        am.title = Set(v.trim().to_owned());
+    }
+    if let Some(v) = patch.description {
+        am.description = Set(clean(Some(v)));
+    }
+    if let Some(v) = patch.owner_id {
+        am.owner_person_id = Set(v);
+    }
+    if let Some(v) = patch.due_on {
+        am.due_on = Set(v);
+    }
+    if let Some(v) = patch.status.filter(|s| *s != before.status) {
+        set_status(&mut am, v, today);
+    }
+    am.updated_at = Set(super::now());
+    am.version = Set(expected_version + 1);
+    let after = MeasureView::from_model(am.update(&tx).await?, today)?;
+    audit_measure(&tx, actor, "update", Some(&before), Some(&after)).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Deletes a measure (managers only) with its progress updates.
+pub async fn delete(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    today: NaiveDate,
+    id: Uuid,
+    expected_version: i32,
+) -> AppResult<()> {
+    actor.require(Permission::MeasureManage)?;
+    let tx = write_tx(db).await?;
+    let (row, manages) = find_changeable(&tx, actor, id).await.map_err(|e| match e {
+        AppError::Forbidden(_) => AppError::forbidden("only an organisation administrator may delete this measure"),
+        other => other,
+    })?;
+    if !manages {
+        return Err(AppError::forbidden("only an organisation administrator may delete this measure"));
+    }
+    if row.version != expected_version {
+        return Err(AppError::StaleVersion { expected: expected_version, current: row.version });
+    }
+    let before = MeasureView::from_model(row, today)?;
+    measure_update::Entity::delete_many().filter(measure_update::Column::MeasureId.eq(id)).exec(&tx).await?;
+    measure::Entity::delete_by_id(id).exec(&tx).await?;
+    audit_measure(&tx, actor, "delete", Some(&before), None).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The progress updates of a measure the actor may read, oldest first.
+pub async fn updates<C: ConnectionTrait>(db: &C, actor: &Actor, measure_id: Uuid) -> AppResult<Vec<MeasureUpdateView>> {
+    find_readable(db, actor, measure_id).await?;
+    measure_update::Entity::find()
+        .filter(measure_update::Column::MeasureId.eq(measure_id))
+        .order_by_asc(measure_update::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(MeasureUpdateView::from_model)
+        .collect()
+}
+
+/// Posts a progress update (owner or manager), optionally changing the status.
+pub async fn add_update(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    today: NaiveDate,
+    measure_id: Uuid,
+    input: NewMeasureUpdate,
+) -> AppResult<MeasureUpdateView> {
+    Validator::new().text(&input.text, "text", 2000).finish()?;
+    let tx = write_tx(db).await?;
+    let (row, _) = find_changeable(&tx, actor, measure_id).await?;
+    let before = MeasureView::from_model(row.clone(), today)?;
+    let change = input.status.filter(|s| *s != before.status);
+    if let Some(next) = change {
+        transition(before.status, next)?;
+        let mut am: measure::ActiveModel = row.clone().into();
+        set_status(&mut am, next, today);
+        am.updated_at = Set(super::now());
+        am.version = Set(row.version + 1);
+        let after = MeasureView::from_model(am.update(&tx).await?, today)?;
+        audit_measure(&tx, actor, "update", Some(&before), Some(&after)).await?;
+    }
+    let model = measure_update::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        measure_id: Set(measure_id),
+        author_person_id: Set(actor.person_id()),
+        author_user_id: Set(actor.user_id().filter(|u| !u.is_nil())),
+        text: Set(input.text.trim().to_owned()),
+        status_from: Set(change.map(|_| before.status.as_str().to_owned())),
+        status_to: Set(change.map(|s| s.as_str().to_owned())),
+        created_at: Set(super::now()),
+    }
+    .insert(&tx)
+    .await?;
+    let view = MeasureUpdateView::from_model(model)?;
+    audit::record(
+        &tx,
+        actor,
+        Change {
+            action: "create",
+            entity: "measure_update",
+            entity_id: view.id,
+            organization_id: Some(before.organization_id),
+            before: None,
+            after: audit::snapshot(&view)?,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transitions() {
+        use MeasureStatus::*;
+        for (from, to) in
+            [(Todo, InProgress), (Todo, Cancelled), (InProgress, Done), (InProgress, Cancelled), (InProgress, Todo)]
+        {
+            assert!(from.may_become(to), "{from:?} -> {to:?}");
+        }
+        for (from, to) in [(Todo, Done), (Done, InProgress), (Cancelled, Todo), (Done, Cancelled)] {
+            assert!(!from.may_become(to), "{from:?} -> {to:?}");
+        }
+    }
+}
