@@ -96,10 +96,17 @@ pub struct BenchReport {
     pub mean_hits: f64,
 }
 
-fn sentence(rng: &mut StdRng) -> String {
+/// A sentence mostly about the document's topic (a few phrases), sometimes about anything:
+/// a phrase then appears in roughly a fifth of the documents, as in a real corpus.
+fn sentence(rng: &mut StdRng, topic: &[usize]) -> String {
     let mut s = String::from(VERBS[rng.random_range(0..VERBS.len())]);
     for _ in 0..rng.random_range(2..5) {
-        s.push_str(PHRASES[rng.random_range(0..PHRASES.len())]);
+        let phrase = if rng.random_bool(0.95) {
+            topic[rng.random_range(0..topic.len())]
+        } else {
+            rng.random_range(0..PHRASES.len())
+        };
+        s.push_str(PHRASES[phrase]);
         if rng.random_bool(0.3) {
             s.push('、');
         }
@@ -151,13 +158,14 @@ pub async fn run(db: &DatabaseConnection, count: usize, queries: usize) -> anyho
         for _ in 0..500.min(count - done) {
             let id = Uuid::now_v7();
             let (org_id, _) = orgs[rng.random_range(0..orgs.len())].clone();
+            let topic: Vec<usize> = (0..6).map(|_| rng.random_range(0..PHRASES.len())).collect();
             let title = format!(
                 "{}{}{}",
                 VERBS[rng.random_range(0..VERBS.len())],
-                PHRASES[rng.random_range(0..PHRASES.len())],
+                PHRASES[topic[0]],
                 TITLE_SUFFIX[rng.random_range(0..TITLE_SUFFIX.len())]
             );
-            let body: String = (0..rng.random_range(20..60)).map(|_| sentence(&mut rng)).collect();
+            let body: String = (0..rng.random_range(20..60)).map(|_| sentence(&mut rng, &topic)).collect();
             document::ActiveModel {
                 id: Set(id),
                 lineage_id: Set(id),

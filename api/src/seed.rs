@@ -9,10 +9,13 @@ use uuid::Uuid;
 
 use crate::auth::{Actor, Role};
 use crate::services::{
+    documents::{self, DocumentPatch, NewDocument},
+    measures,
     organizations::{self, NewOrganization},
     people::{self, NewPerson},
     service_clients::{self, NewServiceClient},
-    types::{OrgKind, PartyStatus},
+    study,
+    types::{DocumentKind, OrgKind, PartyStatus, Visibility},
     users::{self, NewRoleAssignment, NewUser},
 };
 
@@ -183,6 +186,8 @@ pub async fn seed_demo(db: &DatabaseConnection) -> anyhow::Result<String> {
                 .await?;
         users::assign_role(db, &sys, NewRoleAssignment { user_id: user.id, role, organization_id: scope }).await?;
     }
+    let documents = seed_documents(db, &sys, org(ROOT_NAME), rd).await?;
+    let sessions = seed_sessions(db, &sys, lab, &documents).await?;
     let client = service_clients::create_with_secret(
         db,
         &sys,
@@ -195,8 +200,9 @@ pub async fn seed_demo(db: &DatabaseConnection) -> anyhow::Result<String> {
     )
     .await?;
     Ok(format!(
-        "loaded {} organisations and 200 people\n{}\nHR client: client_id={} client_secret={}",
+        "loaded {} organisations, 200 people, {} documents, {sessions} study sessions\n{}\nHR client: client_id={} client_secret={}",
         by_name.len(),
+        documents.len(),
         logins(),
         client.client.client_id,
         DEMO_CLIENT_SECRET
@@ -208,4 +214,245 @@ fn logins() -> String {
         "demo logins (password {DEMO_PASSWORD}): demo_admin (admin), demo_orgadmin (org_admin of 技术研发中心党总支), \
          demo_inspector (inspector, global), demo_member (member of 工艺研究所党支部)"
     )
+}
+
+/// A demo document: (kind, title, issuing body, issued on, summary, body, tags).
+type DemoDocument =
+    (DocumentKind, &'static str, &'static str, &'static str, &'static str, &'static str, &'static [&'static str]);
+
+/// Demo texts written for this project in the style of the group's documents.
+const DOCUMENTS: &[DemoDocument] = &[
+    (
+        DocumentKind::Speech,
+        "在集团科技创新工作会议上的讲话（摘要）",
+        "集团党委",
+        "2026-01-15",
+        "强调把科技创新摆在发展全局的核心位置，以党建引领创新驱动。",
+        "## 一、提高政治站位\n\n各级党组织要把科技创新作为“国之大者”来抓，把学习重要论述列入“第一议题”，\n\n## 二、压实主体责任\n\n党委书记是科技创新第一责任人，要统筹研发投入、人才培育和成果转化。\n\n## 三、营造创新氛围\n\n持续开展“五小”创新创效活动，让党员在技术攻关一线当先锋、作表率。",
+        &["科技创新", "第一议题"],
+    ),
+    (
+        DocumentKind::Instruction,
+        "关于做好碳达峰碳中和工作的批示精神传达",
+        "集团党委办公室",
+        "2026-02-20",
+        "传达关于推进减污降碳协同增效的批示要求。",
+        "各单位要结合污水处理行业特点，制定减污降碳实施路径，推广光伏发电、精准曝气和污水源热泵等节能技术，按季度报送落实情况。",
+        &["双碳", "节能降耗"],
+    ),
+    (
+        DocumentKind::Policy,
+        "关于进一步促进科技创新工作的指导意见（试行）",
+        "集团党委",
+        "2026-03-01",
+        "明确各级党组织科技创新主体责任和研发经费投入要求。",
+        "一、总体要求：坚持党建引领、创新驱动、质量为先、绿色发展。\n二、重点任务：加强关键核心技术攻关，完善产学研用合作机制，保障研发经费投入强度。\n三、保障措施：将科技创新纳入巡察监督重点内容和年度经营业绩考核。",
+        &["科技创新", "指导意见"],
+    ),
+    (
+        DocumentKind::Regulation,
+        "科技成果评价及奖励办法",
+        "集团科技部",
+        "2026-04-10",
+        "规定科技成果的评价标准、奖励范围和奖励额度。",
+        "第一条 为激励科技创新，规范科技成果评价和奖励，制定本办法。\n第二条 奖励范围包括发明专利、软件著作权、标准编制、科技奖项和“五小”创新成果。\n第三条 奖励额度按成果等级确定，由科技部会同财务部门审核发放。",
+        &["制度", "奖励"],
+    ),
+    (
+        DocumentKind::Case,
+        "智慧水务控制系统实践案例",
+        "智慧水务研究所党支部",
+        "2026-05-18",
+        "城东污水处理厂一体化智慧管理的做法与成效。",
+        "党员突击队牵头建设智慧水务控制系统，实现自控系统、仪表系统一体化管理，生化系统整体节能约一成，形成可复制可推广的管理模式。",
+        &["智慧水务", "党员突击队"],
+    ),
+    (
+        DocumentKind::Experience,
+        "把党小组建在科研项目上——工艺研究所经验交流",
+        "工艺研究所党支部",
+        "2026-06-28",
+        "低碳水厂攻关党小组推动项目攻关的经验。",
+        "支部把党小组建在低碳水厂攻关项目上，党员科技骨干带头攻克精准加药、再生水回用等难题，项目按期通过阶段验收。",
+        &["党小组", "低碳"],
+    ),
+    (
+        DocumentKind::Research,
+        "污水处理行业碳中和技术路径课题研究报告",
+        "技术研发中心党总支",
+        "2026-08-08",
+        "从能量自给、资源回收和碳平衡三个维度提出技术路径。",
+        "课题组梳理了污水处理全流程碳排放，提出能量自给、资源回收、碳平衡三条技术路径，并测算了分布式光伏和污水源热泵的减排潜力。",
+        &["课题研究", "碳中和"],
+    ),
+    (
+        DocumentKind::Notice,
+        "关于开展2026年“科技创新年”活动的通知",
+        "集团党委",
+        "2026-01-05",
+        "部署全年经验交流会、专题讲座、技能竞赛和劳模选树等活动。",
+        "各级党组织要围绕科技创新年主题，组织经验交流会、低碳技术专题讲座、“五小”成果推广会、技能竞赛和劳模选树，年底前报送活动总结。",
+        &["科技创新年", "通知"],
+    ),
+];
+
+async fn seed_documents(db: &DatabaseConnection, sys: &Actor, root: Uuid, rd: Uuid) -> anyhow::Result<Vec<Uuid>> {
+    let mut ids = Vec::new();
+    for (i, (kind, title, issuer, issued, summary, body, tags)) in DOCUMENTS.iter().enumerate() {
+        let owner = if matches!(kind, DocumentKind::Experience | DocumentKind::Research | DocumentKind::Case) {
+            rd
+        } else {
+            root
+        };
+        let doc = documents::create(
+            db,
+            sys,
+            NewDocument {
+                kind: *kind,
+                title: (*title).into(),
+                issuing_body: Some((*issuer).into()),
+                issued_on: NaiveDate::parse_from_str(issued, "%Y-%m-%d").ok(),
+                body: (*body).into(),
+                summary: Some((*summary).into()),
+                tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+                organization_id: owner,
+                visibility: Some(if i == 6 { Visibility::Subtree } else { Visibility::Everyone }),
+            },
+        )
+        .await?;
+        let published = documents::publish(db, sys, doc.id, doc.version).await?;
+        ids.push(published.id);
+    }
+    // The reward regulation gets a second revision, superseding the first.
+    let draft = documents::revise(db, sys, ids[3]).await?;
+    let draft = documents::update(
+        db,
+        sys,
+        draft.id,
+        draft.version,
+        DocumentPatch {
+            title: Some("科技成果评价及奖励办法（2026年修订）".into()),
+            body: Some(format!("{}\n第四条 扩大奖励范围，提高奖励额度，奖励向一线科技人员倾斜。", DOCUMENTS[3].5)),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let revised = documents::publish(db, sys, draft.id, draft.version).await?;
+    ids[3] = revised.id;
+    Ok(ids)
+}
+
+/// A year of meetings for one branch: monthly branch committee meetings (first topic),
+/// quarterly general meetings and party lectures (one quarter's lecture missing, so the
+/// compliance report has something to show), attendance for each, and measures (some overdue).
+async fn seed_sessions(
+    db: &DatabaseConnection,
+    sys: &Actor,
+    branch: Uuid,
+    documents: &[Uuid],
+) -> anyhow::Result<usize> {
+    use chrono::{Datelike, TimeZone};
+    let people: Vec<Uuid> = entity::person::Entity::find()
+        .filter(entity::person::Column::OrganizationId.eq(branch))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    let (Some(&host), Some(&recorder)) = (people.first(), people.get(1)) else { return Ok(0) };
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+    let year = today.year();
+    let mut plan: Vec<(study::SessionKind, u32, &str)> = Vec::new();
+    for month in 1..=12u32 {
+        plan.push((study::SessionKind::BranchCommittee, month, "学习重要讲话精神，研究贯彻落实措施"));
+        if month % 3 == 1 {
+            plan.push((study::SessionKind::BranchGeneralMeeting, month, "支部党员大会：通报季度科技创新工作"));
+        }
+        if month % 3 == 2 && month != 5 {
+            plan.push((study::SessionKind::PartyLecture, month, "专题党课：以党建引领科技创新"));
+        }
+    }
+    let mut count = 0;
+    let mut last_committee: Option<Uuid> = None;
+    for (i, (kind, month, topic)) in plan.into_iter().enumerate() {
+        let held_at = chrono_tz::Asia::Shanghai
+            .with_ymd_and_hms(year, month, 12, 14, 30, 0)
+            .single()
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .unwrap_or_default();
+        let session = study::create(
+            db,
+            sys,
+            study::NewSession {
+                organization_id: branch,
+                kind,
+                is_first_topic: !(kind == study::SessionKind::BranchCommittee && month == 7),
+                topic: topic.into(),
+                held_at,
+                place: Some("工艺研究所三楼会议室".into()),
+                host_id: Some(host),
+                recorder_id: Some(recorder),
+                minutes: None,
+                checkin_opens_at: None,
+                checkin_closes_at: None,
+                material_document_ids: documents.get(i % documents.len()).copied().into_iter().collect(),
+            },
+        )
+        .await?;
+        count += 1;
+        if held_at.date_naive() >= today {
+            continue;
+        }
+        for (j, person) in people.iter().enumerate() {
+            let status = match (i + j) % 10 {
+                0 => study::AttendanceStatus::Leave,
+                1 => study::AttendanceStatus::Late,
+                2 => study::AttendanceStatus::Absent,
+                _ => study::AttendanceStatus::Present,
+            };
+            let reason = (status == study::AttendanceStatus::Leave).then(|| "出差".to_owned());
+            study::mark_attendance(db, sys, session.id, *person, None, study::MarkAttendance { status, reason })
+                .await?;
+        }
+        let current = study::get(db, sys, session.id).await?;
+        study::update(
+            db,
+            sys,
+            session.id,
+            current.version,
+            study::SessionPatch {
+                status: Some(study::SessionStatus::Held),
+                minutes: Some(format!("会议由支部书记主持，集体学习了相关材料。{topic}。")),
+                ..Default::default()
+            },
+        )
+        .await?;
+        if kind == study::SessionKind::BranchCommittee {
+            last_committee = Some(session.id);
+        }
+    }
+    if let Some(source) = last_committee {
+        for (k, (title, due_days)) in
+            [("修订支部科技创新工作计划", -20i64), ("组织低碳技术专题培训", -3), ("报送“五小”创新成果", 30)]
+                .into_iter()
+                .enumerate()
+        {
+            measures::create(
+                db,
+                sys,
+                today,
+                measures::NewMeasure {
+                    source_kind: measures::SourceKind::Session,
+                    source_id: source,
+                    organization_id: branch,
+                    title: title.into(),
+                    description: None,
+                    owner_id: people[k % people.len()],
+                    due_on: today + chrono::Duration::days(due_days),
+                },
+            )
+            .await?;
+        }
+    }
+    Ok(count)
 }

@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait,
     FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
-    sea_query::{Expr, JoinType, Order},
+    sea_query::{Expr, JoinType, Order, Query},
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -934,7 +934,6 @@ struct HitRow {
     organization_id: Uuid,
     issued_on: Option<NaiveDate>,
     summary: Option<String>,
-    body: String,
     score: f64,
 }
 
@@ -965,54 +964,78 @@ pub async fn search<C: ConnectionTrait>(
             issued_to: filter.issued_to,
         }))
         .add(owner_subtree(db, actor, filter.organization_id).await?);
-    let mut select = document::Entity::find().select_only().columns([
-        document::Column::Id,
-        document::Column::Title,
-        document::Column::Kind,
-        document::Column::OrganizationId,
-        document::Column::IssuedOn,
-        document::Column::Summary,
-        document::Column::Body,
+    cond = cond.add(document::Column::Status.eq(DocumentStatus::Published.as_str()));
+    let backend = db.get_database_backend();
+    // The index drives the query: on SQLite the FTS table comes first and CROSS JOIN
+    // keeps that order (SQLite's planner may otherwise probe FTS once per document row).
+    let mut select = Query::select();
+    select.columns([
+        (document::Entity, document::Column::Id),
+        (document::Entity, document::Column::Title),
+        (document::Entity, document::Column::Kind),
+        (document::Entity, document::Column::OrganizationId),
+        (document::Entity, document::Column::IssuedOn),
+        (document::Entity, document::Column::Summary),
     ]);
-    match db.get_database_backend() {
+    match backend {
         DatabaseBackend::Sqlite => {
-            let q = QueryTrait::query(&mut select);
-            q.join(
-                JoinType::InnerJoin,
-                "search_doc",
-                Expr::cust("search_doc.entity = 'document' AND search_doc.entity_id = document.id"),
-            )
-            .join(JoinType::InnerJoin, "search_fts", Expr::cust("search_fts.rowid = search_doc.rowid"))
-            .expr_as(Expr::cust("-bm25(search_fts, 10.0, 1.0)"), "score")
-            .and_where(Expr::cust_with_values("search_fts MATCH ?", [query.fts5()]));
+            select
+                .expr_as(Expr::cust("-bm25(search_fts, 10.0, 1.0)"), "score")
+                .from("search_fts")
+                .cross_join("search_doc")
+                .cross_join(document::Entity)
+                .and_where(Expr::cust_with_values("search_fts MATCH ?", [query.fts5()]))
+                .and_where(Expr::cust("search_doc.rowid = search_fts.rowid"))
+                .and_where(Expr::cust("search_doc.entity = 'document' AND document.id = search_doc.entity_id"));
         }
         _ => {
-            let q = QueryTrait::query(&mut select);
-            q.join(
-                JoinType::InnerJoin,
-                "search_entry",
-                Expr::cust("search_entry.entity = 'document' AND search_entry.entity_id = document.id"),
-            )
-            .expr_as(
-                Expr::cust_with_values("ts_rank(search_entry.tsv, $1::tsquery)::float8", [query.tsquery()]),
-                "score",
-            )
-            .and_where(Expr::cust_with_values("search_entry.tsv @@ $1::tsquery", [query.tsquery()]));
+            select
+                .expr_as(
+                    Expr::cust_with_values("ts_rank(search_entry.tsv, $1::tsquery)::float8", [query.tsquery()]),
+                    "score",
+                )
+                .from("search_entry")
+                .join(
+                    JoinType::InnerJoin,
+                    document::Entity,
+                    Expr::cust("document.id = search_entry.entity_id AND search_entry.entity = 'document'"),
+                )
+                .and_where(Expr::cust_with_values("search_entry.tsv @@ $1::tsquery", [query.tsquery()]));
         }
     }
-    cond = cond.add(document::Column::Status.eq(DocumentStatus::Published.as_str()));
-    select = select.filter(cond);
-    let total = if with_total { Some(select.clone().count(db).await?) } else { None };
-    QueryTrait::query(&mut select)
+    select.cond_where(cond);
+    let total = if with_total {
+        let mut count = select.clone();
+        count.clear_selects().expr_as(Expr::cust("COUNT(*)"), "n");
+        let row = db.query_one_raw(backend.build(&count)).await?;
+        Some(row.map(|r| r.try_get::<i64>("", "n")).transpose()?.unwrap_or(0) as u64)
+    } else {
+        None
+    };
+    select
         .order_by_expr(Expr::cust("score"), Order::Desc)
-        .order_by(document::Column::Id, Order::Asc);
-    let rows = select.offset(offset).limit(limit + 1).into_model::<HitRow>().all(db).await?;
+        .order_by((document::Entity, document::Column::Id), Order::Asc)
+        .limit(limit + 1)
+        .offset(offset);
+    let rows = HitRow::find_by_statement(backend.build(&select)).all(db).await?;
+    // Bodies (for snippets) only for the page, so ranking sorts small rows.
+    let page_ids: Vec<Uuid> = rows.iter().take(limit as usize).map(|r| r.id).collect();
+    let mut bodies: HashMap<Uuid, String> = document::Entity::find()
+        .select_only()
+        .columns([document::Column::Id, document::Column::Body])
+        .filter(document::Column::Id.is_in(page_ids))
+        .into_tuple::<(Uuid, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
     let has_more = rows.len() as u64 > limit && offset + limit < 1000;
     let items = rows
         .into_iter()
         .take(limit as usize)
         .map(|r| {
-            let source = if r.body.trim().is_empty() { r.summary.clone().unwrap_or_default() } else { r.body.clone() };
+            let body = bodies.remove(&r.id).unwrap_or_default();
+            let source = if body.trim().is_empty() { r.summary.clone().unwrap_or_default() } else { body };
             Ok(SearchHit {
                 entity: SEARCH_ENTITY.into(),
                 snippet: search::snippet(&source, &query.tokens, 120),

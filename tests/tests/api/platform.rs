@@ -73,7 +73,7 @@ async fn graphiql_and_docs_work_offline() {
 async fn demo_seed_is_idempotent_and_its_logins_work() {
     let app = TestApp::empty().await;
     let first = dangjian::seed::seed_demo(app.db()).await.unwrap();
-    assert!(first.contains("loaded 17 organisations and 200 people"), "{first}");
+    assert!(first.contains("loaded 17 organisations, 200 people, 8 documents"), "{first}");
     let second = dangjian::seed::seed_demo(app.db()).await.unwrap();
     assert!(second.contains("already loaded"), "{second}");
     for who in ["demo_admin", "demo_orgadmin", "demo_inspector", "demo_member"] {
@@ -88,6 +88,21 @@ async fn demo_seed_is_idempotent_and_its_logins_work() {
     let oa = app.login_full("demo_orgadmin", dangjian::seed::DEMO_PASSWORD).await;
     let g = app.gql(oa["access_token"].as_str(), "{ organizations { totalCount } }", json!({})).await;
     assert_eq!(g["data"]["organizations"]["totalCount"], 6);
+    // The demo knowledge base answers a Chinese search for a member.
+    let m = app.login_full("demo_member", dangjian::seed::DEMO_PASSWORD).await;
+    let g = app
+        .gql(
+            m["access_token"].as_str(),
+            "{ search(query: \"科技创新\") { totalCount hits { title snippet } } }",
+            json!({}),
+        )
+        .await;
+    assert!(g["data"]["search"]["totalCount"].as_u64().unwrap_or(0) >= 3, "{g}");
+    let g = app.gql(m["access_token"].as_str(), "{ studySessions { totalCount } }", json!({})).await;
+    assert_eq!(
+        g["data"]["studySessions"]["totalCount"], 19,
+        "12 committee meetings, 4 general meetings, 3 lectures: {g}"
+    );
 }
 
 #[actix_web::test]
