@@ -143,17 +143,19 @@ impl Document {
     }
 }
 
-/// One search result.
+/// One search result: a document or a study session.
 #[derive(SimpleObject)]
 pub struct SearchHit {
-    /// The document revision id.
+    /// `document` or `session`.
+    pub entity: String,
+    /// The document revision or session id.
     pub id: ID,
-    /// Title.
+    /// Document title, or session topic.
     pub title: String,
-    /// Kind.
-    pub kind: DocumentKind,
-    /// Date issued.
-    pub issued_on: Option<NaiveDate>,
+    /// Document kind (e.g. `speech`) or session kind (e.g. `branch_committee`).
+    pub kind: String,
+    /// Date issued (documents) or held (sessions).
+    pub date: Option<NaiveDate>,
     /// Excerpt around the first match: HTML-escaped, matches wrapped in `<mark>`.
     pub snippet: String,
     /// Relevance (higher is better).
@@ -287,7 +289,9 @@ impl DocumentQuery {
         Ok(connection(p, after.is_some(), |d| d.id, Document))
     }
 
-    /// Ranked full-text search (Chinese segmented) over the published documents you may read.
+    /// Ranked full-text search (Chinese segmented) over the published documents and the
+    /// study sessions (topic and minutes) you may read. Kind, tag and date filters select
+    /// documents only.
     #[allow(clippy::too_many_arguments)]
     async fn search(
         &self,
@@ -322,10 +326,11 @@ impl DocumentQuery {
                 .items
                 .into_iter()
                 .map(|h| SearchHit {
+                    entity: h.entity,
                     id: ID(h.id.to_string()),
                     title: h.title,
-                    kind: h.kind.into(),
-                    issued_on: h.issued_on,
+                    kind: h.kind,
+                    date: h.date,
                     snippet: h.snippet,
                     score: h.score,
                     organization_id: ID(h.organization_id.to_string()),

@@ -905,21 +905,21 @@ pub struct SearchFilter {
     pub issued_to: Option<NaiveDate>,
 }
 
-/// One search result.
+/// One search result: a document or a study session.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SearchHit {
-    /// `document`.
+    /// `document` or `session`.
     pub entity: String,
-    /// The document revision.
+    /// The document revision or the session.
     pub id: Uuid,
-    /// Its title.
+    /// Document title, or session topic.
     pub title: String,
-    /// Kind.
-    pub kind: DocumentKind,
-    /// Owning organisation.
+    /// Document kind (e.g. `speech`) or session kind (e.g. `branch_committee`).
+    pub kind: String,
+    /// Owning / holding organisation.
     pub organization_id: Uuid,
-    /// Date issued.
-    pub issued_on: Option<NaiveDate>,
+    /// Date issued (documents) or held (sessions, UTC date).
+    pub date: Option<NaiveDate>,
     /// Excerpt around the first match: HTML-escaped, matches in `<mark>`…`</mark>`.
     pub snippet: String,
     /// Relevance (higher is better; comparable within one query).
@@ -928,6 +928,7 @@ pub struct SearchHit {
 
 #[derive(Debug, FromQueryResult)]
 struct HitRow {
+    entity: String,
     id: Uuid,
     title: String,
     kind: String,
@@ -937,8 +938,10 @@ struct HitRow {
     score: f64,
 }
 
-/// Ranked full-text search over the published documents the actor may read. The cursor
-/// is an offset (ranked results have no stable key); at most 1,000 results are reachable.
+/// Ranked full-text search over the published documents and the study sessions (topic
+/// and minutes) the actor may read, merged by relevance. The kind, tag and date filters
+/// select documents only. The cursor is an offset (ranked results have no stable key);
+/// at most 1,000 results are reachable.
 pub async fn search<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -969,7 +972,7 @@ pub async fn search<C: ConnectionTrait>(
     // The index drives the query: on SQLite the FTS table comes first and CROSS JOIN
     // keeps that order (SQLite's planner may otherwise probe FTS once per document row).
     let mut select = Query::select();
-    select.columns([
+    select.expr_as(Expr::val(SEARCH_ENTITY), "entity").columns([
         (document::Entity, document::Column::Id),
         (document::Entity, document::Column::Title),
         (document::Entity, document::Column::Kind),
@@ -1015,11 +1018,25 @@ pub async fn search<C: ConnectionTrait>(
     select
         .order_by_expr(Expr::cust("score"), Order::Desc)
         .order_by((document::Entity, document::Column::Id), Order::Asc)
-        .limit(limit + 1)
-        .offset(offset);
+        .limit(offset + limit + 1);
     let rows = HitRow::find_by_statement(backend.build(&select)).all(db).await?;
+    let session_filtered = filter.kind.is_some()
+        || filter.tag.is_some()
+        || filter.issued_from.is_some()
+        || filter.issued_to.is_some()
+        || actor.scope(Permission::SessionRead) == Scope::None;
+    let sessions = if session_filtered {
+        Vec::new()
+    } else {
+        search_sessions(db, actor, &query, filter.organization_id, offset + limit + 1).await?
+    };
+    let session_total = sessions.len() as u64;
+    let mut rows: Vec<HitRow> = rows.into_iter().chain(sessions).collect();
+    rows.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
+    let rows: Vec<HitRow> = rows.into_iter().skip(offset as usize).collect();
     // Bodies (for snippets) only for the page, so ranking sorts small rows.
-    let page_ids: Vec<Uuid> = rows.iter().take(limit as usize).map(|r| r.id).collect();
+    let page_ids: Vec<Uuid> =
+        rows.iter().take(limit as usize).filter(|r| r.entity == SEARCH_ENTITY).map(|r| r.id).collect();
     let mut bodies: HashMap<Uuid, String> = document::Entity::find()
         .select_only()
         .columns([document::Column::Id, document::Column::Body])
@@ -1036,18 +1053,21 @@ pub async fn search<C: ConnectionTrait>(
         .map(|r| {
             let body = bodies.remove(&r.id).unwrap_or_default();
             let source = if body.trim().is_empty() { r.summary.clone().unwrap_or_default() } else { body };
+            let source = if source.trim().is_empty() { r.title.clone() } else { source };
             Ok(SearchHit {
-                entity: SEARCH_ENTITY.into(),
+                entity: r.entity,
                 snippet: search::snippet(&source, &query.tokens, 120),
-                kind: DocumentKind::from_db(&r.kind)?,
+                kind: r.kind,
                 id: r.id,
                 title: r.title,
                 organization_id: r.organization_id,
-                issued_on: r.issued_on,
+                date: r.issued_on,
                 score: r.score,
             })
         })
         .collect::<AppResult<Vec<_>>>()?;
+    // Matching sessions are counted up to the page window.
+    let total = total.map(|t| t + session_total);
     Ok(Page { items, next_cursor: has_more.then(|| encode_offset(offset + limit)), total })
 }
 
@@ -1061,4 +1081,62 @@ fn decode_offset(cursor: &str) -> AppResult<u64> {
         return Err(AppError::invalid("cursor", "not a valid cursor"));
     }
     Ok(lo)
+}
+
+/// The best `n` sessions (topic and minutes) matching `query` that the actor may read.
+async fn search_sessions<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    query: &ParsedQuery,
+    organization_id: Option<Uuid>,
+    n: u64,
+) -> AppResult<Vec<HitRow>> {
+    use entity::study_session;
+    let mut cond = Condition::all().add(super::study::readable(actor)?);
+    if let Some(id) = organization_id {
+        let org = find_in_scope(db, &actor.scope(Permission::OrgRead), id).await?;
+        cond = cond.add(study_session::Column::OrganizationId.in_subquery(org_ids_query(subtree(&org.path))));
+    }
+    let backend = db.get_database_backend();
+    let mut select = Query::select();
+    select
+        .expr_as(Expr::val(super::study::SEARCH_ENTITY), "entity")
+        .expr_as(Expr::col((study_session::Entity, study_session::Column::Id)), "id")
+        .expr_as(Expr::col((study_session::Entity, study_session::Column::Topic)), "title")
+        .expr_as(Expr::col((study_session::Entity, study_session::Column::Kind)), "kind")
+        .expr_as(Expr::col((study_session::Entity, study_session::Column::OrganizationId)), "organization_id")
+        .expr_as(Expr::cust("CAST(NULL AS DATE)"), "issued_on")
+        .expr_as(Expr::col((study_session::Entity, study_session::Column::Minutes)), "summary");
+    match backend {
+        DatabaseBackend::Sqlite => {
+            select
+                .expr_as(Expr::cust("-bm25(search_fts, 10.0, 1.0)"), "score")
+                .from("search_fts")
+                .cross_join("search_doc")
+                .cross_join(study_session::Entity)
+                .and_where(Expr::cust_with_values("search_fts MATCH ?", [query.fts5()]))
+                .and_where(Expr::cust("search_doc.rowid = search_fts.rowid"))
+                .and_where(Expr::cust("search_doc.entity = 'session' AND study_session.id = search_doc.entity_id"));
+        }
+        _ => {
+            select
+                .expr_as(
+                    Expr::cust_with_values("ts_rank(search_entry.tsv, $1::tsquery)::float8", [query.tsquery()]),
+                    "score",
+                )
+                .from("search_entry")
+                .join(
+                    JoinType::InnerJoin,
+                    study_session::Entity,
+                    Expr::cust("study_session.id = search_entry.entity_id AND search_entry.entity = 'session'"),
+                )
+                .and_where(Expr::cust_with_values("search_entry.tsv @@ $1::tsquery", [query.tsquery()]));
+        }
+    }
+    select
+        .cond_where(cond)
+        .order_by_expr(Expr::cust("score"), Order::Desc)
+        .order_by((study_session::Entity, study_session::Column::Id), Order::Asc)
+        .limit(n);
+    Ok(HitRow::find_by_statement(backend.build(&select)).all(db).await?)
 }

@@ -387,8 +387,20 @@ pub struct StatementInput {
     pub text: String,
 }
 
+/// The search-index entity name of study sessions.
+pub const SEARCH_ENTITY: &str = "session";
+
+/// Keeps a session's topic and minutes in the search index (cancelled sessions leave it).
+async fn index_for_search<C: ConnectionTrait>(db: &C, view: &SessionView) -> AppResult<()> {
+    if view.status == SessionStatus::Cancelled {
+        super::search::remove(db, SEARCH_ENTITY, view.id).await
+    } else {
+        super::search::index(db, SEARCH_ENTITY, view.id, &view.topic, view.minutes.as_deref().unwrap_or("")).await
+    }
+}
+
 /// The sessions the actor may read: `SessionRead` scope, plus rosters they are on.
-fn readable(actor: &Actor) -> AppResult<Condition> {
+pub(crate) fn readable(actor: &Actor) -> AppResult<Condition> {
     let scope = actor.require(Permission::SessionRead)?;
     let mut cond = Condition::any().add(org_ref_in(study_session::Column::OrganizationId, &scope));
     if let Some(own) = actor.person_id() {
@@ -665,6 +677,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewSession) -
         },
     )
     .await?;
+    index_for_search(&tx, &view).await?;
     tx.commit().await?;
     Ok(view)
 }
@@ -758,6 +771,7 @@ pub async fn update(
         },
     )
     .await?;
+    index_for_search(&tx, &after).await?;
     tx.commit().await?;
     Ok(after)
 }

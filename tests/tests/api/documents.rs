@@ -268,3 +268,60 @@ async fn reading_records_and_study_figures() {
     // Members see no one else's figures.
     assert_eq!(f.app.get(&uri, Some(&member)).await.status, StatusCode::FORBIDDEN);
 }
+
+#[actix_web::test]
+async fn sessions_are_searched_by_topic_and_minutes_with_their_visibility() {
+    use dangjian::services::study::{self, NewSession, SessionKind};
+    let f = Fixture::new().await;
+    let sys = dangjian::auth::Actor::system();
+    let new = |org: Uuid, topic: &str, minutes: &str| NewSession {
+        organization_id: org,
+        kind: SessionKind::BranchCommittee,
+        is_first_topic: true,
+        topic: topic.into(),
+        held_at: chrono::Utc::now(),
+        place: None,
+        host_id: None,
+        recorder_id: None,
+        minutes: Some(minutes.into()),
+        checkin_opens_at: None,
+        checkin_closes_at: None,
+        material_document_ids: vec![],
+    };
+    let mine = study::create(
+        f.app.db(),
+        &sys,
+        new(f.b1, "第一议题：学习关于低碳发展的重要论述", "会议研究了精准曝气节能改造措施。"),
+    )
+    .await
+    .unwrap();
+    let other =
+        study::create(f.app.db(), &sys, new(f.b3, "第一议题：学习精准曝气经验", "机关支部学习。")).await.unwrap();
+    let member = f.token("member_b1").await;
+    let r = f.app.get(&format!("/api/v1/search?q={}", urlencode("精准曝气")), Some(&member)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let hits = r.json()["items"].as_array().unwrap().clone();
+    assert_eq!(hits.len(), 1, "only the member's own branch session: {hits:?}");
+    assert_eq!(hits[0]["entity"], "session");
+    assert_eq!(hits[0]["id"], mine.id.to_string());
+    assert_eq!(hits[0]["kind"], "branch_committee");
+    assert!(hits[0]["snippet"].as_str().unwrap().contains("<mark>精准曝气</mark>"));
+    assert!(!r.text().contains(&other.id.to_string()));
+    // A cancelled session leaves the index.
+    let v = study::get(f.app.db(), &sys, mine.id).await.unwrap();
+    study::update(
+        f.app.db(),
+        &sys,
+        mine.id,
+        v.version,
+        study::SessionPatch { status: Some(study::SessionStatus::Cancelled), ..Default::default() },
+    )
+    .await
+    .unwrap();
+    let r = f.app.get(&format!("/api/v1/search?q={}", urlencode("精准曝气")), Some(&member)).await.json();
+    assert_eq!(r["items"].as_array().unwrap().len(), 0);
+    // Document-only filters leave sessions out.
+    let insp = f.token("inspector_gb").await;
+    let g = f.app.gql(Some(&insp), "{ search(query: \"低碳\", kind: SPEECH) { totalCount } }", json!({})).await;
+    assert_eq!(g["data"]["search"]["totalCount"], 0, "{g}");
+}
