@@ -137,8 +137,7 @@ impl Document {
     }
     /// Every revision you may read, oldest first.
     async fn revisions(&self, ctx: &Context<'_>) -> Result<Vec<Document>> {
-        let s = state(ctx)?;
-        let rows = services::documents::revisions(&s.db, actor(ctx)?, self.0.id).await.map_err(gql_error)?;
+        let rows = ctx.data::<Loaders>()?.revisions.load_one(self.0.lineage_id).await?.unwrap_or_default();
         Ok(rows.into_iter().map(Document).collect())
     }
 }

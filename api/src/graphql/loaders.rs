@@ -12,9 +12,10 @@ use super::gql_error;
 use crate::auth::Actor;
 use crate::services::{
     documents::{self, DocumentView},
+    measures::{self, MeasureUpdateView},
     organizations::{self, OrganizationView},
     people::{self, PersonView, TransferView},
-    study::{self, AttendanceCounts},
+    study::{self, AttendanceCounts, AttendanceView, StatementView},
     users::{self, RoleAssignmentView, UserView},
 };
 
@@ -29,12 +30,6 @@ pub struct LoaderCtx {
 pub struct OrgLoader(LoaderCtx);
 /// People by id.
 pub struct PersonLoader(LoaderCtx);
-/// A person's account, by person id.
-pub struct UserByPersonLoader(LoaderCtx);
-/// An account's role grants, by account id.
-pub struct RolesLoader(LoaderCtx);
-/// A person's transfer history, by person id.
-pub struct TransfersLoader(LoaderCtx);
 /// Documents by revision id.
 pub struct DocumentLoader(LoaderCtx);
 
@@ -45,27 +40,6 @@ impl Loader<Uuid> for DocumentLoader {
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
         let rows = documents::by_ids(&self.0.db, &self.0.actor, keys).await.map_err(gql_error)?;
         Ok(rows.into_iter().map(|d| (d.id, d)).collect())
-    }
-}
-
-/// Attendance counts of a study session, by session id (one grouped statement per batch).
-pub struct AttendanceCountsLoader(LoaderCtx);
-
-impl Loader<Uuid> for AttendanceCountsLoader {
-    type Value = AttendanceCounts;
-    type Error = async_graphql::Error;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        study::attendance_counts(&self.0.db, &self.0.actor, keys).await.map_err(gql_error)
-    }
-}
-
-impl Loader<Uuid> for TransfersLoader {
-    type Value = Vec<TransferView>;
-    type Error = async_graphql::Error;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        people::transfers_of(&self.0.db, &self.0.actor, keys).await.map_err(gql_error)
     }
 }
 
@@ -89,23 +63,55 @@ impl Loader<Uuid> for PersonLoader {
     }
 }
 
-impl Loader<Uuid> for UserByPersonLoader {
-    type Value = UserView;
-    type Error = async_graphql::Error;
+/// Declares a loader whose service batch function already answers `key → value`.
+macro_rules! map_loader {
+    ($(#[$doc:meta])* $name:ident: $value:ty = $batch:path) => {
+        $(#[$doc])*
+        pub struct $name(LoaderCtx);
 
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        users::by_person_ids(&self.0.db, &self.0.actor, keys).await.map_err(gql_error)
-    }
+        impl Loader<Uuid> for $name {
+            type Value = $value;
+            type Error = async_graphql::Error;
+
+            async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+                $batch(&self.0.db, &self.0.actor, keys).await.map_err(gql_error)
+            }
+        }
+    };
 }
 
-impl Loader<Uuid> for RolesLoader {
-    type Value = Vec<RoleAssignmentView>;
-    type Error = async_graphql::Error;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        users::roles_of(&self.0.db, &self.0.actor, keys).await.map_err(gql_error)
-    }
-}
+map_loader!(
+    /// A person's account, by person id.
+    UserByPersonLoader: UserView = users::by_person_ids
+);
+map_loader!(
+    /// An account's role grants, by account id.
+    RolesLoader: Vec<RoleAssignmentView> = users::roles_of
+);
+map_loader!(
+    /// A person's transfer history, by person id.
+    TransfersLoader: Vec<TransferView> = people::transfers_of
+);
+map_loader!(
+    /// Attendance counts of a study session, by session id (one grouped statement per batch).
+    AttendanceCountsLoader: AttendanceCounts = study::attendance_counts
+);
+map_loader!(
+    /// A session's roster with attendance, by session id.
+    AttendanceLoader: Vec<AttendanceView> = study::attendance_of
+);
+map_loader!(
+    /// A session's statements (leaders first), by session id.
+    StatementsLoader: Vec<StatementView> = study::statements_of
+);
+map_loader!(
+    /// A measure's progress updates, by measure id.
+    MeasureUpdatesLoader: Vec<MeasureUpdateView> = measures::updates_of
+);
+map_loader!(
+    /// A document's readable revisions, by lineage id.
+    RevisionsLoader: Vec<DocumentView> = documents::revisions_of
+);
 
 /// How many scheduler turns a batch waits before it loads. Resolvers of a list register
 /// their keys over several turns (futures-util yields every 32 polls); a time-based
@@ -143,6 +149,14 @@ pub struct Loaders {
     pub documents: DataLoader<DocumentLoader>,
     /// Attendance counts by study session id.
     pub attendance_counts: DataLoader<AttendanceCountsLoader>,
+    /// Rosters by study session id.
+    pub attendance: DataLoader<AttendanceLoader>,
+    /// Statements by study session id.
+    pub statements: DataLoader<StatementsLoader>,
+    /// Progress updates by measure id.
+    pub measure_updates: DataLoader<MeasureUpdatesLoader>,
+    /// Document revisions by lineage id.
+    pub revisions: DataLoader<RevisionsLoader>,
 }
 
 impl Loaders {
@@ -156,7 +170,11 @@ impl Loaders {
             roles: loader(RolesLoader(ctx.clone())),
             transfers: loader(TransfersLoader(ctx.clone())),
             documents: loader(DocumentLoader(ctx.clone())),
-            attendance_counts: loader(AttendanceCountsLoader(ctx)),
+            attendance_counts: loader(AttendanceCountsLoader(ctx.clone())),
+            attendance: loader(AttendanceLoader(ctx.clone())),
+            statements: loader(StatementsLoader(ctx.clone())),
+            measure_updates: loader(MeasureUpdatesLoader(ctx.clone())),
+            revisions: loader(RevisionsLoader(ctx)),
         }
     }
 }

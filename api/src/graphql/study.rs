@@ -209,14 +209,12 @@ impl StudySession {
     }
     /// The roster, with each person's attendance.
     async fn attendance(&self, ctx: &Context<'_>) -> Result<Vec<Attendance>> {
-        let s = state(ctx)?;
-        let rows = services::study::attendance(&s.db, actor(ctx)?, self.0.id).await.map_err(gql_error)?;
+        let rows = ctx.data::<Loaders>()?.attendance.load_one(self.0.id).await?.unwrap_or_default();
         Ok(rows.into_iter().map(Attendance).collect())
     }
     /// Statements: leadership-team members first, then in order written.
     async fn statements(&self, ctx: &Context<'_>) -> Result<Vec<Statement>> {
-        let s = state(ctx)?;
-        let rows = services::study::statements(&s.db, actor(ctx)?, self.0.id).await.map_err(gql_error)?;
+        let rows = ctx.data::<Loaders>()?.statements.load_one(self.0.id).await?.unwrap_or_default();
         Ok(rows.into_iter().map(Statement).collect())
     }
 }
@@ -463,8 +461,7 @@ impl Measure {
     }
     /// Progress updates, oldest first.
     async fn updates(&self, ctx: &Context<'_>) -> Result<Vec<MeasureUpdate>> {
-        let s = state(ctx)?;
-        let rows = services::measures::updates(&s.db, actor(ctx)?, self.0.id).await.map_err(gql_error)?;
+        let rows = ctx.data::<Loaders>()?.measure_updates.load_one(self.0.id).await?.unwrap_or_default();
         Ok(rows.into_iter().map(MeasureUpdate).collect())
     }
 }

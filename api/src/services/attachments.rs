@@ -119,7 +119,7 @@ pub async fn upload_to_document(
     upload: Upload,
     max_bytes: usize,
 ) -> AppResult<AttachmentView> {
-    let doc = documents::check_writable(db, actor, document_id).await?;
+    let doc = documents::find_writable(db, actor, document_id).await?;
     let filename = check_upload(&upload, max_bytes)?;
     let id = Uuid::now_v7();
     let key = format!("attachments/{id}");
@@ -214,7 +214,7 @@ pub async fn delete(db: &DatabaseConnection, store: &dyn ObjectStore, actor: &Ac
     if row.owner_kind != OWNER_DOCUMENT {
         return Err(AppError::NotFound);
     }
-    let doc = documents::check_writable(db, actor, row.owner_id).await?;
+    let doc = documents::find_writable(db, actor, row.owner_id).await?;
     let tx = write_tx(db).await?;
     let view = AttachmentView::from(row.clone());
     attachment::Entity::delete_by_id(id).exec(&tx).await?;

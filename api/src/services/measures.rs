@@ -522,14 +522,34 @@ pub async fn delete(
 /// The progress updates of a measure the actor may read, oldest first.
 pub async fn updates<C: ConnectionTrait>(db: &C, actor: &Actor, measure_id: Uuid) -> AppResult<Vec<MeasureUpdateView>> {
     find_readable(db, actor, measure_id).await?;
-    measure_update::Entity::find()
-        .filter(measure_update::Column::MeasureId.eq(measure_id))
+    Ok(updates_of(db, actor, &[measure_id]).await?.remove(&measure_id).unwrap_or_default())
+}
+
+/// The progress updates of several measures (DataLoader batch), skipping measures the
+/// actor may not read. Two statements whatever the number of measures.
+pub async fn updates_of<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    measure_ids: &[Uuid],
+) -> AppResult<std::collections::HashMap<Uuid, Vec<MeasureUpdateView>>> {
+    let ids: Vec<Uuid> = measure::Entity::find()
+        .select_only()
+        .column(measure::Column::Id)
+        .filter(measure::Column::Id.is_in(measure_ids.iter().copied()))
+        .filter(readable(actor)?)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut map: std::collections::HashMap<Uuid, Vec<MeasureUpdateView>> = std::collections::HashMap::new();
+    for row in measure_update::Entity::find()
+        .filter(measure_update::Column::MeasureId.is_in(ids))
         .order_by_asc(measure_update::Column::Id)
         .all(db)
         .await?
-        .into_iter()
-        .map(MeasureUpdateView::from_model)
-        .collect()
+    {
+        map.entry(row.measure_id).or_default().push(MeasureUpdateView::from_model(row)?);
+    }
+    Ok(map)
 }
 
 /// Posts a progress update (owner or manager), optionally changing the status.

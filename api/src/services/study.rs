@@ -779,14 +779,39 @@ pub async fn update(
 /// The roster of a session the actor may read, in roster order.
 pub async fn attendance<C: ConnectionTrait>(db: &C, actor: &Actor, session_id: Uuid) -> AppResult<Vec<AttendanceView>> {
     find_readable(db, actor, session_id).await?;
-    attendance::Entity::find()
-        .filter(attendance::Column::SessionId.eq(session_id))
+    Ok(attendance_of(db, actor, &[session_id]).await?.remove(&session_id).unwrap_or_default())
+}
+
+/// The ids among `ids` of sessions the actor may read (one statement).
+async fn readable_ids<C: ConnectionTrait>(db: &C, actor: &Actor, ids: &[Uuid]) -> AppResult<Vec<Uuid>> {
+    Ok(study_session::Entity::find()
+        .select_only()
+        .column(study_session::Column::Id)
+        .filter(study_session::Column::Id.is_in(ids.iter().copied()))
+        .filter(readable(actor)?)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// The rosters of several sessions (DataLoader batch), skipping sessions the actor may
+/// not read. Two statements whatever the number of sessions.
+pub async fn attendance_of<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    session_ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, Vec<AttendanceView>>> {
+    let ids = readable_ids(db, actor, session_ids).await?;
+    let mut map: HashMap<Uuid, Vec<AttendanceView>> = HashMap::new();
+    for row in attendance::Entity::find()
+        .filter(attendance::Column::SessionId.is_in(ids))
         .order_by_asc(attendance::Column::Id)
         .all(db)
         .await?
-        .into_iter()
-        .map(AttendanceView::from_model)
-        .collect()
+    {
+        map.entry(row.session_id).or_default().push(AttendanceView::from_model(row)?);
+    }
+    Ok(map)
 }
 
 /// Attendance counts of several sessions (DataLoader batch): one grouped statement;
@@ -1080,15 +1105,31 @@ async fn statement_views<C: ConnectionTrait>(
 /// then in the order written.
 pub async fn statements<C: ConnectionTrait>(db: &C, actor: &Actor, session_id: Uuid) -> AppResult<Vec<StatementView>> {
     find_readable(db, actor, session_id).await?;
+    Ok(statements_of(db, actor, &[session_id]).await?.remove(&session_id).unwrap_or_default())
+}
+
+/// The statements of several sessions (DataLoader batch), leaders first within each
+/// session, skipping sessions the actor may not read.
+pub async fn statements_of<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    session_ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, Vec<StatementView>>> {
+    let ids = readable_ids(db, actor, session_ids).await?;
     let rows = session_statement::Entity::find()
-        .filter(session_statement::Column::SessionId.eq(session_id))
+        .filter(session_statement::Column::SessionId.is_in(ids))
         .order_by_asc(session_statement::Column::Id)
         .all(db)
         .await?;
-    let mut views = statement_views(db, rows).await?;
-    // Stable: within each group the creation (id) order stays.
-    views.sort_by_key(|s| !s.author_is_leadership);
-    Ok(views)
+    let mut map: HashMap<Uuid, Vec<StatementView>> = HashMap::new();
+    for view in statement_views(db, rows).await? {
+        map.entry(view.session_id).or_default().push(view);
+    }
+    for views in map.values_mut() {
+        // Stable: within each group the creation (id) order stays.
+        views.sort_by_key(|s| !s.author_is_leadership);
+    }
+    Ok(map)
 }
 
 fn validate_statement(text: &str) -> AppResult<()> {
