@@ -52,6 +52,11 @@ pub async fn connect_and_migrate(settings: &Settings) -> anyhow::Result<Database
     }
     let db = crate::db::connect(&settings.database_url(), settings.db_max_connections).await?;
     Migrator::up(&db, None).await?;
+    // Audit records written before the hash chain existed join it now (a no-op later).
+    let chained = crate::services::audit::chain_backlog(&db).await?;
+    if chained > 0 {
+        tracing::info!(chained, "chained audit records written before the audit chain existed");
+    }
     Ok(db)
 }
 

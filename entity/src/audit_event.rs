@@ -1,4 +1,5 @@
-//! The audit trail: one row per change, written in the change's transaction.
+//! The audit trail: one row per change, written in the change's transaction and
+//! chained by hash (`seq`, `prev_hash`, `hash`).
 
 use sea_orm::entity::prelude::*;
 
@@ -18,6 +19,9 @@ pub struct Model {
     pub after: Option<Json>,
     pub request_id: Option<String>,
     pub at: DateTimeUtc,
+    pub seq: Option<i64>,
+    pub prev_hash: Option<String>,
+    pub hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

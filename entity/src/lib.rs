@@ -6,9 +6,11 @@
 
 pub mod attachment;
 pub mod attendance;
+pub mod audit_chain_head;
 pub mod audit_event;
 pub mod document;
 pub mod document_tag;
+pub mod inspection;
 pub mod measure;
 pub mod measure_update;
 pub mod meeting_norm;
@@ -22,6 +24,8 @@ pub mod service_client;
 pub mod session_material;
 pub mod session_statement;
 pub mod study_session;
+pub mod supervision_item;
+pub mod supervision_item_update;
 pub mod user_account;
 
 pub mod prelude {

@@ -6,6 +6,11 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_create_foundation;
 mod m20261126_000001_create_knowledge_base;
 mod m20261126_000002_create_study;
+mod m20261127_000002_create_supervision;
+mod m20261127_000003_audit_chain;
+
+/// The hash the first audit record links to (the chain's genesis).
+pub use m20261127_000003_audit_chain::GENESIS_HASH as AUDIT_GENESIS_HASH;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -17,6 +22,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_create_foundation::Migration),
             Box::new(m20261126_000001_create_knowledge_base::Migration),
             Box::new(m20261126_000002_create_study::Migration),
+            Box::new(m20261127_000002_create_supervision::Migration),
+            Box::new(m20261127_000003_audit_chain::Migration),
         ]
     }
 }

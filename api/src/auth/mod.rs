@@ -74,10 +74,23 @@ impl Role {
                     | SessionWrite
                     | MeasureManage
                     | ComplianceRead
+                    | SupervisionRead
+                    | SupervisionRespond
+                    | DashboardRead
             ),
             Role::Inspector => matches!(
                 p,
-                OrgRead | PersonRead | UserRead | DocumentRead | StudyFigures | SessionRead | ComplianceRead
+                OrgRead
+                    | PersonRead
+                    | UserRead
+                    | DocumentRead
+                    | StudyFigures
+                    | SessionRead
+                    | ComplianceRead
+                    | SupervisionRead
+                    | SupervisionManage
+                    | AuditRead
+                    | DashboardRead
             ),
             Role::Member => matches!(p, OrgRead | PersonRead | DocumentRead | SessionRead),
             Role::HrReader => matches!(p, OrgRead | PersonRead),
@@ -126,6 +139,19 @@ pub enum Permission {
     MeasureManage,
     /// Read compliance reports (first-topic gaps, required versus held meetings).
     ComplianceRead,
+    /// Read inspections and supervision items (responsible people also read their own items).
+    SupervisionRead,
+    /// Run supervision: create inspections, open, reject and verify supervision items.
+    SupervisionManage,
+    /// Respond to supervision items of the organisations in scope: write the rectification
+    /// plan and evidence, submit for verification (responsible people may do so for their own items).
+    SupervisionRespond,
+    /// Read the audit trail of the organisations in scope.
+    AuditRead,
+    /// Verify the audit hash chain (administrators only).
+    AuditVerify,
+    /// Read the statistics dashboard of the organisations in scope.
+    DashboardRead,
 }
 
 /// One grant in force: a role, global (`org_path = None`) or over a subtree.

@@ -400,6 +400,11 @@ pub async fn create(
             .await
             .map_err(|_| AppError::invalid("source_id", "no such session"))?;
     }
+    if input.source_kind == SourceKind::SupervisionItem {
+        super::supervision::find_readable(&tx, actor, input.source_id)
+            .await
+            .map_err(|_| AppError::invalid("source_id", "no such supervision item"))?;
+    }
     ensure_owner(&tx, actor, input.owner_id).await?;
     let now = super::now();
     let model = measure::ActiveModel {

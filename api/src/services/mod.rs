@@ -10,7 +10,9 @@ pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod compliance;
+pub mod dashboard;
 pub mod documents;
+pub mod exports;
 pub mod measures;
 pub mod organizations;
 pub mod pagination;
@@ -20,6 +22,7 @@ pub mod search;
 pub mod segment;
 pub mod service_clients;
 pub mod study;
+pub mod supervision;
 pub mod types;
 pub mod users;
 

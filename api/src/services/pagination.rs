@@ -83,6 +83,21 @@ pub fn decode_cursor(cursor: &str, field: &str) -> AppResult<Uuid> {
         .ok_or_else(|| AppError::invalid(field, "not a valid cursor"))
 }
 
+/// The opaque cursor for an integer key (e.g. an audit record id).
+pub fn encode_key_cursor(key: i64) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key.to_be_bytes())
+}
+
+/// Reads an integer-key cursor; a malformed one is a VALIDATION error on `field`.
+pub fn decode_key_cursor(cursor: &str, field: &str) -> AppResult<i64> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+        .map(i64::from_be_bytes)
+        .ok_or_else(|| AppError::invalid(field, "not a valid cursor"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,6 +107,8 @@ mod tests {
         let id = Uuid::now_v7();
         assert_eq!(decode_cursor(&encode_cursor(id), "cursor").unwrap(), id);
         assert!(decode_cursor("!!", "cursor").is_err());
+        assert_eq!(decode_key_cursor(&encode_key_cursor(42), "cursor").unwrap(), 42);
+        assert!(decode_key_cursor(&encode_cursor(id), "cursor").is_err());
         assert!(PageRequest::parse(Some(0), None, "limit", "cursor").is_err());
         assert!(PageRequest::parse(Some(101), None, "limit", "cursor").is_err());
         assert_eq!(PageRequest::parse(None, None, "limit", "cursor").unwrap().limit, 20);
