@@ -16,6 +16,7 @@ use crate::services::{
     organizations::{self, OrganizationView},
     people::{self, PersonView, TransferView},
     study::{self, AttendanceCounts, AttendanceView, StatementView},
+    supervision::{self, InspectionView, ItemUpdateView},
     users::{self, RoleAssignmentView, UserView},
 };
 
@@ -109,6 +110,14 @@ map_loader!(
     MeasureUpdatesLoader: Vec<MeasureUpdateView> = measures::updates_of
 );
 map_loader!(
+    /// Inspections by id.
+    InspectionsLoader: InspectionView = supervision::inspections_by_ids
+);
+map_loader!(
+    /// A supervision item's trail, by item id.
+    ItemUpdatesLoader: Vec<ItemUpdateView> = supervision::updates_of
+);
+map_loader!(
     /// A document's readable revisions, by lineage id.
     RevisionsLoader: Vec<DocumentView> = documents::revisions_of
 );
@@ -157,6 +166,10 @@ pub struct Loaders {
     pub measure_updates: DataLoader<MeasureUpdatesLoader>,
     /// Document revisions by lineage id.
     pub revisions: DataLoader<RevisionsLoader>,
+    /// Inspections by id.
+    pub inspections: DataLoader<InspectionsLoader>,
+    /// Supervision item trails by item id.
+    pub item_updates: DataLoader<ItemUpdatesLoader>,
 }
 
 impl Loaders {
@@ -174,7 +187,9 @@ impl Loaders {
             attendance: loader(AttendanceLoader(ctx.clone())),
             statements: loader(StatementsLoader(ctx.clone())),
             measure_updates: loader(MeasureUpdatesLoader(ctx.clone())),
-            revisions: loader(RevisionsLoader(ctx)),
+            revisions: loader(RevisionsLoader(ctx.clone())),
+            inspections: loader(InspectionsLoader(ctx.clone())),
+            item_updates: loader(ItemUpdatesLoader(ctx)),
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod loaders;
 pub mod mutation;
 pub mod query;
 pub mod study;
+pub mod supervision;
 pub mod types;
 
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
@@ -25,6 +26,7 @@ use self::loaders::Loaders;
 use self::mutation::CoreMutation;
 use self::query::CoreQuery;
 use self::study::{StudyMutation, StudyQuery};
+use self::supervision::{SupervisionMutation, SupervisionQuery};
 use crate::auth::Actor;
 use crate::config::Settings;
 use crate::error::{AppError, AppResult};
@@ -34,11 +36,11 @@ use crate::startup::AppState;
 
 /// Every read operation: one part per area, merged.
 #[derive(async_graphql::MergedObject, Default)]
-pub struct QueryRoot(CoreQuery, documents::DocumentQuery, StudyQuery);
+pub struct QueryRoot(CoreQuery, documents::DocumentQuery, StudyQuery, SupervisionQuery);
 
 /// Every write operation: one part per area, merged.
 #[derive(async_graphql::MergedObject, Default)]
-pub struct MutationRoot(CoreMutation, documents::DocumentMutation, StudyMutation);
+pub struct MutationRoot(CoreMutation, documents::DocumentMutation, StudyMutation, SupervisionMutation);
 
 /// The schema type.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -2,6 +2,7 @@
 //! call a service, map), `ETag` / `If-Match`, cursor pages and the OpenAPI document.
 
 pub mod attachments;
+pub mod audit;
 pub mod auth;
 pub mod documents;
 pub mod extract;
@@ -11,6 +12,7 @@ pub mod people;
 pub mod problem;
 pub mod service_clients;
 pub mod study;
+pub mod supervision;
 pub mod users;
 
 use actix_web::{
@@ -115,6 +117,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(attachments::routes)
             .configure(study::routes)
             .configure(measures::routes)
+            .configure(supervision::routes)
+            .configure(audit::routes)
             .default_service(web::to(|| async { Err::<HttpResponse, _>(AppError::NotFound) })),
     );
 }
@@ -138,6 +142,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(documents::DocumentsApi::openapi());
     doc.merge(attachments::AttachmentsApi::openapi());
     doc.merge(study::StudyApi::openapi());
+    doc.merge(supervision::SupervisionApi::openapi());
     doc
 }
 

@@ -151,7 +151,7 @@ async fn advance_head<C: ConnectionTrait>(tx: &C) -> AppResult<(i64, String)> {
 
 async fn set_head_hash<C: ConnectionTrait>(tx: &C, hash: &str) -> AppResult<()> {
     audit_chain_head::Entity::update_many()
-        .col_expr(audit_chain_head::Column::Hash, Expr::val(hash.to_owned()).into())
+        .col_expr(audit_chain_head::Column::Hash, Expr::val(hash.to_owned()))
         .filter(audit_chain_head::Column::Id.eq(1))
         .exec(tx)
         .await?;

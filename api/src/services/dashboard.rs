@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationTrait,
-    sea_query::{CaseStatement, Expr, ExprTrait, Func, SimpleExpr},
+    sea_query::{Expr, ExprTrait},
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -22,7 +22,7 @@ use super::measures::MeasureStatus;
 use super::organizations::find_in_scope;
 use super::scope::{org_ids_query, subtree};
 use super::study::{SessionStatus, day_range};
-use super::supervision::{ItemCounts, counts_by_org, in_subtree};
+use super::supervision::{ItemCounts, count_when, counts_by_org, in_subtree};
 use crate::auth::{Actor, Permission};
 use crate::error::AppResult;
 use entity::{attendance, measure, study_session, supervision_item};
@@ -84,12 +84,6 @@ pub struct Dashboard {
     /// closed on time / late.
     pub supervision: ItemCounts,
     // ISSUE-4: `pub innovation: super::innovation::Statistics,` (filled in `dashboard`).
-}
-
-fn count_when(cond: Condition) -> SimpleExpr {
-    let case: SimpleExpr = CaseStatement::new().case(cond, Expr::val(1)).finally(Expr::val(0)).into();
-    let parts: [SimpleExpr; 2] = [Func::sum(case).into(), Expr::val(0).into()];
-    Func::coalesce(parts).into()
 }
 
 /// The dashboard of the subtree of `organization_id` for the days `from..=to`

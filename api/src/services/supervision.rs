@@ -1197,11 +1197,15 @@ pub async fn escalation<C: ConnectionTrait>(
     Ok((items, total))
 }
 
-fn count_when(cond: Condition) -> SimpleExpr {
+/// `COALESCE(SUM(CASE WHEN cond THEN 1 ELSE 0 END), 0)`: how many rows match `cond`.
+pub(crate) fn count_when(cond: Condition) -> SimpleExpr {
     let case: SimpleExpr = CaseStatement::new().case(cond, Expr::val(1)).finally(Expr::val(0)).into();
-    let parts: [SimpleExpr; 2] = [Func::sum(case).into(), Expr::val(0).into()];
+    let parts: [SimpleExpr; 2] = [Func::sum(case).into(), Expr::val(0)];
     Func::coalesce(parts).into()
 }
+
+/// An organisation and its nine figures, as the grouped statement returns them.
+type CountRow = (Uuid, i64, i64, i64, i64, i64, i64, i64, i64, i64);
 
 /// The grouped figures of items matching `cond`, per organisation: one statement.
 pub(crate) async fn counts_by_org<C: ConnectionTrait>(
@@ -1212,7 +1216,7 @@ pub(crate) async fn counts_by_org<C: ConnectionTrait>(
     use supervision_item::Column as C;
     let verified = ItemStatus::Verified.as_str();
     let status = |s: ItemStatus| Condition::all().add(C::Status.eq(s.as_str()));
-    let rows: Vec<(Uuid, i64, i64, i64, i64, i64, i64, i64, i64, i64)> = supervision_item::Entity::find()
+    let rows: Vec<CountRow> = supervision_item::Entity::find()
         .select_only()
         .column(C::OrganizationId)
         .column_as(C::Id.count(), "total")
