@@ -3,6 +3,7 @@
 //! test when `TEST_DATABASE_URL` is set) and talks to it over HTTP requests only.
 
 mod attachments;
+mod audit;
 mod auth;
 mod authz;
 mod common;
@@ -16,4 +17,5 @@ mod platform;
 mod snapshots;
 mod study;
 mod study_authz;
+mod supervision;
 mod users;
