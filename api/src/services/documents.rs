@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait,
     FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
-    sea_query::{Expr, JoinType, Order, Query},
+    sea_query::{Expr, JoinType, Order, Query, SelectStatement},
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -1034,12 +1034,24 @@ pub async fn search<C: ConnectionTrait>(
         || filter.issued_from.is_some()
         || filter.issued_to.is_some()
         || actor.scope(Permission::SessionRead) == Scope::None;
-    let sessions = if session_filtered {
-        Vec::new()
+    let (sessions, session_total) = if session_filtered {
+        (Vec::new(), Some(0))
     } else {
-        search_sessions(db, actor, &query, filter.organization_id, offset + limit + 1).await?
+        let mut select = session_search(db, actor, &query, filter.organization_id).await?;
+        let session_total = if with_total {
+            let mut count = select.clone();
+            count.clear_selects().expr_as(Expr::cust("COUNT(*)"), "n");
+            let row = db.query_one_raw(backend.build(&count)).await?;
+            Some(row.map(|r| r.try_get::<i64>("", "n")).transpose()?.unwrap_or(0) as u64)
+        } else {
+            None
+        };
+        select
+            .order_by_expr(Expr::cust("score"), Order::Desc)
+            .order_by((entity::study_session::Entity, entity::study_session::Column::Id), Order::Asc)
+            .limit(offset + limit + 1);
+        (HitRow::find_by_statement(backend.build(&select)).all(db).await?, session_total)
     };
-    let session_total = sessions.len() as u64;
     let mut rows: Vec<HitRow> = rows.into_iter().chain(sessions).collect();
     rows.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
     let rows: Vec<HitRow> = rows.into_iter().skip(offset as usize).collect();
@@ -1075,8 +1087,7 @@ pub async fn search<C: ConnectionTrait>(
             })
         })
         .collect::<AppResult<Vec<_>>>()?;
-    // Matching sessions are counted up to the page window.
-    let total = total.map(|t| t + session_total);
+    let total = total.zip(session_total).map(|(d, s)| d + s);
     Ok(Page { items, next_cursor: has_more.then(|| encode_offset(offset + limit)), total })
 }
 
@@ -1092,14 +1103,14 @@ fn decode_offset(cursor: &str) -> AppResult<u64> {
     Ok(lo)
 }
 
-/// The best `n` sessions (topic and minutes) matching `query` that the actor may read.
-async fn search_sessions<C: ConnectionTrait>(
+/// The sessions (topic and minutes) matching `query` that the actor may read, with
+/// their score, unordered (the caller counts, orders and limits).
+async fn session_search<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
     query: &ParsedQuery,
     organization_id: Option<Uuid>,
-    n: u64,
-) -> AppResult<Vec<HitRow>> {
+) -> AppResult<SelectStatement> {
     use entity::study_session;
     let mut cond = Condition::all().add(super::study::readable(actor)?);
     if let Some(id) = organization_id {
@@ -1142,10 +1153,6 @@ async fn search_sessions<C: ConnectionTrait>(
                 .and_where(Expr::cust_with_values("search_entry.tsv @@ $1::tsquery", [query.tsquery()]));
         }
     }
-    select
-        .cond_where(cond)
-        .order_by_expr(Expr::cust("score"), Order::Desc)
-        .order_by((study_session::Entity, study_session::Column::Id), Order::Asc)
-        .limit(n);
-    Ok(HitRow::find_by_statement(backend.build(&select)).all(db).await?)
+    select.cond_where(cond);
+    Ok(select)
 }
