@@ -7,6 +7,7 @@ mod m20261125_000001_create_foundation;
 mod m20261126_000001_create_knowledge_base;
 mod m20261126_000002_create_study;
 mod m20261126_000003_material_position;
+mod m20261126_000004_search_title_index;
 
 /// The ordered list of migrations.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_create_knowledge_base::Migration),
             Box::new(m20261126_000002_create_study::Migration),
             Box::new(m20261126_000003_material_position::Migration),
+            Box::new(m20261126_000004_search_title_index::Migration),
         ]
     }
 }
