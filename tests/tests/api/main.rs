@@ -9,6 +9,7 @@ mod authz;
 mod common;
 mod compliance;
 mod documents;
+mod documents_authz;
 mod graphql;
 mod measures;
 mod organizations;
