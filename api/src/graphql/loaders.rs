@@ -191,6 +191,8 @@ pub struct Loaders {
     pub document_attachments: DataLoader<AttachmentsLoader>,
     /// Attachments by measure progress update id.
     pub measure_update_attachments: DataLoader<AttachmentsLoader>,
+    /// Attachments by supervision item update id.
+    pub supervision_update_attachments: DataLoader<AttachmentsLoader>,
 }
 
 impl Loaders {
@@ -216,8 +218,12 @@ impl Loaders {
                 kind: Owner::Document(Uuid::nil()).kind(),
             }),
             measure_update_attachments: loader(AttachmentsLoader {
-                ctx,
+                ctx: ctx.clone(),
                 kind: Owner::MeasureUpdate(Uuid::nil()).kind(),
+            }),
+            supervision_update_attachments: loader(AttachmentsLoader {
+                ctx,
+                kind: Owner::SupervisionUpdate(Uuid::nil()).kind(),
             }),
         }
     }

@@ -11,6 +11,7 @@ use async_graphql::{
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
+use super::documents::Attachment;
 use super::loaders::Loaders;
 use super::types::{Conn, Organization, Person, Totals, connection, wants_total};
 use super::{actor, gql_error, page, parse_id, state};
@@ -318,6 +319,11 @@ impl SupervisionItemUpdate {
     /// Written at (UTC).
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
+    }
+    /// Attached files (evidence), oldest first.
+    async fn attachments(&self, ctx: &Context<'_>) -> Result<Vec<Attachment>> {
+        let rows = ctx.data::<Loaders>()?.supervision_update_attachments.load_one(self.0.id).await?.unwrap_or_default();
+        Ok(rows.into_iter().map(Attachment).collect())
     }
 }
 

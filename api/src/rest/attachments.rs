@@ -1,4 +1,5 @@
-//! Attachments: multipart upload to a document or a measure progress update, listing,
+//! Attachments: multipart upload to a document, a measure progress update or a
+//! supervision item update, listing,
 //! ranged download, deletion.
 
 use actix_multipart::Multipart;
@@ -19,13 +20,24 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
         .route("/documents/{id}/attachments", web::get().to(list))
         .route("/measure-updates/{id}/attachments", web::post().to(upload_to_measure_update))
         .route("/measure-updates/{id}/attachments", web::get().to(list_for_measure_update))
+        .route("/supervision-item-updates/{id}/attachments", web::post().to(upload_to_supervision_update))
+        .route("/supervision-item-updates/{id}/attachments", web::get().to(list_for_supervision_update))
         .route("/attachments/{id}", web::get().to(download))
         .route("/attachments/{id}", web::delete().to(delete));
 }
 
 /// The attachments' part of the OpenAPI document.
 #[derive(OpenApi)]
-#[openapi(paths(upload, list, upload_to_measure_update, list_for_measure_update, download, delete))]
+#[openapi(paths(
+    upload,
+    list,
+    upload_to_measure_update,
+    list_for_measure_update,
+    upload_to_supervision_update,
+    list_for_supervision_update,
+    download,
+    delete
+))]
 pub struct AttachmentsApi;
 
 /// The multipart form of an upload.
@@ -82,6 +94,36 @@ pub async fn list_for_measure_update(
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(svc::list(&state.db, &actor.0, Owner::MeasureUpdate(*id)).await?))
+}
+
+/// Attach a file to an update of a supervision item (evidence of a rectification).
+///
+/// Same form and limits as a document upload. The update's author and the responsible
+/// side (the organisation's administrators, the responsible person) only; 409 once the
+/// item is verified.
+#[utoipa::path(post, path = "/api/v1/supervision-item-updates/{id}/attachments", tag = "supervision", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Item update id")),
+    request_body(content = inline(UploadForm), content_type = "multipart/form-data"),
+    responses((status = 201, body = AttachmentView), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn upload_to_supervision_update(
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    id: web::Path<Uuid>,
+    form: Multipart,
+) -> AppResult<HttpResponse> {
+    store(&state, &actor, Owner::SupervisionUpdate(*id), form).await
+}
+
+/// The attachments of an update of a supervision item (readers of the item).
+#[utoipa::path(get, path = "/api/v1/supervision-item-updates/{id}/attachments", tag = "supervision", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Item update id")),
+    responses((status = 200, body = Vec<AttachmentView>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn list_for_supervision_update(
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(svc::list(&state.db, &actor.0, Owner::SupervisionUpdate(*id)).await?))
 }
 
 /// Reads the `file` part of a multipart form (bounded by the upload limit) and stores it.

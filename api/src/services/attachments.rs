@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::audit::{self, Change};
-use super::{documents, measures};
+use super::{documents, measures, supervision};
 use crate::auth::Actor;
 use crate::db::write_tx;
 use crate::error::{AppError, AppResult, Validator};
@@ -31,6 +31,10 @@ pub enum Owner {
     /// A progress update of an implementation measure: readers of the measure download;
     /// the update's author and the measure's managers attach.
     MeasureUpdate(Uuid),
+    /// An update in the trail of a supervision item (evidence of a rectification):
+    /// readers of the item download; the update's author and the responsible side
+    /// attach, until the item is verified.
+    SupervisionUpdate(Uuid),
 }
 
 impl Owner {
@@ -39,13 +43,14 @@ impl Owner {
         match self {
             Owner::Document(_) => "document",
             Owner::MeasureUpdate(_) => "measure_update",
+            Owner::SupervisionUpdate(_) => "supervision_item_update",
         }
     }
 
     /// The owner's id.
     pub fn id(self) -> Uuid {
         match self {
-            Owner::Document(id) | Owner::MeasureUpdate(id) => id,
+            Owner::Document(id) | Owner::MeasureUpdate(id) | Owner::SupervisionUpdate(id) => id,
         }
     }
 
@@ -54,6 +59,7 @@ impl Owner {
         Some(match kind {
             "document" => Owner::Document(id),
             "measure_update" => Owner::MeasureUpdate(id),
+            "supervision_item_update" => Owner::SupervisionUpdate(id),
             _ => return None,
         })
     }
@@ -77,6 +83,9 @@ async fn authorize<C: ConnectionTrait>(db: &C, actor: &Actor, owner: Owner, acce
         (Owner::MeasureUpdate(id), access) => {
             measures::update_attachment_access(db, actor, id, access == Access::Write).await
         }
+        (Owner::SupervisionUpdate(id), access) => {
+            supervision::update_attachment_access(db, actor, id, access == Access::Write).await
+        }
     }
 }
 
@@ -98,7 +107,7 @@ const ALLOWED: &[(&str, Option<&[u8]>)] = &[
 pub struct AttachmentView {
     /// Id.
     pub id: Uuid,
-    /// What it is attached to: `document` or `measure_update`.
+    /// What it is attached to: `document`, `measure_update` or `supervision_item_update`.
     pub owner_kind: String,
     /// The owner's id.
     pub owner_id: Uuid,

@@ -1037,6 +1037,31 @@ pub async fn transition(
     Ok(after)
 }
 
+/// Access to the attachments of an item update: NOT_FOUND unless the actor may read the
+/// item; with `write`, FORBIDDEN unless the actor wrote the update or responds for the
+/// item, CONFLICT once the item is verified. Returns the item's organisation (for the
+/// audit record).
+pub async fn update_attachment_access<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    update_id: Uuid,
+    write: bool,
+) -> AppResult<Uuid> {
+    let update = supervision_item_update::Entity::find_by_id(update_id).one(db).await?.ok_or(AppError::NotFound)?;
+    let item = find_readable(db, actor, update.item_id).await?;
+    if write {
+        let author = (actor.person_id().is_some() && actor.person_id() == update.author_person_id)
+            || (actor.user_id().is_some_and(|u| !u.is_nil()) && actor.user_id() == update.author_user_id);
+        if !author && !rights(db, actor, &item).await?.respond {
+            return Err(AppError::forbidden("only the update's author or the responsible side may attach files"));
+        }
+        if item.status == ItemStatus::Verified.as_str() {
+            return Err(AppError::Conflict("the item is verified; its trail is closed".into()));
+        }
+    }
+    Ok(item.organization_id)
+}
+
 /// The trail of an item the actor may read, oldest first.
 pub async fn updates<C: ConnectionTrait>(db: &C, actor: &Actor, item_id: Uuid) -> AppResult<Vec<ItemUpdateView>> {
     find_readable(db, actor, item_id).await?;

@@ -635,3 +635,69 @@ async fn a_measure_may_come_from_a_readable_supervision_item() {
     let r = f.app.get(&format!("/api/v1/measures?source_kind=supervision_item&source_id={}", it.id), Some(&oa)).await;
     assert_eq!(ok(&r)["items"].as_array().unwrap().len(), 1);
 }
+
+fn multipart(filename: &str, content_type: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----dangjian-supervision-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[actix_web::test]
+async fn evidence_files_on_item_updates() {
+    let f = Fixture::new().await;
+    let today = f.app.state.settings.today();
+    let oa = f.token("orgadmin_b1").await;
+    let inspector = f.token("inspector_gb").await;
+    let oa2 = f.token("orgadmin_b2").await;
+    let it = advance(&f, &item(&f, f.b1, f.p_orgadmin_b1).await, "rectifying", today).await;
+    let r = f
+        .app
+        .post(
+            &format!("{}/updates", path(&it.id.to_string())),
+            Some(&oa),
+            json!({"kind": "evidence", "text": "整改台账"}),
+        )
+        .await;
+    let update = ok(&r)["id"].as_str().unwrap().to_owned();
+    let url = format!("/api/v1/supervision-item-updates/{update}/attachments");
+    let pdf = b"%PDF-1.7 rectification ledger".to_vec();
+    let send = |token: &str, u: &str| {
+        let (content_type, body) = multipart("整改台账.pdf", "application/pdf", &pdf);
+        actix_web::test::TestRequest::post()
+            .uri(u)
+            .insert_header(("Authorization", format!("Bearer {token}")))
+            .insert_header(("Content-Type", content_type))
+            .set_payload(body)
+    };
+    // The responsible side attaches; the inspector (not the author) may not; the other branch sees nothing.
+    let r = f.app.send(send(&oa, &url)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(r.json()["owner_kind"], "supervision_item_update");
+    assert_eq!(f.app.send(send(&inspector, &url)).await.status, StatusCode::FORBIDDEN);
+    let outside = f.app.send(send(&oa2, &url)).await;
+    let missing =
+        f.app.send(send(&oa2, &format!("/api/v1/supervision-item-updates/{}/attachments", Uuid::now_v7()))).await;
+    assert_eq!((outside.status, &outside.body), (StatusCode::NOT_FOUND, &missing.body));
+    // Readers list them, over REST and GraphQL (through the item's trail).
+    let list = ok(&f.app.get(&url, Some(&inspector)).await);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    let q = "query($id: ID!) { supervisionItem(id: $id) { updates { kind attachments { filename } } } }";
+    let g = f.app.gql(Some(&inspector), q, json!({"id": it.id})).await;
+    let files: Vec<&Value> = g["data"]["supervisionItem"]["updates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|u| u["attachments"].as_array().unwrap())
+        .collect();
+    assert_eq!(files.len(), 1, "{g}");
+    assert_eq!(files[0]["filename"], "整改台账.pdf");
+    // Once verified, the trail is closed.
+    let it = services::supervision::get_item(f.app.db(), &Actor::system(), today, it.id).await.unwrap();
+    advance(&f, &it, "verified", today).await;
+    assert_eq!(f.app.send(send(&oa, &url)).await.status, StatusCode::CONFLICT);
+}
