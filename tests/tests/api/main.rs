@@ -19,4 +19,5 @@ mod snapshots;
 mod study;
 mod study_authz;
 mod supervision;
+mod supervision_authz;
 mod users;
