@@ -1,6 +1,7 @@
 //! Demo data (`dangjian seed-demo`): a water-and-environment group with its party
 //! organisation tree, about 200 people with Chinese names and party statuses, one
-//! login per role and an HR service client. Idempotent: a second run changes nothing.
+//! login per role, an HR service client, a year of study sessions and an inspection with a
+//! dozen supervision items. Idempotent: a second run changes nothing.
 //! Everything goes through the services, so the audit trail records it.
 
 use chrono::NaiveDate;
@@ -14,7 +15,7 @@ use crate::services::{
     organizations::{self, NewOrganization},
     people::{self, NewPerson},
     service_clients::{self, NewServiceClient},
-    study,
+    study, supervision,
     types::{DocumentKind, OrgKind, PartyStatus, Visibility},
     users::{self, NewRoleAssignment, NewUser},
 };
@@ -116,7 +117,10 @@ pub async fn seed_demo(db: &DatabaseConnection) -> anyhow::Result<String> {
         .await?
         > 0;
     if exists {
-        return Ok(format!("demo data already loaded ({ROOT_NAME} exists); nothing changed\n{}", logins()));
+        // Databases seeded before supervision existed get its demo now (once).
+        let items = seed_supervision(db).await?;
+        let added = if items > 0 { format!("; added {items} supervision items") } else { "; nothing changed".into() };
+        return Ok(format!("demo data already loaded ({ROOT_NAME} exists){added}\n{}", logins()));
     }
     let sys = Actor::system();
     // Organisations, breadth first; remember them by name.
@@ -188,6 +192,7 @@ pub async fn seed_demo(db: &DatabaseConnection) -> anyhow::Result<String> {
     }
     let documents = seed_documents(db, &sys, org(ROOT_NAME), rd).await?;
     let sessions = seed_sessions(db, &sys, lab, &documents).await?;
+    let items = seed_supervision(db).await?;
     let client = service_clients::create_with_secret(
         db,
         &sys,
@@ -200,7 +205,7 @@ pub async fn seed_demo(db: &DatabaseConnection) -> anyhow::Result<String> {
     )
     .await?;
     Ok(format!(
-        "loaded {} organisations, 200 people, {} documents, {sessions} study sessions\n{}\nHR client: client_id={} client_secret={}",
+        "loaded {} organisations, 200 people, {} documents, {sessions} study sessions, {items} supervision items\n{}\nHR client: client_id={} client_secret={}",
         by_name.len(),
         documents.len(),
         logins(),
@@ -450,6 +455,306 @@ async fn seed_sessions(
                     owner_id: people[k % people.len()],
                     due_on: today + chrono::Duration::days(due_days),
                 },
+            )
+            .await?;
+        }
+    }
+    Ok(count)
+}
+
+/// Title of the demo inspection (its presence marks the supervision demo as loaded).
+pub const DEMO_INSPECTION: &str = "2026年第二轮巡察：技术研发中心党总支科技创新责任落实情况";
+
+/// The actor of a demo login, with its grants (as a request by that login would have).
+async fn demo_actor(db: &DatabaseConnection, username: &str) -> anyhow::Result<Actor> {
+    use crate::auth::{Grant, Principal};
+    let user = entity::user_account::Entity::find()
+        .filter(entity::user_account::Column::Username.eq(username))
+        .one(db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("demo login {username} is missing"))?;
+    let mut grants = Vec::new();
+    for (g, org) in entity::role_assignment::Entity::find()
+        .filter(entity::role_assignment::Column::UserId.eq(user.id))
+        .find_also_related(entity::organization::Entity)
+        .all(db)
+        .await?
+    {
+        let Some(role) = Role::parse(&g.role) else { continue };
+        grants.push(Grant { role, org_id: g.organization_id, org_path: org.map(|o| o.path) });
+    }
+    Ok(Actor {
+        principal: Principal::User { user_id: user.id, username: user.username, person_id: user.person_id },
+        grants,
+        request_id: None,
+    })
+}
+
+/// One demo item: (branch, title, category, severity, opened days ago, due in days
+/// (negative: past), the state to take it to, verified how many days after its due date).
+type DemoItem =
+    (&'static str, &'static str, supervision::ItemCategory, supervision::Severity, i64, i64, &'static str, i64);
+
+const DEMO_ITEMS: &[DemoItem] = &[
+    (
+        "工艺研究所党支部",
+        "第一议题学习后未结合科研项目制定落实措施",
+        supervision::ItemCategory::TheoryStudy,
+        supervision::Severity::Medium,
+        40,
+        20,
+        "open",
+        0,
+    ),
+    (
+        "智慧水务研究所党支部",
+        "研发经费投入强度未达到年度目标",
+        supervision::ItemCategory::InnovationResponsibility,
+        supervision::Severity::High,
+        60,
+        -5,
+        "open",
+        0,
+    ),
+    (
+        "水质检测中心党支部",
+        "党员科技骨干联系攻关项目机制未建立",
+        supervision::ItemCategory::OrganizationBuilding,
+        supervision::Severity::Low,
+        20,
+        45,
+        "open",
+        0,
+    ),
+    (
+        "工艺研究所党支部",
+        "党小组建在项目上覆盖不全",
+        supervision::ItemCategory::OrganizationBuilding,
+        supervision::Severity::Medium,
+        50,
+        30,
+        "rectifying",
+        0,
+    ),
+    (
+        "智慧水务研究所党支部",
+        "“五小”创新成果申报审核流程不规范",
+        supervision::ItemCategory::InnovationResponsibility,
+        supervision::Severity::High,
+        70,
+        -10,
+        "rectifying",
+        0,
+    ),
+    (
+        "水质检测中心党支部",
+        "支委会研究科技创新议题次数偏少",
+        supervision::ItemCategory::PoliticalBuilding,
+        supervision::Severity::Medium,
+        45,
+        -1,
+        "rectifying",
+        0,
+    ),
+    (
+        "工艺研究所党支部",
+        "科技成果奖励兑现不及时",
+        supervision::ItemCategory::InnovationResponsibility,
+        supervision::Severity::Medium,
+        55,
+        15,
+        "rejected",
+        0,
+    ),
+    (
+        "技术研发中心党总支",
+        "专利申请与成果转化台账不完整",
+        supervision::ItemCategory::InnovationResponsibility,
+        supervision::Severity::Low,
+        50,
+        10,
+        "submitted",
+        0,
+    ),
+    (
+        "智慧水务研究所党支部",
+        "党员突击队作用发挥情况缺少记录",
+        supervision::ItemCategory::WorkStyle,
+        supervision::Severity::Medium,
+        65,
+        -2,
+        "submitted",
+        0,
+    ),
+    (
+        "工艺研究所党支部",
+        "主题党日活动与技术攻关结合不紧",
+        supervision::ItemCategory::TheoryStudy,
+        supervision::Severity::Low,
+        80,
+        -20,
+        "verified",
+        -3,
+    ),
+    (
+        "水质检测中心党支部",
+        "实验室安全责任制落实不到位",
+        supervision::ItemCategory::WorkStyle,
+        supervision::Severity::High,
+        90,
+        -30,
+        "verified",
+        7,
+    ),
+    (
+        "技术研发中心党总支",
+        "科研经费使用监督机制不健全",
+        supervision::ItemCategory::Integrity,
+        supervision::Severity::High,
+        75,
+        -15,
+        "verified",
+        0,
+    ),
+];
+
+/// The supervision demo: an inspection of the R&D general branch (focus: carrying out
+/// technology-innovation responsibility) with a dozen items in every state, some
+/// overdue, each with its trail (plans, evidence, a rejection, verifications) written by
+/// the demo inspector and the demo org admin, and a rectification measure. Idempotent.
+async fn seed_supervision(db: &DatabaseConnection) -> anyhow::Result<usize> {
+    let exists = entity::inspection::Entity::find()
+        .filter(entity::inspection::Column::Title.eq(DEMO_INSPECTION))
+        .count(db)
+        .await?
+        > 0;
+    if exists {
+        return Ok(0);
+    }
+    let org_id = |name: &'static str| async move {
+        entity::organization::Entity::find()
+            .filter(entity::organization::Column::Name.eq(name))
+            .one(db)
+            .await?
+            .map(|o| o.id)
+            .ok_or_else(|| anyhow::anyhow!("demo organisation {name} is missing"))
+    };
+    let inspector = demo_actor(db, "demo_inspector").await?;
+    let secretary = demo_actor(db, "demo_orgadmin").await?;
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+    let day = |n: i64| today + chrono::Duration::days(n);
+    let rd = org_id("技术研发中心党总支").await?;
+    let inspection = supervision::create_inspection(
+        db,
+        &inspector,
+        supervision::NewInspection {
+            organization_id: rd,
+            title: DEMO_INSPECTION.into(),
+            focus: "科技创新责任落实情况：研发投入、党小组建在项目上、“五小”创新、成果转化".into(),
+            lead_inspector_id: inspector.person_id(),
+            starts_on: day(-95),
+            ends_on: Some(day(-80)),
+        },
+    )
+    .await?;
+    supervision::update_inspection(
+        db,
+        &inspector,
+        inspection.id,
+        inspection.version,
+        supervision::InspectionPatch { status: Some(supervision::InspectionStatus::Finished), ..Default::default() },
+    )
+    .await?;
+    let mut count = 0;
+    for &(branch, title, category, severity, opened_ago, due_in, state, late_by) in DEMO_ITEMS {
+        let org = org_id(branch).await?;
+        let responsible = entity::person::Entity::find()
+            .filter(entity::person::Column::OrganizationId.eq(org))
+            .one(db)
+            .await?
+            .map(|p| p.id)
+            .ok_or_else(|| anyhow::anyhow!("nobody in {branch}"))?;
+        let opened = day(-opened_ago);
+        let mut it = supervision::open_item(
+            db,
+            &inspector,
+            opened,
+            supervision::NewItem {
+                inspection_id: Some(inspection.id),
+                organization_id: org,
+                title: title.into(),
+                description: Some(format!("巡察组在{branch}发现：{title}。")),
+                category,
+                severity,
+                responsible_person_id: responsible,
+                due_on: day(due_in),
+            },
+        )
+        .await?;
+        count += 1;
+        if state == "open" {
+            continue;
+        }
+        let plan = format!("针对“{title}”，支部召开专题会议，明确责任人和完成时限，逐项整改。");
+        it = supervision::set_plan(db, &secretary, opened, it.id, it.version, plan).await?;
+        if count == 4 {
+            measures::create(
+                db,
+                &secretary,
+                opened,
+                measures::NewMeasure {
+                    source_kind: measures::SourceKind::SupervisionItem,
+                    source_id: it.id,
+                    organization_id: org,
+                    title: "在每个在研项目上建立党小组或党员责任区".into(),
+                    description: None,
+                    owner_id: responsible,
+                    due_on: day(due_in),
+                },
+            )
+            .await?;
+        }
+        let evidence = supervision::NewItemUpdate {
+            kind: supervision::UpdateKind::Evidence,
+            text: "上传专题会议纪要和整改台账".into(),
+        };
+        supervision::add_update(db, &secretary, opened, it.id, evidence).await?;
+        if state == "rectifying" {
+            continue;
+        }
+        let submitted_on = if state == "verified" { day(due_in + late_by - 2) } else { opened };
+        it = supervision::transition(
+            db,
+            &secretary,
+            submitted_on,
+            it.id,
+            it.version,
+            supervision::ItemAction::Submit,
+            None,
+        )
+        .await?;
+        if state == "rejected" {
+            supervision::transition(
+                db,
+                &inspector,
+                submitted_on,
+                it.id,
+                it.version,
+                supervision::ItemAction::Reject,
+                Some("整改台账缺少奖励兑现凭证，请补充后重新提交".into()),
+            )
+            .await?;
+            continue;
+        }
+        if state == "verified" {
+            supervision::transition(
+                db,
+                &inspector,
+                day(due_in + late_by),
+                it.id,
+                it.version,
+                supervision::ItemAction::Verify,
+                Some("经现场核查，整改到位，同意销号".into()),
             )
             .await?;
         }

@@ -12,6 +12,7 @@ use dangjian::services::{
     study::{AttendanceStatus, MarkAttendance, SessionKind, SessionPatch, SessionStatus},
     supervision::{ItemAction, ItemCategory, ItemView, NewItem, NewItemUpdate, Severity, UpdateKind},
 };
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -700,4 +701,78 @@ async fn evidence_files_on_item_updates() {
     let it = services::supervision::get_item(f.app.db(), &Actor::system(), today, it.id).await.unwrap();
     advance(&f, &it, "verified", today).await;
     assert_eq!(f.app.send(send(&oa, &url)).await.status, StatusCode::CONFLICT);
+}
+
+#[actix_web::test]
+async fn demo_data_has_an_inspection_with_items_in_every_state_and_the_group_dashboard_is_complete() {
+    let f = Fixture::new().await;
+    let report = dangjian::seed::seed_demo(f.app.db()).await.unwrap();
+    assert!(report.contains("12 supervision items"), "{report}");
+    let again = dangjian::seed::seed_demo(f.app.db()).await.unwrap();
+    assert!(again.contains("nothing changed"), "{again}");
+    let token = f.app.login_full("demo_inspector", dangjian::seed::DEMO_PASSWORD).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let today = f.app.state.settings.today();
+    let g = f
+        .app
+        .gql(
+            Some(&token),
+            "{ inspections { edges { node { title status organization { name } } } } supervisionItems(first: 50) { totalCount edges { node { status overdue updates { kind } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(gql_code(&g), None, "{g}");
+    assert_eq!(g["data"]["inspections"]["edges"][0]["node"]["organization"]["name"], "技术研发中心党总支");
+    let items = g["data"]["supervisionItems"]["edges"].as_array().unwrap();
+    assert_eq!(items.len(), 12);
+    for status in ["OPEN", "RECTIFYING", "SUBMITTED", "VERIFIED"] {
+        assert!(items.iter().any(|e| e["node"]["status"] == status), "no {status} item");
+    }
+    assert!(items.iter().filter(|e| e["node"]["overdue"] == true).count() >= 3);
+    assert!(
+        items.iter().any(|e| e["node"]["updates"].as_array().unwrap().len() >= 5),
+        "verified and rejected items keep their whole trail"
+    );
+
+    // The dashboard of the demo group: every figure present.
+    let root = entity::organization::Entity::find()
+        .filter(entity::organization::Column::Name.eq(dangjian::seed::ROOT_NAME))
+        .one(f.app.db())
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let from = today - Duration::days(365);
+    let r =
+        ok(&f.app.get(&format!("/api/v1/dashboard?organization_id={root}&from={from}&to={today}"), Some(&token)).await);
+    assert!(r["study"]["sessions_held"].as_i64().unwrap() > 0, "{r}");
+    assert!(r["study"]["first_topic_sessions_held"].as_i64().unwrap() > 0);
+    assert!(r["study"]["attendance_rate"].as_f64().unwrap() > 0.5);
+    assert!(r["measures"]["due"].as_i64().unwrap() > 0);
+    assert!(r["measures"]["overdue"].as_i64().unwrap() > 0);
+    let s = &r["supervision"];
+    assert_eq!(s["total"], 12, "{r}");
+    assert_eq!(s["status_verified"], 3);
+    assert_eq!((s["closed_on_time"].as_i64(), s["closed_late"].as_i64()), (Some(2), Some(1)));
+    assert!(s["overdue"].as_i64().unwrap() >= 3);
+    let x = f
+        .app
+        .get(
+            &format!("/api/v1/dashboard/export?organization_id={root}&from={from}&to={today}&format=xlsx"),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(x.status, StatusCode::OK);
+    let (rows, strings) = xlsx_rows(&x.body);
+    assert_eq!(rows, 25);
+    assert!(strings.contains(dangjian::seed::ROOT_NAME));
+    // Seeding went through the services: the audit chain verifies.
+    let admin = f.app.login_full("demo_admin", dangjian::seed::DEMO_PASSWORD).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let v = ok(&f.app.get("/api/v1/audit-chain/verify", Some(&admin)).await);
+    assert_eq!(v["ok"], true, "{v}");
 }
