@@ -13,7 +13,7 @@ use crate::auth::Actor;
 use crate::services::{
     attachments::{self, AttachmentView, Owner},
     documents::{self, DocumentView},
-    measures::{self, MeasureUpdateView},
+    measures::{self, MeasureUpdateView, MeasureView, SourceKind},
     organizations::{self, OrganizationView},
     people::{self, PersonView, TransferView},
     study::{self, AttendanceCounts, AttendanceView, StatementView},
@@ -26,6 +26,8 @@ use crate::services::{
 pub struct LoaderCtx {
     db: DatabaseConnection,
     actor: Actor,
+    /// Today in the configured time zone ("overdue").
+    today: chrono::NaiveDate,
 }
 
 /// Organisations by id.
@@ -123,6 +125,19 @@ map_loader!(
     RevisionsLoader: Vec<DocumentView> = documents::revisions_of
 );
 
+/// The rectification measures of supervision items, by item id.
+pub struct ItemMeasuresLoader(LoaderCtx);
+
+impl Loader<Uuid> for ItemMeasuresLoader {
+    type Value = Vec<MeasureView>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let c = &self.0;
+        measures::of_sources(&c.db, &c.actor, c.today, SourceKind::SupervisionItem, keys).await.map_err(gql_error)
+    }
+}
+
 /// Attachments by owner id, for one owner kind. Only ever asked for owners the caller
 /// already read through a scoped loader or query, so it needs no scope of its own.
 pub struct AttachmentsLoader {
@@ -187,6 +202,8 @@ pub struct Loaders {
     pub inspections: DataLoader<InspectionsLoader>,
     /// Supervision item trails by item id.
     pub item_updates: DataLoader<ItemUpdatesLoader>,
+    /// Rectification measures by supervision item id.
+    pub item_measures: DataLoader<ItemMeasuresLoader>,
     /// Attachments by document revision id.
     pub document_attachments: DataLoader<AttachmentsLoader>,
     /// Attachments by measure progress update id.
@@ -196,9 +213,10 @@ pub struct Loaders {
 }
 
 impl Loaders {
-    /// Fresh loaders for one request of `actor`.
-    pub fn new(db: DatabaseConnection, actor: Actor) -> Self {
-        let ctx = LoaderCtx { db, actor };
+    /// Fresh loaders for one request of `actor`; `today` is the request's day in the
+    /// configured time zone.
+    pub fn new(db: DatabaseConnection, actor: Actor, today: chrono::NaiveDate) -> Self {
+        let ctx = LoaderCtx { db, actor, today };
         Loaders {
             orgs: loader(OrgLoader(ctx.clone())),
             people: loader(PersonLoader(ctx.clone())),
@@ -213,6 +231,7 @@ impl Loaders {
             revisions: loader(RevisionsLoader(ctx.clone())),
             inspections: loader(InspectionsLoader(ctx.clone())),
             item_updates: loader(ItemUpdatesLoader(ctx.clone())),
+            item_measures: loader(ItemMeasuresLoader(ctx.clone())),
             document_attachments: loader(AttachmentsLoader {
                 ctx: ctx.clone(),
                 kind: Owner::Document(Uuid::nil()).kind(),

@@ -195,7 +195,7 @@ async fn execute(
         request = request.disable_introspection();
     }
     if let Some(a) = &actor {
-        request = request.data(Loaders::new(state.db.clone(), a.clone()));
+        request = request.data(Loaders::new(state.db.clone(), a.clone(), state.settings.today()));
     }
     request = request.data(RequestCtx {
         db: state.db.clone(),

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use super::documents::Attachment;
 use super::loaders::Loaders;
+use super::study::Measure;
 use super::types::{Conn, Organization, Person, Totals, connection, wants_total};
 use super::{actor, gql_error, page, parse_id, state};
 use crate::services::{
@@ -267,6 +268,11 @@ impl SupervisionItem {
     async fn inspection(&self, ctx: &Context<'_>) -> Result<Option<Inspection>> {
         let Some(id) = self.0.inspection_id else { return Ok(None) };
         Ok(ctx.data::<Loaders>()?.inspections.load_one(id).await?.map(Inspection))
+    }
+    /// Rectification measures (implementation measures whose source is this item) you may read.
+    async fn measures(&self, ctx: &Context<'_>) -> Result<Vec<Measure>> {
+        let rows = ctx.data::<Loaders>()?.item_measures.load_one(self.0.id).await?.unwrap_or_default();
+        Ok(rows.into_iter().map(Measure).collect())
     }
     /// The trail: every comment, plan, piece of evidence and status change, oldest first.
     async fn updates(&self, ctx: &Context<'_>) -> Result<Vec<SupervisionItemUpdate>> {

@@ -524,6 +524,30 @@ pub async fn delete(
     Ok(())
 }
 
+/// The measures of several sources of one kind (DataLoader batch: e.g. the
+/// rectification measures of supervision items), skipping measures the actor may not
+/// read; in creation order. One statement whatever the number of sources.
+pub async fn of_sources<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    today: NaiveDate,
+    kind: SourceKind,
+    source_ids: &[Uuid],
+) -> AppResult<std::collections::HashMap<Uuid, Vec<MeasureView>>> {
+    let mut map: std::collections::HashMap<Uuid, Vec<MeasureView>> = std::collections::HashMap::new();
+    for row in measure::Entity::find()
+        .filter(measure::Column::SourceKind.eq(kind.as_str()))
+        .filter(measure::Column::SourceId.is_in(source_ids.iter().copied()))
+        .filter(readable(actor)?)
+        .order_by_asc(measure::Column::Id)
+        .all(db)
+        .await?
+    {
+        map.entry(row.source_id).or_default().push(MeasureView::from_model(row, today)?);
+    }
+    Ok(map)
+}
+
 /// The progress updates of a measure the actor may read, oldest first.
 pub async fn updates<C: ConnectionTrait>(db: &C, actor: &Actor, measure_id: Uuid) -> AppResult<Vec<MeasureUpdateView>> {
     find_readable(db, actor, measure_id).await?;

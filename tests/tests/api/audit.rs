@@ -297,3 +297,26 @@ async fn who_reads_which_audit_records() {
     let r = f.app.get("/api/v1/audit-events?cursor=notacursor", Some(&admin)).await;
     assert_eq!(r.status.as_u16(), 422);
 }
+
+#[actix_web::test]
+async fn the_migrations_roll_back_and_an_upgraded_database_gets_its_records_chained() {
+    use migration::MigratorTrait;
+    let f = Fixture::new().await;
+    let db = f.app.db();
+    // Back to before supervision and the chain: the audit rows stay, unchained.
+    migration::Migrator::down(db, Some(2)).await.unwrap();
+    let rows = db
+        .query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), "SELECT COUNT(*) FROM audit_event"))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<i64>(0)
+        .unwrap();
+    assert!(rows > 10);
+    // Upgrade again, as a server start does: migrate, then chain the backlog.
+    migration::Migrator::up(db, None).await.unwrap();
+    assert_eq!(services::audit::chain_backlog(db).await.unwrap(), rows as u64);
+    let report = verify(&f).await;
+    assert_eq!(report["ok"], true, "{report}");
+    assert!(report["head_sequence"].as_i64().unwrap() >= rows, "{report}");
+}

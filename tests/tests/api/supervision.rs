@@ -635,6 +635,22 @@ async fn a_measure_may_come_from_a_readable_supervision_item() {
     assert_eq!(r.json()["errors"][0]["field"], "source_id");
     let r = f.app.get(&format!("/api/v1/measures?source_kind=supervision_item&source_id={}", it.id), Some(&oa)).await;
     assert_eq!(ok(&r)["items"].as_array().unwrap().len(), 1);
+    // GraphQL lists an item's measures through a loader: the same statements for 1 or 5 items.
+    for _ in 0..4 {
+        let other = item(&f, f.b1, f.p_orgadmin_b1).await;
+        assert_eq!(f.app.post("/api/v1/measures", Some(&oa), body(other.id)).await.status, StatusCode::CREATED);
+    }
+    let q = "query($n: Int!) { supervisionItems(first: $n, organizationId: \"%ORG%\") { edges { node { measures { title overdue owner { name } } updates { kind } } } } }"
+        .replace("%ORG%", &f.b1.to_string());
+    f.app.reset_statements();
+    let one = f.app.gql(Some(&oa), &q, json!({"n": 1})).await;
+    let n1 = f.app.statement_count();
+    assert_eq!(one["data"]["supervisionItems"]["edges"][0]["node"]["measures"][0]["title"], "整改措施", "{one}");
+    f.app.reset_statements();
+    let five = f.app.gql(Some(&oa), &q, json!({"n": 5})).await;
+    let n5 = f.app.statement_count();
+    assert_eq!(five["data"]["supervisionItems"]["edges"].as_array().unwrap().len(), 5);
+    assert_eq!(n1, n5, "nested measures, owners and trails load in batches");
 }
 
 fn multipart(filename: &str, content_type: &str, bytes: &[u8]) -> (String, Vec<u8>) {
