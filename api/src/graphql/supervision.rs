@@ -18,7 +18,7 @@ use super::types::{Conn, Organization, Person, Totals, connection, wants_total};
 use super::{actor, gql_error, page, parse_id, state};
 use crate::services::{
     self,
-    audit::{AuditEventView, AuditFilter, AuditPageRequest, ChainReport, HistoryEntry},
+    audit::{AuditEventView, AuditFilter, AuditPageRequest, ChainAnchor, ChainReport, HistoryEntry},
     dashboard::Dashboard,
     pagination::encode_key_cursor,
     supervision::{
@@ -113,6 +113,8 @@ pub enum AuditBreakReason {
     HeadMismatch,
     /// A record outside the chain.
     Unchained,
+    /// The chain no longer holds the anchored hash.
+    AnchorMismatch,
 }
 
 fn gid(id: Uuid) -> ID {
@@ -612,6 +614,8 @@ pub struct AuditChainReport {
     pub records_checked: i64,
     /// The head's sequence number.
     pub head_sequence: i64,
+    /// The head's hash (keep it with headSequence outside the database as an anchor).
+    pub head_hash: String,
     /// The first broken link, if any.
     pub first_broken: Option<AuditBrokenLink>,
 }
@@ -622,6 +626,7 @@ impl From<ChainReport> for AuditChainReport {
             ok: r.ok,
             records_checked: r.records_checked,
             head_sequence: r.head_sequence,
+            head_hash: r.head_hash,
             first_broken: r.first_broken.map(|b| AuditBrokenLink {
                 sequence: b.sequence,
                 audit_id: b.audit_id.map(|i| ID(i.to_string())),
@@ -803,9 +808,24 @@ impl SupervisionQuery {
     }
 
     /// Verifies the audit hash chain (administrators) and reports the first broken link.
-    async fn verify_audit_chain(&self, ctx: &Context<'_>) -> Result<AuditChainReport> {
+    /// With an anchor (headSequence and headHash of an earlier report, kept outside the
+    /// database) it also catches a rewrite of the whole chain.
+    async fn verify_audit_chain(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "headSequence of an earlier report.")] anchor_sequence: Option<i64>,
+        #[graphql(desc = "headHash of that report.")] anchor_hash: Option<String>,
+    ) -> Result<AuditChainReport> {
         let (s, a) = (state(ctx)?, actor(ctx)?);
-        Ok(services::audit::verify_chain(&s.db, a).await.map_err(gql_error)?.into())
+        let anchor = match (anchor_sequence, anchor_hash) {
+            (Some(sequence), Some(hash)) => Some(ChainAnchor { sequence, hash }),
+            (None, None) => None,
+            _ => {
+                let e = crate::error::AppError::invalid("anchor_hash", "give anchorSequence and anchorHash together");
+                return Err(gql_error(e));
+            }
+        };
+        Ok(services::audit::verify_chain(&s.db, a, anchor.as_ref()).await.map_err(gql_error)?.into())
     }
 }
 

@@ -8,8 +8,10 @@ use uuid::Uuid;
 
 use super::extract::Authenticated;
 use super::problem::Problem;
-use crate::error::AppResult;
-use crate::services::audit::{self as svc, AuditEventView, AuditFilter, AuditPageRequest, ChainReport, HistoryEntry};
+use crate::error::{AppError, AppResult};
+use crate::services::audit::{
+    self as svc, AuditEventView, AuditFilter, AuditPageRequest, ChainAnchor, ChainReport, HistoryEntry,
+};
 use crate::startup::AppState;
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
@@ -97,9 +99,33 @@ pub async fn history(
     Ok(HttpResponse::Ok().json(svc::history(&state.db, &actor.0, &entity, id).await?))
 }
 
+/// An anchor from an earlier verification (both or neither).
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AnchorQuery {
+    /// `head_sequence` of an earlier report.
+    pub anchor_sequence: Option<i64>,
+    /// `head_hash` of that report.
+    pub anchor_hash: Option<String>,
+}
+
 /// Verify the audit hash chain (administrators): reports the first broken link.
+///
+/// Note `head_sequence` and `head_hash` of a report outside the database; passing them
+/// later as `anchor_sequence` / `anchor_hash` also catches a rewrite of the whole chain.
 #[utoipa::path(get, path = "/api/v1/audit-chain/verify", tag = "audit", security(("bearer" = [])),
-    responses((status = 200, body = ChainReport), (status = 403, body = Problem, content_type = "application/problem+json")))]
-pub async fn verify_chain(state: web::Data<AppState>, actor: Authenticated) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(svc::verify_chain(&state.db, &actor.0).await?))
+    params(AnchorQuery),
+    responses((status = 200, body = ChainReport), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn verify_chain(
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    q: web::Query<AnchorQuery>,
+) -> AppResult<HttpResponse> {
+    let q = q.into_inner();
+    let anchor = match (q.anchor_sequence, q.anchor_hash) {
+        (Some(sequence), Some(hash)) => Some(ChainAnchor { sequence, hash }),
+        (None, None) => None,
+        _ => return Err(AppError::invalid("anchor_hash", "give anchor_sequence and anchor_hash together")),
+    };
+    Ok(HttpResponse::Ok().json(svc::verify_chain(&state.db, &actor.0, anchor.as_ref()).await?))
 }

@@ -253,7 +253,21 @@ text_enum! {
         HeadMismatch => "head_mismatch",
         /// A record that is not part of the chain (inserted around the service).
         Unchained => "unchained",
+        /// The record at an anchored sequence no longer has the anchored hash: the chain
+        /// was rewritten from there on (by someone able to recompute hashes).
+        AnchorMismatch => "anchor_mismatch",
     }
+}
+
+/// A (sequence, hash) pair noted outside the database from an earlier report: a later
+/// verification checks that the chain still holds that hash at that sequence, which a
+/// rewrite of the whole chain by someone with database access cannot fake.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+pub struct ChainAnchor {
+    /// The anchored sequence number.
+    pub sequence: i64,
+    /// The hash the record had then (hex).
+    pub hash: String,
 }
 
 /// The first broken link of the audit chain.
@@ -278,16 +292,34 @@ pub struct ChainReport {
     pub records_checked: i64,
     /// The head's sequence number (the number of chained records).
     pub head_sequence: i64,
+    /// The head's hash: note it with `head_sequence` outside the database and pass both
+    /// as an anchor to a later verification.
+    pub head_hash: String,
     /// The first broken link, if any.
     pub first_broken: Option<BrokenLink>,
 }
 
 /// Verifies the whole audit chain (administrators): every record in sequence order must
 /// carry the next number, link to the previous record's hash and hash to its stored
-/// hash; the head must match the last record; no record may sit outside the chain.
+/// hash; the head must match the last record; no record may sit outside the chain;
+/// and the record at an `anchor`'s sequence must still carry the anchored hash.
 /// Reports the first broken link.
-pub async fn verify_chain<C: ConnectionTrait>(db: &C, actor: &Actor) -> AppResult<ChainReport> {
+pub async fn verify_chain<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    anchor: Option<&ChainAnchor>,
+) -> AppResult<ChainReport> {
     actor.require(Permission::AuditVerify)?;
+    if let Some(a) = anchor {
+        Validator::new()
+            .check(a.sequence >= 1, "anchor_sequence", "must be at least 1")
+            .check(
+                a.hash.len() == 64 && a.hash.bytes().all(|b| b.is_ascii_hexdigit()),
+                "anchor_hash",
+                "must be 64 hex digits",
+            )
+            .finish()?;
+    }
     // The head first: every record up to its sequence committed with it.
     let head = audit_chain_head::Entity::find_by_id(1)
         .one(db)
@@ -301,6 +333,7 @@ pub async fn verify_chain<C: ConnectionTrait>(db: &C, actor: &Actor) -> AppResul
             ok: false,
             records_checked: checked,
             head_sequence: head.seq,
+            head_hash: head.hash.clone(),
             first_broken: Some(BrokenLink { sequence, audit_id, reason, detail }),
         })
     };
@@ -346,6 +379,15 @@ pub async fn verify_chain<C: ConnectionTrait>(db: &C, actor: &Actor) -> AppResul
                     format!("audit record {seq} (id {}) was changed after it was written", row.id),
                 );
             }
+            if let Some(a) = anchor.filter(|a| a.sequence == seq && !a.hash.eq_ignore_ascii_case(&hash)) {
+                return broken(
+                    checked,
+                    Some(seq),
+                    Some(row.id),
+                    BreakReason::AnchorMismatch,
+                    format!("audit record {seq} no longer has the anchored hash {}", a.hash),
+                );
+            }
             checked += 1;
             prev_hash = hash;
             expected_seq += 1;
@@ -387,7 +429,22 @@ pub async fn verify_chain<C: ConnectionTrait>(db: &C, actor: &Actor) -> AppResul
             );
         }
     }
-    Ok(ChainReport { ok: true, records_checked: checked, head_sequence: head.seq, first_broken: None })
+    if let Some(a) = anchor.filter(|a| a.sequence > head.seq) {
+        return broken(
+            checked,
+            Some(a.sequence),
+            None,
+            BreakReason::AnchorMismatch,
+            format!("the anchored record {} is beyond the chain's end ({})", a.sequence, head.seq),
+        );
+    }
+    Ok(ChainReport {
+        ok: true,
+        records_checked: checked,
+        head_sequence: head.seq,
+        head_hash: head.hash,
+        first_broken: None,
+    })
 }
 
 /// One audit record as readers see it.
@@ -616,8 +673,8 @@ pub fn diff(before: Option<&Value>, after: Option<&Value>) -> Vec<FieldChange> {
         .collect()
 }
 
-/// Every version of one record, oldest first, with who changed what. NOT_FOUND when the
-/// actor may read no audit record of it.
+/// Every version of one record, oldest first (the first 1000), with who changed what.
+/// NOT_FOUND when the actor may read no audit record of it.
 pub async fn history<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,

@@ -320,3 +320,56 @@ async fn the_migrations_roll_back_and_an_upgraded_database_gets_its_records_chai
     assert_eq!(report["ok"], true, "{report}");
     assert!(report["head_sequence"].as_i64().unwrap() >= rows, "{report}");
 }
+
+#[actix_web::test]
+async fn an_anchor_catches_a_rewrite_of_the_whole_chain() {
+    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+    let f = Fixture::new().await;
+    let admin = f.token("admin").await;
+    let before = verify(&f).await;
+    let (seq, hash) = (before["head_sequence"].as_i64().unwrap(), before["head_hash"].as_str().unwrap().to_owned());
+    let anchored = format!("/api/v1/audit-chain/verify?anchor_sequence={seq}&anchor_hash={hash}");
+    assert_eq!(f.app.get(&anchored, Some(&admin)).await.json()["ok"], true);
+
+    // Someone with database access edits record 3 and recomputes every hash after it.
+    let db = f.app.db();
+    let rows = entity::audit_event::Entity::find()
+        .filter(entity::audit_event::Column::Seq.gte(3))
+        .order_by_asc(entity::audit_event::Column::Seq)
+        .all(db)
+        .await
+        .unwrap();
+    let mut prev = rows[0].prev_hash.clone().unwrap();
+    for (i, row) in rows.into_iter().enumerate() {
+        let mut row = row;
+        if i == 0 {
+            row.action = "delete".into();
+        }
+        let h = services::audit::chain_hash(&prev, &services::audit::canonical_content(&row, row.seq.unwrap()));
+        let mut am: entity::audit_event::ActiveModel = row.clone().into();
+        am.action = Set(row.action.clone());
+        am.prev_hash = Set(Some(prev.clone()));
+        am.hash = Set(Some(h.clone()));
+        am.update(db).await.unwrap();
+        prev = h;
+    }
+    exec(&f, &format!("UPDATE audit_chain_head SET hash = '{prev}' WHERE id = 1")).await;
+    // The chain alone cannot tell (only the records after the anchor would) ...
+    let plain = f.app.get("/api/v1/audit-chain/verify", Some(&admin)).await.json();
+    assert_eq!(plain["ok"], true, "{plain}");
+    // ... the anchor kept outside the database can.
+    let r = f.app.get(&anchored, Some(&admin)).await.json();
+    assert_eq!(r["first_broken"]["reason"], "anchor_mismatch", "{r}");
+    assert_eq!(r["first_broken"]["sequence"], seq);
+    let g = f
+        .app
+        .gql(
+            Some(&admin),
+            "query($s: Int!, $h: String!) { verifyAuditChain(anchorSequence: $s, anchorHash: $h) { ok firstBroken { reason } } }",
+            json!({"s": seq, "h": hash}),
+        )
+        .await;
+    assert_eq!(g["data"]["verifyAuditChain"]["firstBroken"]["reason"], "ANCHOR_MISMATCH", "{g}");
+    let r = f.app.get(&format!("/api/v1/audit-chain/verify?anchor_sequence={seq}"), Some(&admin)).await;
+    assert_eq!(r.status.as_u16(), 422);
+}
