@@ -265,6 +265,13 @@ impl Actor {
         }
     }
 
+    /// Whether the actor wrote something recorded with these author ids (its person, or
+    /// its own account; the system actor never counts as an author).
+    pub fn is_author(&self, person_id: Option<Uuid>, user_id: Option<Uuid>) -> bool {
+        (self.person_id().is_some() && self.person_id() == person_id)
+            || (self.user_id().is_some_and(|u| !u.is_nil()) && self.user_id() == user_id)
+    }
+
     /// Whether the actor holds a global admin grant.
     pub fn is_admin(&self) -> bool {
         self.grants.iter().any(|g| g.role == Role::Admin && g.org_path.is_none())

@@ -23,7 +23,7 @@ use super::types::text_enum;
 use crate::auth::{Actor, Permission, Scope};
 use crate::db::write_tx;
 use crate::error::{AppError, AppResult, Validator};
-use entity::{measure, measure_update, organization, person};
+use entity::{measure, measure_update, organization};
 
 text_enum! {
     /// Where a measure comes from.
@@ -340,14 +340,7 @@ fn clean(v: Option<String>) -> Option<String> {
 }
 
 async fn ensure_owner<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<()> {
-    let found = person::Entity::find_by_id(id)
-        .filter(org_ref_in(person::Column::OrganizationId, &actor.scope(Permission::PersonRead)))
-        .count(db)
-        .await?;
-    if found == 0 {
-        return Err(AppError::invalid("owner_id", "no such person in your scope"));
-    }
-    Ok(())
+    super::people::ensure_readable(db, actor, id, "owner_id").await
 }
 
 fn transition(from: MeasureStatus, to: MeasureStatus) -> AppResult<()> {
@@ -593,8 +586,7 @@ pub async fn update_attachment_access<C: ConnectionTrait>(
     let update = measure_update::Entity::find_by_id(update_id).one(db).await?.ok_or(AppError::NotFound)?;
     let measure = find_readable(db, actor, update.measure_id).await?;
     if write {
-        let author = (actor.person_id().is_some() && actor.person_id() == update.author_person_id)
-            || (actor.user_id().is_some_and(|u| !u.is_nil()) && actor.user_id() == update.author_user_id);
+        let author = actor.is_author(update.author_person_id, update.author_user_id);
         if !author && !may_manage(db, actor, measure.organization_id).await? {
             return Err(AppError::forbidden(
                 "only the update's author or an organisation administrator may attach files",

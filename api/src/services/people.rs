@@ -581,3 +581,16 @@ pub async fn transfers_of<C: ConnectionTrait>(
     }
     Ok(map)
 }
+
+/// Checks that `id` is a person the actor may read (a host, an owner, a responsible
+/// person): VALIDATION on `field` otherwise.
+pub(crate) async fn ensure_readable<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid, field: &str) -> AppResult<()> {
+    let found = person::Entity::find_by_id(id)
+        .filter(org_ref_in(person::Column::OrganizationId, &actor.scope(Permission::PersonRead)))
+        .count(db)
+        .await?;
+    if found == 0 {
+        return Err(AppError::invalid(field, "no such person in your scope"));
+    }
+    Ok(())
+}

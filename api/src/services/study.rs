@@ -566,15 +566,10 @@ fn window(
 
 /// Checks that a host or recorder is a person the actor may read.
 async fn ensure_person<C: ConnectionTrait>(db: &C, actor: &Actor, id: Option<Uuid>, field: &str) -> AppResult<()> {
-    let Some(id) = id else { return Ok(()) };
-    let found = person::Entity::find_by_id(id)
-        .filter(org_ref_in(person::Column::OrganizationId, &actor.scope(Permission::PersonRead)))
-        .count(db)
-        .await?;
-    if found == 0 {
-        return Err(AppError::invalid(field, "no such person in your scope"));
+    match id {
+        Some(id) => super::people::ensure_readable(db, actor, id, field).await,
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Sets a session's materials: documents the actor may read, each listed once.

@@ -33,7 +33,7 @@ use super::types::text_enum;
 use crate::auth::{Actor, Permission, Scope};
 use crate::db::write_tx;
 use crate::error::{AppError, AppResult, Validator};
-use entity::{inspection, organization, person, supervision_item, supervision_item_update};
+use entity::{inspection, organization, supervision_item, supervision_item_update};
 
 text_enum! {
     /// Status of an inspection round.
@@ -504,17 +504,6 @@ fn check_version(row: &supervision_item::Model, expected: i32) -> AppResult<()> 
     Ok(())
 }
 
-async fn ensure_person<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid, field: &str) -> AppResult<()> {
-    let found = person::Entity::find_by_id(id)
-        .filter(org_ref_in(person::Column::OrganizationId, &actor.scope(Permission::PersonRead)))
-        .count(db)
-        .await?;
-    if found == 0 {
-        return Err(AppError::invalid(field, "no such person in your scope"));
-    }
-    Ok(())
-}
-
 fn clean(v: Option<String>) -> Option<String> {
     v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
 }
@@ -629,7 +618,7 @@ pub async fn create_inspection(
         return Err(AppError::forbidden("this organisation is outside the subtree you supervise"));
     }
     if let Some(p) = input.lead_inspector_id {
-        ensure_person(&tx, actor, p, "lead_inspector_id").await?;
+        super::people::ensure_readable(&tx, actor, p, "lead_inspector_id").await?;
     }
     let now = super::now();
     let row = inspection::ActiveModel {
@@ -677,7 +666,7 @@ pub async fn update_inspection(
     let ends = patch.ends_on.or(row.ends_on);
     validate_inspection(None, None, Some(starts), ends)?;
     if let Some(p) = patch.lead_inspector_id {
-        ensure_person(&tx, actor, p, "lead_inspector_id").await?;
+        super::people::ensure_readable(&tx, actor, p, "lead_inspector_id").await?;
     }
     let before = InspectionView::from_model(row.clone())?;
     let mut am: inspection::ActiveModel = row.into();
@@ -820,7 +809,7 @@ pub async fn open_item(
             return Err(AppError::invalid("organization_id", "must lie in the inspected organisation's subtree"));
         }
     }
-    ensure_person(&tx, actor, input.responsible_person_id, "responsible_person_id").await?;
+    super::people::ensure_readable(&tx, actor, input.responsible_person_id, "responsible_person_id").await?;
     let now = super::now();
     let row = supervision_item::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -872,7 +861,7 @@ pub async fn update_item(
         return Err(AppError::Conflict("a verified item cannot change".into()));
     }
     if let Some(p) = patch.responsible_person_id {
-        ensure_person(&tx, actor, p, "responsible_person_id").await?;
+        super::people::ensure_readable(&tx, actor, p, "responsible_person_id").await?;
     }
     let mut am: supervision_item::ActiveModel = row.into();
     if let Some(v) = patch.title {
@@ -1050,8 +1039,7 @@ pub async fn update_attachment_access<C: ConnectionTrait>(
     let update = supervision_item_update::Entity::find_by_id(update_id).one(db).await?.ok_or(AppError::NotFound)?;
     let item = find_readable(db, actor, update.item_id).await?;
     if write {
-        let author = (actor.person_id().is_some() && actor.person_id() == update.author_person_id)
-            || (actor.user_id().is_some_and(|u| !u.is_nil()) && actor.user_id() == update.author_user_id);
+        let author = actor.is_author(update.author_person_id, update.author_user_id);
         if !author && !rights(db, actor, &item).await?.respond {
             return Err(AppError::forbidden("only the update's author or the responsible side may attach files"));
         }

@@ -6,7 +6,8 @@ use serde_json::json;
 
 use crate::common::Fixture;
 
-fn multipart(filename: &str, content_type: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+/// A multipart form with one `file` part.
+pub fn multipart(filename: &str, content_type: &str, bytes: &[u8]) -> (String, Vec<u8>) {
     let boundary = "dangjian-test-boundary";
     let mut body = Vec::new();
     body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n").as_bytes());

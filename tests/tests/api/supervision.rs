@@ -16,6 +16,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::attachments::multipart;
 use crate::common::{Fixture, Resp, gql_code};
 use crate::study::{put, session};
 
@@ -651,17 +652,6 @@ async fn a_measure_may_come_from_a_readable_supervision_item() {
     let n5 = f.app.statement_count();
     assert_eq!(five["data"]["supervisionItems"]["edges"].as_array().unwrap().len(), 5);
     assert_eq!(n1, n5, "nested measures, owners and trails load in batches");
-}
-
-fn multipart(filename: &str, content_type: &str, bytes: &[u8]) -> (String, Vec<u8>) {
-    let boundary = "----dangjian-supervision-boundary";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
 #[actix_web::test]
