@@ -891,7 +891,9 @@ pub async fn update_item(
         .map(|c| c.field)
         .filter(|f| !matches!(f.as_str(), "updated_at" | "version" | "overdue"))
         .collect();
-    write_update(&tx, actor, &after, UpdateKind::Comment, format!("changed: {}", changed.join(", ")), None).await?;
+    if !changed.is_empty() {
+        write_update(&tx, actor, &after, UpdateKind::Comment, format!("changed: {}", changed.join(", ")), None).await?;
+    }
     tx.commit().await?;
     Ok(after)
 }
