@@ -142,11 +142,13 @@ async fn deleting_an_audit_row_names_the_missing_record() {
 #[actix_web::test]
 async fn concurrent_writers_keep_one_gap_free_chain() {
     let f = Fixture::new().await;
+    // Two pools on one database, like two replicas.
     let db = f.app.db().clone();
+    let replica = dangjian::db::connect(&f.app.state.settings.database_url(), 5).await.unwrap();
     let before = verify(&f).await["head_sequence"].as_i64().unwrap();
     let mut tasks = Vec::new();
     for i in 0..12 {
-        let db = db.clone();
+        let db = if i % 2 == 0 { db.clone() } else { replica.clone() };
         let parent = f.gb;
         tasks.push(tokio::spawn(async move {
             let input = NewOrganization {
