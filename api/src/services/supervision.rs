@@ -985,10 +985,6 @@ pub async fn transition(
     text: Option<String>,
 ) -> AppResult<ItemView> {
     let text = clean(text);
-    Validator::new()
-        .check(action != ItemAction::Reject || text.is_some(), "reason", "a rejection needs a reason")
-        .check(text.as_ref().is_none_or(|t| t.chars().count() <= 5000), "reason", "must be at most 5000 characters")
-        .finish()?;
     let tx = write_tx(db).await?;
     let (row, r) = find_for_change(&tx, actor, id).await?;
     if action.by_inspector() && !r.manage {
@@ -997,6 +993,10 @@ pub async fn transition(
     if !action.by_inspector() && !r.respond {
         return Err(AppError::forbidden("only the responsible organisation or person submits an item"));
     }
+    Validator::new()
+        .check(action != ItemAction::Reject || text.is_some(), "reason", "a rejection needs a reason")
+        .check(text.as_ref().is_none_or(|t| t.chars().count() <= 5000), "reason", "must be at most 5000 characters")
+        .finish()?;
     check_version(&row, expected_version)?;
     let before = ItemView::from_model(row.clone(), today)?;
     let (from, to) = action.edge();

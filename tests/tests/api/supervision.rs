@@ -350,6 +350,11 @@ async fn rejection_without_a_reason_is_refused_on_both_transports() {
     assert_eq!(g["errors"][0]["extensions"]["field"], "reason");
     let after = services::supervision::get_item(f.app.db(), &Actor::system(), today, it.id).await.unwrap();
     assert_eq!(after.status.as_str(), "submitted");
+    // Permission comes first: the responsible side may not reject, reason or not.
+    let oa = f.token("orgadmin_b1").await;
+    let r =
+        f.app.send_with_tag(&format!("{}/reject", path(&id)), &oa, &format!("\"v{}\"", it.version), json!({})).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
 }
 
 #[actix_web::test]
