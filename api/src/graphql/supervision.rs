@@ -393,15 +393,6 @@ impl OrgSupervisionStats {
     }
 }
 
-/// The escalation list.
-#[derive(SimpleObject)]
-pub struct SupervisionEscalation {
-    /// The most urgent items: overdue first, then high severity, then by due date.
-    pub items: Vec<SupervisionItem>,
-    /// How many unverified items are overdue or of high severity.
-    pub total_count: u64,
-}
-
 /// First-topic study figures of the dashboard.
 #[derive(SimpleObject)]
 pub struct DashboardStudy {
@@ -709,19 +700,39 @@ impl SupervisionQuery {
     }
 
     /// The escalation list: unverified items that are overdue or of high severity,
-    /// overdue first, then by severity, then by due date.
-    #[graphql(complexity = "limit.unwrap_or(50).clamp(1, 100) as usize * child_complexity")]
+    /// overdue first, then by severity (high first), then by due date.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
     async fn supervision_escalation(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 1–100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
         #[graphql(desc = "Only items in this organisation's subtree.")] organization_id: Option<ID>,
-        #[graphql(desc = "How many items, 1–100 (default 50).")] limit: Option<i32>,
-    ) -> Result<SupervisionEscalation> {
+    ) -> Result<Connection<String, SupervisionItem, Totals>> {
         let (s, a) = (state(ctx)?, actor(ctx)?);
         let org = organization_id.as_ref().map(parse_id).transpose()?;
-        let (items, total) =
-            services::supervision::escalation(&s.db, a, s.today, org, limit.map(i64::from)).await.map_err(gql_error)?;
-        Ok(SupervisionEscalation { items: items.into_iter().map(SupervisionItem).collect(), total_count: total })
+        let p = services::supervision::escalation(
+            &s.db,
+            a,
+            s.today,
+            org,
+            first.map(i64::from),
+            after.as_deref(),
+            ("first", "after"),
+        )
+        .await
+        .map_err(gql_error)?;
+        let mut conn = Connection::with_additional_fields(
+            after.is_some(),
+            p.next_cursor.is_some(),
+            Totals { total_count: p.total },
+        );
+        conn.edges.extend(
+            p.items
+                .into_iter()
+                .map(|item| Edge::new(services::supervision::escalation_cursor(&item), SupervisionItem(item))),
+        );
+        Ok(conn)
     }
 
     /// Per organisation of a subtree: open, overdue, closed on time and closed late items.

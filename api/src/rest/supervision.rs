@@ -4,7 +4,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::OpenApi;
 use uuid::Uuid;
 
@@ -15,9 +15,9 @@ use crate::error::AppResult;
 use crate::services::dashboard::{self, Dashboard};
 use crate::services::exports::{self, ExportFile, ExportFormat};
 use crate::services::supervision::{
-    self as svc, InspectionFilter, InspectionPatch, InspectionStatus, InspectionView, ItemAction, ItemCategory,
-    ItemFilter, ItemPatch, ItemStatus, ItemUpdateView, ItemView, NewInspection, NewItem, NewItemUpdate, OrgItemStats,
-    Severity,
+    self as svc, EscalationPage, InspectionFilter, InspectionPatch, InspectionStatus, InspectionView, ItemAction,
+    ItemCategory, ItemFilter, ItemPatch, ItemStatus, ItemUpdateView, ItemView, NewInspection, NewItem, NewItemUpdate,
+    OrgItemStats, Severity,
 };
 use crate::startup::AppState;
 
@@ -98,23 +98,16 @@ pub struct FormatQuery {
     pub format: ExportFormat,
 }
 
-/// The escalation list's scope and length.
+/// The escalation list's scope and paging.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct EscalationQuery {
     /// Only items of organisations in this organisation's subtree.
     pub organization_id: Option<Uuid>,
-    /// How many items, 1–100 (default 50).
+    /// Items per page, 1–100 (default 20).
     pub limit: Option<i64>,
-}
-
-/// The escalation list.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct EscalationList {
-    /// The most urgent items: overdue first, then high severity, then by due date.
-    pub items: Vec<ItemView>,
-    /// How many items are overdue or of high severity and not verified.
-    pub total: u64,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
 }
 
 /// An organisation subtree.
@@ -263,15 +256,24 @@ pub async fn export_items(
 /// first, then by severity, then by due date.
 #[utoipa::path(get, path = "/api/v1/supervision-items/escalation", tag = "supervision", security(("bearer" = [])),
     params(EscalationQuery),
-    responses((status = 200, body = EscalationList), (status = 403, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = EscalationPage), (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn escalation(
     state: web::Data<AppState>,
     actor: Authenticated,
     q: web::Query<EscalationQuery>,
 ) -> AppResult<HttpResponse> {
-    let (items, total) =
-        svc::escalation(&state.db, &actor.0, state.settings.today(), q.organization_id, q.limit).await?;
-    Ok(HttpResponse::Ok().json(EscalationList { items, total }))
+    let today = state.settings.today();
+    let page = svc::escalation(
+        &state.db,
+        &actor.0,
+        today,
+        q.organization_id,
+        q.limit,
+        q.cursor.as_deref(),
+        ("limit", "cursor"),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// Get a supervision item (404 when missing or outside the caller's scope).

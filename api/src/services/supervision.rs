@@ -16,7 +16,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Set,
@@ -27,7 +27,7 @@ use uuid::Uuid;
 
 use super::audit::{self, Change};
 use super::organizations::find_in_scope;
-use super::pagination::{MAX_PAGE_SIZE, Page, PageRequest};
+use super::pagination::{Page, PageRequest};
 use super::scope::{org_ids_query, org_ref_in, subtree};
 use super::types::text_enum;
 use crate::auth::{Actor, Permission, Scope};
@@ -1172,44 +1172,125 @@ pub async fn all_items<C: ConnectionTrait>(
         .collect()
 }
 
+/// A position in the escalation order: (overdue first, severity rank, due date, id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct EscalationKey {
+    not_overdue: u8,
+    rank: u8,
+    due_on: NaiveDate,
+    id: Uuid,
+}
+
+impl EscalationKey {
+    fn of(item: &ItemView) -> Self {
+        let rank = match item.severity {
+            Severity::High => 0,
+            Severity::Medium => 1,
+            Severity::Low => 2,
+        };
+        EscalationKey { not_overdue: u8::from(!item.overdue), rank, due_on: item.due_on, id: item.id }
+    }
+
+    fn encode(self) -> String {
+        use base64::Engine;
+        let mut bytes = vec![self.not_overdue, self.rank];
+        bytes.extend_from_slice(&self.due_on.num_days_from_ce().to_be_bytes());
+        bytes.extend_from_slice(self.id.as_bytes());
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    fn decode(cursor: &str, field: &str) -> AppResult<Self> {
+        use base64::Engine;
+        let bad = || AppError::invalid(field, "not a valid cursor");
+        let b = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
+        if b.len() != 22 || b[0] > 1 || b[1] > 2 {
+            return Err(bad());
+        }
+        let days = i32::from_be_bytes([b[2], b[3], b[4], b[5]]);
+        Ok(EscalationKey {
+            not_overdue: b[0],
+            rank: b[1],
+            due_on: NaiveDate::from_num_days_from_ce_opt(days).ok_or_else(bad)?,
+            id: Uuid::from_slice(&b[6..]).map_err(|_| bad())?,
+        })
+    }
+}
+
+/// The escalation cursor that continues after `item`.
+pub fn escalation_cursor(item: &ItemView) -> String {
+    EscalationKey::of(item).encode()
+}
+
+/// A page of the escalation list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct EscalationPage {
+    /// The items: overdue first, then by severity (high first), then by due date.
+    pub items: Vec<ItemView>,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    pub next_cursor: Option<String>,
+    /// How many unverified items are overdue or of high severity (all pages).
+    pub total: u64,
+}
+
 /// The escalation list: items not yet verified that are overdue or of high severity,
-/// overdue first, then by severity (high first), then by due date; at most `limit`
-/// (1–100) items, with the number of all such items.
+/// overdue first, then by severity (high first), then by due date; keyset-paged on that
+/// order (`limit` 1–100, default 20; `cursor` from the previous page), with the number
+/// of all such items.
 pub async fn escalation<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
     today: NaiveDate,
     organization_id: Option<Uuid>,
     limit: Option<i64>,
-) -> AppResult<(Vec<ItemView>, u64)> {
-    let limit = match limit {
-        None => 50,
-        Some(n) if (1..=MAX_PAGE_SIZE as i64).contains(&n) => n as u64,
-        Some(_) => return Err(AppError::invalid("limit", format!("must be between 1 and {MAX_PAGE_SIZE}"))),
-    };
+    cursor: Option<&str>,
+    field_names: (&str, &str),
+) -> AppResult<EscalationPage> {
+    use supervision_item::Column as C;
+    let page = PageRequest::parse(limit, None, field_names.0, field_names.1)?;
+    let after = cursor.map(|c| EscalationKey::decode(c, field_names.1)).transpose()?;
     let filter = ItemFilter { organization_id, ..Default::default() };
     let cond = filtered(db, actor, today, &filter)
         .await?
-        .add(supervision_item::Column::Status.ne(ItemStatus::Verified.as_str()))
-        .add(
-            Condition::any()
-                .add(supervision_item::Column::DueOn.lt(today))
-                .add(supervision_item::Column::Severity.eq(Severity::High.as_str())),
-        );
+        .add(C::Status.ne(ItemStatus::Verified.as_str()))
+        .add(Condition::any().add(C::DueOn.lt(today)).add(C::Severity.eq(Severity::High.as_str())));
     let total = supervision_item::Entity::find().filter(cond.clone()).count(db).await?;
-    let overdue_first: SimpleExpr =
-        CaseStatement::new().case(supervision_item::Column::DueOn.lt(today), Expr::val(0)).finally(Expr::val(1)).into();
-    let rows = supervision_item::Entity::find()
-        .filter(cond)
-        .order_by_asc(overdue_first)
+    let not_overdue =
+        || -> SimpleExpr { CaseStatement::new().case(C::DueOn.lt(today), Expr::val(0)).finally(Expr::val(1)).into() };
+    let mut query = supervision_item::Entity::find().filter(cond);
+    if let Some(k) = after {
+        let (flag, rank) = (i32::from(k.not_overdue), i32::from(k.rank));
+        query = query.filter(
+            Condition::any()
+                .add(not_overdue().gt(flag))
+                .add(Condition::all().add(not_overdue().eq(flag)).add(Severity::rank_expr().gt(rank)))
+                .add(
+                    Condition::all()
+                        .add(not_overdue().eq(flag))
+                        .add(Severity::rank_expr().eq(rank))
+                        .add(C::DueOn.gt(k.due_on)),
+                )
+                .add(
+                    Condition::all()
+                        .add(not_overdue().eq(flag))
+                        .add(Severity::rank_expr().eq(rank))
+                        .add(C::DueOn.eq(k.due_on))
+                        .add(C::Id.gt(k.id)),
+                ),
+        );
+    }
+    let rows = query
+        .order_by_asc(not_overdue())
         .order_by_asc(Severity::rank_expr())
-        .order_by_asc(supervision_item::Column::DueOn)
-        .order_by_asc(supervision_item::Column::Id)
-        .limit(limit)
+        .order_by_asc(C::DueOn)
+        .order_by_asc(C::Id)
+        .limit(page.limit + 1)
         .all(db)
         .await?;
-    let items = rows.into_iter().map(|m| ItemView::from_model(m, today)).collect::<AppResult<Vec<_>>>()?;
-    Ok((items, total))
+    let mut items = rows.into_iter().map(|m| ItemView::from_model(m, today)).collect::<AppResult<Vec<_>>>()?;
+    let has_more = items.len() as u64 > page.limit;
+    items.truncate(page.limit as usize);
+    let next_cursor = if has_more { items.last().map(escalation_cursor) } else { None };
+    Ok(EscalationPage { items, next_cursor, total })
 }
 
 /// `COALESCE(SUM(CASE WHEN cond THEN 1 ELSE 0 END), 0)`: how many rows match `cond`.
@@ -1329,6 +1410,18 @@ pub async fn stats_by_org<C: ConnectionTrait>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escalation_cursor_round_trip() {
+        let k = EscalationKey {
+            not_overdue: 1,
+            rank: 2,
+            due_on: NaiveDate::from_ymd_opt(2026, 11, 25).unwrap(),
+            id: Uuid::now_v7(),
+        };
+        assert_eq!(EscalationKey::decode(&k.encode(), "cursor").unwrap(), k);
+        assert!(EscalationKey::decode("AAAA", "cursor").is_err());
+    }
 
     #[test]
     fn workflow_edges() {

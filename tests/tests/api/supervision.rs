@@ -427,6 +427,22 @@ async fn overdue_at_boundary_dates_and_the_views() {
     let r = ok(&f.app.get("/api/v1/supervision-items/escalation", Some(&inspector)).await);
     assert_eq!(ids(&r), [due_yesterday.id.to_string(), high.id.to_string()]);
     assert_eq!(r["total"], 2);
+    // Keyset paging on that order, REST and GraphQL.
+    let p1 = ok(&f.app.get("/api/v1/supervision-items/escalation?limit=1", Some(&inspector)).await);
+    assert_eq!(ids(&p1), [due_yesterday.id.to_string()]);
+    let c = p1["next_cursor"].as_str().unwrap();
+    let p2 =
+        ok(&f.app.get(&format!("/api/v1/supervision-items/escalation?limit=1&cursor={c}"), Some(&inspector)).await);
+    assert_eq!(ids(&p2), [high.id.to_string()]);
+    assert!(p2["next_cursor"].is_null());
+    let q = "query($after: String) { supervisionEscalation(first: 1, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { id overdue severity } } } }";
+    let g1 = f.app.gql(Some(&inspector), q, json!({})).await;
+    let e = &g1["data"]["supervisionEscalation"];
+    assert_eq!((e["totalCount"].as_i64(), e["pageInfo"]["hasNextPage"].as_bool()), (Some(2), Some(true)), "{g1}");
+    let g2 = f.app.gql(Some(&inspector), q, json!({"after": e["pageInfo"]["endCursor"]})).await;
+    assert_eq!(g2["data"]["supervisionEscalation"]["edges"][0]["node"]["severity"], "HIGH", "{g2}");
+    let r = f.app.get("/api/v1/supervision-items/escalation?cursor=bm9wZQ", Some(&inspector)).await;
+    assert_eq!(r.status.as_u16(), 422);
 
     // Per organisation: open, overdue, closed on time, closed late.
     let stats = ok(&f.app.get(&format!("/api/v1/supervision-stats?organization_id={}", f.gb), Some(&inspector)).await);
