@@ -74,13 +74,28 @@ impl Role {
                     | SessionWrite
                     | MeasureManage
                     | ComplianceRead
+                    | InnovationRead
+                    | InnovationManage
+                    | AchievementSubmit
+                    | HonourRead
             ),
             Role::Inspector => matches!(
                 p,
-                OrgRead | PersonRead | UserRead | DocumentRead | StudyFigures | SessionRead | ComplianceRead
+                OrgRead
+                    | PersonRead
+                    | UserRead
+                    | DocumentRead
+                    | StudyFigures
+                    | SessionRead
+                    | ComplianceRead
+                    | InnovationRead
+                    | HonourRead
             ),
-            Role::Member => matches!(p, OrgRead | PersonRead | DocumentRead | SessionRead),
-            Role::HrReader => matches!(p, OrgRead | PersonRead),
+            Role::Member => matches!(
+                p,
+                OrgRead | PersonRead | DocumentRead | SessionRead | InnovationRead | AchievementSubmit | HonourRead
+            ),
+            Role::HrReader => matches!(p, OrgRead | PersonRead | HonourRead),
         }
     }
 
@@ -126,6 +141,17 @@ pub enum Permission {
     MeasureManage,
     /// Read compliance reports (first-topic gaps, required versus held meetings).
     ComplianceRead,
+    /// Read the Technology Innovation Year: campaigns, activities, achievements, projects,
+    /// vanguard units and the innovation statistics of organisations in scope.
+    InnovationRead,
+    /// Create and change campaigns, activities, projects, spending, vanguard units and
+    /// honours, and review "five small" achievements, in organisations in scope.
+    InnovationManage,
+    /// Submit "five small" achievements for oneself and one's team.
+    AchievementSubmit,
+    /// Read intellectual property and honours, and activity participation (HR systems
+    /// too, with the `people:read` scope).
+    HonourRead,
 }
 
 /// One grant in force: a role, global (`org_path = None`) or over a subtree.
@@ -254,7 +280,7 @@ impl Actor {
         if let Principal::Client { scopes, .. } = &self.principal {
             let needed = match p {
                 Permission::OrgRead => "organizations:read",
-                Permission::PersonRead => "people:read",
+                Permission::PersonRead | Permission::HonourRead => "people:read",
                 _ => return Scope::None,
             };
             if !scopes.iter().any(|s| s == needed) {

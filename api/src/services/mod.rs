@@ -11,6 +11,7 @@ pub mod audit;
 pub mod auth;
 pub mod compliance;
 pub mod documents;
+pub mod innovation;
 pub mod measures;
 pub mod organizations;
 pub mod pagination;
