@@ -5,6 +5,7 @@ pub mod attachments;
 pub mod auth;
 pub mod documents;
 pub mod extract;
+pub mod innovation;
 pub mod measures;
 pub mod organizations;
 pub mod people;
@@ -115,6 +116,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(attachments::routes)
             .configure(study::routes)
             .configure(measures::routes)
+            .configure(innovation::routes)
             .default_service(web::to(|| async { Err::<HttpResponse, _>(AppError::NotFound) })),
     );
 }
@@ -138,6 +140,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(documents::DocumentsApi::openapi());
     doc.merge(attachments::AttachmentsApi::openapi());
     doc.merge(study::StudyApi::openapi());
+    doc.merge(innovation::InnovationApi::openapi());
     doc
 }
 
