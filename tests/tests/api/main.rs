@@ -9,6 +9,8 @@ mod common;
 mod compliance;
 mod documents;
 mod graphql;
+mod innovation;
+mod innovation_authz;
 mod measures;
 mod organizations;
 mod people;

@@ -293,14 +293,13 @@ async fn compute_metric<C: ConnectionTrait>(
     let value: Option<i64> = match metric {
         IndicatorMetric::AchievementsRecognised | IndicatorMetric::AchievementBenefitFen => {
             let q = achievement::Entity::find()
-                .select_only()
                 .filter(achievement::Column::OrganizationId.in_subquery(orgs))
                 .filter(achievement::Column::SubmittedOn.between(from, to))
                 .filter(achievement::Column::Status.is_in(AchievementStatus::RECOGNISED.map(|s| s.as_str())));
             if metric == IndicatorMetric::AchievementsRecognised {
                 Some(q.count(db).await? as i64)
             } else {
-                q.column_as(sum_fen(achievement::Column::BenefitFen), "v").into_tuple().one(db).await?
+                q.select_only().column_as(sum_fen(achievement::Column::BenefitFen), "v").into_tuple().one(db).await?
             }
         }
         IndicatorMetric::RdSpendingFen => {
