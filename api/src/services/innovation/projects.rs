@@ -380,7 +380,7 @@ async fn views<C: ConnectionTrait>(
 /// `CAST(COALESCE(SUM(col), 0) AS BIGINT)`: a sum of fen that is an integer on both databases.
 pub(crate) fn sum_fen(col: impl sea_orm::sea_query::IntoColumnRef) -> SimpleExpr {
     let sum: SimpleExpr = Func::sum(Expr::col(col)).into();
-    let zero: SimpleExpr = Expr::val(0i64).into();
+    let zero: SimpleExpr = Expr::val(0i64);
     Func::cast_as(Func::coalesce([sum, zero]), "BIGINT").into()
 }
 
