@@ -6,6 +6,8 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_create_foundation;
 mod m20261126_000001_create_knowledge_base;
 mod m20261126_000002_create_study;
+mod m20261126_000003_material_position;
+mod m20261126_000004_search_title_index;
 mod m20261127_000001_create_innovation;
 
 /// The ordered list of migrations.
@@ -18,6 +20,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_create_foundation::Migration),
             Box::new(m20261126_000001_create_knowledge_base::Migration),
             Box::new(m20261126_000002_create_study::Migration),
+            Box::new(m20261126_000003_material_position::Migration),
+            Box::new(m20261126_000004_search_title_index::Migration),
             Box::new(m20261127_000001_create_innovation::Migration),
         ]
     }

@@ -8,6 +8,7 @@ use super::types::{Conn, Organization, connection, wants_total};
 use super::{actor, gql_error, page, parse_id, state};
 use crate::services::{
     self,
+    attachments::AttachmentView,
     documents::{DocumentFilter, DocumentPatch, DocumentView, NewDocument, SearchFilter},
 };
 
@@ -139,6 +140,47 @@ impl Document {
     async fn revisions(&self, ctx: &Context<'_>) -> Result<Vec<Document>> {
         let rows = ctx.data::<Loaders>()?.revisions.load_one(self.0.lineage_id).await?.unwrap_or_default();
         Ok(rows.into_iter().map(Document).collect())
+    }
+    /// Attached files (the PDF of a speech, a scan), oldest first.
+    async fn attachments(&self, ctx: &Context<'_>) -> Result<Vec<Attachment>> {
+        let rows = ctx.data::<Loaders>()?.document_attachments.load_one(self.0.id).await?.unwrap_or_default();
+        Ok(rows.into_iter().map(Attachment).collect())
+    }
+}
+
+/// A file attached to a document or to a measure's progress update. The bytes are
+/// downloaded over REST at `downloadUrl` (with byte ranges).
+pub struct Attachment(pub AttachmentView);
+
+#[Object]
+impl Attachment {
+    /// Id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// Original file name.
+    async fn filename(&self) -> &str {
+        &self.0.filename
+    }
+    /// Content type.
+    async fn content_type(&self) -> &str {
+        &self.0.content_type
+    }
+    /// Size in bytes.
+    async fn size_bytes(&self) -> i64 {
+        self.0.size_bytes
+    }
+    /// SHA-256 of the content, hex.
+    async fn sha256(&self) -> &str {
+        &self.0.sha256
+    }
+    /// Where to download it (REST, bearer token, `Range` supported).
+    async fn download_url(&self) -> &str {
+        &self.0.download_url
+    }
+    /// Uploaded at (UTC).
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
     }
 }
 

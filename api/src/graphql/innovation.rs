@@ -8,6 +8,7 @@ use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, Resul
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
+use super::documents::Attachment;
 use super::loaders::Loaders;
 use super::types::{Conn, Organization, Person, connection, wants_total};
 use super::{actor, gql_error, page, parse_id, state};
@@ -415,6 +416,12 @@ impl Achievement {
     /// The team lead.
     async fn lead(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
         load_person(ctx, Some(parse_id(&self.lead_id)?)).await
+    }
+    /// Attachments (drawings, benefit calculations), oldest first.
+    async fn attachments(&self, ctx: &Context<'_>) -> Result<Vec<Attachment>> {
+        let id = parse_id(&self.id)?;
+        let rows = ctx.data::<Loaders>()?.achievement_attachments.load_one(id).await?.unwrap_or_default();
+        Ok(rows.into_iter().map(Attachment).collect())
     }
 }
 

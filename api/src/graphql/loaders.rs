@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::gql_error;
 use crate::auth::Actor;
 use crate::services::{
+    attachments::{self, AttachmentView, Owner},
     documents::{self, DocumentView},
     measures::{self, MeasureUpdateView},
     organizations::{self, OrganizationView},
@@ -113,6 +114,22 @@ map_loader!(
     RevisionsLoader: Vec<DocumentView> = documents::revisions_of
 );
 
+/// Attachments by owner id, for one owner kind. Only ever asked for owners the caller
+/// already read through a scoped loader or query, so it needs no scope of its own.
+pub struct AttachmentsLoader {
+    ctx: LoaderCtx,
+    kind: &'static str,
+}
+
+impl Loader<Uuid> for AttachmentsLoader {
+    type Value = Vec<AttachmentView>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        attachments::of_owners(&self.ctx.db, self.kind, keys).await.map_err(gql_error)
+    }
+}
+
 /// How many scheduler turns a batch waits before it loads. Resolvers of a list register
 /// their keys over several turns (futures-util yields every 32 polls); a time-based
 /// delay splits a large list into several batches whenever polling is slow, while
@@ -157,6 +174,12 @@ pub struct Loaders {
     pub measure_updates: DataLoader<MeasureUpdatesLoader>,
     /// Document revisions by lineage id.
     pub revisions: DataLoader<RevisionsLoader>,
+    /// Attachments by document revision id.
+    pub document_attachments: DataLoader<AttachmentsLoader>,
+    /// Attachments by measure progress update id.
+    pub measure_update_attachments: DataLoader<AttachmentsLoader>,
+    /// Attachments by achievement id.
+    pub achievement_attachments: DataLoader<AttachmentsLoader>,
 }
 
 impl Loaders {
@@ -174,7 +197,16 @@ impl Loaders {
             attendance: loader(AttendanceLoader(ctx.clone())),
             statements: loader(StatementsLoader(ctx.clone())),
             measure_updates: loader(MeasureUpdatesLoader(ctx.clone())),
-            revisions: loader(RevisionsLoader(ctx)),
+            revisions: loader(RevisionsLoader(ctx.clone())),
+            document_attachments: loader(AttachmentsLoader {
+                ctx: ctx.clone(),
+                kind: Owner::Document(Uuid::nil()).kind(),
+            }),
+            measure_update_attachments: loader(AttachmentsLoader {
+                ctx: ctx.clone(),
+                kind: Owner::MeasureUpdate(Uuid::nil()).kind(),
+            }),
+            achievement_attachments: loader(AttachmentsLoader { ctx, kind: Owner::Achievement(Uuid::nil()).kind() }),
         }
     }
 }

@@ -7,6 +7,7 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
+use super::documents::{Attachment, Document};
 use super::loaders::Loaders;
 use super::types::{Conn, OrgKind, Organization, Person, connection, wants_total};
 use super::{actor, gql_error, page, parse_id, state};
@@ -165,6 +166,12 @@ impl StudySession {
     /// Ids of the knowledge-base documents studied.
     async fn material_document_ids(&self) -> Vec<ID> {
         self.0.material_document_ids.iter().copied().map(gid).collect()
+    }
+    /// The documents studied, in the order listed; those you may not read are left out.
+    async fn materials(&self, ctx: &Context<'_>) -> Result<Vec<Document>> {
+        let ids = &self.0.material_document_ids;
+        let mut found = ctx.data::<Loaders>()?.documents.load_many(ids.iter().copied()).await?;
+        Ok(ids.iter().filter_map(|id| found.remove(id)).map(Document).collect())
     }
     /// Created at (UTC).
     async fn created_at(&self) -> DateTime<Utc> {
@@ -498,6 +505,11 @@ impl MeasureUpdate {
     /// Written at (UTC).
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
+    }
+    /// Evidence attached to the update, oldest first.
+    async fn attachments(&self, ctx: &Context<'_>) -> Result<Vec<Attachment>> {
+        let rows = ctx.data::<Loaders>()?.measure_update_attachments.load_one(self.0.id).await?.unwrap_or_default();
+        Ok(rows.into_iter().map(Attachment).collect())
     }
 }
 

@@ -1,4 +1,5 @@
-//! Attachments: multipart upload to a document, listing, ranged download, deletion.
+//! Attachments: multipart upload to a document or a measure progress update, listing,
+//! ranged download, deletion.
 
 use actix_multipart::Multipart;
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
@@ -10,19 +11,32 @@ use uuid::Uuid;
 use super::extract::Authenticated;
 use super::problem::Problem;
 use crate::error::{AppError, AppResult};
-use crate::services::attachments::{self as svc, AttachmentView, Upload};
+use crate::services::attachments::{self as svc, AttachmentView, Owner, Upload};
 use crate::startup::AppState;
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/documents/{id}/attachments", web::post().to(upload))
         .route("/documents/{id}/attachments", web::get().to(list))
+        .route("/measure-updates/{id}/attachments", web::post().to(upload_to_measure_update))
+        .route("/measure-updates/{id}/attachments", web::get().to(list_for_measure_update))
+        .route("/achievements/{id}/attachments", web::post().to(upload_to_achievement))
+        .route("/achievements/{id}/attachments", web::get().to(list_for_achievement))
         .route("/attachments/{id}", web::get().to(download))
         .route("/attachments/{id}", web::delete().to(delete));
 }
 
 /// The attachments' part of the OpenAPI document.
 #[derive(OpenApi)]
-#[openapi(paths(upload, list, download, delete))]
+#[openapi(paths(
+    upload,
+    list,
+    upload_to_measure_update,
+    list_for_measure_update,
+    upload_to_achievement,
+    list_for_achievement,
+    download,
+    delete
+))]
 pub struct AttachmentsApi;
 
 /// The multipart form of an upload.
@@ -47,8 +61,71 @@ pub async fn upload(
     state: web::Data<AppState>,
     actor: Authenticated,
     id: web::Path<Uuid>,
-    mut form: Multipart,
+    form: Multipart,
 ) -> AppResult<HttpResponse> {
+    store(&state, &actor, Owner::Document(*id), form).await
+}
+
+/// Attach a file to a measure's progress update (evidence of what was done).
+///
+/// Same form and limits as a document upload. The update's author and the measure's
+/// organisation administrators only.
+#[utoipa::path(post, path = "/api/v1/measure-updates/{id}/attachments", tag = "study", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Progress update id")),
+    request_body(content = inline(UploadForm), content_type = "multipart/form-data"),
+    responses((status = 201, body = AttachmentView), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn upload_to_measure_update(
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    id: web::Path<Uuid>,
+    form: Multipart,
+) -> AppResult<HttpResponse> {
+    store(&state, &actor, Owner::MeasureUpdate(*id), form).await
+}
+
+/// The attachments of a measure's progress update (readers of the measure).
+#[utoipa::path(get, path = "/api/v1/measure-updates/{id}/attachments", tag = "study", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Progress update id")),
+    responses((status = 200, body = Vec<AttachmentView>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn list_for_measure_update(
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(svc::list(&state.db, &actor.0, Owner::MeasureUpdate(*id)).await?))
+}
+
+/// Attach a file to a "five small" achievement (drawings, benefit calculations).
+///
+/// Same form and limits as a document upload. Its submitter, lead and team while it is
+/// submitted; organisation administrators in scope at any time.
+#[utoipa::path(post, path = "/api/v1/achievements/{id}/attachments", tag = "innovation", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Achievement id")),
+    request_body(content = inline(UploadForm), content_type = "multipart/form-data"),
+    responses((status = 201, body = AttachmentView), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn upload_to_achievement(
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    id: web::Path<Uuid>,
+    form: Multipart,
+) -> AppResult<HttpResponse> {
+    store(&state, &actor, Owner::Achievement(*id), form).await
+}
+
+/// The attachments of a "five small" achievement (its readers).
+#[utoipa::path(get, path = "/api/v1/achievements/{id}/attachments", tag = "innovation", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Achievement id")),
+    responses((status = 200, body = Vec<AttachmentView>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn list_for_achievement(
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(svc::list(&state.db, &actor.0, Owner::Achievement(*id)).await?))
+}
+
+/// Reads the `file` part of a multipart form (bounded by the upload limit) and stores it.
+async fn store(state: &AppState, actor: &Authenticated, owner: Owner, mut form: Multipart) -> AppResult<HttpResponse> {
     let max = state.settings.max_upload_bytes;
     let mut upload: Option<Upload> = None;
     while let Some(mut field) = form.try_next().await.map_err(|e| AppError::invalid("file", e.to_string()))? {
@@ -67,7 +144,7 @@ pub async fn upload(
         upload = Some(Upload { filename, content_type, bytes: buf.freeze() });
     }
     let upload = upload.ok_or_else(|| AppError::invalid("file", "is required (a multipart part named `file`)"))?;
-    let a = svc::upload_to_document(&state.db, state.storage.as_ref(), &actor.0, *id, upload, max).await?;
+    let a = svc::upload(&state.db, state.storage.as_ref(), &actor.0, owner, upload, max).await?;
     Ok(HttpResponse::Created().insert_header((header::LOCATION, a.download_url.clone())).json(a))
 }
 
@@ -76,7 +153,7 @@ pub async fn upload(
     params(("id" = Uuid, Path, description = "Document revision id")),
     responses((status = 200, body = Vec<AttachmentView>), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(state: web::Data<AppState>, actor: Authenticated, id: web::Path<Uuid>) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(svc::list_for_document(&state.db, &actor.0, *id).await?))
+    Ok(HttpResponse::Ok().json(svc::list(&state.db, &actor.0, Owner::Document(*id)).await?))
 }
 
 /// Parses a single `Range: bytes=a-b` (or `a-`, `-n`) against `size`.
@@ -99,7 +176,7 @@ fn parse_range(value: &str, size: u64) -> Option<std::ops::Range<u64>> {
 
 /// Download an attachment.
 ///
-/// Readers of the owning document only. Supports `Range: bytes=…` (206 with
+/// Readers of the owner (the document, or the measure of the progress update) only. Supports `Range: bytes=…` (206 with
 /// `Content-Range`; 416 when unsatisfiable).
 #[utoipa::path(get, path = "/api/v1/attachments/{id}", tag = "knowledge base", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Attachment id"), ("Range" = Option<String>, Header, description = "bytes=start-end")),
@@ -161,7 +238,7 @@ fn percent_encode(s: &str) -> String {
         .collect()
 }
 
-/// Delete an attachment (editors of the owning document).
+/// Delete an attachment (editors of the owning document; the author or managers of a progress update).
 #[utoipa::path(delete, path = "/api/v1/attachments/{id}", tag = "knowledge base", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Attachment id")),
     responses((status = 204, description = "Deleted"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]

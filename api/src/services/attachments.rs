@@ -8,20 +8,85 @@ use std::ops::Range;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload, path::Path};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::audit::{self, Change};
-use super::documents;
+use super::{documents, innovation, measures};
 use crate::auth::Actor;
 use crate::db::write_tx;
 use crate::error::{AppError, AppResult, Validator};
 use entity::attachment;
 
-/// Owner kind of document attachments.
-pub const OWNER_DOCUMENT: &str = "document";
+/// What an attachment belongs to. Each kind brings its own read and write rules
+/// ([`authorize`]); the stored `owner_kind` is [`Owner::kind`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    /// A document revision of the knowledge base: its readers download, its editors attach.
+    Document(Uuid),
+    /// A progress update of an implementation measure: readers of the measure download;
+    /// the update's author and the measure's managers attach.
+    MeasureUpdate(Uuid),
+    /// A "five small" achievement: its readers download; its submitter, lead and team
+    /// attach evidence while it is submitted, administrators in scope at any time.
+    Achievement(Uuid),
+}
+
+impl Owner {
+    /// The stored and wire name of the owner kind.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Owner::Document(_) => "document",
+            Owner::MeasureUpdate(_) => "measure_update",
+            Owner::Achievement(_) => "achievement",
+        }
+    }
+
+    /// The owner's id.
+    pub fn id(self) -> Uuid {
+        match self {
+            Owner::Document(id) | Owner::MeasureUpdate(id) | Owner::Achievement(id) => id,
+        }
+    }
+
+    /// The owner of a stored row (None for a kind this build does not know).
+    pub fn from_stored(kind: &str, id: Uuid) -> Option<Owner> {
+        Some(match kind {
+            "document" => Owner::Document(id),
+            "measure_update" => Owner::MeasureUpdate(id),
+            "achievement" => Owner::Achievement(id),
+            _ => return None,
+        })
+    }
+}
+
+/// What the actor wants to do with an owner's attachments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// List and download.
+    Read,
+    /// Attach and delete.
+    Write,
+}
+
+/// The owner's organisation when the actor may `access` its attachments: NOT_FOUND when
+/// the owner is missing or unreadable, FORBIDDEN when readable but not writable.
+async fn authorize<C: ConnectionTrait>(db: &C, actor: &Actor, owner: Owner, access: Access) -> AppResult<Uuid> {
+    match (owner, access) {
+        (Owner::Document(id), Access::Read) => Ok(documents::get(db, actor, id).await?.organization_id),
+        (Owner::Document(id), Access::Write) => Ok(documents::find_writable(db, actor, id).await?.organization_id),
+        (Owner::MeasureUpdate(id), access) => {
+            measures::update_attachment_access(db, actor, id, access == Access::Write).await
+        }
+        (Owner::Achievement(id), access) => {
+            innovation::achievements::attachment_access(db, actor, id, access == Access::Write).await
+        }
+    }
+}
 
 /// Accepted content types and the signature their bytes must start with
 /// (`None`: UTF-8 text).
@@ -41,7 +106,7 @@ const ALLOWED: &[(&str, Option<&[u8]>)] = &[
 pub struct AttachmentView {
     /// Id.
     pub id: Uuid,
-    /// What it is attached to: `document`.
+    /// What it is attached to: `document`, `measure_update` or `achievement`.
     pub owner_kind: String,
     /// The owner's id.
     pub owner_id: Uuid,
@@ -110,16 +175,16 @@ fn check_upload(upload: &Upload, max_bytes: usize) -> AppResult<String> {
     Ok(name)
 }
 
-/// Attaches a file to a document the actor may write.
-pub async fn upload_to_document(
+/// Attaches a file to an owner the actor may write.
+pub async fn upload(
     db: &DatabaseConnection,
     store: &dyn ObjectStore,
     actor: &Actor,
-    document_id: Uuid,
+    owner: Owner,
     upload: Upload,
     max_bytes: usize,
 ) -> AppResult<AttachmentView> {
-    let doc = documents::find_writable(db, actor, document_id).await?;
+    let organization_id = authorize(db, actor, owner, Access::Write).await?;
     let filename = check_upload(&upload, max_bytes)?;
     let id = Uuid::now_v7();
     let key = format!("attachments/{id}");
@@ -131,8 +196,8 @@ pub async fn upload_to_document(
         let tx = write_tx(db).await?;
         let model = attachment::ActiveModel {
             id: Set(id),
-            owner_kind: Set(OWNER_DOCUMENT.into()),
-            owner_id: Set(document_id),
+            owner_kind: Set(owner.kind().into()),
+            owner_id: Set(owner.id()),
             filename: Set(filename),
             content_type: Set(content_type),
             size_bytes: Set(size),
@@ -151,7 +216,7 @@ pub async fn upload_to_document(
                 action: "attach",
                 entity: "attachment",
                 entity_id: id,
-                organization_id: Some(doc.organization_id),
+                organization_id: Some(organization_id),
                 before: None,
                 after: audit::snapshot(&view)?,
             },
@@ -168,33 +233,38 @@ pub async fn upload_to_document(
     saved
 }
 
-/// The attachments of a document the actor may read, oldest first.
-pub async fn list_for_document(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    document_id: Uuid,
-) -> AppResult<Vec<AttachmentView>> {
-    documents::get(db, actor, document_id).await?;
-    Ok(attachment::Entity::find()
-        .filter(attachment::Column::OwnerKind.eq(OWNER_DOCUMENT))
-        .filter(attachment::Column::OwnerId.eq(document_id))
+/// The attachments of an owner the actor may read, oldest first.
+pub async fn list<C: ConnectionTrait>(db: &C, actor: &Actor, owner: Owner) -> AppResult<Vec<AttachmentView>> {
+    authorize(db, actor, owner, Access::Read).await?;
+    Ok(of_owners(db, owner.kind(), &[owner.id()]).await?.remove(&owner.id()).unwrap_or_default())
+}
+
+/// The attachments of several owners of one kind, oldest first (a DataLoader batch: one
+/// statement). Only for owners the caller has already been authorised to read, e.g. the
+/// parents a GraphQL resolver got through the scoped loaders.
+pub async fn of_owners<C: ConnectionTrait>(
+    db: &C,
+    kind: &str,
+    owner_ids: &[Uuid],
+) -> AppResult<std::collections::HashMap<Uuid, Vec<AttachmentView>>> {
+    let mut map: std::collections::HashMap<Uuid, Vec<AttachmentView>> = std::collections::HashMap::new();
+    for row in attachment::Entity::find()
+        .filter(attachment::Column::OwnerKind.eq(kind))
+        .filter(attachment::Column::OwnerId.is_in(owner_ids.iter().copied()))
         .order_by_asc(attachment::Column::Id)
         .all(db)
         .await?
-        .into_iter()
-        .map(AttachmentView::from)
-        .collect())
+    {
+        map.entry(row.owner_id).or_default().push(AttachmentView::from(row));
+    }
+    Ok(map)
 }
 
 /// An attachment whose owner the actor may read (NOT_FOUND otherwise).
 pub async fn get(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> AppResult<(AttachmentView, String)> {
     let row = attachment::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?;
-    match row.owner_kind.as_str() {
-        OWNER_DOCUMENT => {
-            documents::get(db, actor, row.owner_id).await?;
-        }
-        _ => return Err(AppError::NotFound),
-    }
+    let owner = Owner::from_stored(&row.owner_kind, row.owner_id).ok_or(AppError::NotFound)?;
+    authorize(db, actor, owner, Access::Read).await?;
     let key = row.storage_key.clone();
     Ok((AttachmentView::from(row), key))
 }
@@ -208,13 +278,11 @@ pub async fn read(store: &dyn ObjectStore, key: &str, range: Option<Range<u64>>)
     }
 }
 
-/// Deletes an attachment of a document the actor may write.
+/// Deletes an attachment of an owner the actor may write.
 pub async fn delete(db: &DatabaseConnection, store: &dyn ObjectStore, actor: &Actor, id: Uuid) -> AppResult<()> {
     let row = attachment::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?;
-    if row.owner_kind != OWNER_DOCUMENT {
-        return Err(AppError::NotFound);
-    }
-    let doc = documents::find_writable(db, actor, row.owner_id).await?;
+    let owner = Owner::from_stored(&row.owner_kind, row.owner_id).ok_or(AppError::NotFound)?;
+    let organization_id = authorize(db, actor, owner, Access::Write).await?;
     let tx = write_tx(db).await?;
     let view = AttachmentView::from(row.clone());
     attachment::Entity::delete_by_id(id).exec(&tx).await?;
@@ -225,7 +293,7 @@ pub async fn delete(db: &DatabaseConnection, store: &dyn ObjectStore, actor: &Ac
             action: "detach",
             entity: "attachment",
             entity_id: id,
-            organization_id: Some(doc.organization_id),
+            organization_id: Some(organization_id),
             before: audit::snapshot(&view)?,
             after: None,
         },

@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait,
     FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
-    sea_query::{Expr, JoinType, Order, Query},
+    sea_query::{Expr, JoinType, Order, Query, SelectStatement},
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -17,7 +17,7 @@ use super::audit::{self, Change};
 use super::organizations::find_in_scope;
 use super::pagination::{Page, PageRequest, decode_cursor, encode_cursor};
 use super::scope::{self, org_ids_query, orgs_in, subtree};
-use super::search::{self, ParsedQuery};
+use super::search::{self, ParsedQuery, Tier};
 use super::types::{DocumentKind, DocumentStatus, Visibility};
 use crate::auth::{Actor, Permission, Scope};
 use crate::db::write_tx;
@@ -948,7 +948,8 @@ struct HitRow {
 }
 
 /// Ranked full-text search over the published documents and the study sessions (topic
-/// and minutes) the actor may read, merged by relevance. The kind, tag and date filters
+/// and minutes) the actor may read, merged by relevance: results whose title holds every
+/// query word first, then the others, each group by bm25 (SQLite) or ts_rank (PostgreSQL). The kind, tag and date filters
 /// select documents only. The cursor is an offset (ranked results have no stable key);
 /// at most 1,000 results are reachable.
 pub async fn search<C: ConnectionTrait>(
@@ -978,68 +979,40 @@ pub async fn search<C: ConnectionTrait>(
         .add(owner_subtree(db, actor, filter.organization_id).await?);
     cond = cond.add(document::Column::Status.eq(DocumentStatus::Published.as_str()));
     let backend = db.get_database_backend();
-    // The index drives the query: on SQLite the FTS table comes first and CROSS JOIN
-    // keeps that order (SQLite's planner may otherwise probe FTS once per document row).
-    let mut select = Query::select();
-    select.expr_as(Expr::val(SEARCH_ENTITY), "entity").columns([
-        (document::Entity, document::Column::Id),
-        (document::Entity, document::Column::Title),
-        (document::Entity, document::Column::Kind),
-        (document::Entity, document::Column::OrganizationId),
-        (document::Entity, document::Column::IssuedOn),
-        (document::Entity, document::Column::Summary),
-    ]);
-    match backend {
-        DatabaseBackend::Sqlite => {
-            select
-                .expr_as(Expr::cust("-bm25(search_fts, 10.0, 1.0)"), "score")
-                .from("search_fts")
-                .cross_join("search_doc")
-                .cross_join(document::Entity)
-                .and_where(Expr::cust_with_values("search_fts MATCH ?", [query.fts5()]))
-                .and_where(Expr::cust("search_doc.rowid = search_fts.rowid"))
-                .and_where(Expr::cust("search_doc.entity = 'document' AND document.id = search_doc.entity_id"));
-        }
-        _ => {
-            select
-                .expr_as(
-                    Expr::cust_with_values("ts_rank(search_entry.tsv, $1::tsquery)::float8", [query.tsquery()]),
-                    "score",
-                )
-                .from("search_entry")
-                .join(
-                    JoinType::InnerJoin,
-                    document::Entity,
-                    Expr::cust("document.id = search_entry.entity_id AND search_entry.entity = 'document'"),
-                )
-                .and_where(Expr::cust_with_values("search_entry.tsv @@ $1::tsquery", [query.tsquery()]));
-        }
-    }
-    select.cond_where(cond);
-    let total = if with_total {
-        let mut count = select.clone();
-        count.clear_selects().expr_as(Expr::cust("COUNT(*)"), "n");
-        let row = db.query_one_raw(backend.build(&count)).await?;
-        Some(row.map(|r| r.try_get::<i64>("", "n")).transpose()?.unwrap_or(0) as u64)
-    } else {
-        None
+    let select = |tier: Tier| {
+        let mut select = Query::select();
+        select.expr_as(Expr::val(SEARCH_ENTITY), "entity").columns([
+            (document::Entity, document::Column::Id),
+            (document::Entity, document::Column::Title),
+            (document::Entity, document::Column::Kind),
+            (document::Entity, document::Column::OrganizationId),
+            (document::Entity, document::Column::IssuedOn),
+            (document::Entity, document::Column::Summary),
+        ]);
+        search::ranked_match(&mut select, backend, &query, SEARCH_ENTITY, document::Entity, "document.id", tier);
+        select.cond_where(cond.clone());
+        select
     };
-    select
-        .order_by_expr(Expr::cust("score"), Order::Desc)
-        .order_by((document::Entity, document::Column::Id), Order::Asc)
-        .limit(offset + limit + 1);
-    let rows = HitRow::find_by_statement(backend.build(&select)).all(db).await?;
+    let need = offset + limit + 1;
+    let total = if with_total { Some(count(db, select(Tier::All)).await?) } else { None };
+    let rows = tiered(db, need, select).await?;
     let session_filtered = filter.kind.is_some()
         || filter.tag.is_some()
         || filter.issued_from.is_some()
         || filter.issued_to.is_some()
         || actor.scope(Permission::SessionRead) == Scope::None;
-    let sessions = if session_filtered {
-        Vec::new()
+    let (sessions, session_total) = if session_filtered {
+        (Vec::new(), Some(0))
     } else {
-        search_sessions(db, actor, &query, filter.organization_id, offset + limit + 1).await?
+        let cond = session_condition(db, actor, filter.organization_id).await?;
+        let select = |tier: Tier| {
+            let mut select = session_select(backend, &query, tier);
+            select.cond_where(cond.clone());
+            select
+        };
+        let session_total = if with_total { Some(count(db, select(Tier::All)).await?) } else { None };
+        (tiered(db, need, select).await?, session_total)
     };
-    let session_total = sessions.len() as u64;
     let mut rows: Vec<HitRow> = rows.into_iter().chain(sessions).collect();
     rows.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
     let rows: Vec<HitRow> = rows.into_iter().skip(offset as usize).collect();
@@ -1075,8 +1048,7 @@ pub async fn search<C: ConnectionTrait>(
             })
         })
         .collect::<AppResult<Vec<_>>>()?;
-    // Matching sessions are counted up to the page window.
-    let total = total.map(|t| t + session_total);
+    let total = total.zip(session_total).map(|(d, s)| d + s);
     Ok(Page { items, next_cursor: has_more.then(|| encode_offset(offset + limit)), total })
 }
 
@@ -1092,21 +1064,56 @@ fn decode_offset(cursor: &str) -> AppResult<u64> {
     Ok(lo)
 }
 
-/// The best `n` sessions (topic and minutes) matching `query` that the actor may read.
-async fn search_sessions<C: ConnectionTrait>(
+/// How many rows a search statement matches.
+async fn count<C: ConnectionTrait>(db: &C, mut select: SelectStatement) -> AppResult<u64> {
+    select.clear_selects().expr_as(Expr::cust("COUNT(*)"), "n");
+    let row = db.query_one_raw(db.get_database_backend().build(&select)).await?;
+    Ok(row.map(|r| r.try_get::<i64>("", "n")).transpose()?.unwrap_or(0) as u64)
+}
+
+/// The best `need` rows of a search: matches in the title first (their score raised by
+/// [`search::TITLE_TIER_BONUS`]), then, only when those are too few, the others. Ranking
+/// thus touches the few title matches instead of every match for a first page.
+async fn tiered<C: ConnectionTrait>(
+    db: &C,
+    need: u64,
+    select: impl Fn(Tier) -> SelectStatement,
+) -> AppResult<Vec<HitRow>> {
+    let backend = db.get_database_backend();
+    let ranked = |tier: Tier, n: u64| {
+        let mut s = select(tier);
+        s.order_by_expr(Expr::cust("score"), Order::Desc).order_by_expr(Expr::cust("id"), Order::Asc).limit(n);
+        backend.build(&s)
+    };
+    let mut rows = HitRow::find_by_statement(ranked(Tier::Title, need)).all(db).await?;
+    for r in &mut rows {
+        r.score += search::TITLE_TIER_BONUS;
+    }
+    if (rows.len() as u64) < need {
+        let rest = need - rows.len() as u64;
+        rows.extend(HitRow::find_by_statement(ranked(Tier::BodyOnly, rest)).all(db).await?);
+    }
+    Ok(rows)
+}
+
+/// The sessions a search may show: readable by the actor, inside the organisation filter.
+async fn session_condition<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
-    query: &ParsedQuery,
     organization_id: Option<Uuid>,
-    n: u64,
-) -> AppResult<Vec<HitRow>> {
+) -> AppResult<Condition> {
     use entity::study_session;
     let mut cond = Condition::all().add(super::study::readable(actor)?);
     if let Some(id) = organization_id {
         let org = find_in_scope(db, &actor.scope(Permission::OrgRead), id).await?;
         cond = cond.add(study_session::Column::OrganizationId.in_subquery(org_ids_query(subtree(&org.path))));
     }
-    let backend = db.get_database_backend();
+    Ok(cond)
+}
+
+/// A ranked match of `query` over session topics and minutes, shaped like a document hit.
+fn session_select(backend: DatabaseBackend, query: &ParsedQuery, tier: Tier) -> SelectStatement {
+    use entity::study_session;
     let mut select = Query::select();
     select
         .expr_as(Expr::val(super::study::SEARCH_ENTITY), "entity")
@@ -1116,36 +1123,14 @@ async fn search_sessions<C: ConnectionTrait>(
         .expr_as(Expr::col((study_session::Entity, study_session::Column::OrganizationId)), "organization_id")
         .expr_as(Expr::cust("CAST(NULL AS DATE)"), "issued_on")
         .expr_as(Expr::col((study_session::Entity, study_session::Column::Minutes)), "summary");
-    match backend {
-        DatabaseBackend::Sqlite => {
-            select
-                .expr_as(Expr::cust("-bm25(search_fts, 10.0, 1.0)"), "score")
-                .from("search_fts")
-                .cross_join("search_doc")
-                .cross_join(study_session::Entity)
-                .and_where(Expr::cust_with_values("search_fts MATCH ?", [query.fts5()]))
-                .and_where(Expr::cust("search_doc.rowid = search_fts.rowid"))
-                .and_where(Expr::cust("search_doc.entity = 'session' AND study_session.id = search_doc.entity_id"));
-        }
-        _ => {
-            select
-                .expr_as(
-                    Expr::cust_with_values("ts_rank(search_entry.tsv, $1::tsquery)::float8", [query.tsquery()]),
-                    "score",
-                )
-                .from("search_entry")
-                .join(
-                    JoinType::InnerJoin,
-                    study_session::Entity,
-                    Expr::cust("study_session.id = search_entry.entity_id AND search_entry.entity = 'session'"),
-                )
-                .and_where(Expr::cust_with_values("search_entry.tsv @@ $1::tsquery", [query.tsquery()]));
-        }
-    }
+    search::ranked_match(
+        &mut select,
+        backend,
+        query,
+        super::study::SEARCH_ENTITY,
+        study_session::Entity,
+        "study_session.id",
+        tier,
+    );
     select
-        .cond_where(cond)
-        .order_by_expr(Expr::cust("score"), Order::Desc)
-        .order_by((study_session::Entity, study_session::Column::Id), Order::Asc)
-        .limit(n);
-    Ok(HitRow::find_by_statement(backend.build(&select)).all(db).await?)
 }

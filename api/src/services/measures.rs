@@ -552,6 +552,29 @@ pub async fn updates_of<C: ConnectionTrait>(
     Ok(map)
 }
 
+/// Access to the attachments of a progress update: NOT_FOUND unless the actor may read
+/// its measure; with `write`, FORBIDDEN unless the actor wrote the update or manages the
+/// measure. Returns the measure's organisation (for the audit record).
+pub async fn update_attachment_access<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    update_id: Uuid,
+    write: bool,
+) -> AppResult<Uuid> {
+    let update = measure_update::Entity::find_by_id(update_id).one(db).await?.ok_or(AppError::NotFound)?;
+    let measure = find_readable(db, actor, update.measure_id).await?;
+    if write {
+        let author = (actor.person_id().is_some() && actor.person_id() == update.author_person_id)
+            || (actor.user_id().is_some_and(|u| !u.is_nil()) && actor.user_id() == update.author_user_id);
+        if !author && !may_manage(db, actor, measure.organization_id).await? {
+            return Err(AppError::forbidden(
+                "only the update's author or an organisation administrator may attach files",
+            ));
+        }
+    }
+    Ok(measure.organization_id)
+}
+
 /// Posts a progress update (owner or manager), optionally changing the status.
 pub async fn add_update(
     db: &DatabaseConnection,

@@ -4,6 +4,7 @@
 //! (see [`super::segment`]) built in Rust, so neither needs a database extension or a
 //! Chinese parser, and every write updates the index in its own transaction.
 
+use sea_orm::sea_query::{Expr, ExprTrait, IntoTableRef, JoinType, SelectStatement};
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, Value};
 use uuid::Uuid;
 
@@ -79,6 +80,80 @@ pub async fn remove<C: ConnectionTrait>(db: &C, entity: &str, id: Uuid) -> AppRe
         }
     }
     Ok(())
+}
+
+/// Added to the score of results whose title holds every query word: they rank first
+/// (each tier ordered by relevance), and ranking them needs no look at the long tail of
+/// body-only matches unless a page reaches past them.
+pub const TITLE_TIER_BONUS: f64 = 1000.0;
+
+/// Which of a query's matches a statement asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tier {
+    /// Every match (for counting).
+    All,
+    /// Matches whose title holds every query word.
+    Title,
+    /// The other matches.
+    BodyOnly,
+}
+
+/// Makes `select` a ranked match of `query` over the indexed objects of `entity` stored in
+/// `table` (whose id column is `id_column`, e.g. `document.id`): adds the index tables,
+/// the join, the match condition of `tier` and a `score` column (higher is better). The
+/// index drives the query: on SQLite the FTS table comes first and CROSS JOIN keeps that
+/// order (the planner may otherwise probe FTS once per row of `table`).
+pub fn ranked_match<T: IntoTableRef>(
+    select: &mut SelectStatement,
+    backend: DatabaseBackend,
+    query: &ParsedQuery,
+    entity: &'static str,
+    table: T,
+    id_column: &'static str,
+    tier: Tier,
+) {
+    match backend {
+        DatabaseBackend::Sqlite => {
+            let q = query.fts5();
+            let expr = match tier {
+                Tier::All => q,
+                Tier::Title => format!("{{title}} : ({q})"),
+                Tier::BodyOnly => format!("({q}) NOT ({{title}} : ({q}))"),
+            };
+            select
+                .expr_as(Expr::cust("-bm25(search_fts, 10.0, 1.0)"), "score")
+                .from("search_fts")
+                .cross_join("search_doc")
+                .cross_join(table)
+                .and_where(Expr::cust_with_values("search_fts MATCH ?", [expr]))
+                .and_where(Expr::cust("search_doc.rowid = search_fts.rowid"))
+                .and_where(Expr::col(("search_doc", "entity")).eq(entity))
+                .and_where(Expr::cust(format!("{id_column} = search_doc.entity_id")));
+        }
+        _ => {
+            let q = query.tsquery();
+            select
+                .expr_as(Expr::cust_with_values("ts_rank(search_entry.tsv, $1::tsquery)::float8", [q.clone()]), "score")
+                .from("search_entry")
+                .join(JoinType::InnerJoin, table, Expr::cust(format!("{id_column} = search_entry.entity_id")))
+                .and_where(Expr::col(("search_entry", "entity")).eq(entity));
+            // Title tokens carry weight A; `ts_filter(tsv, '{a}')` has its own GIN index.
+            let title = || Expr::cust_with_values("ts_filter(search_entry.tsv, '{a}') @@ $1::tsquery", [q.clone()]);
+            match tier {
+                Tier::All => {
+                    select.and_where(Expr::cust_with_values("search_entry.tsv @@ $1::tsquery", [q.clone()]));
+                }
+                Tier::Title => {
+                    select.and_where(title());
+                }
+                Tier::BodyOnly => {
+                    select
+                        .and_where(Expr::cust_with_values("search_entry.tsv @@ $1::tsquery", [q.clone()]))
+                        .and_where(title().not());
+                }
+            }
+        }
+    }
 }
 
 /// A validated query: its words and the backend-specific match expressions.

@@ -452,7 +452,7 @@ async fn materials_of<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> AppResult<Has
     }
     for m in session_material::Entity::find()
         .filter(session_material::Column::SessionId.is_in(ids.iter().copied()))
-        .order_by_asc(session_material::Column::CreatedAt)
+        .order_by_asc(session_material::Column::Position)
         .order_by_asc(session_material::Column::DocumentId)
         .all(db)
         .await?
@@ -577,17 +577,30 @@ async fn ensure_person<C: ConnectionTrait>(db: &C, actor: &Actor, id: Option<Uui
     Ok(())
 }
 
-async fn replace_materials<C: ConnectionTrait>(db: &C, session_id: Uuid, ids: &[Uuid]) -> AppResult<()> {
+/// Sets a session's materials: documents the actor may read, each listed once.
+async fn replace_materials<C: ConnectionTrait>(db: &C, actor: &Actor, session_id: Uuid, ids: &[Uuid]) -> AppResult<()> {
+    let unique: std::collections::HashSet<Uuid> = ids.iter().copied().collect();
+    if !unique.is_empty() {
+        let found = super::documents::by_ids(db, actor, &unique.iter().copied().collect::<Vec<_>>()).await?;
+        if found.len() != unique.len() {
+            return Err(AppError::invalid(
+                "material_document_ids",
+                "lists a document that does not exist or that you may not read",
+            ));
+        }
+    }
     session_material::Entity::delete_many().filter(session_material::Column::SessionId.eq(session_id)).exec(db).await?;
     let mut seen = std::collections::HashSet::new();
     let now = super::now();
     let rows: Vec<session_material::ActiveModel> = ids
         .iter()
         .filter(|id| seen.insert(**id))
-        .map(|id| session_material::ActiveModel {
+        .enumerate()
+        .map(|(position, id)| session_material::ActiveModel {
             session_id: Set(session_id),
             document_id: Set(*id),
             created_at: Set(now),
+            position: Set(position as i32),
         })
         .collect();
     if !rows.is_empty() {
@@ -636,7 +649,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewSession) -
     }
     .insert(&tx)
     .await?;
-    replace_materials(&tx, id, &input.material_document_ids).await?;
+    replace_materials(&tx, actor, id, &input.material_document_ids).await?;
     let members: Vec<Uuid> = person::Entity::find()
         .select_only()
         .column(person::Column::Id)
@@ -755,7 +768,7 @@ pub async fn update(
     am.version = Set(expected_version + 1);
     let model = am.update(&tx).await?;
     if let Some(ids) = &patch.material_document_ids {
-        replace_materials(&tx, id, ids).await?;
+        replace_materials(&tx, actor, id, ids).await?;
     }
     let after = views(&tx, vec![model]).await?.remove(0);
     audit::record(

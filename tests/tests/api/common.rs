@@ -356,6 +356,16 @@ impl Fixture {
         self.app.login(who).await
     }
 
+    /// Gives `person` an account `username` with the member role on `org`, and logs in.
+    pub async fn add_member(&self, username: &str, person: Uuid, org: Uuid) -> String {
+        let sys = Actor::system();
+        let new = NewUser { username: username.into(), password: PASSWORD.into(), person_id: Some(person) };
+        let u = services::users::create(self.app.db(), &sys, new).await.unwrap();
+        let grant = NewRoleAssignment { user_id: u.id, role: Role::Member, organization_id: Some(org) };
+        services::users::assign_role(self.app.db(), &sys, grant).await.unwrap();
+        self.app.login(username).await
+    }
+
     /// The current ETag of a REST resource, read as admin.
     pub async fn etag(&self, path: &str) -> String {
         let admin = self.app.login("admin").await;

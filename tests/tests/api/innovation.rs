@@ -797,3 +797,80 @@ async fn campaign_indicators_compute_what_the_system_holds() {
     assert_eq!(r.json()["items"].as_array().map(Vec::len), Some(3), "b1 and b2 (the client's gb scope): {}", r.text());
     assert_eq!(f.app.get("/api/v1/campaigns", Some(&hr)).await.status, StatusCode::FORBIDDEN);
 }
+
+#[actix_web::test]
+async fn achievement_attachments_follow_the_workflow() {
+    let f = Fixture::new().await;
+    let member = f.token("member_b1").await;
+    let officer = f.token("orgadmin_b1").await;
+    let r = f
+        .app
+        .post("/api/v1/achievements", Some(&member), json!({"organization_id": f.b1, "category": "small_creation", "title": "污泥脱水助剂配比", "benefit_fen": 100}))
+        .await;
+    let id = r.json()["id"].as_str().unwrap().to_owned();
+    let upload = |token: &str, name: &str| {
+        let (content_type, body) =
+            crate::attachments::multipart(name, "application/pdf", "%PDF-1.7\n效益测算".as_bytes());
+        test::TestRequest::post()
+            .uri(&format!("/api/v1/achievements/{id}/attachments"))
+            .insert_header(("Authorization", format!("Bearer {token}")))
+            .insert_header(("Content-Type", content_type))
+            .set_payload(body)
+    };
+    let r = f.app.send(upload(&member, "效益测算.pdf")).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(r.json()["owner_kind"], "achievement");
+    let r = f.app.send(upload(&f.token("inspector_gb").await, "x.pdf")).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "inspectors read, not write: {}", r.text());
+    let r = f.app.send(upload(&f.token("orgadmin_b2").await, "x.pdf")).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = post_if_match(
+        &f.app,
+        &format!("/api/v1/achievements/{id}/review"),
+        &officer,
+        "\"v1\"",
+        json!({"status": "under_review"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = f.app.send(upload(&member, "补充.pdf")).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "the team attaches only while submitted: {}", r.text());
+    let r = f.app.send(upload(&officer, "评审意见.pdf")).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let list = f.app.get(&format!("/api/v1/achievements/{id}/attachments"), Some(&member)).await.json();
+    assert_eq!(list.as_array().map(Vec::len), Some(2));
+    let v = f
+        .app
+        .gql(Some(&member), "query($id: ID!) { achievement(id: $id) { attachments { filename } } }", json!({"id": id}))
+        .await;
+    assert_eq!(
+        v["data"]["achievement"]["attachments"],
+        json!([{"filename": "效益测算.pdf"}, {"filename": "评审意见.pdf"}]),
+        "{v}"
+    );
+}
+
+#[actix_web::test]
+async fn a_page_of_achievements_with_people_costs_a_constant_number_of_statements() {
+    let f = Fixture::new().await;
+    let admin = f.token("admin").await;
+    let today = f.app.state.settings.today();
+    let q = "{ achievements(first: 50) { edges { node { title lead { name } members { person { name } } organization { name } attachments { filename } } } } }";
+    let mut counts = Vec::new();
+    for n in [2, 12] {
+        while services_count(&f).await < n {
+            achievement(&f, f.b1, f.p_other_b1, &[f.p_member_b1, f.p_orgadmin_b1], 1, today).await;
+        }
+        f.app.reset_statements();
+        let v = f.app.gql(Some(&admin), q, json!({})).await;
+        assert!(v["errors"].is_null(), "{v}");
+        assert_eq!(v["data"]["achievements"]["edges"].as_array().map(Vec::len), Some(n));
+        counts.push(f.app.statement_count());
+    }
+    assert_eq!(counts[0], counts[1], "statements for 2 and 12 achievements: {counts:?}");
+}
+
+async fn services_count(f: &Fixture) -> usize {
+    let page = dangjian::services::pagination::PageRequest { limit: 100, after: None, with_total: false };
+    achievements::list(f.app.db(), &Actor::system(), &Default::default(), page).await.unwrap().items.len()
+}

@@ -8,6 +8,7 @@ mod authz;
 mod common;
 mod compliance;
 mod documents;
+mod documents_authz;
 mod graphql;
 mod innovation;
 mod innovation_authz;

@@ -40,11 +40,31 @@ pub async fn session(
             minutes: None,
             checkin_opens_at: None,
             checkin_closes_at: None,
-            material_document_ids: vec![Uuid::now_v7()],
+            material_document_ids: vec![],
         },
     )
     .await
     .unwrap()
+}
+
+/// A published document everyone may read (system actor).
+pub async fn published_document(f: &Fixture, title: &str) -> Uuid {
+    use dangjian::services::documents::{self, NewDocument};
+    use dangjian::services::types::DocumentKind;
+    let sys = Actor::system();
+    let input = NewDocument {
+        kind: DocumentKind::Speech,
+        title: title.into(),
+        issuing_body: Some("集团党委".into()),
+        issued_on: None,
+        body: format!("{title}全文。"),
+        summary: None,
+        tags: vec![],
+        organization_id: f.root,
+        visibility: None,
+    };
+    let d = documents::create(f.app.db(), &sys, input).await.unwrap();
+    documents::publish(f.app.db(), &sys, d.id, d.version).await.unwrap().id
 }
 
 /// Moves a session to a status (system actor).
@@ -362,7 +382,7 @@ async fn attendance_rate_per_session_and_subtree() {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
 
-const SESSIONS_QUERY: &str = "query($n: Int!, $org: ID!) { studySessions(first: $n, organizationId: $org) { totalCount edges { node { topic materialDocumentIds organization { name parent { name } } host { name } recorder { name } attendanceCounts { roster present rate } attendance { status person { name } } statements { text } } } } }";
+const SESSIONS_QUERY: &str = "query($n: Int!, $org: ID!) { studySessions(first: $n, organizationId: $org) { totalCount edges { node { topic materialDocumentIds materials { title kind organization { name } } organization { name parent { name } } host { name } recorder { name } attendanceCounts { roster present rate } attendance { status person { name } } statements { text } } } } }";
 
 #[actix_web::test]
 async fn listing_sessions_with_relations_costs_constant_statements() {
@@ -370,11 +390,17 @@ async fn listing_sessions_with_relations_costs_constant_statements() {
     let admin = f.token("admin").await;
     let oa = f.token("orgadmin_b1").await;
     let now = Utc::now();
+    let speech = published_document(&f, "在科技创新大会上的讲话").await;
+    let regulation = published_document(&f, "科技成果奖励办法").await;
     for (org, n) in [(f.b2, 10), (f.b1, 50)] {
         for _ in 0..n {
             let host = if org == f.b1 { f.p_orgadmin_b1 } else { f.p_b2 };
             let s = session(&f, org, SessionKind::BranchCommittee, now, Some(host)).await;
-            let patch = SessionPatch { host_id: Some(host), ..Default::default() };
+            let patch = SessionPatch {
+                host_id: Some(host),
+                material_document_ids: Some(vec![regulation, speech]),
+                ..Default::default()
+            };
             services::study::update(f.app.db(), &Actor::system(), s.id, s.version, patch).await.unwrap();
         }
     }
@@ -389,7 +415,11 @@ async fn listing_sessions_with_relations_costs_constant_statements() {
         assert!(first["organization"]["name"].is_string());
         assert!(first["host"]["name"].is_string(), "{first}");
         assert!(first["recorder"]["name"].is_string());
-        assert_eq!(first["materialDocumentIds"].as_array().unwrap().len(), 1);
+        assert_eq!(first["materialDocumentIds"].as_array().unwrap().len(), 2);
+        assert_eq!(first["materials"][0]["title"], "科技成果奖励办法", "materials keep their order: {first}");
+        assert_eq!(first["materials"][1]["kind"], "SPEECH");
+        // The owner (集团党委) is above orgadmin_b1's scope: the document is readable, its owner is not.
+        assert_eq!(first["materials"][0]["organization"]["name"].is_string(), *token == admin, "{first}");
         assert!(first["attendanceCounts"]["roster"].as_i64().unwrap() >= 1);
         assert!(!first["attendance"].as_array().unwrap().is_empty(), "the roster resolves through its loader");
         counts.push(f.app.statement_count());

@@ -456,6 +456,22 @@ pub async fn update(
     Ok(after)
 }
 
+/// The organisation of an achievement whose attachments the actor may read, or write
+/// when `write`: NOT_FOUND when unreadable; FORBIDDEN unless an administrator in scope,
+/// or its submitter, lead or team member while it is still submitted.
+pub async fn attachment_access<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid, write: bool) -> AppResult<Uuid> {
+    let a = get(db, actor, id).await?;
+    if write && !holds_over(db, actor, a.organization_id, Permission::InnovationManage).await? {
+        let involved = actor.person_id().is_some_and(|me| a.involves(me));
+        if !involved || a.status != AchievementStatus::Submitted {
+            return Err(AppError::forbidden(
+                "only its team (while submitted) or an organisation administrator may attach files",
+            ));
+        }
+    }
+    Ok(a.organization_id)
+}
+
 /// Takes one workflow step (administrators in scope, never on an achievement they
 /// submitted, lead or are on the team of).
 pub async fn review(

@@ -1,0 +1,332 @@
+//! The knowledge base's authorisation table: every document operation × role ×
+//! relationship → expected outcome, over REST and GraphQL, with every out-of-scope
+//! NOT_FOUND compared with the answer for a random id.
+//!
+//! Relationships: `InScope` is a subtree-visible document of branch b1; `OutOfScope`
+//! one of b3 (a sibling of b1's general branch); `Above` a document the group committee
+//! shares with everyone (readable by all, writable by no org_admin below it).
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use dangjian::auth::Actor;
+use dangjian::services::{
+    documents::{self, NewDocument},
+    types::{DocumentKind, Visibility},
+};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::common::{Fixture, gql_code};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Ok,
+    Forbidden,
+    NotFound,
+    /// 422 naming the field: an organisation referenced in the body is missing or out of
+    /// scope (the same answer for both).
+    Invalid,
+    Unauthenticated,
+}
+use Outcome::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    ReadPublished,
+    ReadDraft,
+    CreateDocument,
+    UpdateDraft,
+    PublishDraft,
+    DeleteDraft,
+    Revise,
+    Archive,
+    Revisions,
+    RecordReading,
+    ListAttachments,
+    Search,
+    MyStudyRecord,
+    StudyFigures,
+}
+use Op::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rel {
+    InScope,
+    OutOfScope,
+    Above,
+    NoTarget,
+}
+use Rel::*;
+
+/// (who, operation, relationship, expected)
+const TABLE: &[(&str, Op, Rel, Outcome)] = &[
+    ("admin", ReadPublished, OutOfScope, Ok),
+    ("admin", ReadDraft, OutOfScope, Ok),
+    ("admin", CreateDocument, OutOfScope, Ok),
+    ("admin", UpdateDraft, OutOfScope, Ok),
+    ("admin", PublishDraft, OutOfScope, Ok),
+    ("admin", DeleteDraft, OutOfScope, Ok),
+    ("admin", Revise, OutOfScope, Ok),
+    ("admin", Archive, Above, Ok),
+    ("admin", Revisions, OutOfScope, Ok),
+    ("admin", RecordReading, InScope, Forbidden),
+    ("admin", ListAttachments, OutOfScope, Ok),
+    ("admin", Search, NoTarget, Ok),
+    ("admin", MyStudyRecord, NoTarget, Forbidden),
+    ("admin", StudyFigures, OutOfScope, Ok),
+    ("orgadmin_b1", ReadPublished, InScope, Ok),
+    ("orgadmin_b1", ReadPublished, Above, Ok),
+    ("orgadmin_b1", ReadPublished, OutOfScope, NotFound),
+    ("orgadmin_b1", ReadDraft, InScope, Ok),
+    ("orgadmin_b1", ReadDraft, OutOfScope, NotFound),
+    ("orgadmin_b1", CreateDocument, InScope, Ok),
+    ("orgadmin_b1", CreateDocument, OutOfScope, Invalid),
+    ("orgadmin_b1", UpdateDraft, InScope, Ok),
+    ("orgadmin_b1", UpdateDraft, OutOfScope, NotFound),
+    ("orgadmin_b1", PublishDraft, InScope, Ok),
+    ("orgadmin_b1", PublishDraft, OutOfScope, NotFound),
+    ("orgadmin_b1", DeleteDraft, InScope, Ok),
+    ("orgadmin_b1", DeleteDraft, OutOfScope, NotFound),
+    ("orgadmin_b1", Revise, InScope, Ok),
+    ("orgadmin_b1", Revise, Above, Forbidden),
+    ("orgadmin_b1", Revise, OutOfScope, NotFound),
+    ("orgadmin_b1", Archive, InScope, Ok),
+    ("orgadmin_b1", Archive, Above, Forbidden),
+    ("orgadmin_b1", Archive, OutOfScope, NotFound),
+    ("orgadmin_b1", Revisions, InScope, Ok),
+    ("orgadmin_b1", Revisions, OutOfScope, NotFound),
+    ("orgadmin_b1", RecordReading, InScope, Ok),
+    ("orgadmin_b1", RecordReading, OutOfScope, NotFound),
+    ("orgadmin_b1", ListAttachments, InScope, Ok),
+    ("orgadmin_b1", ListAttachments, OutOfScope, NotFound),
+    ("orgadmin_b1", Search, NoTarget, Ok),
+    ("orgadmin_b1", MyStudyRecord, NoTarget, Ok),
+    ("orgadmin_b1", StudyFigures, InScope, Ok),
+    ("orgadmin_b1", StudyFigures, OutOfScope, NotFound),
+    ("inspector_gb", ReadPublished, InScope, Ok),
+    ("inspector_gb", ReadPublished, OutOfScope, NotFound),
+    ("inspector_gb", ReadDraft, InScope, NotFound),
+    ("inspector_gb", CreateDocument, InScope, Forbidden),
+    ("inspector_gb", UpdateDraft, InScope, Forbidden),
+    ("inspector_gb", PublishDraft, InScope, Forbidden),
+    ("inspector_gb", DeleteDraft, InScope, Forbidden),
+    ("inspector_gb", Revise, InScope, Forbidden),
+    ("inspector_gb", Archive, InScope, Forbidden),
+    ("inspector_gb", Revisions, InScope, Ok),
+    ("inspector_gb", Revisions, OutOfScope, NotFound),
+    ("inspector_gb", RecordReading, InScope, Ok),
+    ("inspector_gb", RecordReading, OutOfScope, NotFound),
+    ("inspector_gb", ListAttachments, InScope, Ok),
+    ("inspector_gb", ListAttachments, OutOfScope, NotFound),
+    ("inspector_gb", Search, NoTarget, Ok),
+    ("inspector_gb", MyStudyRecord, NoTarget, Ok),
+    ("inspector_gb", StudyFigures, InScope, Ok),
+    ("inspector_gb", StudyFigures, OutOfScope, NotFound),
+    ("member_b1", ReadPublished, InScope, Ok),
+    ("member_b1", ReadPublished, Above, Ok),
+    ("member_b1", ReadPublished, OutOfScope, NotFound),
+    ("member_b1", ReadDraft, InScope, NotFound),
+    ("member_b1", CreateDocument, InScope, Forbidden),
+    ("member_b1", UpdateDraft, InScope, Forbidden),
+    ("member_b1", PublishDraft, InScope, Forbidden),
+    ("member_b1", DeleteDraft, InScope, Forbidden),
+    ("member_b1", Revise, InScope, Forbidden),
+    ("member_b1", Archive, InScope, Forbidden),
+    ("member_b1", Revisions, InScope, Ok),
+    ("member_b1", Revisions, OutOfScope, NotFound),
+    ("member_b1", RecordReading, InScope, Ok),
+    ("member_b1", RecordReading, Above, Ok),
+    ("member_b1", RecordReading, OutOfScope, NotFound),
+    ("member_b1", ListAttachments, InScope, Ok),
+    ("member_b1", ListAttachments, OutOfScope, NotFound),
+    ("member_b1", Search, NoTarget, Ok),
+    ("member_b1", MyStudyRecord, NoTarget, Ok),
+    ("member_b1", StudyFigures, InScope, Forbidden),
+    ("hr", ReadPublished, InScope, Forbidden),
+    ("hr", ReadDraft, InScope, Forbidden),
+    ("hr", CreateDocument, InScope, Forbidden),
+    ("hr", UpdateDraft, InScope, Forbidden),
+    ("hr", PublishDraft, InScope, Forbidden),
+    ("hr", DeleteDraft, InScope, Forbidden),
+    ("hr", Revise, InScope, Forbidden),
+    ("hr", Archive, InScope, Forbidden),
+    ("hr", Revisions, InScope, Forbidden),
+    ("hr", RecordReading, InScope, Forbidden),
+    ("hr", ListAttachments, InScope, Forbidden),
+    ("hr", Search, NoTarget, Forbidden),
+    ("hr", MyStudyRecord, NoTarget, Forbidden),
+    ("hr", StudyFigures, InScope, Forbidden),
+    ("anonymous", ReadPublished, InScope, Unauthenticated),
+    ("anonymous", ReadDraft, InScope, Unauthenticated),
+    ("anonymous", CreateDocument, InScope, Unauthenticated),
+    ("anonymous", UpdateDraft, InScope, Unauthenticated),
+    ("anonymous", PublishDraft, InScope, Unauthenticated),
+    ("anonymous", DeleteDraft, InScope, Unauthenticated),
+    ("anonymous", Revise, InScope, Unauthenticated),
+    ("anonymous", Archive, InScope, Unauthenticated),
+    ("anonymous", Revisions, InScope, Unauthenticated),
+    ("anonymous", RecordReading, InScope, Unauthenticated),
+    ("anonymous", ListAttachments, InScope, Unauthenticated),
+    ("anonymous", Search, NoTarget, Unauthenticated),
+    ("anonymous", MyStudyRecord, NoTarget, Unauthenticated),
+    ("anonymous", StudyFigures, InScope, Unauthenticated),
+];
+
+fn rest_outcome(status: StatusCode, body: &str) -> Outcome {
+    match status.as_u16() {
+        200..=299 => Ok,
+        401 => Unauthenticated,
+        403 => Forbidden,
+        404 => NotFound,
+        422 => Invalid,
+        other => panic!("unexpected REST status {other}: {body}"),
+    }
+}
+
+fn gql_outcome(v: &Value) -> Outcome {
+    match gql_code(v).as_deref() {
+        None => Ok,
+        Some("FORBIDDEN") => Forbidden,
+        Some("NOT_FOUND") => NotFound,
+        Some("VALIDATION") => Invalid,
+        Some("UNAUTHENTICATED") => Unauthenticated,
+        Some(other) => panic!("unexpected GraphQL code {other}: {v}"),
+    }
+}
+
+/// A fresh target of `op` for `rel`: a document id, or an organisation id.
+async fn target(f: &Fixture, op: Op, rel: Rel) -> Uuid {
+    let (org, visibility) = match rel {
+        OutOfScope => (f.b3, Visibility::Subtree),
+        Above => (f.root, Visibility::Everyone),
+        InScope | NoTarget => (f.b1, Visibility::Subtree),
+    };
+    if matches!(op, CreateDocument | StudyFigures | Search | MyStudyRecord) {
+        return org;
+    }
+    let sys = Actor::system();
+    let input = NewDocument {
+        kind: DocumentKind::Policy,
+        title: "关于加强科技创新工作的意见".into(),
+        issuing_body: None,
+        issued_on: None,
+        body: "坚持创新驱动发展。".into(),
+        summary: None,
+        tags: vec![],
+        organization_id: org,
+        visibility: Some(visibility),
+    };
+    let d = documents::create(f.app.db(), &sys, input).await.unwrap();
+    if matches!(op, ReadDraft | UpdateDraft | PublishDraft | DeleteDraft) {
+        return d.id;
+    }
+    documents::publish(f.app.db(), &sys, d.id, d.version).await.unwrap().id
+}
+
+async fn version(f: &Fixture, id: Uuid) -> i32 {
+    documents::get(f.app.db(), &Actor::system(), id).await.map(|d| d.version).unwrap_or(1)
+}
+
+async fn rest(f: &Fixture, token: Option<&str>, op: Op, id: Uuid) -> (Outcome, StatusCode, Vec<u8>) {
+    let app = &f.app;
+    let doc = format!("/api/v1/documents/{id}");
+    let etag = format!("\"v{}\"", version(f, id).await);
+    let r = match op {
+        ReadPublished | ReadDraft => app.get(&doc, token).await,
+        CreateDocument => {
+            let body = json!({"organization_id": id, "kind": "notice", "title": "通知", "body": "正文"});
+            app.post("/api/v1/documents", token, body).await
+        }
+        UpdateDraft => app.patch(&doc, token, Some(&etag), json!({"title": "新标题"})).await,
+        PublishDraft => {
+            let req =
+                actix_web::test::TestRequest::post().uri(&format!("{doc}/publish")).insert_header(("If-Match", etag));
+            let req = match token {
+                Some(t) => req.insert_header(("Authorization", format!("Bearer {t}"))),
+                None => req,
+            };
+            app.send(req).await
+        }
+        DeleteDraft => app.delete(&doc, token, Some(&etag)).await,
+        Revise => app.post(&format!("{doc}/revise"), token, json!({})).await,
+        Archive => {
+            let req =
+                actix_web::test::TestRequest::post().uri(&format!("{doc}/archive")).insert_header(("If-Match", etag));
+            let req = match token {
+                Some(t) => req.insert_header(("Authorization", format!("Bearer {t}"))),
+                None => req,
+            };
+            app.send(req).await
+        }
+        Revisions => app.get(&format!("{doc}/revisions"), token).await,
+        RecordReading => app.post(&format!("{doc}/reading"), token, json!({"seconds": 60, "completed": true})).await,
+        ListAttachments => app.get(&format!("{doc}/attachments"), token).await,
+        Search => app.get("/api/v1/search?q=%E5%88%9B%E6%96%B0", token).await,
+        MyStudyRecord => app.get("/api/v1/me/study-record", token).await,
+        StudyFigures => {
+            app.get(&format!("/api/v1/study-figures?organization_id={id}&from=2026-01-01&to=2026-12-31"), token).await
+        }
+    };
+    (rest_outcome(r.status, &r.text()), r.status, r.body)
+}
+
+async fn gql(f: &Fixture, token: Option<&str>, op: Op, id: Uuid) -> (Outcome, Value) {
+    let v = version(f, id).await;
+    let q = match op {
+        ReadPublished | ReadDraft => "query($id: ID!) { document(id: $id) { title } }".to_owned(),
+        CreateDocument => "mutation($id: ID!) { createDocument(input: {organizationId: $id, kind: NOTICE, title: \"通知\", body: \"正文\"}) { id } }".to_owned(),
+        UpdateDraft => format!("mutation($id: ID!) {{ updateDocument(id: $id, expectedVersion: {v}, input: {{title: \"新标题\"}}) {{ version }} }}"),
+        PublishDraft => format!("mutation($id: ID!) {{ publishDocument(id: $id, expectedVersion: {v}) {{ status }} }}"),
+        DeleteDraft => format!("mutation($id: ID!) {{ deleteDocument(id: $id, expectedVersion: {v}) }}"),
+        Revise => "mutation($id: ID!) { reviseDocument(id: $id) { revision } }".to_owned(),
+        Archive => format!("mutation($id: ID!) {{ archiveDocument(id: $id, expectedVersion: {v}) {{ status }} }}"),
+        Revisions => "query($id: ID!) { document(id: $id) { revisions { id } } }".to_owned(),
+        RecordReading => "mutation($id: ID!) { recordReading(documentId: $id, seconds: 60, completed: true) { __typename } }".to_owned(),
+        ListAttachments => "query($id: ID!) { document(id: $id) { attachments { id } } }".to_owned(),
+        Search => "{ search(query: \"创新\") { totalCount } }".to_owned(),
+        MyStudyRecord => "{ myStudyRecord { periods { hours } } }".to_owned(),
+        StudyFigures => "query($id: ID!) { studyFigures(organizationId: $id, from: \"2026-01-01\", to: \"2026-12-31\") { __typename } }".to_owned(),
+    };
+    let vars = if q.contains("$id") { json!({"id": id.to_string()}) } else { json!({}) };
+    let v = f.app.gql(token, &q, vars).await;
+    let err = json!({"code": v["errors"][0]["extensions"]["code"], "message": v["errors"][0]["message"]});
+    (gql_outcome(&v), err)
+}
+
+#[actix_web::test]
+async fn document_operation_role_relationship_table_over_rest_and_graphql() {
+    let f = Fixture::new().await;
+    let mut tokens = HashMap::new();
+    for who in ["admin", "orgadmin_b1", "inspector_gb", "member_b1", "hr"] {
+        tokens.insert(who, f.token(who).await);
+    }
+    let mut failures = Vec::new();
+    for &(who, op, rel, expected) in TABLE {
+        let token = tokens.get(who).map(String::as_str);
+        let t = target(&f, op, rel).await;
+        let (rest_got, status, body) = rest(&f, token, op, t).await;
+        // A fresh target for GraphQL: publishing, revising and deleting are not repeatable.
+        let t2 = target(&f, op, rel).await;
+        let (gql_got, gql_err) = gql(&f, token, op, t2).await;
+        if rest_got != expected {
+            let text = String::from_utf8_lossy(&body);
+            failures.push(format!("REST    {who:13} {op:?} {rel:?}: expected {expected:?}, got {rest_got:?} {text}"));
+        }
+        if gql_got != expected {
+            failures.push(format!("GraphQL {who:13} {op:?} {rel:?}: expected {expected:?}, got {gql_got:?} {gql_err}"));
+        }
+        if matches!(expected, NotFound | Invalid) && rel == OutOfScope {
+            let random = Uuid::now_v7();
+            let (_, r_status, r_body) = rest(&f, token, op, random).await;
+            let (_, r_err) = gql(&f, token, op, random).await;
+            if (status, &body) != (r_status, &r_body) {
+                failures.push(format!("REST    {who} {op:?}: out-of-scope answer differs from a random id"));
+            }
+            if gql_err != r_err {
+                failures.push(format!("GraphQL {who} {op:?}: out-of-scope {gql_err} differs from random id {r_err}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "knowledge-base authorisation table mismatches:\n{}", failures.join("\n"));
+}
