@@ -874,3 +874,80 @@ async fn services_count(f: &Fixture) -> usize {
     let page = dangjian::services::pagination::PageRequest { limit: 100, after: None, with_total: false };
     achievements::list(f.app.db(), &Actor::system(), &Default::default(), page).await.unwrap().items.len()
 }
+
+#[actix_web::test]
+async fn vanguard_units_with_project_and_members() {
+    let f = Fixture::new().await;
+    let officer = f.token("orgadmin_b1").await;
+    let p = f
+        .app
+        .post("/api/v1/research-projects", Some(&officer), json!({"organization_id": f.b1, "code": "V-1", "title": "管网漏损攻关", "level": "company", "proposed_on": "2026-01-01"}))
+        .await
+        .json();
+    let body = json!({"kind": "commando_team", "organization_id": f.b1, "project_id": p["id"], "name": "漏损治理党员突击队",
+        "established_on": "2026-03-01", "members": [{"person_id": f.p_member_b1, "role": "队长"}, {"person_id": f.p_other_b1}]});
+    let r = f.app.post("/api/v1/vanguard-units", Some(&officer), body.clone()).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let unit = r.json();
+    assert_eq!(unit["members"][0], json!({"person_id": f.p_member_b1, "role": "队长"}));
+    let mut bad = body.clone();
+    bad["ends_on"] = json!("2026-02-01");
+    assert_eq!(f.app.post("/api/v1/vanguard-units", Some(&officer), bad).await.json()["errors"][0]["field"], "ends_on");
+    let mut outside = body.clone();
+    outside["organization_id"] = json!(f.b3);
+    assert_eq!(f.app.post("/api/v1/vanguard-units", Some(&officer), outside).await.status, StatusCode::NOT_FOUND);
+    let member = f.token("member_b1").await;
+    assert_eq!(f.app.post("/api/v1/vanguard-units", Some(&member), body).await.status, StatusCode::FORBIDDEN);
+    let path = format!("/api/v1/vanguard-units/{}", unit["id"].as_str().unwrap());
+    let r = f
+        .app
+        .patch(
+            &path,
+            Some(&officer),
+            Some("\"v1\""),
+            json!({"members": [{"person_id": f.p_other_b1, "role": "队长"}], "ends_on": "2026-12-31"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["members"].as_array().map(Vec::len), Some(1));
+    let q = "{ vanguardUnits(kind: COMMANDO_TEAM) { totalCount edges { node { name endsOn members { role person { name } } } } } }";
+    let v = f.app.gql(Some(&member), q, json!({})).await;
+    assert_eq!(v["data"]["vanguardUnits"]["totalCount"], 1, "{v}");
+    assert_eq!(
+        v["data"]["vanguardUnits"]["edges"][0]["node"]["members"][0],
+        json!({"role": "队长", "person": {"name": "张工"}})
+    );
+    let other = f.token("orgadmin_b2").await;
+    assert_eq!(f.app.get(&path, Some(&other)).await.status, StatusCode::NOT_FOUND);
+}
+
+#[actix_web::test]
+async fn honours_check_their_kind_and_change_with_if_match() {
+    let f = Fixture::new().await;
+    let officer = f.token("orgadmin_b1").await;
+    let r = f
+        .app
+        .post("/api/v1/honours", Some(&officer), json!({"kind": "patent", "organization_id": f.b1, "title": "一种高效沉淀装置", "dated_on": "2026-04-01", "award_level": "national"}))
+        .await;
+    let fields: Vec<Value> = r.json()["errors"].as_array().unwrap().iter().map(|e| e["field"].clone()).collect();
+    assert_eq!(fields, vec![json!("patent_type"), json!("award_level")], "{}", r.text());
+    let q = "mutation($org: ID!, $p: ID!) { createHonour(input: {kind: PATENT, organizationId: $org, title: \"一种高效沉淀装置\", number: \"ZL202610000001.1\",
+        datedOn: \"2026-04-01\", patentType: INVENTION, region: INTERNATIONAL, patentStatus: FILED, people: [{personId: $p, role: \"第一发明人\"}]})
+        { id version kind patentType region patentStatus people { role person { name } } organization { name } } }";
+    let v = f.app.gql(Some(&officer), q, json!({"org": f.b1.to_string(), "p": f.p_member_b1.to_string()})).await;
+    let h = &v["data"]["createHonour"];
+    assert_eq!(h["patentType"], "INVENTION", "{v}");
+    assert_eq!(h["people"][0], json!({"role": "第一发明人", "person": {"name": "李党员"}}));
+    let id = h["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/honours/{id}");
+    let r = f.app.patch(&path, Some(&officer), Some("\"v1\""), json!({"award_rank": "一等奖"})).await;
+    assert_eq!(r.json()["errors"][0]["field"], "award_rank", "{}", r.text());
+    let r = f.app.patch(&path, Some(&officer), Some("\"v1\""), json!({"patent_status": "granted"})).await;
+    assert_eq!(r.json()["patent_status"], "granted", "{}", r.text());
+    let hr = f.token("hr").await;
+    let list = f.app.get(&format!("/api/v1/honours?person_id={}", f.p_member_b1), Some(&hr)).await;
+    assert_eq!(list.json()["items"].as_array().map(Vec::len), Some(1), "HR reads honours: {}", list.text());
+    assert_eq!(f.app.delete(&path, Some(&officer), Some("\"v1\"")).await.status, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(f.app.delete(&path, Some(&officer), Some("\"v2\"")).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(f.app.get(&path, Some(&officer)).await.status, StatusCode::NOT_FOUND);
+}
