@@ -951,3 +951,135 @@ async fn honours_check_their_kind_and_change_with_if_match() {
     assert_eq!(f.app.delete(&path, Some(&officer), Some("\"v2\"")).await.status, StatusCode::NO_CONTENT);
     assert_eq!(f.app.get(&path, Some(&officer)).await.status, StatusCode::NOT_FOUND);
 }
+
+#[actix_web::test]
+async fn demo_statistics_give_every_report_figure_and_match_direct_sql() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let f = Fixture::new().await;
+    let report = dangjian::seed::seed_demo(f.app.db()).await.unwrap();
+    assert!(report.contains("40 achievements"), "{report}");
+    let db = f.app.db();
+    let one = |sql: String| async move {
+        let row = db.query_one_raw(Statement::from_string(db.get_database_backend(), sql)).await.unwrap().unwrap();
+        row.try_get::<i64>("", "n").unwrap()
+    };
+    let root_id = entity_root(&f).await;
+    let admin = f.token("admin").await;
+    let today = f.app.state.settings.today();
+    let year: i32 = today.format("%Y").to_string().parse().unwrap();
+    let (start, end) = (format!("{year}-01-01"), format!("{}-01-01", year + 1));
+    let s = f
+        .app
+        .get(&format!("/api/v1/innovation-statistics?organization_id={root_id}&year={year}"), Some(&admin))
+        .await
+        .json();
+    let in_year = |col: &str| format!("{col} >= '{start}' AND {col} < '{end}'");
+    let recognised = "status IN ('accepted','awarded','promoted')";
+    let checks: Vec<(&str, String)> = vec![
+        ("/achievements/submitted", format!("SELECT COUNT(*) AS n FROM achievement WHERE {}", in_year("submitted_on"))),
+        (
+            "/achievements/recognised",
+            format!("SELECT COUNT(*) AS n FROM achievement WHERE {recognised} AND {}", in_year("submitted_on")),
+        ),
+        (
+            "/achievements/benefit_fen",
+            format!(
+                "SELECT CAST(COALESCE(SUM(benefit_fen), 0) AS BIGINT) AS n FROM achievement WHERE {recognised} AND {}",
+                in_year("submitted_on")
+            ),
+        ),
+        (
+            "/projects/group_major",
+            format!(
+                "SELECT COUNT(*) AS n FROM research_project WHERE level = 'group_major' AND proposed_on < '{end}' AND (accepted_on IS NULL OR accepted_on >= '{start}')"
+            ),
+        ),
+        ("/awards/total", format!("SELECT COUNT(*) AS n FROM honour WHERE kind = 'award' AND {}", in_year("dated_on"))),
+        (
+            "/awards/provincial",
+            format!(
+                "SELECT COUNT(*) AS n FROM honour WHERE kind = 'award' AND level = 'provincial' AND {}",
+                in_year("dated_on")
+            ),
+        ),
+        (
+            "/awards/industry",
+            format!(
+                "SELECT COUNT(*) AS n FROM honour WHERE kind = 'award' AND level = 'industry' AND {}",
+                in_year("dated_on")
+            ),
+        ),
+        (
+            "/intellectual_property/total",
+            format!(
+                "SELECT COUNT(*) AS n FROM honour WHERE dated_on < '{end}' AND (kind = 'software_copyright' OR (kind = 'patent' AND patent_status = 'granted'))"
+            ),
+        ),
+        (
+            "/intellectual_property/international_patents",
+            format!(
+                "SELECT COUNT(*) AS n FROM honour WHERE dated_on < '{end}' AND kind = 'patent' AND patent_status = 'granted' AND region = 'international'"
+            ),
+        ),
+        (
+            "/intellectual_property/invention_patents",
+            format!(
+                "SELECT COUNT(*) AS n FROM honour WHERE dated_on < '{end}' AND kind = 'patent' AND patent_status = 'granted' AND patent_type = 'invention'"
+            ),
+        ),
+        (
+            "/standards/total",
+            format!("SELECT COUNT(*) AS n FROM honour WHERE kind = 'standard' AND {}", in_year("dated_on")),
+        ),
+        (
+            "/standards/national",
+            format!(
+                "SELECT COUNT(*) AS n FROM honour WHERE kind = 'standard' AND level = 'national' AND {}",
+                in_year("dated_on")
+            ),
+        ),
+        (
+            "/standards/industry",
+            format!(
+                "SELECT COUNT(*) AS n FROM honour WHERE kind = 'standard' AND level = 'industry' AND {}",
+                in_year("dated_on")
+            ),
+        ),
+        (
+            "/rd_spending/amount_fen",
+            format!(
+                "SELECT CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) AS n FROM rd_expenditure WHERE period_start >= '{start}' AND period_start <= '{today}'"
+            ),
+        ),
+        ("/activities/total", format!("SELECT COUNT(*) AS n FROM innovation_activity WHERE {}", in_year("held_on"))),
+    ];
+    for (pointer, sql) in checks {
+        let expected = one(sql).await;
+        assert_eq!(s.pointer(pointer).and_then(Value::as_i64), Some(expected), "{pointer}: {s}");
+        assert!(expected > 0, "{pointer}: the demo has some");
+    }
+    assert!(s["rd_spending"]["growth_basis_points"].as_i64().is_some(), "{s}");
+    assert!(s["award_winner_count"].as_i64().unwrap() > 0);
+    assert_eq!(s["projects"]["by_level"].as_array().map(Vec::len), Some(5), "every level: {s}");
+    assert_eq!(s["activities"]["by_kind"].as_array().map(Vec::len), Some(6), "every kind: {s}");
+    // Seeding again changes nothing.
+    let again = dangjian::seed::seed_demo(f.app.db()).await.unwrap();
+    assert!(again.contains("already loaded"));
+    let s2 = f
+        .app
+        .get(&format!("/api/v1/innovation-statistics?organization_id={root_id}&year={year}"), Some(&admin))
+        .await
+        .json();
+    assert_eq!(s, s2);
+}
+
+async fn entity_root(f: &Fixture) -> Uuid {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    entity::organization::Entity::find()
+        .filter(entity::organization::Column::Name.eq(dangjian::seed::ROOT_NAME))
+        .one(f.app.db())
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
