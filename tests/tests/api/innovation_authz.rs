@@ -10,6 +10,7 @@ use dangjian::services::innovation::{
     campaigns::{self, ActivityKind, NewActivity},
     honours::{self, AwardLevel, HonourKind, NewHonour},
     projects::{self, NewProject, ProjectLevel},
+    vanguard,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -36,6 +37,10 @@ enum Op {
     ReadHonour,
     CreateHonour,
     ReadActivity,
+    CreateActivity,
+    ReadCampaign,
+    ReadVanguardUnit,
+    BookSpending,
     Statistics,
 }
 use Op::*;
@@ -67,9 +72,12 @@ fn expected(who: &str, op: Op, rel: Rel) -> Outcome {
         ("anonymous", _) => Unauthenticated,
         ("admin", _) => Ok,
         ("orgadmin_b1", _) => hidden,
-        ("inspector_gb", SubmitAchievement | ReviewAchievement | CreateProject | CreateHonour) => Forbidden,
+        (
+            "inspector_gb",
+            SubmitAchievement | ReviewAchievement | CreateProject | CreateHonour | CreateActivity | BookSpending,
+        ) => Forbidden,
         ("inspector_gb", _) => hidden,
-        ("member_b1", ReviewAchievement | CreateProject | CreateHonour) => Forbidden,
+        ("member_b1", ReviewAchievement | CreateProject | CreateHonour | CreateActivity | BookSpending) => Forbidden,
         ("member_b1", _) => hidden,
         ("hr", ReadHonour | ReadActivity) => hidden,
         ("hr", _) => Forbidden,
@@ -167,7 +175,32 @@ impl Ctx {
                 };
                 campaigns::create_activity(db, &sys, a).await.unwrap().id
             }
-            SubmitAchievement | CreateProject | CreateHonour | Statistics => org,
+            ReadCampaign => {
+                let c = campaigns::NewCampaign {
+                    organization_id: org,
+                    year: 2026,
+                    title: "科技创新年".into(),
+                    theme: None,
+                    goals: None,
+                    starts_on: today,
+                    ends_on: today,
+                    indicators: vec![],
+                };
+                campaigns::create(db, &sys, c).await.unwrap().id
+            }
+            ReadVanguardUnit => {
+                let u = vanguard::NewVanguardUnit {
+                    kind: vanguard::VanguardKind::DemonstrationPost,
+                    organization_id: org,
+                    project_id: None,
+                    name: "党员示范岗".into(),
+                    established_on: today,
+                    ends_on: None,
+                    members: vec![],
+                };
+                vanguard::create(db, &sys, u).await.unwrap().id
+            }
+            SubmitAchievement | CreateProject | CreateHonour | CreateActivity | BookSpending | Statistics => org,
         };
         Target { id, org, person }
     }
@@ -202,6 +235,17 @@ impl Ctx {
                 app.post("/api/v1/honours", token, body).await
             }
             ReadActivity => app.get(&format!("/api/v1/activities/{id}"), token).await,
+            CreateActivity => {
+                let body =
+                    json!({"organization_id": id, "kind": "lecture", "title": "专题讲座", "held_on": "2026-03-01"});
+                app.post("/api/v1/activities", token, body).await
+            }
+            ReadCampaign => app.get(&format!("/api/v1/campaigns/{id}"), token).await,
+            ReadVanguardUnit => app.get(&format!("/api/v1/vanguard-units/{id}"), token).await,
+            BookSpending => {
+                let body = json!({"organization_id": id, "period_start": "2026-03-01", "amount_fen": 100});
+                app.post("/api/v1/rd-expenditures", token, body).await
+            }
             Statistics => {
                 app.get(&format!("/api/v1/innovation-statistics?organization_id={id}&year=2026"), token).await
             }
@@ -222,6 +266,10 @@ impl Ctx {
             ReadHonour => "query($id: ID!) { honour(id: $id) { title } }".to_owned(),
             CreateHonour => "mutation($id: ID!) { createHonour(input: {kind: SOFTWARE_COPYRIGHT, organizationId: $id, title: \"软件\", datedOn: \"2026-01-01\"}) { id } }".to_owned(),
             ReadActivity => "query($id: ID!) { activity(id: $id) { title } }".to_owned(),
+            CreateActivity => "mutation($id: ID!) { createActivity(input: {organizationId: $id, kind: LECTURE, title: \"专题讲座\", heldOn: \"2026-03-01\"}) { id } }".to_owned(),
+            ReadCampaign => "query($id: ID!) { campaign(id: $id) { title } }".to_owned(),
+            ReadVanguardUnit => "query($id: ID!) { vanguardUnit(id: $id) { name } }".to_owned(),
+            BookSpending => "mutation($id: ID!) { addRdExpenditure(input: {organizationId: $id, periodStart: \"2026-03-01\", amountFen: 100}) { id } }".to_owned(),
             Statistics => "query($id: ID!) { innovationStatistics(organizationId: $id, year: 2026) { awardWinnerCount } }".to_owned(),
         };
         let v = app.gql(token, &q, json!({"id": t.id.to_string()})).await;

@@ -391,11 +391,16 @@ pub async fn submit(
     Ok(after)
 }
 
-/// Loads and locks a readable achievement.
-async fn find_for_change<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<AchievementView> {
+/// Loads and locks a readable achievement: its row and its view.
+async fn find_for_change<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    id: Uuid,
+) -> AppResult<(achievement::Model, AchievementView)> {
     achievement::Entity::find_by_id(id).filter(readable(actor)?).one(db).await?.ok_or(AppError::NotFound)?;
     let row = achievement::Entity::find_by_id(id).lock_exclusive().one(db).await?.ok_or(AppError::NotFound)?;
-    view(db, row).await
+    let view = view(db, row.clone()).await?;
+    Ok((row, view))
 }
 
 /// Changes a submitted achievement (its submitter, lead or an administrator in scope).
@@ -408,7 +413,7 @@ pub async fn update(
 ) -> AppResult<AchievementView> {
     validate(patch.title.as_deref(), patch.description.as_deref(), patch.benefit_fen)?;
     let tx = write_tx(db).await?;
-    let before = find_for_change(&tx, actor, id).await?;
+    let (row, before) = find_for_change(&tx, actor, id).await?;
     let manages = holds_over(&tx, actor, before.organization_id, Permission::InnovationManage).await?;
     let me = actor.person_id();
     if !manages && me.is_none_or(|p| before.lead_id != p && before.submitted_by_id != Some(p)) {
@@ -430,7 +435,6 @@ pub async fn update(
         }
         None => None,
     };
-    let row = achievement::Entity::find_by_id(id).one(&tx).await?.ok_or(AppError::NotFound)?;
     let mut am: achievement::ActiveModel = row.into();
     if let Some(v) = patch.category {
         am.category = Set(v.as_str().to_owned());
@@ -503,7 +507,7 @@ pub async fn review(
     v.finish()?;
     actor.require(Permission::InnovationManage)?;
     let tx = write_tx(db).await?;
-    let before = find_for_change(&tx, actor, id).await?;
+    let (row, before) = find_for_change(&tx, actor, id).await?;
     if !holds_over(&tx, actor, before.organization_id, Permission::InnovationManage).await? {
         return Err(AppError::forbidden("only an administrator of this organisation may review it"));
     }
@@ -518,7 +522,6 @@ pub async fn review(
             input.status.as_str()
         )));
     }
-    let row = achievement::Entity::find_by_id(id).one(&tx).await?.ok_or(AppError::NotFound)?;
     let mut am: achievement::ActiveModel = row.into();
     am.status = Set(input.status.as_str().to_owned());
     am.reviewer_person_id = Set(actor.person_id());

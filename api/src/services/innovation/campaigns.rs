@@ -347,6 +347,10 @@ async fn campaign_view<C: ConnectionTrait>(db: &C, m: innovation_campaign::Model
             version: i.version,
         });
     }
+    campaign_from_model(m, indicators)
+}
+
+fn campaign_from_model(m: innovation_campaign::Model, indicators: Vec<IndicatorView>) -> AppResult<CampaignView> {
     Ok(CampaignView {
         status: CampaignStatus::from_db(&m.status)?,
         indicators,
@@ -398,26 +402,7 @@ pub async fn list<C: ConnectionTrait>(
         query = query.filter(innovation_campaign::Column::Id.gt(after));
     }
     let rows = query.order_by_asc(innovation_campaign::Column::Id).limit(page.limit + 1).all(db).await?;
-    let items = rows
-        .into_iter()
-        .map(|m| {
-            Ok(CampaignView {
-                status: CampaignStatus::from_db(&m.status)?,
-                indicators: Vec::new(),
-                id: m.id,
-                organization_id: m.organization_id,
-                year: m.year,
-                title: m.title,
-                theme: m.theme,
-                goals: m.goals,
-                starts_on: m.starts_on,
-                ends_on: m.ends_on,
-                created_at: m.created_at,
-                updated_at: m.updated_at,
-                version: m.version,
-            })
-        })
-        .collect::<AppResult<Vec<_>>>()?;
+    let items = rows.into_iter().map(|m| campaign_from_model(m, Vec::new())).collect::<AppResult<Vec<_>>>()?;
     Ok(Page::from_rows(items, page, |c| c.id, total))
 }
 
