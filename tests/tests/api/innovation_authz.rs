@@ -52,7 +52,7 @@ enum Rel {
 }
 use Rel::*;
 
-const OPS: [Op; 9] = [
+const OPS: [Op; 13] = [
     ReadAchievement,
     SubmitAchievement,
     ReviewAchievement,
@@ -61,6 +61,10 @@ const OPS: [Op; 9] = [
     ReadHonour,
     CreateHonour,
     ReadActivity,
+    CreateActivity,
+    ReadCampaign,
+    ReadVanguardUnit,
+    BookSpending,
     Statistics,
 ];
 
