@@ -10,13 +10,13 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    QueryFilter, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    ACHIEVEMENT_TEAM, PersonLink, audit_change, check_people, check_version, clean, holds_over, in_subtree_of,
+    ACHIEVEMENT_TEAM, PersonLink, audit_change, check_people, check_version, clean, holds_over, in_subtree_of, keyset,
     links_of, non_negative, org_for_write, owners_of_person, set_links, year_bounds,
 };
 use crate::auth::{Actor, Permission, Scope};
@@ -298,13 +298,7 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(p) = filter.person_id {
         cond = cond.add(involving(p));
     }
-    let total =
-        if page.with_total { Some(achievement::Entity::find().filter(cond.clone()).count(db).await?) } else { None };
-    let mut query = achievement::Entity::find().filter(cond);
-    if let Some(after) = page.after {
-        query = query.filter(achievement::Column::Id.gt(after));
-    }
-    let rows = query.order_by_asc(achievement::Column::Id).limit(page.limit + 1).all(db).await?;
+    let (rows, total) = keyset::<_, achievement::Entity>(db, cond, achievement::Column::Id, page).await?;
     let items = views(db, rows).await?;
     Ok(Page::from_rows(items, page, |a| a.id, total))
 }

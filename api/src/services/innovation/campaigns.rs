@@ -21,7 +21,7 @@ use uuid::Uuid;
 use super::achievements::AchievementStatus;
 use super::projects::sum_fen;
 use super::{
-    PARTICIPANTS, audit_change, check_version, clean, in_subtree_of, links_of, org_for_write, owners_of_person,
+    PARTICIPANTS, audit_change, check_version, clean, in_subtree_of, keyset, links_of, org_for_write, owners_of_person,
     set_links, year_bounds,
 };
 use crate::auth::{Actor, Permission};
@@ -392,16 +392,8 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(y) = filter.year {
         cond = cond.add(innovation_campaign::Column::Year.eq(y));
     }
-    let total = if page.with_total {
-        Some(innovation_campaign::Entity::find().filter(cond.clone()).count(db).await?)
-    } else {
-        None
-    };
-    let mut query = innovation_campaign::Entity::find().filter(cond);
-    if let Some(after) = page.after {
-        query = query.filter(innovation_campaign::Column::Id.gt(after));
-    }
-    let rows = query.order_by_asc(innovation_campaign::Column::Id).limit(page.limit + 1).all(db).await?;
+    let (rows, total) =
+        keyset::<_, innovation_campaign::Entity>(db, cond, innovation_campaign::Column::Id, page).await?;
     let items = rows.into_iter().map(|m| campaign_from_model(m, Vec::new())).collect::<AppResult<Vec<_>>>()?;
     Ok(Page::from_rows(items, page, |c| c.id, total))
 }
@@ -694,16 +686,8 @@ pub async fn activities<C: ConnectionTrait>(
     if let Some(p) = filter.person_id {
         cond = cond.add(innovation_activity::Column::Id.in_subquery(owners_of_person(&PARTICIPANTS, p)));
     }
-    let total = if page.with_total {
-        Some(innovation_activity::Entity::find().filter(cond.clone()).count(db).await?)
-    } else {
-        None
-    };
-    let mut query = innovation_activity::Entity::find().filter(cond);
-    if let Some(after) = page.after {
-        query = query.filter(innovation_activity::Column::Id.gt(after));
-    }
-    let rows = query.order_by_asc(innovation_activity::Column::Id).limit(page.limit + 1).all(db).await?;
+    let (rows, total) =
+        keyset::<_, innovation_activity::Entity>(db, cond, innovation_activity::Column::Id, page).await?;
     Ok(Page::from_rows(activity_views(db, rows).await?, page, |a| a.id, total))
 }
 

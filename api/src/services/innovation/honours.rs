@@ -9,14 +9,14 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    HONOUR_PEOPLE, PersonLink, audit_change, check_people, check_version, clean, in_subtree_of, links_of,
+    HONOUR_PEOPLE, PersonLink, audit_change, check_people, check_version, clean, in_subtree_of, keyset, links_of,
     org_for_write, owners_of_person, set_links, year_bounds,
 };
 use crate::auth::{Actor, Permission};
@@ -302,12 +302,7 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(p) = filter.person_id {
         cond = cond.add(honour::Column::Id.in_subquery(owners_of_person(&HONOUR_PEOPLE, p)));
     }
-    let total = if page.with_total { Some(honour::Entity::find().filter(cond.clone()).count(db).await?) } else { None };
-    let mut query = honour::Entity::find().filter(cond);
-    if let Some(after) = page.after {
-        query = query.filter(honour::Column::Id.gt(after));
-    }
-    let rows = query.order_by_asc(honour::Column::Id).limit(page.limit + 1).all(db).await?;
+    let (rows, total) = keyset::<_, honour::Entity>(db, cond, honour::Column::Id, page).await?;
     Ok(Page::from_rows(views(db, rows).await?, page, |h| h.id, total))
 }
 

@@ -200,6 +200,30 @@ pub fn year_bounds(year: i32) -> AppResult<(NaiveDate, NaiveDate)> {
     }
 }
 
+/// One keyset page of `E` under `cond`, in id order (`limit + 1` rows, for
+/// [`Page::from_rows`](crate::services::pagination::Page::from_rows)), with the total
+/// when asked for.
+pub(crate) async fn keyset<C, E>(
+    db: &C,
+    cond: sea_orm::Condition,
+    id: E::Column,
+    page: crate::services::pagination::PageRequest,
+) -> AppResult<(Vec<E::Model>, Option<u64>)>
+where
+    C: ConnectionTrait,
+    E: EntityTrait,
+    E::Model: Sync,
+{
+    use sea_orm::{QueryOrder, QuerySelect};
+    let total = if page.with_total { Some(E::find().filter(cond.clone()).count(db).await?) } else { None };
+    let mut query = E::find().filter(cond);
+    if let Some(after) = page.after {
+        query = query.filter(id.gt(after));
+    }
+    let rows = query.order_by_asc(id).limit(page.limit + 1).all(db).await?;
+    Ok((rows, total))
+}
+
 /// Trims an optional text; empty becomes None.
 pub(crate) fn clean(v: Option<String>) -> Option<String> {
     v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())

@@ -10,15 +10,15 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
     sea_query::{Expr, Func, SimpleExpr},
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    PROJECT_TEAM, PersonLink, audit_change, check_people, check_version, clean, ensure_persons, in_subtree_of,
+    PROJECT_TEAM, PersonLink, audit_change, check_people, check_version, clean, ensure_persons, in_subtree_of, keyset,
     links_of, non_negative, org_for_write, set_links, year_bounds,
 };
 use crate::auth::{Actor, Permission};
@@ -430,16 +430,7 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(s) = filter.status {
         cond = cond.add(research_project::Column::Status.eq(s.as_str()));
     }
-    let total = if page.with_total {
-        Some(research_project::Entity::find().filter(cond.clone()).count(db).await?)
-    } else {
-        None
-    };
-    let mut query = research_project::Entity::find().filter(cond);
-    if let Some(after) = page.after {
-        query = query.filter(research_project::Column::Id.gt(after));
-    }
-    let rows = query.order_by_asc(research_project::Column::Id).limit(page.limit + 1).all(db).await?;
+    let (rows, total) = keyset::<_, research_project::Entity>(db, cond, research_project::Column::Id, page).await?;
     Ok(Page::from_rows(views(db, today, rows).await?, page, |p| p.id, total))
 }
 
@@ -723,13 +714,7 @@ pub async fn expenditures<C: ConnectionTrait>(
         let (from, to) = year_bounds(y)?;
         cond = cond.add(rd_expenditure::Column::PeriodStart.gte(from)).add(rd_expenditure::Column::PeriodStart.lt(to));
     }
-    let total =
-        if page.with_total { Some(rd_expenditure::Entity::find().filter(cond.clone()).count(db).await?) } else { None };
-    let mut query = rd_expenditure::Entity::find().filter(cond);
-    if let Some(after) = page.after {
-        query = query.filter(rd_expenditure::Column::Id.gt(after));
-    }
-    let rows = query.order_by_asc(rd_expenditure::Column::Id).limit(page.limit + 1).all(db).await?;
+    let (rows, total) = keyset::<_, rd_expenditure::Entity>(db, cond, rd_expenditure::Column::Id, page).await?;
     Ok(Page::from_rows(rows.into_iter().map(ExpenditureView::from).collect(), page, |e| e.id, total))
 }
 

@@ -4,15 +4,15 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    PersonLink, UNIT_MEMBERS, audit_change, check_people, check_version, in_subtree_of, links_of, org_for_write,
-    set_links,
+    PersonLink, UNIT_MEMBERS, audit_change, check_people, check_version, in_subtree_of, keyset, links_of,
+    org_for_write, set_links,
 };
 use crate::auth::{Actor, Permission};
 use crate::db::write_tx;
@@ -161,13 +161,7 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(p) = filter.project_id {
         cond = cond.add(vanguard_unit::Column::ProjectId.eq(p));
     }
-    let total =
-        if page.with_total { Some(vanguard_unit::Entity::find().filter(cond.clone()).count(db).await?) } else { None };
-    let mut query = vanguard_unit::Entity::find().filter(cond);
-    if let Some(after) = page.after {
-        query = query.filter(vanguard_unit::Column::Id.gt(after));
-    }
-    let rows = query.order_by_asc(vanguard_unit::Column::Id).limit(page.limit + 1).all(db).await?;
+    let (rows, total) = keyset::<_, vanguard_unit::Entity>(db, cond, vanguard_unit::Column::Id, page).await?;
     Ok(Page::from_rows(views(db, rows).await?, page, |u| u.id, total))
 }
 
