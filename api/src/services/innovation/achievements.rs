@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use super::{
     ACHIEVEMENT_TEAM, PersonLink, audit_change, check_people, check_version, clean, holds_over, in_subtree_of, keyset,
-    links_of, non_negative, org_for_write, owners_of_person, set_links, year_bounds,
+    links_of, non_negative, org_for_write, owners_of_person, person_links, set_links, year_bounds,
 };
 use crate::auth::{Actor, Permission, Scope};
 use crate::db::write_tx;
@@ -140,7 +140,7 @@ impl AchievementView {
             title: m.title,
             description: m.description,
             lead_id: m.lead_person_id,
-            members: members.into_iter().map(|(person_id, role)| PersonLink { person_id, role }).collect(),
+            members: person_links(members),
             submitted_by_id: m.submitted_by_person_id,
             submitted_on: m.submitted_on,
             benefit_fen: m.benefit_fen,

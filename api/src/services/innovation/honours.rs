@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use super::{
     HONOUR_PEOPLE, PersonLink, audit_change, check_people, check_version, clean, in_subtree_of, keyset, links_of,
-    org_for_write, owners_of_person, set_links, year_bounds,
+    org_for_write, owners_of_person, person_links, set_links, year_bounds,
 };
 use crate::auth::{Actor, Permission};
 use crate::db::write_tx;
@@ -168,7 +168,7 @@ impl HonourView {
             award_level: level.filter(|_| kind == HonourKind::Award).map(AwardLevel::from_db).transpose()?,
             standard_level: level.filter(|_| kind == HonourKind::Standard).map(StandardLevel::from_db).transpose()?,
             standard_role: m.standard_role.as_deref().map(StandardRole::from_db).transpose()?,
-            people: people.into_iter().map(|(person_id, role)| PersonLink { person_id, role }).collect(),
+            people: person_links(people),
             kind,
             id: m.id,
             organization_id: m.organization_id,

@@ -41,6 +41,11 @@ pub struct PersonLink {
     pub role: Option<String>,
 }
 
+/// Links as read by [`links_of`], as views.
+pub(crate) fn person_links(links: Vec<(Uuid, Option<String>)>) -> Vec<PersonLink> {
+    links.into_iter().map(|(person_id, role)| PersonLink { person_id, role }).collect()
+}
+
 /// A table linking an owner row to people: `(owner column, person_id, label column)`.
 pub(crate) struct LinkTable {
     table: &'static str,

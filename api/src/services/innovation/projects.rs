@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use super::{
     PROJECT_TEAM, PersonLink, audit_change, check_people, check_version, clean, ensure_persons, in_subtree_of, keyset,
-    links_of, non_negative, org_for_write, set_links, year_bounds,
+    links_of, non_negative, org_for_write, person_links, set_links, year_bounds,
 };
 use crate::auth::{Actor, Permission};
 use crate::db::write_tx;
@@ -350,12 +350,7 @@ async fn views<C: ConnectionTrait>(
             Ok(ProjectView {
                 level: ProjectLevel::from_db(&m.level)?,
                 status: ProjectStatus::from_db(&m.status)?,
-                members: team
-                    .remove(&m.id)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|(person_id, role)| PersonLink { person_id, role })
-                    .collect(),
+                members: person_links(team.remove(&m.id).unwrap_or_default()),
                 milestones: milestones.remove(&m.id).unwrap_or_default(),
                 spent_fen: spent.get(&m.id).copied().unwrap_or(0),
                 id: m.id,

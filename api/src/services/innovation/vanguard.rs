@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::{
     PersonLink, UNIT_MEMBERS, audit_change, check_people, check_version, in_subtree_of, keyset, links_of,
-    org_for_write, set_links,
+    org_for_write, person_links, set_links,
 };
 use crate::auth::{Actor, Permission};
 use crate::db::write_tx;
@@ -113,12 +113,7 @@ async fn views<C: ConnectionTrait>(db: &C, rows: Vec<vanguard_unit::Model>) -> A
         .map(|m| {
             Ok(VanguardUnitView {
                 kind: VanguardKind::from_db(&m.kind)?,
-                members: members
-                    .remove(&m.id)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|(person_id, role)| PersonLink { person_id, role })
-                    .collect(),
+                members: person_links(members.remove(&m.id).unwrap_or_default()),
                 id: m.id,
                 organization_id: m.organization_id,
                 project_id: m.project_id,
