@@ -169,6 +169,7 @@ impl MigrationTrait for Migration {
         manager.create_index(index("achievement", &["category"], false)).await?;
         manager.create_index(index("achievement", &["campaign_id"], false)).await?;
         manager.create_index(index("achievement", &["lead_person_id"], false)).await?;
+        manager.create_index(index("achievement", &["submitted_by_person_id"], false)).await?;
         manager.create_table(people_link("achievement_member", "achievement_id", "achievement", "role")).await?;
         manager.create_index(index("achievement_member", &["person_id"], false)).await?;
 
@@ -278,6 +279,7 @@ impl MigrationTrait for Migration {
             .await?;
         manager.create_index(index("honour", &["organization_id", "dated_on"], false)).await?;
         manager.create_index(index("honour", &["kind", "dated_on"], false)).await?;
+        manager.create_index(index("honour", &["dated_on"], false)).await?;
         manager.create_index(index("honour", &["project_id"], false)).await?;
         manager.create_table(people_link("honour_person", "honour_id", "honour", "role")).await?;
         manager.create_index(index("honour_person", &["person_id"], false)).await?;
