@@ -1083,3 +1083,46 @@ async fn entity_root(f: &Fixture) -> Uuid {
         .unwrap()
         .id
 }
+
+#[actix_web::test]
+async fn the_team_edits_a_submitted_achievement_until_review_starts() {
+    let f = Fixture::new().await;
+    let member = f.token("member_b1").await;
+    let officer = f.token("orgadmin_b1").await;
+    let r = f
+        .app
+        .post(
+            "/api/v1/achievements",
+            Some(&member),
+            json!({"organization_id": f.b1, "category": "small_design", "title": "初稿", "benefit_fen": 10}),
+        )
+        .await;
+    let id = r.json()["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/achievements/{id}");
+    let r = f.app.patch(&path, Some(&member), None, json!({"title": "定稿"})).await;
+    assert_eq!(r.status, StatusCode::PRECONDITION_REQUIRED);
+    let r = f
+        .app
+        .patch(
+            &path,
+            Some(&member),
+            Some("\"v1\""),
+            json!({"title": "定稿", "benefit_fen": 1_000_001, "members": [{"person_id": f.p_other_b1}]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(
+        (r.json()["benefit_fen"].clone(), r.json()["members"][0]["person_id"].clone()),
+        (json!(1_000_001), json!(f.p_other_b1))
+    );
+    let r = f.app.patch(&path, Some(&member), Some("\"v1\""), json!({"title": "x"})).await;
+    assert_eq!(r.status, StatusCode::PRECONDITION_FAILED, "stale: {}", r.text());
+    let r = f.app.patch(&path, Some(&member), Some("\"v2\""), json!({"members": [{"person_id": f.p_member_b1}]})).await;
+    assert_eq!(r.json()["errors"][0]["field"], "members", "the lead is not a member: {}", r.text());
+    let r =
+        post_if_match(&f.app, &format!("{path}/review"), &officer, "\"v2\"", json!({"status": "under_review"})).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let q = "mutation($id: ID!) { updateAchievement(id: $id, expectedVersion: 3, input: {title: \"再改\"}) { title } }";
+    let v = f.app.gql(Some(&member), q, json!({"id": id})).await;
+    assert_eq!(gql_code(&v).as_deref(), Some("CONFLICT"), "under review: {v}");
+}
