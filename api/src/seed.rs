@@ -8,6 +8,8 @@ use chrono::NaiveDate;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 use uuid::Uuid;
 
+mod innovation;
+
 use crate::auth::{Actor, Role};
 use crate::services::{
     documents::{self, DocumentPatch, NewDocument},
@@ -192,6 +194,8 @@ pub async fn seed_demo(db: &DatabaseConnection) -> anyhow::Result<String> {
     }
     let documents = seed_documents(db, &sys, org(ROOT_NAME), rd).await?;
     let sessions = seed_sessions(db, &sys, lab, &documents).await?;
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+    let innovation = innovation::seed(db, &sys, &org, today).await?;
     let items = seed_supervision(db).await?;
     let client = service_clients::create_with_secret(
         db,
@@ -205,7 +209,7 @@ pub async fn seed_demo(db: &DatabaseConnection) -> anyhow::Result<String> {
     )
     .await?;
     Ok(format!(
-        "loaded {} organisations, 200 people, {} documents, {sessions} study sessions, {items} supervision items\n{}\nHR client: client_id={} client_secret={}",
+        "loaded {} organisations, 200 people, {} documents, {sessions} study sessions, {items} supervision items\n{innovation}\n{}\nHR client: client_id={} client_secret={}",
         by_name.len(),
         documents.len(),
         logins(),

@@ -4,12 +4,20 @@
 //! `dangjian::services`, which owns every rule. Every table people edit carries
 //! `created_at`, `updated_at` and `version` (optimistic concurrency).
 
+pub mod achievement;
+pub mod achievement_member;
+pub mod activity_participant;
 pub mod attachment;
 pub mod attendance;
 pub mod audit_chain_head;
 pub mod audit_event;
+pub mod campaign_indicator;
 pub mod document;
 pub mod document_tag;
+pub mod honour;
+pub mod honour_person;
+pub mod innovation_activity;
+pub mod innovation_campaign;
 pub mod inspection;
 pub mod measure;
 pub mod measure_update;
@@ -17,8 +25,12 @@ pub mod meeting_norm;
 pub mod organization;
 pub mod person;
 pub mod person_transfer;
+pub mod project_member;
+pub mod project_milestone;
+pub mod rd_expenditure;
 pub mod reading_record;
 pub mod refresh_token;
+pub mod research_project;
 pub mod role_assignment;
 pub mod service_client;
 pub mod session_material;
@@ -27,6 +39,8 @@ pub mod study_session;
 pub mod supervision_item;
 pub mod supervision_item_update;
 pub mod user_account;
+pub mod vanguard_member;
+pub mod vanguard_unit;
 
 pub mod prelude {
     //! The entities under short names.

@@ -8,6 +8,7 @@ mod m20261126_000001_create_knowledge_base;
 mod m20261126_000002_create_study;
 mod m20261126_000003_material_position;
 mod m20261126_000004_search_title_index;
+mod m20261127_000001_create_innovation;
 mod m20261127_000002_create_supervision;
 mod m20261127_000003_audit_chain;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_create_study::Migration),
             Box::new(m20261126_000003_material_position::Migration),
             Box::new(m20261126_000004_search_title_index::Migration),
+            Box::new(m20261127_000001_create_innovation::Migration),
             Box::new(m20261127_000002_create_supervision::Migration),
             Box::new(m20261127_000003_audit_chain::Migration),
         ]

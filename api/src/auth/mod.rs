@@ -77,6 +77,10 @@ impl Role {
                     | SupervisionRead
                     | SupervisionRespond
                     | DashboardRead
+                    | InnovationRead
+                    | InnovationManage
+                    | AchievementSubmit
+                    | HonourRead
             ),
             Role::Inspector => matches!(
                 p,
@@ -91,9 +95,14 @@ impl Role {
                     | SupervisionManage
                     | AuditRead
                     | DashboardRead
+                    | InnovationRead
+                    | HonourRead
             ),
-            Role::Member => matches!(p, OrgRead | PersonRead | DocumentRead | SessionRead),
-            Role::HrReader => matches!(p, OrgRead | PersonRead),
+            Role::Member => matches!(
+                p,
+                OrgRead | PersonRead | DocumentRead | SessionRead | InnovationRead | AchievementSubmit | HonourRead
+            ),
+            Role::HrReader => matches!(p, OrgRead | PersonRead | HonourRead),
         }
     }
 
@@ -152,6 +161,17 @@ pub enum Permission {
     AuditVerify,
     /// Read the statistics dashboard of the organisations in scope.
     DashboardRead,
+    /// Read the Technology Innovation Year: campaigns, activities, achievements, projects,
+    /// vanguard units and the innovation statistics of organisations in scope.
+    InnovationRead,
+    /// Create and change campaigns, activities, projects, spending, vanguard units and
+    /// honours, and review "five small" achievements, in organisations in scope.
+    InnovationManage,
+    /// Submit "five small" achievements for oneself and one's team.
+    AchievementSubmit,
+    /// Read intellectual property and honours, and activity participation (HR systems
+    /// too, with the `people:read` scope).
+    HonourRead,
 }
 
 /// One grant in force: a role, global (`org_path = None`) or over a subtree.
@@ -287,7 +307,7 @@ impl Actor {
         if let Principal::Client { scopes, .. } = &self.principal {
             let needed = match p {
                 Permission::OrgRead => "organizations:read",
-                Permission::PersonRead => "people:read",
+                Permission::PersonRead | Permission::HonourRead => "people:read",
                 _ => return Scope::None,
             };
             if !scopes.iter().any(|s| s == needed) {

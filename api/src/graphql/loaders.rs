@@ -210,6 +210,8 @@ pub struct Loaders {
     pub measure_update_attachments: DataLoader<AttachmentsLoader>,
     /// Attachments by supervision item update id.
     pub supervision_update_attachments: DataLoader<AttachmentsLoader>,
+    /// Attachments by achievement id.
+    pub achievement_attachments: DataLoader<AttachmentsLoader>,
 }
 
 impl Loaders {
@@ -241,9 +243,10 @@ impl Loaders {
                 kind: Owner::MeasureUpdate(Uuid::nil()).kind(),
             }),
             supervision_update_attachments: loader(AttachmentsLoader {
-                ctx,
+                ctx: ctx.clone(),
                 kind: Owner::SupervisionUpdate(Uuid::nil()).kind(),
             }),
+            achievement_attachments: loader(AttachmentsLoader { ctx, kind: Owner::Achievement(Uuid::nil()).kind() }),
         }
     }
 }

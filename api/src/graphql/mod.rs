@@ -6,6 +6,7 @@
 //! carries the stable `extensions.code`, internal details never leave the server.
 
 pub mod documents;
+pub mod innovation;
 pub mod loaders;
 pub mod mutation;
 pub mod query;
@@ -22,6 +23,7 @@ use sea_orm::DatabaseConnection;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use self::innovation::{InnovationMutation, InnovationQuery};
 use self::loaders::Loaders;
 use self::mutation::CoreMutation;
 use self::query::CoreQuery;
@@ -36,11 +38,17 @@ use crate::startup::AppState;
 
 /// Every read operation: one part per area, merged.
 #[derive(async_graphql::MergedObject, Default)]
-pub struct QueryRoot(CoreQuery, documents::DocumentQuery, StudyQuery, SupervisionQuery);
+pub struct QueryRoot(CoreQuery, documents::DocumentQuery, StudyQuery, InnovationQuery, SupervisionQuery);
 
 /// Every write operation: one part per area, merged.
 #[derive(async_graphql::MergedObject, Default)]
-pub struct MutationRoot(CoreMutation, documents::DocumentMutation, StudyMutation, SupervisionMutation);
+pub struct MutationRoot(
+    CoreMutation,
+    documents::DocumentMutation,
+    StudyMutation,
+    InnovationMutation,
+    SupervisionMutation,
+);
 
 /// The schema type.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -1,5 +1,4 @@
-//! Attachments: multipart upload to a document, a measure progress update or a
-//! supervision item update, listing,
+//! Attachments: multipart upload to a document or a measure progress update, listing,
 //! ranged download, deletion.
 
 use actix_multipart::Multipart;
@@ -20,6 +19,8 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
         .route("/documents/{id}/attachments", web::get().to(list))
         .route("/measure-updates/{id}/attachments", web::post().to(upload_to_measure_update))
         .route("/measure-updates/{id}/attachments", web::get().to(list_for_measure_update))
+        .route("/achievements/{id}/attachments", web::post().to(upload_to_achievement))
+        .route("/achievements/{id}/attachments", web::get().to(list_for_achievement))
         .route("/supervision-item-updates/{id}/attachments", web::post().to(upload_to_supervision_update))
         .route("/supervision-item-updates/{id}/attachments", web::get().to(list_for_supervision_update))
         .route("/attachments/{id}", web::get().to(download))
@@ -33,6 +34,8 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     list,
     upload_to_measure_update,
     list_for_measure_update,
+    upload_to_achievement,
+    list_for_achievement,
     upload_to_supervision_update,
     list_for_supervision_update,
     download,
@@ -94,6 +97,35 @@ pub async fn list_for_measure_update(
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(svc::list(&state.db, &actor.0, Owner::MeasureUpdate(*id)).await?))
+}
+
+/// Attach a file to a "five small" achievement (drawings, benefit calculations).
+///
+/// Same form and limits as a document upload. Its submitter, lead and team while it is
+/// submitted; organisation administrators in scope at any time.
+#[utoipa::path(post, path = "/api/v1/achievements/{id}/attachments", tag = "innovation", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Achievement id")),
+    request_body(content = inline(UploadForm), content_type = "multipart/form-data"),
+    responses((status = 201, body = AttachmentView), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn upload_to_achievement(
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    id: web::Path<Uuid>,
+    form: Multipart,
+) -> AppResult<HttpResponse> {
+    store(&state, &actor, Owner::Achievement(*id), form).await
+}
+
+/// The attachments of a "five small" achievement (its readers).
+#[utoipa::path(get, path = "/api/v1/achievements/{id}/attachments", tag = "innovation", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Achievement id")),
+    responses((status = 200, body = Vec<AttachmentView>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn list_for_achievement(
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(svc::list(&state.db, &actor.0, Owner::Achievement(*id)).await?))
 }
 
 /// Attach a file to an update of a supervision item (evidence of a rectification).

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod documents;
 pub mod extract;
+pub mod innovation;
 pub mod measures;
 pub mod organizations;
 pub mod people;
@@ -119,6 +120,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(measures::routes)
             .configure(supervision::routes)
             .configure(audit::routes)
+            .configure(innovation::routes)
             .default_service(web::to(|| async { Err::<HttpResponse, _>(AppError::NotFound) })),
     );
 }
@@ -143,6 +145,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(attachments::AttachmentsApi::openapi());
     doc.merge(study::StudyApi::openapi());
     doc.merge(supervision::SupervisionApi::openapi());
+    doc.merge(innovation::InnovationApi::openapi());
     doc
 }
 

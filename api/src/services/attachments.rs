@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::audit::{self, Change};
-use super::{documents, measures, supervision};
+use super::{documents, innovation, measures, supervision};
 use crate::auth::Actor;
 use crate::db::write_tx;
 use crate::error::{AppError, AppResult, Validator};
@@ -35,6 +35,9 @@ pub enum Owner {
     /// readers of the item download; the update's author and the responsible side
     /// attach, until the item is verified.
     SupervisionUpdate(Uuid),
+    /// A "five small" achievement: its readers download; its submitter, lead and team
+    /// attach evidence while it is submitted, administrators in scope at any time.
+    Achievement(Uuid),
 }
 
 impl Owner {
@@ -44,13 +47,16 @@ impl Owner {
             Owner::Document(_) => "document",
             Owner::MeasureUpdate(_) => "measure_update",
             Owner::SupervisionUpdate(_) => "supervision_item_update",
+            Owner::Achievement(_) => "achievement",
         }
     }
 
     /// The owner's id.
     pub fn id(self) -> Uuid {
         match self {
-            Owner::Document(id) | Owner::MeasureUpdate(id) | Owner::SupervisionUpdate(id) => id,
+            Owner::Document(id) | Owner::MeasureUpdate(id) | Owner::SupervisionUpdate(id) | Owner::Achievement(id) => {
+                id
+            }
         }
     }
 
@@ -60,6 +66,7 @@ impl Owner {
             "document" => Owner::Document(id),
             "measure_update" => Owner::MeasureUpdate(id),
             "supervision_item_update" => Owner::SupervisionUpdate(id),
+            "achievement" => Owner::Achievement(id),
             _ => return None,
         })
     }
@@ -86,6 +93,9 @@ async fn authorize<C: ConnectionTrait>(db: &C, actor: &Actor, owner: Owner, acce
         (Owner::SupervisionUpdate(id), access) => {
             supervision::update_attachment_access(db, actor, id, access == Access::Write).await
         }
+        (Owner::Achievement(id), access) => {
+            innovation::achievements::attachment_access(db, actor, id, access == Access::Write).await
+        }
     }
 }
 
@@ -107,7 +117,7 @@ const ALLOWED: &[(&str, Option<&[u8]>)] = &[
 pub struct AttachmentView {
     /// Id.
     pub id: Uuid,
-    /// What it is attached to: `document`, `measure_update` or `supervision_item_update`.
+    /// What it is attached to: `document`, `measure_update`, `supervision_item_update` or `achievement`.
     pub owner_kind: String,
     /// The owner's id.
     pub owner_id: Uuid,

@@ -3,10 +3,13 @@
 //! overdue, and supervision items by status and overdue. Every figure is counted in SQL
 //! (one grouped statement per area); days are judged in the configured time zone.
 //!
-//! ISSUE-4 (innovation figures): the figures of `services::innovation::statistics`
-//! belong in [`Dashboard`] as well; they are added when that module is merged (see the
-//! `ISSUE-4` markers here and in `services::exports`). Until then the dashboard carries
-//! no innovation figures at all rather than made-up ones.
+//! ISSUE-4 (innovation figures): the figures of
+//! `services::innovation::statistics::statistics(db, actor, today, organization_id, year)`
+//! belong in [`Dashboard`] as well. That function counts a calendar *year* while the
+//! dashboard counts `from..=to`, so which year(s) a period shows is a decision left to
+//! the lead (see the `ISSUE-4` markers here, in `services::exports` and in
+//! `graphql::supervision`). Until then the dashboard carries no innovation figures at
+//! all rather than made-up ones.
 
 use chrono::NaiveDate;
 use chrono_tz::Tz;
@@ -83,7 +86,7 @@ pub struct Dashboard {
     /// Supervision items opened on a day of the period, by status, with overdue and
     /// closed on time / late.
     pub supervision: ItemCounts,
-    // ISSUE-4: `pub innovation: super::innovation::Statistics,` (filled in `dashboard`).
+    // ISSUE-4: `pub innovation: super::innovation::statistics::InnovationStatistics,` (filled in `dashboard`).
 }
 
 /// The dashboard of the subtree of `organization_id` for the days `from..=to`
@@ -181,7 +184,7 @@ pub async fn dashboard<C: ConnectionTrait>(
         supervision.add(c);
     }
 
-    // ISSUE-4: `let innovation = super::innovation::statistics(db, actor, ..., from, to).await?;`
+    // ISSUE-4: `let innovation = super::innovation::statistics::statistics(db, actor, today, root.id, year).await?;`
     Ok(Dashboard {
         organization_id: root.id,
         organization_name: root.name,

@@ -13,6 +13,7 @@ pub mod compliance;
 pub mod dashboard;
 pub mod documents;
 pub mod exports;
+pub mod innovation;
 pub mod measures;
 pub mod organizations;
 pub mod pagination;

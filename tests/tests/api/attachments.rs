@@ -6,7 +6,6 @@ use serde_json::json;
 
 use crate::common::Fixture;
 
-/// A multipart form with one `file` part.
 pub fn multipart(filename: &str, content_type: &str, bytes: &[u8]) -> (String, Vec<u8>) {
     let boundary = "dangjian-test-boundary";
     let mut body = Vec::new();

@@ -11,6 +11,8 @@ mod compliance;
 mod documents;
 mod documents_authz;
 mod graphql;
+mod innovation;
+mod innovation_authz;
 mod measures;
 mod organizations;
 mod people;

@@ -1,0 +1,490 @@
+//! The figures a group reports for a year (科技创新年 statistics), for an organisation
+//! subtree: "participated in N major group projects; won N technology awards, of which
+//! N provincial and N industry; holds N intellectual-property rights, of which N
+//! international patents and N invention patents; led or took part in N standards, of
+//! which N national and N industry", plus "five small" achievements and their benefit,
+//! R&D spending and its growth, projects by level and status, activities by kind and
+//! the people who won awards.
+//!
+//! Every figure is counted in SQL with grouped statements (a fixed number, whatever the
+//! size of the subtree). Definitions:
+//! - achievements count by the day submitted; "recognised" = accepted, awarded or promoted;
+//! - projects count when under way in the year: proposed before it ends and not accepted
+//!   before it begins;
+//! - awards and standards count by their day within the year;
+//! - intellectual property held = granted patents and software copyrights dated on or
+//!   before the year's last day;
+//! - R&D spending counts months from January up to the year's end (for the current year:
+//!   up to today's month) and is compared with the same months of the previous year;
+//! - award winners = people credited on an award of the year, or with a result in an
+//!   activity of the year.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
+    sea_query::{Alias, Expr, ExprTrait, Query, UnionType},
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::achievements::{AchievementCategory, AchievementStatus};
+use super::campaigns::ActivityKind;
+use super::honours::{AwardLevel, HonourKind, PatentRegion, PatentStatus, PatentType, StandardLevel, StandardRole};
+use super::projects::{ProjectLevel, ProjectStatus, sum_fen};
+use super::year_bounds;
+use crate::auth::{Actor, Permission};
+use crate::error::AppResult;
+use crate::services::organizations::find_in_scope;
+use crate::services::scope::{org_ids_query, subtree};
+use entity::{achievement, honour, innovation_activity, rd_expenditure, research_project};
+
+/// A count under a key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Count<K> {
+    /// The key.
+    pub key: K,
+    /// How many.
+    pub count: i64,
+}
+
+/// "Five small" figures of the year.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct AchievementFigures {
+    /// Submitted in the year (any status).
+    pub submitted: i64,
+    /// Recognised: accepted, awarded or promoted.
+    pub recognised: i64,
+    /// Rejected.
+    pub rejected: i64,
+    /// Economic benefit of the recognised ones, in fen.
+    pub benefit_fen: i64,
+    /// Rewards paid, in fen.
+    pub reward_fen: i64,
+    /// Recognised ones by category.
+    pub by_category: Vec<Count<AchievementCategory>>,
+    /// Submitted ones by status.
+    pub by_status: Vec<Count<AchievementStatus>>,
+}
+
+/// Research-project figures of the year (projects under way in it).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ProjectFigures {
+    /// Projects under way.
+    pub total: i64,
+    /// Major group projects (集团重大) under way: "participated in N major group projects".
+    pub group_major: i64,
+    /// By level.
+    pub by_level: Vec<Count<ProjectLevel>>,
+    /// By current status.
+    pub by_status: Vec<Count<ProjectStatus>>,
+}
+
+/// Award figures of the year.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct AwardFigures {
+    /// Technology awards won.
+    pub total: i64,
+    /// Of which national.
+    pub national: i64,
+    /// Of which provincial or ministerial.
+    pub provincial: i64,
+    /// Of which industry.
+    pub industry: i64,
+    /// By level.
+    pub by_level: Vec<Count<AwardLevel>>,
+}
+
+/// Intellectual property held at the year's end.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct IpFigures {
+    /// Intellectual-property rights held (granted patents + software copyrights).
+    pub total: i64,
+    /// Granted patents.
+    pub patents: i64,
+    /// Of which international.
+    pub international_patents: i64,
+    /// Of which invention patents.
+    pub invention_patents: i64,
+    /// Of which utility models.
+    pub utility_models: i64,
+    /// Of which designs.
+    pub designs: i64,
+    /// Software copyrights.
+    pub software_copyrights: i64,
+}
+
+/// Standards of the year.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct StandardFigures {
+    /// Standards led or taken part in.
+    pub total: i64,
+    /// Of which led (hosted, 主持).
+    pub hosted: i64,
+    /// Of which national.
+    pub national: i64,
+    /// Of which industry.
+    pub industry: i64,
+    /// By level.
+    pub by_level: Vec<Count<StandardLevel>>,
+}
+
+/// R&D expenditure and its growth.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct SpendingFigures {
+    /// Months counted: January up to this day's month.
+    pub through: NaiveDate,
+    /// Spending in those months, in fen.
+    pub amount_fen: i64,
+    /// Spending in the same months of the previous year, in fen.
+    pub previous_amount_fen: i64,
+    /// Growth over the previous year in basis points (1/100 of a percent), rounded;
+    /// null when the previous year spent nothing.
+    pub growth_basis_points: Option<i64>,
+}
+
+/// Activity figures of the year.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ActivityFigures {
+    /// Activities held.
+    pub total: i64,
+    /// By kind.
+    pub by_kind: Vec<Count<ActivityKind>>,
+}
+
+/// Every figure of an organisation subtree's innovation year.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct InnovationStatistics {
+    /// The subtree's root.
+    pub organization_id: Uuid,
+    /// The year.
+    pub year: i32,
+    /// "Five small" achievements.
+    pub achievements: AchievementFigures,
+    /// Research projects.
+    pub projects: ProjectFigures,
+    /// Technology awards.
+    pub awards: AwardFigures,
+    /// Intellectual property.
+    pub intellectual_property: IpFigures,
+    /// Standards.
+    pub standards: StandardFigures,
+    /// R&D expenditure.
+    pub rd_spending: SpendingFigures,
+    /// Campaign activities.
+    pub activities: ActivityFigures,
+    /// How many people won awards (distinct).
+    pub award_winner_count: i64,
+    /// Who won awards (person ids).
+    pub award_winner_ids: Vec<Uuid>,
+}
+
+fn counts<K: Ord + Copy>(map: BTreeMap<K, i64>) -> Vec<Count<K>> {
+    map.into_iter().map(|(key, count)| Count { key, count }).collect()
+}
+
+/// Growth in basis points, rounded half away from zero; None without a base.
+pub fn growth_basis_points(current: i64, previous: i64) -> Option<i64> {
+    if previous == 0 {
+        return None;
+    }
+    let num = (i128::from(current) - i128::from(previous)) * 10_000;
+    let den = i128::from(previous);
+    let q = num / den;
+    let r = num % den;
+    let rounded = if (r.abs() * 2) >= den.abs() { q + num.signum() * den.signum() } else { q };
+    i64::try_from(rounded).ok()
+}
+
+/// The innovation statistics of `organization_id`'s subtree for `year` (NOT_FOUND when
+/// the organisation is outside the caller's `InnovationRead` scope). `today` bounds the
+/// spending comparison of the current year.
+pub async fn statistics<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    today: NaiveDate,
+    organization_id: Uuid,
+    year: i32,
+) -> AppResult<InnovationStatistics> {
+    let scope = actor.require(Permission::InnovationRead)?;
+    let (start, end) = year_bounds(year)?;
+    let org = find_in_scope(db, &scope, organization_id).await?;
+    let orgs = || org_ids_query(subtree(&org.path));
+
+    // "Five small": by status, with benefit and reward sums (one statement), and the
+    // recognised ones by category (one statement).
+    let mut achievements = AchievementFigures::default();
+    let rows: Vec<(String, i64, i64, i64)> = achievement::Entity::find()
+        .select_only()
+        .column(achievement::Column::Status)
+        .column_as(Expr::col(achievement::Column::Id).count(), "n")
+        .column_as(sum_fen(achievement::Column::BenefitFen), "benefit")
+        .column_as(sum_fen(achievement::Column::RewardFen), "reward")
+        .filter(achievement::Column::OrganizationId.in_subquery(orgs()))
+        .filter(achievement::Column::SubmittedOn.gte(start))
+        .filter(achievement::Column::SubmittedOn.lt(end))
+        .group_by(achievement::Column::Status)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut by_status = BTreeMap::new();
+    for (status, n, benefit, reward) in rows {
+        let status = AchievementStatus::from_db(&status)?;
+        achievements.submitted += n;
+        achievements.reward_fen += reward;
+        if status.is_recognised() {
+            achievements.recognised += n;
+            achievements.benefit_fen += benefit;
+        }
+        if status == AchievementStatus::Rejected {
+            achievements.rejected += n;
+        }
+        by_status.insert(status, n);
+    }
+    achievements.by_status = counts(by_status);
+    let rows: Vec<(String, i64)> = achievement::Entity::find()
+        .select_only()
+        .column(achievement::Column::Category)
+        .column_as(Expr::col(achievement::Column::Id).count(), "n")
+        .filter(achievement::Column::OrganizationId.in_subquery(orgs()))
+        .filter(achievement::Column::SubmittedOn.gte(start))
+        .filter(achievement::Column::SubmittedOn.lt(end))
+        .filter(achievement::Column::Status.is_in(AchievementStatus::RECOGNISED.map(|s| s.as_str())))
+        .group_by(achievement::Column::Category)
+        .into_tuple()
+        .all(db)
+        .await?;
+    achievements.by_category = counts(
+        rows.into_iter()
+            .map(|(c, n)| Ok((AchievementCategory::from_db(&c)?, n)))
+            .collect::<AppResult<BTreeMap<_, _>>>()?,
+    );
+
+    // Projects under way: by level and status (one statement).
+    let mut projects = ProjectFigures::default();
+    let rows: Vec<(String, String, i64)> = research_project::Entity::find()
+        .select_only()
+        .column(research_project::Column::Level)
+        .column(research_project::Column::Status)
+        .column_as(Expr::col(research_project::Column::Id).count(), "n")
+        .filter(research_project::Column::OrganizationId.in_subquery(orgs()))
+        .filter(research_project::Column::ProposedOn.lt(end))
+        .filter(
+            Condition::any()
+                .add(research_project::Column::AcceptedOn.is_null())
+                .add(research_project::Column::AcceptedOn.gte(start)),
+        )
+        .group_by(research_project::Column::Level)
+        .group_by(research_project::Column::Status)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let (mut by_level, mut by_status) = (BTreeMap::new(), BTreeMap::new());
+    for (level, status, n) in rows {
+        let level = ProjectLevel::from_db(&level)?;
+        projects.total += n;
+        if level == ProjectLevel::GroupMajor {
+            projects.group_major += n;
+        }
+        *by_level.entry(level).or_insert(0) += n;
+        *by_status.entry(ProjectStatus::from_db(&status)?).or_insert(0) += n;
+    }
+    projects.by_level = counts(by_level);
+    projects.by_status = counts(by_status);
+
+    // Awards and standards of the year (one statement).
+    let mut awards = AwardFigures::default();
+    let mut standards = StandardFigures::default();
+    let rows: Vec<(String, Option<String>, Option<String>, i64)> = honour::Entity::find()
+        .select_only()
+        .column(honour::Column::Kind)
+        .column(honour::Column::Level)
+        .column(honour::Column::StandardRole)
+        .column_as(Expr::col(honour::Column::Id).count(), "n")
+        .filter(honour::Column::OrganizationId.in_subquery(orgs()))
+        .filter(honour::Column::Kind.is_in([HonourKind::Award.as_str(), HonourKind::Standard.as_str()]))
+        .filter(honour::Column::DatedOn.gte(start))
+        .filter(honour::Column::DatedOn.lt(end))
+        .group_by(honour::Column::Kind)
+        .group_by(honour::Column::Level)
+        .group_by(honour::Column::StandardRole)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let (mut award_levels, mut standard_levels) = (BTreeMap::new(), BTreeMap::new());
+    for (kind, level, role, n) in rows {
+        let level = level.unwrap_or_default();
+        if HonourKind::from_db(&kind)? == HonourKind::Award {
+            let level = AwardLevel::from_db(&level)?;
+            awards.total += n;
+            match level {
+                AwardLevel::National => awards.national += n,
+                AwardLevel::Provincial => awards.provincial += n,
+                AwardLevel::Industry => awards.industry += n,
+                AwardLevel::Group | AwardLevel::Company => {}
+            }
+            *award_levels.entry(level).or_insert(0) += n;
+        } else {
+            let level = StandardLevel::from_db(&level)?;
+            standards.total += n;
+            match level {
+                StandardLevel::National => standards.national += n,
+                StandardLevel::Industry => standards.industry += n,
+                StandardLevel::Group | StandardLevel::Enterprise => {}
+            }
+            if role.as_deref().map(StandardRole::from_db).transpose()? == Some(StandardRole::Hosted) {
+                standards.hosted += n;
+            }
+            *standard_levels.entry(level).or_insert(0) += n;
+        }
+    }
+    awards.by_level = counts(award_levels);
+    standards.by_level = counts(standard_levels);
+
+    // Intellectual property held at the year's end (one statement).
+    let mut ip = IpFigures::default();
+    let rows: Vec<(String, Option<String>, Option<String>, i64)> = honour::Entity::find()
+        .select_only()
+        .column(honour::Column::Kind)
+        .column(honour::Column::PatentType)
+        .column(honour::Column::Region)
+        .column_as(Expr::col(honour::Column::Id).count(), "n")
+        .filter(honour::Column::OrganizationId.in_subquery(orgs()))
+        .filter(honour::Column::DatedOn.lt(end))
+        .filter(
+            Condition::any().add(honour::Column::Kind.eq(HonourKind::SoftwareCopyright.as_str())).add(
+                Condition::all()
+                    .add(honour::Column::Kind.eq(HonourKind::Patent.as_str()))
+                    .add(honour::Column::PatentStatus.eq(PatentStatus::Granted.as_str())),
+            ),
+        )
+        .group_by(honour::Column::Kind)
+        .group_by(honour::Column::PatentType)
+        .group_by(honour::Column::Region)
+        .into_tuple()
+        .all(db)
+        .await?;
+    for (kind, patent_type, region, n) in rows {
+        ip.total += n;
+        if HonourKind::from_db(&kind)? == HonourKind::SoftwareCopyright {
+            ip.software_copyrights += n;
+            continue;
+        }
+        ip.patents += n;
+        match patent_type.as_deref().map(PatentType::from_db).transpose()? {
+            Some(PatentType::Invention) => ip.invention_patents += n,
+            Some(PatentType::UtilityModel) => ip.utility_models += n,
+            Some(PatentType::Design) => ip.designs += n,
+            None => {}
+        }
+        if region.as_deref().map(PatentRegion::from_db).transpose()? == Some(PatentRegion::International) {
+            ip.international_patents += n;
+        }
+    }
+
+    // R&D spending: January up to `through`, and the same months a year before (two statements).
+    let last_day = end.pred_opt().unwrap_or(end);
+    let through = if today.year() == year { Ord::min(today, last_day) } else { last_day };
+    let spent = |from: NaiveDate, to: NaiveDate| {
+        rd_expenditure::Entity::find()
+            .select_only()
+            .column_as(sum_fen(rd_expenditure::Column::AmountFen), "v")
+            .filter(rd_expenditure::Column::OrganizationId.in_subquery(orgs()))
+            .filter(rd_expenditure::Column::PeriodStart.gte(from))
+            .filter(rd_expenditure::Column::PeriodStart.lte(to))
+            .into_tuple::<i64>()
+    };
+    let amount_fen = spent(start, through).one(db).await?.unwrap_or(0);
+    let previous_start = year_bounds(year - 1).map(|(s, _)| s).unwrap_or(start);
+    let previous_through = through.with_year(year - 1).unwrap_or_else(|| through - chrono::Duration::days(365));
+    let previous_amount_fen = spent(previous_start, previous_through).one(db).await?.unwrap_or(0);
+    let rd_spending = SpendingFigures {
+        through,
+        amount_fen,
+        previous_amount_fen,
+        growth_basis_points: growth_basis_points(amount_fen, previous_amount_fen),
+    };
+
+    // Activities by kind (one statement).
+    let rows: Vec<(String, i64)> = innovation_activity::Entity::find()
+        .select_only()
+        .column(innovation_activity::Column::Kind)
+        .column_as(Expr::col(innovation_activity::Column::Id).count(), "n")
+        .filter(innovation_activity::Column::OrganizationId.in_subquery(orgs()))
+        .filter(innovation_activity::Column::HeldOn.gte(start))
+        .filter(innovation_activity::Column::HeldOn.lt(end))
+        .group_by(innovation_activity::Column::Kind)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let by_kind =
+        rows.into_iter().map(|(k, n)| Ok((ActivityKind::from_db(&k)?, n))).collect::<AppResult<BTreeMap<_, _>>>()?;
+    let activities = ActivityFigures { total: by_kind.values().sum(), by_kind: counts(by_kind) };
+
+    // Award winners: credited on an award of the year, or with a result in an activity of
+    // the year (one UNION statement, distinct).
+    let award_ids = honour::Entity::find()
+        .select_only()
+        .column(honour::Column::Id)
+        .filter(honour::Column::OrganizationId.in_subquery(orgs()))
+        .filter(honour::Column::Kind.eq(HonourKind::Award.as_str()))
+        .filter(honour::Column::DatedOn.gte(start))
+        .filter(honour::Column::DatedOn.lt(end))
+        .into_query();
+    let activity_ids = innovation_activity::Entity::find()
+        .select_only()
+        .column(innovation_activity::Column::Id)
+        .filter(innovation_activity::Column::OrganizationId.in_subquery(orgs()))
+        .filter(innovation_activity::Column::HeldOn.gte(start))
+        .filter(innovation_activity::Column::HeldOn.lt(end))
+        .into_query();
+    let mut winners = Query::select()
+        .column(Alias::new("person_id"))
+        .from(Alias::new("honour_person"))
+        .and_where(Expr::col(Alias::new("honour_id")).in_subquery(award_ids))
+        .to_owned();
+    winners.union(
+        UnionType::Distinct,
+        Query::select()
+            .column(Alias::new("person_id"))
+            .from(Alias::new("activity_participant"))
+            .and_where(Expr::col(Alias::new("activity_id")).in_subquery(activity_ids))
+            .and_where(Expr::col(Alias::new("result")).is_not_null())
+            .to_owned(),
+    );
+    let mut award_winner_ids = Vec::new();
+    for row in db.query_all(&winners).await? {
+        award_winner_ids.push(row.try_get::<Uuid>("", "person_id")?);
+    }
+    award_winner_ids.sort();
+
+    Ok(InnovationStatistics {
+        organization_id: org.id,
+        year,
+        achievements,
+        projects,
+        awards,
+        intellectual_property: ip,
+        standards,
+        rd_spending,
+        activities,
+        award_winner_count: award_winner_ids.len() as i64,
+        award_winner_ids,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn growth_rounds_half_away_from_zero_and_needs_a_base() {
+        assert_eq!(growth_basis_points(110, 100), Some(1000));
+        assert_eq!(growth_basis_points(90, 100), Some(-1000));
+        assert_eq!(growth_basis_points(1, 3), Some(-6667));
+        assert_eq!(growth_basis_points(2, 3), Some(-3333));
+        assert_eq!(growth_basis_points(5, 0), None);
+        assert_eq!(growth_basis_points(i64::MAX, 1), None);
+    }
+}
