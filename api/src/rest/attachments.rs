@@ -1,5 +1,5 @@
-//! Attachments: multipart upload to a document or a measure progress update, listing,
-//! ranged download, deletion.
+//! Attachments: multipart upload to a document, a measure progress update, a "five small"
+//! achievement or a supervision item update; listing, ranged download, deletion.
 
 use actix_multipart::Multipart;
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
