@@ -483,7 +483,10 @@ impl DashboardNode {
     async fn supervision(&self) -> SupervisionCounts {
         self.0.supervision.clone().into()
     }
-    // ISSUE-4: `async fn innovation(&self) -> ...` once `Dashboard` carries the innovation figures.
+    /// Technology Innovation Year figures of the calendar year in which the period ends.
+    async fn innovation(&self) -> super::innovation::InnovationStatistics {
+        self.0.innovation.clone().into()
+    }
 }
 
 /// One audit record.

@@ -3,15 +3,12 @@
 //! overdue, and supervision items by status and overdue. Every figure is counted in SQL
 //! (one grouped statement per area); days are judged in the configured time zone.
 //!
-//! ISSUE-4 (innovation figures): the figures of
-//! `services::innovation::statistics::statistics(db, actor, today, organization_id, year)`
-//! belong in [`Dashboard`] as well. That function counts a calendar *year* while the
-//! dashboard counts `from..=to`, so which year(s) a period shows is a decision left to
-//! the lead (see the `ISSUE-4` markers here, in `services::exports` and in
-//! `graphql::supervision`). Until then the dashboard carries no innovation figures at
-//! all rather than made-up ones.
+//! The Technology Innovation Year figures are those of the calendar year in which the
+//! period ends (`to`): the innovation report is yearly (R&D spending growth compares the
+//! same months of the previous year, IP is counted as held at the year's end), so a
+//! period cannot be cut out of it without changing what the figures mean.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use chrono_tz::Tz;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationTrait,
@@ -21,6 +18,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::compliance::MAX_REPORT_DAYS;
+use super::innovation::statistics::InnovationStatistics;
 use super::measures::MeasureStatus;
 use super::organizations::find_in_scope;
 use super::scope::{org_ids_query, subtree};
@@ -86,7 +84,8 @@ pub struct Dashboard {
     /// Supervision items opened on a day of the period, by status, with overdue and
     /// closed on time / late.
     pub supervision: ItemCounts,
-    // ISSUE-4: `pub innovation: super::innovation::statistics::InnovationStatistics,` (filled in `dashboard`).
+    /// Technology Innovation Year figures of the calendar year in which the period ends.
+    pub innovation: InnovationStatistics,
 }
 
 /// The dashboard of the subtree of `organization_id` for the days `from..=to`
@@ -184,7 +183,7 @@ pub async fn dashboard<C: ConnectionTrait>(
         supervision.add(c);
     }
 
-    // ISSUE-4: `let innovation = super::innovation::statistics::statistics(db, actor, today, root.id, year).await?;`
+    let innovation = super::innovation::statistics::statistics(db, actor, today, root.id, to.year()).await?;
     Ok(Dashboard {
         organization_id: root.id,
         organization_name: root.name,
@@ -194,5 +193,6 @@ pub async fn dashboard<C: ConnectionTrait>(
         study,
         measures,
         supervision,
+        innovation,
     })
 }

@@ -279,6 +279,8 @@ pub fn dashboard_rows(d: &Dashboard) -> Vec<Vec<Cell>> {
     let s = &d.study;
     let m = &d.measures;
     let v = &d.supervision;
+    let i = &d.innovation;
+    let fen = |f: i64| Cell::Num(f as f64 / 100.0);
     vec![
         row("统计范围", "组织", Cell::Text(d.organization_name.clone())),
         row("统计范围", "起始日期", date(Some(d.from))),
@@ -304,7 +306,31 @@ pub fn dashboard_rows(d: &Dashboard) -> Vec<Vec<Cell>> {
         row("巡察整改", "逾期未销号", v.overdue.into()),
         row("巡察整改", "按期销号", v.closed_on_time.into()),
         row("巡察整改", "逾期销号", v.closed_late.into()),
-        // ISSUE-4: the innovation figures (科技创新) go here once `Dashboard` carries them.
+        row("科技创新", "统计年度", i64::from(i.year).into()),
+        row("科技创新", "参与集团重大项目数", i.projects.group_major.into()),
+        row("科技创新", "在研项目数", i.projects.total.into()),
+        row("科技创新", "获科技奖励数", i.awards.total.into()),
+        row("科技创新", "其中国家级", i.awards.national.into()),
+        row("科技创新", "其中省部级", i.awards.provincial.into()),
+        row("科技创新", "其中行业级", i.awards.industry.into()),
+        row("科技创新", "拥有知识产权数", i.intellectual_property.total.into()),
+        row("科技创新", "其中国际专利", i.intellectual_property.international_patents.into()),
+        row("科技创新", "其中发明专利", i.intellectual_property.invention_patents.into()),
+        row("科技创新", "主持或参与标准数", i.standards.total.into()),
+        row("科技创新", "其中国家标准", i.standards.national.into()),
+        row("科技创新", "其中行业标准", i.standards.industry.into()),
+        row("科技创新", "五小创新成果数", i.achievements.submitted.into()),
+        row("科技创新", "五小创新认定数", i.achievements.recognised.into()),
+        row("科技创新", "五小创新经济效益（元）", fen(i.achievements.benefit_fen)),
+        row("科技创新", "研发经费投入（元）", fen(i.rd_spending.amount_fen)),
+        row("科技创新", "上年同期研发经费（元）", fen(i.rd_spending.previous_amount_fen)),
+        row(
+            "科技创新",
+            "研发经费同比增长（%）",
+            i.rd_spending.growth_basis_points.map_or(Cell::Empty, |b| Cell::Num(b as f64 / 100.0)),
+        ),
+        row("科技创新", "开展活动次数", i.activities.total.into()),
+        row("科技创新", "获奖人数", i.award_winner_count.into()),
     ]
 }
 

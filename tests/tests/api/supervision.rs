@@ -5,7 +5,7 @@
 use std::io::Read;
 
 use actix_web::http::StatusCode;
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Datelike, Duration, NaiveDate, Utc};
 use dangjian::auth::Actor;
 use dangjian::services::{
     self,
@@ -541,11 +541,13 @@ async fn exports_open_as_csv_and_xlsx_with_the_right_rows() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let rows = csv_rows(&r.body);
     assert_eq!(rows[0], "类别,指标,数值");
-    assert_eq!(rows.len(), 1 + 24);
+    // 24 study, measure and supervision figures, 21 innovation figures of the year.
+    assert_eq!(rows.len(), 1 + 24 + 21);
     assert!(rows.contains(&"巡察整改,发现问题数,4".to_owned()), "{rows:?}");
+    assert!(rows.contains(&format!("科技创新,统计年度,{}", today.year())), "{rows:?}");
     let r = f.app.get(&format!("/api/v1/dashboard/export?{range}&format=xlsx"), Some(&inspector)).await;
     let (n, strings) = xlsx_rows(&r.body);
-    assert_eq!(n, 1 + 24);
+    assert_eq!(n, 1 + 24 + 21);
     assert!(strings.contains("出勤率"));
 }
 
@@ -784,6 +786,21 @@ async fn demo_data_has_an_inspection_with_items_in_every_state_and_the_group_das
     assert_eq!(s["status_verified"], 3);
     assert_eq!((s["closed_on_time"].as_i64(), s["closed_late"].as_i64()), (Some(2), Some(1)));
     assert!(s["overdue"].as_i64().unwrap() >= 3);
+    // The innovation figures are those of the year the period ends in, as the statistics report them.
+    let year = today.year();
+    let stats = ok(&f
+        .app
+        .get(&format!("/api/v1/innovation-statistics?organization_id={root}&year={year}"), Some(&token))
+        .await);
+    assert_eq!(r["innovation"], stats, "{r}");
+    assert!(r["innovation"]["achievements"]["submitted"].as_i64().unwrap() > 0, "{r}");
+    let q = "query($o: ID!, $f: NaiveDate!, $t: NaiveDate!) { dashboard(organizationId: $o, from: $f, to: $t) { innovation { year achievements { submitted } awards { total } } } }";
+    let g =
+        f.app.gql(Some(&token), q, json!({"o": root.to_string(), "f": from.to_string(), "t": today.to_string()})).await;
+    let gi = &g["data"]["dashboard"]["innovation"];
+    assert_eq!(gi["year"], year, "{g}");
+    assert_eq!(gi["achievements"]["submitted"], stats["achievements"]["submitted"]);
+    assert_eq!(gi["awards"]["total"], stats["awards"]["total"]);
     let x = f
         .app
         .get(
@@ -793,7 +810,7 @@ async fn demo_data_has_an_inspection_with_items_in_every_state_and_the_group_das
         .await;
     assert_eq!(x.status, StatusCode::OK);
     let (rows, strings) = xlsx_rows(&x.body);
-    assert_eq!(rows, 25);
+    assert_eq!(rows, 1 + 24 + 21);
     assert!(strings.contains(dangjian::seed::ROOT_NAME));
     // Seeding went through the services: the audit chain verifies.
     let admin = f.app.login_full("demo_admin", dangjian::seed::DEMO_PASSWORD).await["access_token"]
