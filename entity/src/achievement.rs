@@ -16,6 +16,7 @@ pub struct Model {
     pub description: Option<String>,
     pub lead_person_id: Uuid,
     pub submitted_by_person_id: Option<Uuid>,
+    pub submitted_by_user_id: Option<Uuid>,
     pub submitted_on: Date,
     pub benefit_fen: i64,
     pub reward_fen: Option<i64>,

@@ -148,6 +148,9 @@ impl MigrationTrait for Migration {
                     .col(text_null("description"))
                     .col(uuid("lead_person_id"))
                     .col(uuid_null("submitted_by_person_id"))
+                    // The submitting account, so that an account without a person cannot
+                    // review its own submission either.
+                    .col(uuid_null("submitted_by_user_id"))
                     .col(date("submitted_on"))
                     .col(big_integer("benefit_fen"))
                     .col(big_integer_null("reward_fen"))

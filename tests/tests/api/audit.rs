@@ -250,6 +250,21 @@ async fn who_reads_which_audit_records() {
         "{last}"
     );
 
+    // Phone and e-mail in person snapshots only for readers who may see personal data.
+    let p = services::people::get(f.app.db(), &sys, f.p_other_b1).await.unwrap();
+    let patch = services::people::PersonPatch {
+        phone: Some("13800000001".into()),
+        email: Some("zhang@example.com".into()),
+        ..Default::default()
+    };
+    services::people::update(f.app.db(), &sys, p.id, p.version, patch).await.unwrap();
+    let path = format!("/api/v1/audit-history/person/{}", p.id);
+    let h = f.app.get(&path, Some(&inspector)).await;
+    assert_eq!(h.status, StatusCode::OK, "{}", h.text());
+    assert!(!h.text().contains("13800000001") && !h.text().contains("zhang@example.com"), "{}", h.text());
+    let h = f.app.get(&path, Some(&admin)).await;
+    assert!(h.text().contains("13800000001"), "administrators see personal data: {}", h.text());
+
     // Everyone else sees nothing.
     for who in ["orgadmin_b1", "member_b1", "hr"] {
         let t = f.token(who).await;

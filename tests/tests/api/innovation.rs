@@ -249,6 +249,23 @@ async fn nobody_reviews_their_own_achievement() {
     let admin = f.token("admin").await;
     let v = f.app.gql(Some(&admin), q, json!({"id": team.id.to_string()})).await;
     assert_eq!(v["data"]["reviewAchievement"]["status"], "UNDER_REVIEW", "{v}");
+
+    // An account without a person (the admin) submits for someone else: the account may
+    // not review it either; the branch officer may.
+    let r = f
+        .app
+        .post(
+            "/api/v1/achievements",
+            Some(&admin),
+            json!({"organization_id": f.b1, "category": "small_suggestion", "title": "污泥脱水药剂替换", "lead_id": f.p_other_b1}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let path = format!("/api/v1/achievements/{}/review", r.json()["id"].as_str().unwrap());
+    let r = post_if_match(&f.app, &path, &admin, "\"v1\"", json!({"status": "under_review"})).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    let r = post_if_match(&f.app, &path, &officer, "\"v1\"", json!({"status": "under_review"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
 }
 
 #[actix_web::test]

@@ -362,6 +362,7 @@ pub async fn submit(
         description: Set(clean(input.description)),
         lead_person_id: Set(lead),
         submitted_by_person_id: Set(actor.person_id()),
+        submitted_by_user_id: Set(actor.user_id().filter(|u| !u.is_nil())),
         submitted_on: Set(today),
         benefit_fen: Set(input.benefit_fen),
         reward_fen: Set(None),
@@ -505,7 +506,8 @@ pub async fn review(
     if !holds_over(&tx, actor, before.organization_id, Permission::InnovationManage).await? {
         return Err(AppError::forbidden("only an administrator of this organisation may review it"));
     }
-    if actor.person_id().is_some_and(|me| before.involves(me)) {
+    let submitted_by_me = actor.user_id().is_some_and(|me| !me.is_nil() && row.submitted_by_user_id == Some(me));
+    if submitted_by_me || actor.person_id().is_some_and(|me| before.involves(me)) {
         return Err(AppError::forbidden("you may not review an achievement you submitted or are on the team of"));
     }
     check_version(before.version, expected_version)?;

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Set,
@@ -307,7 +307,8 @@ async fn compute_metric<C: ConnectionTrait>(
                 .select_only()
                 .column_as(sum_fen(rd_expenditure::Column::AmountFen), "v")
                 .filter(rd_expenditure::Column::OrganizationId.in_subquery(orgs))
-                .filter(rd_expenditure::Column::PeriodStart.between(from, to))
+                // Spending is booked on a month's first day: the campaign's first month counts.
+                .filter(rd_expenditure::Column::PeriodStart.between(from.with_day(1).unwrap_or(from), to))
                 .into_tuple()
                 .one(db)
                 .await?

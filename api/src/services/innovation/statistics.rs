@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
     sea_query::{Alias, Expr, ExprTrait, Query, UnionType},
 };
 use serde::Serialize;
@@ -37,8 +37,8 @@ use super::year_bounds;
 use crate::auth::{Actor, Permission};
 use crate::error::AppResult;
 use crate::services::organizations::find_in_scope;
-use crate::services::scope::{org_ids_query, subtree};
-use entity::{achievement, honour, innovation_activity, rd_expenditure, research_project};
+use crate::services::scope::{org_ids_query, org_ref_in, subtree};
+use entity::{achievement, honour, innovation_activity, person, rd_expenditure, research_project};
 
 /// A count under a key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -176,7 +176,7 @@ pub struct InnovationStatistics {
     pub activities: ActivityFigures,
     /// How many people won awards (distinct).
     pub award_winner_count: i64,
-    /// Who won awards (person ids).
+    /// Who won awards (ids of the people among them you may read).
     pub award_winner_ids: Vec<Uuid>,
 }
 
@@ -397,7 +397,9 @@ pub async fn statistics<C: ConnectionTrait>(
     };
     let amount_fen = spent(start, through).one(db).await?.unwrap_or(0);
     let previous_start = year_bounds(year - 1).map(|(s, _)| s).unwrap_or(start);
-    let previous_through = through.with_year(year - 1).unwrap_or_else(|| through - chrono::Duration::days(365));
+    // Spending is booked per month (`period_start` is a month's first day): compare the
+    // same months, whatever the day (29 February has no counterpart a year earlier).
+    let previous_through = NaiveDate::from_ymd_opt(year - 1, through.month(), 1).unwrap_or(previous_start);
     let previous_amount_fen = spent(previous_start, previous_through).one(db).await?.unwrap_or(0);
     let rd_spending = SpendingFigures {
         through,
@@ -457,7 +459,21 @@ pub async fn statistics<C: ConnectionTrait>(
     for row in db.query_all(&winners).await? {
         award_winner_ids.push(row.try_get::<Uuid>("", "person_id")?);
     }
-    award_winner_ids.sort();
+    // Everyone counts; only the people the caller may read are named.
+    let award_winner_count = award_winner_ids.len() as i64;
+    let award_winner_ids: Vec<Uuid> = if award_winner_ids.is_empty() {
+        award_winner_ids
+    } else {
+        person::Entity::find()
+            .select_only()
+            .column(person::Column::Id)
+            .filter(person::Column::Id.is_in(award_winner_ids))
+            .filter(org_ref_in(person::Column::OrganizationId, &actor.scope(Permission::PersonRead)))
+            .order_by_asc(person::Column::Id)
+            .into_tuple()
+            .all(db)
+            .await?
+    };
 
     Ok(InnovationStatistics {
         organization_id: org.id,
@@ -469,7 +485,7 @@ pub async fn statistics<C: ConnectionTrait>(
         standards,
         rd_spending,
         activities,
-        award_winner_count: award_winner_ids.len() as i64,
+        award_winner_count,
         award_winner_ids,
     })
 }
