@@ -943,6 +943,7 @@ struct HitRow {
     kind: String,
     organization_id: Uuid,
     issued_on: Option<NaiveDate>,
+    held_at: Option<chrono::DateTime<chrono::Utc>>,
     summary: Option<String>,
     score: f64,
 }
@@ -989,6 +990,7 @@ pub async fn search<C: ConnectionTrait>(
             (document::Entity, document::Column::IssuedOn),
             (document::Entity, document::Column::Summary),
         ]);
+        select.expr_as(Expr::cust("NULL"), "held_at");
         search::ranked_match(&mut select, backend, &query, SEARCH_ENTITY, document::Entity, "document.id", tier);
         select.cond_where(cond.clone());
         select
@@ -1043,7 +1045,7 @@ pub async fn search<C: ConnectionTrait>(
                 id: r.id,
                 title: r.title,
                 organization_id: r.organization_id,
-                date: r.issued_on,
+                date: r.issued_on.or(r.held_at.map(|t| t.date_naive())),
                 score: r.score,
             })
         })
@@ -1121,7 +1123,8 @@ fn session_select(backend: DatabaseBackend, query: &ParsedQuery, tier: Tier) -> 
         .expr_as(Expr::col((study_session::Entity, study_session::Column::Topic)), "title")
         .expr_as(Expr::col((study_session::Entity, study_session::Column::Kind)), "kind")
         .expr_as(Expr::col((study_session::Entity, study_session::Column::OrganizationId)), "organization_id")
-        .expr_as(Expr::cust("CAST(NULL AS DATE)"), "issued_on")
+        .expr_as(Expr::cust("NULL"), "issued_on")
+        .expr_as(Expr::col((study_session::Entity, study_session::Column::HeldAt)), "held_at")
         .expr_as(Expr::col((study_session::Entity, study_session::Column::Minutes)), "summary");
     search::ranked_match(
         &mut select,

@@ -305,6 +305,7 @@ async fn sessions_are_searched_by_topic_and_minutes_with_their_visibility() {
     assert_eq!(hits[0]["entity"], "session");
     assert_eq!(hits[0]["id"], mine.id.to_string());
     assert_eq!(hits[0]["kind"], "branch_committee");
+    assert_eq!(hits[0]["date"], mine.held_at.date_naive().to_string(), "sessions carry the day they are held");
     assert!(hits[0]["snippet"].as_str().unwrap().contains("<mark>精准曝气</mark>"));
     assert!(!r.text().contains(&other.id.to_string()));
     // The total counts every matching session, not only those up to the page.
