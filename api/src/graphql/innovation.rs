@@ -10,25 +10,12 @@ use uuid::Uuid;
 
 use super::documents::Attachment;
 use super::loaders::Loaders;
-use super::types::{Conn, Organization, Person, connection, wants_total};
+use super::types::{Conn, Organization, Person, connection, gid, load_org, load_person, wants_total};
 use super::{actor, gql_error, page, parse_id, state};
 use crate::services::innovation::{PersonLink, achievements, campaigns, honours, projects, statistics, vanguard};
 
-fn gid(id: Uuid) -> ID {
-    ID(id.to_string())
-}
-
 fn opt_id(id: Option<ID>) -> Result<Option<Uuid>> {
     id.as_ref().map(parse_id).transpose()
-}
-
-async fn load_org(ctx: &Context<'_>, id: Uuid) -> Result<Option<Organization>> {
-    Ok(ctx.data::<Loaders>()?.orgs.load_one(id).await?.map(Organization))
-}
-
-async fn load_person(ctx: &Context<'_>, id: Option<Uuid>) -> Result<Option<Person>> {
-    let Some(id) = id else { return Ok(None) };
-    Ok(ctx.data::<Loaders>()?.people.load_one(id).await?.map(Person))
 }
 
 async fn load_people(ctx: &Context<'_>, ids: impl Iterator<Item = Uuid>) -> Result<Vec<Person>> {

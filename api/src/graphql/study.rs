@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::documents::{Attachment, Document};
 use super::loaders::Loaders;
-use super::types::{Conn, OrgKind, Organization, Person, connection, wants_total};
+use super::types::{Conn, OrgKind, Organization, Person, connection, gid, load_org, load_person, wants_total};
 use super::{actor, gql_error, page, parse_id, state};
 use crate::services::{
     self,
@@ -103,19 +103,6 @@ pub enum NormPeriod {
     Month,
     /// A calendar quarter.
     Quarter,
-}
-
-fn gid(id: Uuid) -> ID {
-    ID(id.to_string())
-}
-
-async fn load_org(ctx: &Context<'_>, id: Uuid) -> Result<Option<Organization>> {
-    Ok(ctx.data::<Loaders>()?.orgs.load_one(id).await?.map(Organization))
-}
-
-async fn load_person(ctx: &Context<'_>, id: Option<Uuid>) -> Result<Option<Person>> {
-    let Some(id) = id else { return Ok(None) };
-    Ok(ctx.data::<Loaders>()?.people.load_one(id).await?.map(Person))
 }
 
 /// A study session (第一议题学习).

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::documents::Attachment;
 use super::loaders::Loaders;
 use super::study::Measure;
-use super::types::{Conn, Organization, Person, Totals, connection, wants_total};
+use super::types::{Conn, Organization, Person, Totals, connection, gid, load_org, load_person, wants_total};
 use super::{actor, gql_error, page, parse_id, state};
 use crate::services::{
     self,
@@ -115,19 +115,6 @@ pub enum AuditBreakReason {
     Unchained,
     /// The chain no longer holds the anchored hash.
     AnchorMismatch,
-}
-
-fn gid(id: Uuid) -> ID {
-    ID(id.to_string())
-}
-
-async fn load_org(ctx: &Context<'_>, id: Uuid) -> Result<Option<Organization>> {
-    Ok(ctx.data::<Loaders>()?.orgs.load_one(id).await?.map(Organization))
-}
-
-async fn load_person(ctx: &Context<'_>, id: Option<Uuid>) -> Result<Option<Person>> {
-    let Some(id) = id else { return Ok(None) };
-    Ok(ctx.data::<Loaders>()?.people.load_one(id).await?.map(Person))
 }
 
 /// An inspection round (巡察) over an organisation subtree.

@@ -176,6 +176,22 @@ impl Organization {
     }
 }
 
+/// A UUID as a GraphQL ID.
+pub(crate) fn gid(id: Uuid) -> ID {
+    ID(id.to_string())
+}
+
+/// An organisation through the request's scoped loader (None when missing or out of scope).
+pub(crate) async fn load_org(ctx: &Context<'_>, id: Uuid) -> Result<Option<Organization>> {
+    Ok(ctx.data::<Loaders>()?.orgs.load_one(id).await?.map(Organization))
+}
+
+/// A person through the request's scoped loader (None when absent, missing or out of scope).
+pub(crate) async fn load_person(ctx: &Context<'_>, id: Option<Uuid>) -> Result<Option<Person>> {
+    let Some(id) = id else { return Ok(None) };
+    Ok(ctx.data::<Loaders>()?.people.load_one(id).await?.map(Person))
+}
+
 /// A party member or employee.
 pub struct Person(pub PersonView);
 

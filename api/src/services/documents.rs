@@ -19,6 +19,7 @@ use super::pagination::{Page, PageRequest, decode_cursor, encode_cursor};
 use super::scope::{self, org_ids_query, orgs_in, subtree};
 use super::search::{self, ParsedQuery, Tier};
 use super::types::{DocumentKind, DocumentStatus, Visibility};
+use super::{check_version, clean};
 use crate::auth::{Actor, Permission, Scope};
 use crate::db::write_tx;
 use crate::error::{AppError, AppResult, Validator};
@@ -327,10 +328,6 @@ pub async fn revisions_of<C: ConnectionTrait>(
     Ok(map)
 }
 
-fn clean(v: Option<String>) -> Option<String> {
-    v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
-}
-
 fn clean_tags(tags: Vec<String>) -> Vec<String> {
     let mut out: Vec<String> = tags.into_iter().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
     out.sort();
@@ -445,10 +442,6 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewDocument) 
     Ok(view)
 }
 
-fn check_version(row: &document::Model, expected: i32) -> AppResult<()> {
-    if row.version == expected { Ok(()) } else { Err(AppError::StaleVersion { expected, current: row.version }) }
-}
-
 /// Changes a draft. Published revisions are immutable: revise them instead.
 pub async fn update(
     db: &DatabaseConnection,
@@ -467,7 +460,7 @@ pub async fn update(
     )?;
     let tx = write_tx(db).await?;
     let row = find_writable(&tx, actor, id).await?;
-    check_version(&row, expected_version)?;
+    check_version(row.version, expected_version)?;
     if row.status != DocumentStatus::Draft.as_str() {
         return Err(AppError::Conflict("only drafts can be edited; create a new revision instead".into()));
     }
@@ -522,7 +515,7 @@ pub async fn publish(
     actor.require(Permission::DocumentWrite)?;
     let tx = write_tx(db).await?;
     let row = find_writable(&tx, actor, id).await?;
-    check_version(&row, expected_version)?;
+    check_version(row.version, expected_version)?;
     if row.status != DocumentStatus::Draft.as_str() {
         return Err(AppError::Conflict(format!("only drafts can be published (this revision is {})", row.status)));
     }
@@ -620,7 +613,7 @@ pub async fn archive(
     actor.require(Permission::DocumentWrite)?;
     let tx = write_tx(db).await?;
     let row = find_writable(&tx, actor, id).await?;
-    check_version(&row, expected_version)?;
+    check_version(row.version, expected_version)?;
     if row.status != DocumentStatus::Published.as_str() {
         return Err(AppError::Conflict("only a published revision can be archived".into()));
     }
@@ -641,7 +634,7 @@ pub async fn delete_draft(db: &DatabaseConnection, actor: &Actor, id: Uuid, expe
     actor.require(Permission::DocumentWrite)?;
     let tx = write_tx(db).await?;
     let row = find_writable(&tx, actor, id).await?;
-    check_version(&row, expected_version)?;
+    check_version(row.version, expected_version)?;
     if row.status != DocumentStatus::Draft.as_str() {
         return Err(AppError::Conflict("only drafts can be deleted; archive a published document instead".into()));
     }

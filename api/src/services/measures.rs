@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::audit::{self, Change};
+use super::clean;
 use super::organizations::find_in_scope;
 use super::pagination::{Page, PageRequest};
 use super::scope::{org_ids_query, org_ref_in, subtree};
@@ -335,10 +336,6 @@ fn validate(title: Option<&str>, description: Option<&str>) -> AppResult<()> {
         .finish()
 }
 
-fn clean(v: Option<String>) -> Option<String> {
-    v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
-}
-
 async fn ensure_owner<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<()> {
     super::people::ensure_readable(db, actor, id, "owner_id").await
 }
@@ -455,9 +452,7 @@ pub async fn update(
     if !manages && patch.touches_more_than_status() {
         return Err(AppError::forbidden("as the owner you may change only the status"));
     }
-    if row.version != expected_version {
-        return Err(AppError::StaleVersion { expected: expected_version, current: row.version });
-    }
+    super::check_version(row.version, expected_version)?;
     let before = MeasureView::from_model(row.clone(), today)?;
     if let Some(next) = patch.status {
         transition(before.status, next)?;
@@ -506,9 +501,7 @@ pub async fn delete(
     if !manages {
         return Err(AppError::forbidden("only an organisation administrator may delete this measure"));
     }
-    if row.version != expected_version {
-        return Err(AppError::StaleVersion { expected: expected_version, current: row.version });
-    }
+    super::check_version(row.version, expected_version)?;
     let before = MeasureView::from_model(row, today)?;
     measure_update::Entity::delete_many().filter(measure_update::Column::MeasureId.eq(id)).exec(&tx).await?;
     measure::Entity::delete_by_id(id).exec(&tx).await?;

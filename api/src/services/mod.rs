@@ -27,6 +27,16 @@ pub mod supervision;
 pub mod types;
 pub mod users;
 
+/// An optional text input trimmed, with blank meaning absent.
+pub(crate) fn clean(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+/// A stale-version error (optimistic concurrency) unless `current == expected`.
+pub(crate) fn check_version(current: i32, expected: i32) -> crate::error::AppResult<()> {
+    if current == expected { Ok(()) } else { Err(crate::error::AppError::StaleVersion { expected, current }) }
+}
+
 /// The current instant (UTC), in one place so tests and code agree on the type.
 pub fn now() -> chrono::DateTime<chrono::Utc> {
     chrono::Utc::now()

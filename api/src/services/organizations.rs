@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::audit::{self, Change};
+use super::check_version;
 use super::pagination::{Page, PageRequest};
 use super::scope::{self, orgs_in, subtree};
 use super::types::OrgKind;
@@ -287,10 +288,6 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewOrganizati
     .await?;
     tx.commit().await?;
     Ok(view)
-}
-
-fn check_version(current: i32, expected: i32) -> AppResult<()> {
-    if current == expected { Ok(()) } else { Err(AppError::StaleVersion { expected, current }) }
 }
 
 /// Renames or re-orders an organisation.

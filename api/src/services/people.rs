@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::audit::{self, Change};
+use super::clean;
 use super::organizations::find_in_scope;
 use super::pagination::{Page, PageRequest};
 use super::scope::{org_ids_query, org_ref_in, subtree};
@@ -327,10 +328,6 @@ fn validate(
         .finish()
 }
 
-fn clean(v: Option<String>) -> Option<String> {
-    v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
-}
-
 /// Creates a person in an organisation the actor manages.
 pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewPerson) -> AppResult<PersonView> {
     let write = actor.require(Permission::PersonWrite)?;
@@ -416,9 +413,7 @@ pub async fn update(
     )?;
     let tx = write_tx(db).await?;
     let row = find_writable(&tx, actor, id).await?;
-    if row.version != expected_version {
-        return Err(AppError::StaleVersion { expected: expected_version, current: row.version });
-    }
+    super::check_version(row.version, expected_version)?;
     if let Some(no) = patch.employee_no.as_deref() {
         ensure_employee_no_free(&tx, no.trim(), Some(id)).await?;
     }
@@ -494,9 +489,7 @@ pub async fn transfer(
         .finish()?;
     let tx = write_tx(db).await?;
     let row = find_writable(&tx, actor, id).await?;
-    if row.version != expected_version {
-        return Err(AppError::StaleVersion { expected: expected_version, current: row.version });
-    }
+    super::check_version(row.version, expected_version)?;
     let target = find_in_scope(&tx, &actor.scope(Permission::OrgRead), input.to_organization_id).await?;
     if !write.contains_path(&target.path) {
         return Err(AppError::forbidden("the receiving organisation is outside the subtree you manage"));

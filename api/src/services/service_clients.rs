@@ -224,9 +224,7 @@ pub async fn update(
     }
     let tx = write_tx(db).await?;
     let row = service_client::Entity::find_by_id(id).lock_exclusive().one(&tx).await?.ok_or(AppError::NotFound)?;
-    if row.version != expected_version {
-        return Err(AppError::StaleVersion { expected: expected_version, current: row.version });
-    }
+    super::check_version(row.version, expected_version)?;
     let before = ServiceClientView::from(row.clone());
     let token_version = row.token_version;
     let mut am: service_client::ActiveModel = row.into();

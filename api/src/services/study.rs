@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::audit::{self, Change};
+use super::clean;
 use super::organizations::find_in_scope;
 use super::pagination::{Page, PageRequest};
 use super::scope::{org_ids_query, org_ref_in, subtree};
@@ -528,10 +529,6 @@ pub async fn list<C: ConnectionTrait>(
     Ok(Page::from_rows(items, page, |s| s.id, total))
 }
 
-fn clean(v: Option<String>) -> Option<String> {
-    v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
-}
-
 fn validate_session(
     topic: Option<&str>,
     place: Option<&str>,
@@ -709,9 +706,7 @@ pub async fn update(
     )?;
     let tx = write_tx(db).await?;
     let row = find_writable(&tx, actor, id).await?;
-    if row.version != expected_version {
-        return Err(AppError::StaleVersion { expected: expected_version, current: row.version });
-    }
+    super::check_version(row.version, expected_version)?;
     let before = views(&tx, vec![row.clone()]).await?.remove(0);
     if let Some(next) = patch.status
         && !before.status.may_become(next)
@@ -1225,9 +1220,7 @@ pub async fn update_statement(
     if actor.person_id() != Some(row.person_id) {
         return Err(AppError::forbidden("you may edit only your own statements"));
     }
-    if row.version != expected_version {
-        return Err(AppError::StaleVersion { expected: expected_version, current: row.version });
-    }
+    super::check_version(row.version, expected_version)?;
     let before = statement_views(&tx, vec![row.clone()]).await?.remove(0);
     let mut am: session_statement::ActiveModel = row.into();
     am.text = Set(input.text.trim().to_owned());

@@ -30,6 +30,7 @@ use super::organizations::find_in_scope;
 use super::pagination::{Page, PageRequest};
 use super::scope::{org_ids_query, org_ref_in, subtree};
 use super::types::text_enum;
+use super::{check_version, clean};
 use crate::auth::{Actor, Permission, Scope};
 use crate::db::write_tx;
 use crate::error::{AppError, AppResult, Validator};
@@ -497,17 +498,6 @@ async fn find_for_change<C: ConnectionTrait>(
     Ok((row, r))
 }
 
-fn check_version(row: &supervision_item::Model, expected: i32) -> AppResult<()> {
-    if row.version != expected {
-        return Err(AppError::StaleVersion { expected, current: row.version });
-    }
-    Ok(())
-}
-
-fn clean(v: Option<String>) -> Option<String> {
-    v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
-}
-
 // ---------------------------------------------------------------------------------
 // Inspections
 
@@ -659,9 +649,7 @@ pub async fn update_inspection(
     if !manage.contains_path(&org.path) {
         return Err(AppError::forbidden("this inspection is outside the subtree you supervise"));
     }
-    if row.version != expected_version {
-        return Err(AppError::StaleVersion { expected: expected_version, current: row.version });
-    }
+    super::check_version(row.version, expected_version)?;
     let starts = patch.starts_on.unwrap_or(row.starts_on);
     let ends = patch.ends_on.or(row.ends_on);
     validate_inspection(None, None, Some(starts), ends)?;
@@ -855,7 +843,7 @@ pub async fn update_item(
     if !r.manage {
         return Err(AppError::forbidden("only inspectors and administrators may change a supervision item"));
     }
-    check_version(&row, expected_version)?;
+    check_version(row.version, expected_version)?;
     let before = ItemView::from_model(row.clone(), today)?;
     if before.status == ItemStatus::Verified {
         return Err(AppError::Conflict("a verified item cannot change".into()));
@@ -915,7 +903,7 @@ pub async fn set_plan(
     if !r.respond {
         return Err(AppError::forbidden("only the responsible organisation or person writes the plan"));
     }
-    check_version(&row, expected_version)?;
+    check_version(row.version, expected_version)?;
     let before = ItemView::from_model(row.clone(), today)?;
     if !matches!(before.status, ItemStatus::Open | ItemStatus::Rectifying) {
         return Err(AppError::Conflict(format!("a {} item's plan cannot change", before.status.as_str())));
@@ -997,7 +985,7 @@ pub async fn transition(
         .check(action != ItemAction::Reject || text.is_some(), "reason", "a rejection needs a reason")
         .check(text.as_ref().is_none_or(|t| t.chars().count() <= 5000), "reason", "must be at most 5000 characters")
         .finish()?;
-    check_version(&row, expected_version)?;
+    check_version(row.version, expected_version)?;
     let before = ItemView::from_model(row.clone(), today)?;
     let (from, to) = action.edge();
     if before.status != from {

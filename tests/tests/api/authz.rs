@@ -8,15 +8,8 @@ use actix_web::http::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::common::{Fixture, gql_code};
+use crate::common::{Fixture, Outcome, gql_code, gql_outcome, rest_outcome};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Outcome {
-    Ok,
-    Forbidden,
-    NotFound,
-    Unauthenticated,
-}
 use Outcome::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,26 +119,6 @@ struct Ctx {
     group_b1: Uuid,
     /// The fixture people's own person per login.
     own: HashMap<&'static str, Uuid>,
-}
-
-fn rest_outcome(status: StatusCode, body: &str) -> Outcome {
-    match status.as_u16() {
-        200..=299 => Ok,
-        401 => Unauthenticated,
-        403 => Forbidden,
-        404 => NotFound,
-        other => panic!("unexpected REST status {other}: {body}"),
-    }
-}
-
-fn gql_outcome(v: &Value) -> Outcome {
-    match gql_code(v).as_deref() {
-        None => Ok,
-        Some("FORBIDDEN") => Forbidden,
-        Some("NOT_FOUND") => NotFound,
-        Some("UNAUTHENTICATED") => Unauthenticated,
-        Some(other) => panic!("unexpected GraphQL code {other}: {v}"),
-    }
 }
 
 impl Ctx {

@@ -380,3 +380,40 @@ impl Fixture {
         self.app.get(path, Some(&admin)).await.json()["version"].as_i64().expect("version")
     }
 }
+
+/// What a row of an authorisation table expects of an operation (`Ok` is any 2xx or a
+/// GraphQL answer without errors).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    Forbidden,
+    NotFound,
+    /// 422 / VALIDATION naming the field, e.g. an organisation referenced in the body that
+    /// is missing or out of scope (the same answer for both).
+    Invalid,
+    Unauthenticated,
+}
+
+/// The outcome of a REST answer; any other status fails the test.
+pub fn rest_outcome(status: StatusCode, body: &str) -> Outcome {
+    match status.as_u16() {
+        200..=299 => Outcome::Ok,
+        401 => Outcome::Unauthenticated,
+        403 => Outcome::Forbidden,
+        404 => Outcome::NotFound,
+        422 => Outcome::Invalid,
+        other => panic!("unexpected REST status {other}: {body}"),
+    }
+}
+
+/// The outcome of a GraphQL answer; any other error code fails the test.
+pub fn gql_outcome(v: &Value) -> Outcome {
+    match gql_code(v).as_deref() {
+        None => Outcome::Ok,
+        Some("FORBIDDEN") => Outcome::Forbidden,
+        Some("NOT_FOUND") => Outcome::NotFound,
+        Some("VALIDATION") => Outcome::Invalid,
+        Some("UNAUTHENTICATED") => Outcome::Unauthenticated,
+        Some(other) => panic!("unexpected GraphQL code {other}: {v}"),
+    }
+}

@@ -17,18 +17,8 @@ use dangjian::services::{
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::common::{Fixture, gql_code};
+use crate::common::{Fixture, Outcome, gql_outcome, rest_outcome};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Outcome {
-    Ok,
-    Forbidden,
-    NotFound,
-    /// 422 naming the field: an organisation referenced in the body is missing or out of
-    /// scope (the same answer for both).
-    Invalid,
-    Unauthenticated,
-}
 use Outcome::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,28 +162,6 @@ const TABLE: &[(&str, Op, Rel, Outcome)] = &[
     ("anonymous", MyStudyRecord, NoTarget, Unauthenticated),
     ("anonymous", StudyFigures, InScope, Unauthenticated),
 ];
-
-fn rest_outcome(status: StatusCode, body: &str) -> Outcome {
-    match status.as_u16() {
-        200..=299 => Ok,
-        401 => Unauthenticated,
-        403 => Forbidden,
-        404 => NotFound,
-        422 => Invalid,
-        other => panic!("unexpected REST status {other}: {body}"),
-    }
-}
-
-fn gql_outcome(v: &Value) -> Outcome {
-    match gql_code(v).as_deref() {
-        None => Ok,
-        Some("FORBIDDEN") => Forbidden,
-        Some("NOT_FOUND") => NotFound,
-        Some("VALIDATION") => Invalid,
-        Some("UNAUTHENTICATED") => Unauthenticated,
-        Some(other) => panic!("unexpected GraphQL code {other}: {v}"),
-    }
-}
 
 /// A fresh target of `op` for `rel`: a document id, or an organisation id.
 async fn target(f: &Fixture, op: Op, rel: Rel) -> Uuid {

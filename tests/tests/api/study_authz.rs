@@ -11,17 +11,10 @@ use dangjian::services::{self, study::SessionKind};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::common::{Fixture, gql_code};
+use crate::common::{Fixture, Outcome, gql_outcome, rest_outcome};
 use crate::measures::measure;
 use crate::study::{put, session};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Outcome {
-    Ok,
-    Forbidden,
-    NotFound,
-    Unauthenticated,
-}
 use Outcome::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,26 +177,6 @@ struct Target {
     id: Uuid,
     /// The organisation (for creates) or a person on the roster (attendance).
     other: Uuid,
-}
-
-fn rest_outcome(status: StatusCode, body: &str) -> Outcome {
-    match status.as_u16() {
-        200..=299 => Ok,
-        401 => Unauthenticated,
-        403 => Forbidden,
-        404 => NotFound,
-        other => panic!("unexpected REST status {other}: {body}"),
-    }
-}
-
-fn gql_outcome(v: &Value) -> Outcome {
-    match gql_code(v).as_deref() {
-        None => Ok,
-        Some("FORBIDDEN") => Forbidden,
-        Some("NOT_FOUND") => NotFound,
-        Some("UNAUTHENTICATED") => Unauthenticated,
-        Some(other) => panic!("unexpected GraphQL code {other}: {v}"),
-    }
 }
 
 impl Ctx {

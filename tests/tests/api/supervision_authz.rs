@@ -8,17 +8,10 @@ use actix_web::http::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::common::{Fixture, gql_code};
+use crate::common::{Fixture, Outcome, gql_outcome, rest_outcome};
 use crate::study::put;
 use crate::supervision::{advance, item};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Outcome {
-    Ok,
-    Forbidden,
-    NotFound,
-    Unauthenticated,
-}
 use Outcome::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,26 +161,6 @@ struct Target {
     /// A person there.
     person: Uuid,
     version: i32,
-}
-
-fn rest_outcome(status: StatusCode, body: &str) -> Outcome {
-    match status.as_u16() {
-        200..=299 => Ok,
-        401 => Unauthenticated,
-        403 => Forbidden,
-        404 => NotFound,
-        other => panic!("unexpected REST status {other}: {body}"),
-    }
-}
-
-fn gql_outcome(v: &Value) -> Outcome {
-    match gql_code(v).as_deref() {
-        None => Ok,
-        Some("FORBIDDEN") => Forbidden,
-        Some("NOT_FOUND") => NotFound,
-        Some("UNAUTHENTICATED") => Unauthenticated,
-        Some(other) => panic!("unexpected GraphQL code {other}: {v}"),
-    }
 }
 
 impl Ctx {

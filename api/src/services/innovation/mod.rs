@@ -15,6 +15,7 @@ pub mod projects;
 pub mod statistics;
 pub mod vanguard;
 
+pub(crate) use super::{check_version, clean};
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
@@ -229,19 +230,9 @@ where
     Ok((rows, total))
 }
 
-/// Trims an optional text; empty becomes None.
-pub(crate) fn clean(v: Option<String>) -> Option<String> {
-    v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
-}
-
 /// Fails with VALIDATION on `field` when a money amount (fen) is negative.
 pub(crate) fn non_negative(v: &mut crate::error::Validator, amount: Option<i64>, field: &str) {
     v.check(amount.is_none_or(|a| a >= 0), field, "must not be negative");
-}
-
-/// A stale-version error unless `current == expected`.
-pub(crate) fn check_version(current: i32, expected: i32) -> AppResult<()> {
-    if current == expected { Ok(()) } else { Err(AppError::StaleVersion { expected, current }) }
 }
 
 /// Writes the audit record of a change to an innovation object.
