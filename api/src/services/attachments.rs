@@ -85,7 +85,7 @@ enum Access {
 /// the owner is missing or unreadable, FORBIDDEN when readable but not writable.
 async fn authorize<C: ConnectionTrait>(db: &C, actor: &Actor, owner: Owner, access: Access) -> AppResult<Uuid> {
     match (owner, access) {
-        (Owner::Document(id), Access::Read) => Ok(documents::get(db, actor, id).await?.organization_id),
+        (Owner::Document(id), Access::Read) => Ok(documents::find_readable(db, actor, id).await?.organization_id),
         (Owner::Document(id), Access::Write) => Ok(documents::find_writable(db, actor, id).await?.organization_id),
         (Owner::MeasureUpdate(id), access) => {
             measures::update_attachment_access(db, actor, id, access == Access::Write).await

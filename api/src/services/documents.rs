@@ -210,7 +210,8 @@ async fn views<C: ConnectionTrait>(db: &C, rows: Vec<document::Model>) -> AppRes
         .collect()
 }
 
-async fn find_readable<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<document::Model> {
+/// A document revision the actor may read (NOT_FOUND otherwise).
+pub(crate) async fn find_readable<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<document::Model> {
     document::Entity::find_by_id(id).filter(readable(actor)?).one(db).await?.ok_or(AppError::NotFound)
 }
 
