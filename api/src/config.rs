@@ -17,6 +17,16 @@ pub enum Environment {
     Production,
 }
 
+/// Who may open the browser tools (GraphiQL, the OpenAPI docs UI and document).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum UiAccess {
+    /// Anyone who reaches the server (introspection still needs an administrator).
+    Public,
+    /// Signed-in administrators only: a bearer token or HTTP Basic credentials of an
+    /// account with the global `admin` role.
+    Admins,
+}
+
 /// Log line format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -128,6 +138,53 @@ pub struct Settings {
     #[arg(long, env = "DANGJIAN_TIME_ZONE", default_value = "Asia/Shanghai", global = true)]
     pub time_zone: chrono_tz::Tz,
 
+    /// Threads that hash and check passwords (argon2id); at most this many run at once
+    /// (default: one per core).
+    #[arg(long, env = "DANGJIAN_PASSWORD_THREADS", global = true)]
+    pub password_threads: Option<usize>,
+
+    /// How long a login waits for a free password thread before it is answered 503 with
+    /// `Retry-After`, in milliseconds.
+    #[arg(long, env = "DANGJIAN_PASSWORD_WAIT_MS", default_value_t = 1000, global = true)]
+    pub password_wait_ms: u64,
+
+    /// argon2id memory cost in KiB (default: OWASP's minimum, 19 MiB). Stored hashes
+    /// weaker than the configured cost are replaced at the next successful login.
+    #[arg(long, env = "DANGJIAN_ARGON2_MEMORY_KIB", default_value_t = 19 * 1024, global = true)]
+    pub argon2_memory_kib: u32,
+
+    /// argon2id iterations.
+    #[arg(long, env = "DANGJIAN_ARGON2_ITERATIONS", default_value_t = 2, global = true)]
+    pub argon2_iterations: u32,
+
+    /// argon2id lanes.
+    #[arg(long, env = "DANGJIAN_ARGON2_PARALLELISM", default_value_t = 1, global = true)]
+    pub argon2_parallelism: u32,
+
+    /// Deepest nesting of `{`, `[` and `(` a GraphQL document may have; checked before
+    /// the document is parsed.
+    #[arg(long, env = "DANGJIAN_GRAPHQL_MAX_NESTING", default_value_t = 32, global = true)]
+    pub graphql_max_nesting: usize,
+
+    /// Most tokens (names, values, punctuation) a GraphQL document may have; checked
+    /// before the document is parsed.
+    #[arg(long, env = "DANGJIAN_GRAPHQL_MAX_TOKENS", default_value_t = 5_000, global = true)]
+    pub graphql_max_tokens: usize,
+
+    /// Most fields (`__typename` included) one selection set may list.
+    #[arg(long, env = "DANGJIAN_GRAPHQL_MAX_FIELDS_PER_SELECTION", default_value_t = 64, global = true)]
+    pub graphql_max_fields_per_selection: usize,
+
+    /// Most study time one person is credited per day, in seconds (the server also
+    /// never credits more than the time that really passed).
+    #[arg(long, env = "DANGJIAN_STUDY_DAILY_LIMIT", default_value_t = 4 * 3600, global = true)]
+    pub study_daily_limit_secs: i64,
+
+    /// Who may open GraphiQL, the docs UI and the OpenAPI document: `public` or `admins`
+    /// (default: `public` in development, `admins` in production).
+    #[arg(long, env = "DANGJIAN_UI_ACCESS", value_enum, global = true)]
+    pub ui_access: Option<UiAccess>,
+
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "DANGJIAN_WORKERS", global = true)]
     pub workers: Option<usize>,
@@ -141,6 +198,35 @@ impl Settings {
             .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", self.data_dir.join("dangjian.db").display()))
     }
 
+    /// How reported study time is credited.
+    pub fn study_limits(&self) -> crate::services::documents::StudyLimits {
+        crate::services::documents::StudyLimits {
+            daily_seconds: self.study_daily_limit_secs,
+            time_zone: self.time_zone,
+        }
+    }
+
+    /// Who may open the browser tools.
+    pub fn ui_access(&self) -> UiAccess {
+        self.ui_access.unwrap_or(match self.environment {
+            Environment::Development => UiAccess::Public,
+            Environment::Production => UiAccess::Admins,
+        })
+    }
+
+    /// How long one SQL statement may run (PostgreSQL `statement_timeout`, SQLite busy
+    /// timeout), and how long a request waits for a pooled connection: both well below
+    /// the request timeout, so a request that times out has already given its
+    /// connection back.
+    pub fn statement_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_millis((self.request_timeout_secs.max(1) * 1000 * 3 / 4).max(500))
+    }
+
+    /// How long a request waits for a free database connection before it is answered 503.
+    pub fn acquire_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_millis((self.request_timeout_secs.max(1) * 1000 / 3).clamp(250, 10_000))
+    }
+
     /// Today's date in the configured time zone.
     pub fn today(&self) -> chrono::NaiveDate {
         chrono::Utc::now().with_timezone(&self.time_zone).date_naive()
@@ -151,13 +237,26 @@ impl Settings {
         anyhow::ensure!(self.access_token_ttl > 0, "DANGJIAN_ACCESS_TOKEN_TTL must be positive");
         anyhow::ensure!(self.refresh_token_ttl > 0, "DANGJIAN_REFRESH_TOKEN_TTL must be positive");
         anyhow::ensure!(self.lockout_threshold > 0, "DANGJIAN_LOCKOUT_THRESHOLD must be positive");
+        anyhow::ensure!(self.request_timeout_secs > 0, "DANGJIAN_REQUEST_TIMEOUT must be positive");
+        anyhow::ensure!(self.study_daily_limit_secs > 0, "DANGJIAN_STUDY_DAILY_LIMIT must be positive");
+        argon2::Params::new(self.argon2_memory_kib, self.argon2_iterations, self.argon2_parallelism, None)
+            .map_err(|e| anyhow::anyhow!("DANGJIAN_ARGON2_* parameters refused: {e}"))?;
         if let Some(secret) = &self.jwt_secret {
             anyhow::ensure!(secret.len() >= 32, "DANGJIAN_JWT_SECRET must be at least 32 bytes");
         }
         if self.environment == Environment::Production {
+            let secret = self.jwt_secret.as_deref().ok_or_else(|| {
+                anyhow::anyhow!("production mode needs DANGJIAN_JWT_SECRET (at least 32 random bytes)")
+            })?;
+            let bits = estimated_entropy_bits(secret);
             anyhow::ensure!(
-                self.jwt_secret.is_some(),
-                "production mode needs DANGJIAN_JWT_SECRET (at least 32 random bytes)"
+                bits >= MIN_SECRET_ENTROPY_BITS && !crate::auth::password::is_trivial(secret),
+                "DANGJIAN_JWT_SECRET looks guessable (about {bits:.0} bits of entropy; at least \
+                 {MIN_SECRET_ENTROPY_BITS:.0} needed): use e.g. `openssl rand -base64 48`"
+            );
+            anyhow::ensure!(
+                self.argon2_memory_kib >= 19 * 1024 && self.argon2_iterations >= 2,
+                "production mode refuses argon2 parameters below OWASP's minimum (19456 KiB, 2 iterations)"
             );
             anyhow::ensure!(
                 !self.cors_origins.iter().any(|o| o.trim() == "*"),
@@ -166,6 +265,32 @@ impl Settings {
         }
         Ok(())
     }
+}
+
+/// The least entropy a production signing secret must show.
+pub const MIN_SECRET_ENTROPY_BITS: f64 = 128.0;
+
+/// An estimate of a secret's entropy: its length times the Shannon entropy of its
+/// characters. A repeated letter scores 0, 32 random base64 characters about 150,
+/// 64 random hex digits about 250.
+pub fn estimated_entropy_bits(secret: &str) -> f64 {
+    let mut counts = std::collections::HashMap::new();
+    let mut len = 0usize;
+    for c in secret.chars() {
+        *counts.entry(c).or_insert(0usize) += 1;
+        len += 1;
+    }
+    if len == 0 {
+        return 0.0;
+    }
+    let per_char: f64 = counts
+        .values()
+        .map(|&n| {
+            let p = n as f64 / len as f64;
+            -p * p.log2()
+        })
+        .sum();
+    per_char * len as f64
 }
 
 #[cfg(test)]
@@ -187,9 +312,16 @@ mod tests {
 
     #[test]
     fn production_refuses_unsafe_settings() {
-        let secret = "--jwt-secret=0123456789abcdef0123456789abcdef";
+        let secret = "--jwt-secret=Qm9vdHN0cmFwLXNlY3JldC1mb3ItdGVzdHMtb25seS1YN2pLcTl2";
         assert!(parse(&["--environment=production"]).check().is_err(), "no secret");
         assert!(parse(&["--environment=production", "--jwt-secret=short"]).check().is_err(), "short secret");
+        let repeated = format!("--jwt-secret={}", "a".repeat(40));
+        assert!(parse(&["--environment=production", &repeated]).check().is_err(), "one repeated letter");
+        let sequence = "--jwt-secret=0123456789abcdef0123456789abcdef";
+        assert!(parse(&["--environment=production", sequence]).check().is_err(), "a sequence");
+        assert!(parse(&[&repeated]).check().is_ok(), "development only warns");
+        let weak_hash = ["--environment=production", secret, "--argon2-memory-kib=1024"];
+        assert!(parse(&weak_hash).check().is_err(), "argon2 below OWASP's minimum");
         assert!(parse(&["--environment=production", secret, "--cors-origins=*"]).check().is_err(), "wildcard CORS");
         assert!(parse(&["--environment=production", secret]).check().is_ok());
         assert!(parse(&["--access-token-ttl=0"]).check().is_err());

@@ -56,12 +56,19 @@ pub enum AppError {
     /// Too many requests.
     #[error("too many requests")]
     RateLimited,
+    /// The server is saturated (password-hashing threads or database connections all
+    /// busy): try again after the given number of seconds.
+    #[error("the server is busy; retry in {0} s")]
+    Busy(u64),
     /// The request took longer than the configured limit.
     #[error("the request timed out")]
     Timeout,
     /// The request body has a content type this endpoint does not take.
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// The client accepts no media type this endpoint can answer with (`Accept`).
+    #[error("{0}")]
+    NotAcceptable(String),
     /// The operation is not allowed with this HTTP method (e.g. a GraphQL mutation over GET).
     #[error("{0}")]
     MethodNotAllowed(String),
@@ -85,8 +92,10 @@ impl AppError {
             AppError::PreconditionRequired => "PRECONDITION_REQUIRED",
             AppError::RateLimited => "RATE_LIMITED",
             AppError::Timeout => "TIMEOUT",
+            AppError::Busy(_) => "UNAVAILABLE",
             AppError::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
             AppError::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
+            AppError::NotAcceptable(_) => "NOT_ACCEPTABLE",
             AppError::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
             AppError::Internal(_) => "INTERNAL",
         }
@@ -141,6 +150,10 @@ fn is_concurrency_failure(err: &DbErr) -> bool {
 
 impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
+        if matches!(err, DbErr::ConnectionAcquire(_)) {
+            tracing::warn!(error = %err, "no database connection free in time");
+            return AppError::Busy(1);
+        }
         if is_concurrency_failure(&err) {
             tracing::warn!(error = %err, "transaction aborted by a concurrent change");
             return AppError::Conflict("a concurrent change got in the way; please retry".into());

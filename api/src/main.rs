@@ -38,6 +38,10 @@ enum Command {
     },
     /// Load the demo organisation (idempotent); prints the demo logins.
     SeedDemo,
+    /// Invalidate every access and refresh token issued so far (everyone signs in
+    /// again). The last step of restoring a backup: revocations made after the backup
+    /// stay in force. The server also does this by itself when it recognises a restore.
+    InvalidateTokens,
     /// Benchmark search: load generated Chinese documents into a scratch database
     /// (default: a temporary SQLite file) and report latency percentiles.
     BenchSearch {
@@ -94,7 +98,7 @@ async fn main() -> anyhow::Result<()> {
             if settings.database_url.is_none() {
                 std::fs::create_dir_all(&settings.data_dir)?;
             }
-            let db = dangjian::db::connect(&settings.database_url(), 2).await?;
+            let db = dangjian::db::connect(&settings.database_url(), 2, dangjian::db::Timeouts::admin()).await?;
             match action {
                 MigrateAction::Up => Migrator::up(&db, None).await?,
                 MigrateAction::Down => Migrator::down(&db, Some(1)).await?,
@@ -108,7 +112,8 @@ async fn main() -> anyhow::Result<()> {
         Command::CreateAdmin { username, password } => {
             init_tracing(&settings);
             let db = dangjian::startup::connect_and_migrate(&settings).await?;
-            match dangjian::services::auth::ensure_admin(&db, &username, password).await? {
+            let passwords = dangjian::startup::password_pool(&settings)?;
+            match dangjian::services::auth::ensure_admin(&db, &passwords, &username, password).await? {
                 None => println!("an account named {username} already exists; nothing changed"),
                 Some(Some(generated)) => println!("created administrator {username} with password: {generated}"),
                 Some(None) => println!("created administrator {username}"),
@@ -124,7 +129,7 @@ async fn main() -> anyhow::Result<()> {
                     format!("sqlite://{}?mode=rwc", tmp.join("bench.db").display())
                 }
             };
-            let db = dangjian::db::connect(&url, 4).await?;
+            let db = dangjian::db::connect(&url, 4, dangjian::db::Timeouts::admin()).await?;
             Migrator::up(&db, None).await?;
             let backend = format!("{:?}", db.get_database_backend());
             let r = dangjian::bench::run(&db, docs, queries).await?;
@@ -143,10 +148,21 @@ async fn main() -> anyhow::Result<()> {
                 std::fs::remove_dir_all(&tmp).ok();
             }
         }
+        Command::InvalidateTokens => {
+            init_tracing(&settings);
+            let db = dangjian::startup::connect_and_migrate(&settings).await?;
+            let actor = dangjian::auth::Actor::system();
+            let epoch = dangjian::services::epoch::bump(&db, &actor, "dangjian invalidate-tokens").await?;
+            if let Some(path) = dangjian::services::epoch::watermark_path(&settings.database_url()) {
+                dangjian::services::epoch::save_watermark(&db, &path).await?;
+            }
+            println!("every token issued before is invalid now (token epoch {epoch})");
+        }
         Command::SeedDemo => {
             init_tracing(&settings);
             let db = dangjian::startup::connect_and_migrate(&settings).await?;
-            let report = dangjian::seed::seed_demo(&db).await?;
+            let passwords = dangjian::startup::password_pool(&settings)?;
+            let report = dangjian::seed::seed_demo(&db, &passwords).await?;
             println!("{report}");
         }
     }
@@ -156,7 +172,8 @@ async fn main() -> anyhow::Result<()> {
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     settings.check()?;
     let db = dangjian::startup::connect_and_migrate(&settings).await?;
-    match dangjian::services::auth::ensure_admin(&db, "admin", settings.admin_password.clone()).await? {
+    let passwords = dangjian::startup::password_pool(&settings)?;
+    match dangjian::services::auth::ensure_admin(&db, &passwords, "admin", settings.admin_password.clone()).await? {
         Some(Some(generated)) => {
             println!("================================================================");
             println!(" First start: created the administrator account");
@@ -170,7 +187,21 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     }
     let bind = settings.bind.clone();
     let workers = settings.workers;
-    let state = dangjian::startup::build_state(db, settings)?;
+    // On SQLite, keep the revocation count beside the database file, so a restored older
+    // copy is recognised at the next start (services::epoch).
+    if let Some(path) = dangjian::services::epoch::watermark_path(&settings.database_url()) {
+        let db = db.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
+            loop {
+                tick.tick().await;
+                if let Err(err) = dangjian::services::epoch::save_watermark(&db, &path).await {
+                    tracing::warn!(error = %err, "could not record the revocation count beside the database");
+                }
+            }
+        });
+    }
+    let state = dangjian::startup::build_state_with(db, settings, passwords)?;
     tracing::info!(%bind, "dangjian listening: REST /api/v1, GraphQL /graphql, GraphiQL /graphiql, docs /docs");
     let mut server = actix_web::HttpServer::new(move || dangjian::startup::build_app(state.clone()));
     if let Some(n) = workers {

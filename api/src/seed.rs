@@ -111,7 +111,10 @@ fn person_status(i: usize) -> (PartyStatus, Option<NaiveDate>) {
 }
 
 /// Loads the demo data and returns a report of the logins.
-pub async fn seed_demo(db: &DatabaseConnection) -> anyhow::Result<String> {
+pub async fn seed_demo(
+    db: &DatabaseConnection,
+    passwords: &crate::auth::password::Passwords,
+) -> anyhow::Result<String> {
     let exists = entity::organization::Entity::find()
         .filter(entity::organization::Column::Name.eq(ROOT_NAME))
         .filter(entity::organization::Column::ParentId.is_null())
@@ -187,9 +190,13 @@ pub async fn seed_demo(db: &DatabaseConnection) -> anyhow::Result<String> {
         ("demo_member", person_in(lab), Role::Member, Some(lab)),
     ];
     for (username, person_id, role, scope) in accounts {
-        let user =
-            users::create(db, &sys, NewUser { username: username.into(), password: DEMO_PASSWORD.into(), person_id })
-                .await?;
+        let user = users::create(
+            db,
+            &sys,
+            passwords,
+            NewUser { username: username.into(), password: DEMO_PASSWORD.into(), person_id },
+        )
+        .await?;
         users::assign_role(db, &sys, NewRoleAssignment { user_id: user.id, role, organization_id: scope }).await?;
     }
     let documents = seed_documents(db, &sys, org(ROOT_NAME), rd).await?;
@@ -420,8 +427,7 @@ async fn seed_sessions(
                 _ => study::AttendanceStatus::Present,
             };
             let reason = (status == study::AttendanceStatus::Leave).then(|| "出差".to_owned());
-            study::mark_attendance(db, sys, session.id, *person, None, study::MarkAttendance { status, reason })
-                .await?;
+            study::mark_attendance(db, sys, session.id, *person, 1, study::MarkAttendance { status, reason }).await?;
         }
         let current = study::get(db, sys, session.id).await?;
         study::update(
@@ -491,6 +497,7 @@ async fn demo_actor(db: &DatabaseConnection, username: &str) -> anyhow::Result<A
         principal: Principal::User { user_id: user.id, username: user.username, person_id: user.person_id },
         grants,
         request_id: None,
+        origin: Default::default(),
     })
 }
 

@@ -21,6 +21,7 @@ use tracing_actix_web::{RequestId, TracingLogger};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::jwt::JwtKeys;
+use crate::auth::password::{HashCost, Passwords};
 use crate::config::Settings;
 use crate::error::AppError;
 use crate::graphql::{self, AppSchema};
@@ -34,7 +35,7 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// Token signing and verification.
     pub keys: Arc<JwtKeys>,
-    /// Lock-out and refresh policy.
+    /// Lock-out, refresh and password-hashing policy (with the bounded hashing pool).
     pub policy: AuthPolicy,
     /// The settings in force.
     pub settings: Arc<Settings>,
@@ -45,26 +46,52 @@ pub struct AppState {
 }
 
 /// Connects to the configured database (creating the data folder for the default
-/// SQLite file) and applies pending migrations.
+/// SQLite file) and applies pending migrations on a connection of its own (without
+/// the request-sized statement timeout), then opens the server's pool.
 pub async fn connect_and_migrate(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
     if settings.database_url.is_none() {
         std::fs::create_dir_all(&settings.data_dir)?;
     }
-    let db = crate::db::connect(&settings.database_url(), settings.db_max_connections).await?;
-    Migrator::up(&db, None).await?;
+    let url = settings.database_url();
+    let admin = crate::db::connect(&url, 1, crate::db::Timeouts::admin()).await?;
+    Migrator::up(&admin, None).await?;
     // Audit records written before the hash chain existed join it now (a no-op later).
-    let chained = crate::services::audit::chain_backlog(&db).await?;
+    let chained = crate::services::audit::chain_backlog(&admin).await?;
     if chained > 0 {
         tracing::info!(chained, "chained audit records written before the audit chain existed");
     }
-    Ok(db)
+    // A restored database must not bring revoked logins back.
+    if let Some(reason) = crate::services::epoch::check_restore(&admin, &url).await? {
+        tracing::warn!(%reason, "the database looks restored: every token issued before is now invalid");
+    }
+    admin.close().await?;
+    Ok(crate::db::connect(&url, settings.db_max_connections, crate::db::Timeouts::for_settings(settings)).await?)
 }
 
-/// Builds the shared state.
+/// The bounded password-hashing pool the settings describe.
+pub fn password_pool(settings: &Settings) -> anyhow::Result<Passwords> {
+    let threads =
+        settings.password_threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let cost = HashCost {
+        memory_kib: settings.argon2_memory_kib,
+        iterations: settings.argon2_iterations,
+        parallelism: settings.argon2_parallelism,
+    };
+    Ok(Passwords::new(threads, Duration::from_millis(settings.password_wait_ms), cost)?)
+}
+
+/// Builds the shared state (with a password pool of its own).
 pub fn build_state(db: DatabaseConnection, settings: Settings) -> anyhow::Result<AppState> {
+    let passwords = password_pool(&settings)?;
+    build_state_with(db, settings, passwords)
+}
+
+/// Builds the shared state around an existing password pool.
+pub fn build_state_with(db: DatabaseConnection, settings: Settings, passwords: Passwords) -> anyhow::Result<AppState> {
     settings.check()?;
     let keys = JwtKeys::from_settings(&settings)?;
     let policy = AuthPolicy {
+        passwords,
         lockout_threshold: settings.lockout_threshold,
         lockout_seconds: settings.lockout_seconds,
         refresh_ttl: settings.refresh_token_ttl,
@@ -107,9 +134,21 @@ async fn guard(
 
 fn cors(settings: &Settings) -> Cors {
     let mut cors = Cors::default()
-        .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
-        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::IF_MATCH, header::IF_NONE_MATCH])
-        .expose_headers([header::ETAG, header::LOCATION, header::HeaderName::from_static("x-request-id")])
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            header::HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::HeaderName::from_static("x-request-id"),
+            header::HeaderName::from_static("idempotent-replayed"),
+        ])
         .max_age(3600);
     for origin in settings.cors_origins.iter().map(|o| o.trim()).filter(|o| !o.is_empty()) {
         cors = cors.allowed_origin(origin);
@@ -157,6 +196,9 @@ pub fn build_app(
             AppError::invalid("query", err.to_string().split(" at line ").next().unwrap_or_default()).into()
         }))
         .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
+        .wrap(middleware::from_fn(crate::http::idempotency))
+        .wrap(middleware::from_fn(crate::http::negotiate))
+        .wrap(middleware::from_fn(crate::http::guard_tools))
         .wrap(middleware::from_fn(guard))
         .wrap(middleware::Condition::new(cors_enabled, cors))
         .wrap(
@@ -166,7 +208,7 @@ pub fn build_app(
                 .add((header::REFERRER_POLICY, "no-referrer")),
         )
         .wrap(middleware::Compress::default())
-        .wrap(TracingLogger::default())
+        .wrap(TracingLogger::<crate::http::RequestSpan>::new())
         .route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
         .route(

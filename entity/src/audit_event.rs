@@ -22,6 +22,9 @@ pub struct Model {
     pub seq: Option<i64>,
     pub prev_hash: Option<String>,
     pub hash: Option<String>,
+    pub source_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub acting_role: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -15,6 +15,7 @@ pub struct Model {
     pub seconds_spent: i64,
     pub completed: bool,
     pub completed_at: Option<DateTimeUtc>,
+    pub opened_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

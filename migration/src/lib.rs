@@ -11,6 +11,7 @@ mod m20261126_000004_search_title_index;
 mod m20261127_000001_create_innovation;
 mod m20261127_000002_create_supervision;
 mod m20261127_000003_audit_chain;
+mod m20261130_000001_security;
 
 /// The hash the first audit record links to (the chain's genesis).
 pub use m20261127_000003_audit_chain::GENESIS_HASH as AUDIT_GENESIS_HASH;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_create_innovation::Migration),
             Box::new(m20261127_000002_create_supervision::Migration),
             Box::new(m20261127_000003_audit_chain::Migration),
+            Box::new(m20261130_000001_security::Migration),
         ]
     }
 }

@@ -36,7 +36,18 @@ pub struct Claims {
     pub kind: String,
     /// The account's token version when issued (users only).
     pub tv: i32,
+    /// The key epoch the token was issued in (`services::epoch`); tokens from before
+    /// epochs existed count as epoch 1.
+    #[serde(default = "first_epoch")]
+    pub ep: i32,
 }
+
+fn first_epoch() -> i32 {
+    1
+}
+
+/// How far in the future an `iat` may lie (clock skew between replicas).
+pub const MAX_CLOCK_SKEW_SECS: i64 = 30;
 
 /// Signing and verification keys plus the claims policy.
 #[derive(Clone)]
@@ -56,7 +67,7 @@ impl JwtKeys {
         validation.algorithms = vec![Algorithm::HS256];
         validation.set_issuer(&[issuer]);
         validation.set_audience(&[audience]);
-        validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
+        validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
         validation.validate_nbf = true;
         validation.leeway = 5;
         JwtKeys {
@@ -88,7 +99,7 @@ impl JwtKeys {
     }
 
     /// Issues an access token for `sub`.
-    pub fn issue(&self, sub: Uuid, kind: &str, token_version: i32) -> anyhow::Result<String> {
+    pub fn issue(&self, sub: Uuid, kind: &str, token_version: i32, epoch: i32) -> anyhow::Result<String> {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             iss: self.issuer.clone(),
@@ -101,14 +112,20 @@ impl JwtKeys {
             typ: ACCESS_TOKEN_TYPE.into(),
             kind: kind.into(),
             tv: token_version,
+            ep: epoch,
         };
         Ok(jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?)
     }
 
-    /// Verifies signature, algorithm, iss, aud, exp, nbf and type; `None` when anything fails.
+    /// Verifies signature, algorithm, iss, aud, exp, nbf, type, and that `iat` is not
+    /// in the future (beyond [`MAX_CLOCK_SKEW_SECS`]) nor claims a lifetime longer than
+    /// ours; `None` when anything fails.
     pub fn verify(&self, token: &str) -> Option<Claims> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok()?;
-        (data.claims.typ == ACCESS_TOKEN_TYPE).then_some(data.claims)
+        let now = chrono::Utc::now().timestamp();
+        let c = data.claims;
+        let sane_times = c.iat <= now + MAX_CLOCK_SKEW_SECS && c.exp - c.iat <= self.ttl && c.nbf >= c.iat;
+        (c.typ == ACCESS_TOKEN_TYPE && sane_times).then_some(c)
     }
 }
 
@@ -154,7 +171,7 @@ mod tests {
     fn round_trip() {
         let k = keys();
         let id = Uuid::now_v7();
-        let t = k.issue(id, "user", 3).unwrap();
+        let t = k.issue(id, "user", 3, 1).unwrap();
         let c = k.verify(&t).unwrap();
         assert_eq!((c.sub, c.tv, c.kind.as_str()), (id, 3, "user"));
     }
@@ -162,23 +179,48 @@ mod tests {
     #[test]
     fn other_audience_issuer_or_key_is_refused() {
         let t = JwtKeys::new(b"0123456789abcdef0123456789abcdef", "dangjian", "other", 60)
-            .issue(Uuid::now_v7(), "user", 0)
+            .issue(Uuid::now_v7(), "user", 0, 1)
             .unwrap();
         assert!(keys().verify(&t).is_none());
         let t = JwtKeys::new(b"0123456789abcdef0123456789abcdef", "evil", "dangjian-api", 60)
-            .issue(Uuid::now_v7(), "user", 0)
+            .issue(Uuid::now_v7(), "user", 0, 1)
             .unwrap();
         assert!(keys().verify(&t).is_none());
         let t = JwtKeys::new(b"another-secret-another-secret-xx", "dangjian", "dangjian-api", 60)
-            .issue(Uuid::now_v7(), "user", 0)
+            .issue(Uuid::now_v7(), "user", 0, 1)
             .unwrap();
         assert!(keys().verify(&t).is_none());
     }
 
     #[test]
+    fn an_iat_in_the_future_is_refused() {
+        let k = keys();
+        let now = chrono::Utc::now().timestamp();
+        let forge = |iat: i64| {
+            let claims = Claims {
+                iss: "dangjian".into(),
+                aud: "dangjian-api".into(),
+                sub: Uuid::now_v7(),
+                exp: iat + 60,
+                nbf: iat.min(now),
+                iat,
+                jti: Uuid::now_v7(),
+                typ: ACCESS_TOKEN_TYPE.into(),
+                kind: "user".into(),
+                tv: 0,
+                ep: 1,
+            };
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &k.encoding).unwrap()
+        };
+        assert!(k.verify(&forge(now)).is_some());
+        assert!(k.verify(&forge(now + 10)).is_none(), "nbf before iat");
+        assert!(k.verify(&forge(now + 10 * 365 * 86_400)).is_none(), "ten years ahead");
+    }
+
+    #[test]
     fn expired_is_refused() {
         let t = JwtKeys::new(b"0123456789abcdef0123456789abcdef", "dangjian", "dangjian-api", -60)
-            .issue(Uuid::now_v7(), "user", 0)
+            .issue(Uuid::now_v7(), "user", 0, 1)
             .unwrap();
         assert!(keys().verify(&t).is_none());
     }

@@ -230,6 +230,16 @@ pub enum Principal {
     },
 }
 
+/// Where a request came from, copied into audit records.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    /// The peer address of the connection (not a forwarded-for header, which the
+    /// client controls).
+    pub source_address: Option<String>,
+    /// The `User-Agent` header, at most 256 characters.
+    pub user_agent: Option<String>,
+}
+
 /// The authenticated caller of a service, with its grants resolved.
 #[derive(Debug, Clone)]
 pub struct Actor {
@@ -239,6 +249,8 @@ pub struct Actor {
     pub grants: Vec<Grant>,
     /// The request id, copied into audit records.
     pub request_id: Option<String>,
+    /// Where the request came from, copied into audit records.
+    pub origin: Origin,
 }
 
 impl Actor {
@@ -248,7 +260,28 @@ impl Actor {
             principal: Principal::User { user_id: Uuid::nil(), username: "system".into(), person_id: None },
             grants: vec![Grant { role: Role::Admin, org_id: None, org_path: None }],
             request_id: None,
+            origin: Origin::default(),
         }
+    }
+
+    /// A name for log lines: the username or the client id.
+    pub fn label(&self) -> &str {
+        match &self.principal {
+            Principal::User { username, .. } => username,
+            Principal::Client { client_id, .. } => client_id,
+        }
+    }
+
+    /// The roles the actor acts in (distinct, comma-separated), or `system`, as recorded
+    /// in audit records.
+    pub fn acting_role(&self) -> String {
+        if self.kind() == "system" {
+            return "system".into();
+        }
+        let mut roles: Vec<&'static str> = self.grants.iter().map(|g| g.role.as_str()).collect();
+        roles.sort_unstable();
+        roles.dedup();
+        roles.join(",")
     }
 
     /// The actor's id as recorded in audit events.

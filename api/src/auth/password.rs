@@ -1,94 +1,396 @@
-//! Password hashing with argon2id, run on the blocking pool so request workers never stall.
+//! Passwords: the NIST SP 800-63B policy for new ones, and argon2id hashing and
+//! verification on a small, fixed set of threads.
+//!
+//! Hashing costs ~19 MiB and tens of milliseconds per call, and anonymous callers can
+//! trigger it (the token endpoint), so every hash and check goes through one
+//! [`Passwords`] pool per server: at most as many run at once as the pool has threads
+//! (default: one per core), a caller waits for a free one only briefly, and beyond that
+//! the request is answered 503 with `Retry-After` ([`AppError::Busy`]). Because only the
+//! pool's threads ever run argon2, the memory it uses is bounded by
+//! `threads × m_cost` and reused from call to call instead of growing with the load.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
+use std::time::Duration;
 
 use argon2::{
-    Argon2,
+    Algorithm, Argon2, Params, Version,
     password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash},
 };
+use tokio::sync::{Semaphore, oneshot};
 
 use crate::error::{AppError, AppResult, Validator};
 
-/// The minimum password length accepted anywhere.
-pub const MIN_PASSWORD_LEN: usize = 10;
+/// The minimum password length accepted anywhere (NIST SP 800-63B: at least 8, we ask 12).
+pub const MIN_PASSWORD_LEN: usize = 12;
+/// The longest password accepted (argon2 takes any length; this bounds the work).
+pub const MAX_PASSWORD_LEN: usize = 256;
 
-/// Checks a new password's strength; names the field on failure.
-pub fn validate_new(password: &str, field: &str) -> AppResult<()> {
-    let long_enough = password.chars().count() >= MIN_PASSWORD_LEN;
-    let classes = [
-        password.chars().any(|c| c.is_ascii_lowercase()),
-        password.chars().any(|c| c.is_ascii_uppercase()),
-        password.chars().any(|c| c.is_ascii_digit()),
-        password.chars().any(|c| !c.is_ascii_alphanumeric()),
-    ]
-    .iter()
-    .filter(|b| **b)
-    .count();
+/// Common and breached passwords, one per line, lower case: the 30,000 most frequent
+/// passwords of public breach corpora (from the `zxcvbn` project, MIT licence).
+const COMMON_PASSWORDS: &str = include_str!("common-passwords.txt");
+
+fn common_passwords() -> &'static HashSet<&'static str> {
+    static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    SET.get_or_init(|| COMMON_PASSWORDS.lines().map(str::trim).filter(|l| !l.is_empty()).collect())
+}
+
+/// Undoes the usual character substitutions (`p@ssw0rd` → `password`).
+fn unleet(c: char) -> char {
+    match c {
+        '0' => 'o',
+        '1' | '!' | '|' => 'i',
+        '3' => 'e',
+        '4' | '@' => 'a',
+        '5' | '$' => 's',
+        '7' => 't',
+        '8' => 'b',
+        '9' => 'g',
+        _ => c,
+    }
+}
+
+/// Whether a password is a known common one, possibly dressed up: upper case, the
+/// usual substitutions, digits and symbols before or after (`Welcome@2024`,
+/// `Password123!`), or a word repeated.
+fn is_common(password: &str) -> bool {
+    let list = common_passwords();
+    let lower = password.to_lowercase();
+    let core = lower.trim_matches(|c: char| !c.is_alphabetic());
+    let leet: String = lower.chars().map(unleet).collect();
+    let leet_core: String = core.chars().map(unleet).collect();
+    let letters: String = lower.chars().filter(|c| c.is_alphabetic()).collect();
+    [lower.as_str(), core, leet.as_str(), leet_core.as_str(), letters.as_str()]
+        .iter()
+        .any(|candidate| !candidate.is_empty() && list.contains(candidate))
+        || (!core.is_empty() && is_repetition(core) && list.contains(&core[..core.len() / 2]))
+}
+
+fn is_repetition(s: &str) -> bool {
+    s.len() % 2 == 0 && s.is_char_boundary(s.len() / 2) && s[..s.len() / 2] == s[s.len() / 2..]
+}
+
+/// Whether a password is a run of one or two characters or a straight sequence
+/// (`aaaaaaaaaaaa`, `abababababab`, `123456789012`, `abcdefghijkl`).
+pub fn is_trivial(password: &str) -> bool {
+    let chars: Vec<char> = password.chars().collect();
+    let distinct: HashSet<char> = chars.iter().copied().collect();
+    if distinct.len() <= 3 {
+        return true;
+    }
+    let steps: Vec<i64> = chars.windows(2).map(|w| i64::from(u32::from(w[1])) - i64::from(u32::from(w[0]))).collect();
+    let straight = steps.iter().filter(|s| s.abs() == 1 || **s == -9).count();
+    straight * 10 >= steps.len() * 8
+}
+
+/// Checks a new password after NIST SP 800-63B: length first (at least
+/// [`MIN_PASSWORD_LEN`] characters, any characters, spaces included), not a common or
+/// breached password (a block-list shipped in the binary), not a trivial run, not
+/// built on the account name or the service's name. No composition rules: a long
+/// lower-case passphrase is fine. Names `field` on failure.
+pub fn validate_new(password: &str, field: &str, username: Option<&str>) -> AppResult<()> {
+    let len = password.chars().count();
+    if len < MIN_PASSWORD_LEN {
+        return Err(AppError::invalid(field, format!("must be at least {MIN_PASSWORD_LEN} characters")));
+    }
+    let lower = password.to_lowercase();
+    let contextual = ["dangjian", "党建"].into_iter().chain(username.filter(|u| u.chars().count() >= 3)).any(|word| {
+        let word = word.to_lowercase();
+        lower.contains(&word) && lower.replace(&word, "").chars().filter(|c| c.is_alphanumeric()).count() < 8
+    });
     Validator::new()
-        .check(long_enough, field, &format!("must be at least {MIN_PASSWORD_LEN} characters"))
-        .check(password.chars().count() <= 256, field, "must be at most 256 characters")
-        .check(classes >= 3, field, "must mix at least three of: lower case, upper case, digits, symbols")
+        .check(len <= MAX_PASSWORD_LEN, field, &format!("must be at most {MAX_PASSWORD_LEN} characters"))
+        .check(!is_common(password), field, "is a commonly used or breached password; choose another")
+        .check(!is_trivial(password), field, "is a repeated or sequential run of characters; choose another")
+        .check(!contextual, field, "is built on the account or service name; choose another")
         .finish()
 }
 
-/// Hashes a password (argon2id, random salt) off the async workers.
-pub async fn hash(password: String) -> AppResult<String> {
-    tokio::task::spawn_blocking(move || {
-        Argon2::default()
-            .hash_password(password.as_bytes())
-            .map(|h| h.to_string())
-            .map_err(|e| AppError::internal(anyhow::anyhow!("hashing failed: {e}")))
-    })
-    .await
-    .map_err(AppError::internal)?
+/// argon2id cost parameters (configurable; the default is OWASP's minimum:
+/// 19 MiB, 2 iterations, 1 lane).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashCost {
+    /// Memory in KiB.
+    pub memory_kib: u32,
+    /// Iterations.
+    pub iterations: u32,
+    /// Lanes.
+    pub parallelism: u32,
 }
 
-/// Verifies a password against a stored hash off the async workers. `None` as the hash
-/// still spends the same work (against a dummy hash) so unknown users take as long.
-pub async fn verify(password: String, stored: Option<String>) -> AppResult<bool> {
-    tokio::task::spawn_blocking(move || {
-        let dummy;
-        let hash_text = match &stored {
-            Some(h) => h.as_str(),
-            None => {
-                dummy = dummy_hash();
-                dummy.as_str()
-            }
-        };
-        let parsed = PasswordHash::new(hash_text)
-            .map_err(|e| AppError::internal(anyhow::anyhow!("stored hash unreadable: {e}")))?;
-        let ok = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
-        Ok(ok && stored.is_some())
-    })
-    .await
-    .map_err(AppError::internal)?
+impl Default for HashCost {
+    fn default() -> Self {
+        HashCost { memory_kib: 19 * 1024, iterations: 2, parallelism: 1 }
+    }
 }
 
-fn dummy_hash() -> String {
-    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DUMMY
-        .get_or_init(|| {
-            Argon2::default().hash_password(b"dummy-password-for-timing").map(|h| h.to_string()).unwrap_or_default()
+impl HashCost {
+    fn params(&self) -> AppResult<Params> {
+        Params::new(self.memory_kib, self.iterations, self.parallelism, None)
+            .map_err(|e| AppError::internal(anyhow::anyhow!("argon2 parameters refused: {e}")))
+    }
+
+    /// Whether a stored hash is weaker than this cost (or not argon2id at all) and
+    /// should be replaced at the next successful login.
+    fn is_stronger_than(&self, stored: &PasswordHash) -> bool {
+        if stored.algorithm.as_str() != "argon2id" {
+            return true;
+        }
+        match Params::try_from(stored) {
+            Ok(p) => p.m_cost() < self.memory_kib || p.t_cost() < self.iterations || p.p_cost() < self.parallelism,
+            Err(_) => true,
+        }
+    }
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+struct Inner {
+    permits: Semaphore,
+    wait: Duration,
+    jobs: Mutex<mpsc::Sender<Job>>,
+    argon2: Argon2<'static>,
+    cost: HashCost,
+    dummy: OnceLock<String>,
+    threads: usize,
+    running: AtomicUsize,
+    peak: AtomicUsize,
+}
+
+/// The server's password-hashing pool: a fixed number of threads, a short wait for a
+/// free one, 503 beyond it. Cheap to clone.
+#[derive(Clone)]
+pub struct Passwords(Arc<Inner>);
+
+impl std::fmt::Debug for Passwords {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Passwords").field("threads", &self.threads()).field("cost", &self.0.cost).finish()
+    }
+}
+
+/// Seconds a refused caller is told to wait (`Retry-After`).
+const RETRY_AFTER_SECS: u64 = 1;
+
+impl Passwords {
+    /// Starts `threads` hashing threads (at least one) with the given cost; a caller
+    /// waits at most `wait` for a free thread.
+    pub fn new(threads: usize, wait: Duration, cost: HashCost) -> AppResult<Self> {
+        let threads = threads.max(1);
+        let params = cost.params()?;
+        let (tx, rx) = mpsc::channel::<Job>();
+        let rx = Arc::new(Mutex::new(rx));
+        for n in 0..threads {
+            let rx = rx.clone();
+            std::thread::Builder::new()
+                .name(format!("dj-password-{n}"))
+                .spawn(move || {
+                    loop {
+                        let job = match rx.lock() {
+                            Ok(guard) => guard.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return,
+                        }
+                    }
+                })
+                .map_err(AppError::internal)?;
+        }
+        Ok(Passwords(Arc::new(Inner {
+            permits: Semaphore::new(threads),
+            wait,
+            jobs: Mutex::new(tx),
+            argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
+            cost,
+            dummy: OnceLock::new(),
+            threads,
+            running: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
+        })))
+    }
+
+    /// Threads in the pool (= hashes that may run at once).
+    pub fn threads(&self) -> usize {
+        self.0.threads
+    }
+
+    /// The most hashes that ever ran at once in this pool.
+    pub fn peak_concurrency(&self) -> usize {
+        self.0.peak.load(Ordering::Relaxed)
+    }
+
+    /// Runs `work` on a pool thread, waiting briefly for one to be free.
+    async fn run<T: Send + 'static>(&self, work: impl FnOnce(&Inner) -> T + Send + 'static) -> AppResult<T> {
+        let permit = tokio::time::timeout(self.0.wait, self.0.permits.acquire())
+            .await
+            .map_err(|_| AppError::Busy(RETRY_AFTER_SECS))?
+            .map_err(AppError::internal)?;
+        let inner = self.0.clone();
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move || {
+            let now = inner.running.fetch_add(1, Ordering::SeqCst) + 1;
+            inner.peak.fetch_max(now, Ordering::SeqCst);
+            let out = work(&inner);
+            inner.running.fetch_sub(1, Ordering::SeqCst);
+            let _ = tx.send(out);
+        });
+        self.0
+            .jobs
+            .lock()
+            .map_err(|_| AppError::internal(anyhow::anyhow!("password pool poisoned")))?
+            .send(job)
+            .map_err(|_| AppError::internal(anyhow::anyhow!("password pool stopped")))?;
+        let out = rx.await.map_err(|_| AppError::internal(anyhow::anyhow!("password job lost")))?;
+        drop(permit);
+        Ok(out)
+    }
+
+    /// Hashes a password (argon2id, random salt, the configured cost).
+    pub async fn hash(&self, password: String) -> AppResult<String> {
+        self.run(move |inner| {
+            inner
+                .argon2
+                .hash_password(password.as_bytes())
+                .map(|h| h.to_string())
+                .map_err(|e| AppError::internal(anyhow::anyhow!("hashing failed: {e}")))
         })
-        .clone()
+        .await?
+    }
+
+    /// Verifies a password against a stored hash. `None` as the hash still spends the
+    /// same work (against a dummy hash) so unknown users take as long. On success,
+    /// `Some(new_hash)` when the stored hash is weaker than the configured cost and
+    /// should be replaced.
+    pub async fn verify(&self, password: String, stored: Option<String>) -> AppResult<Verified> {
+        self.run(move |inner| {
+            let dummy = inner.dummy.get_or_init(|| {
+                inner.argon2.hash_password(b"dummy-password-for-timing").map(|h| h.to_string()).unwrap_or_default()
+            });
+            let hash_text = stored.as_deref().unwrap_or(dummy);
+            let parsed = PasswordHash::new(hash_text)
+                .map_err(|e| AppError::internal(anyhow::anyhow!("stored hash unreadable: {e}")))?;
+            // Verification uses the stored hash's own parameters.
+            let ok = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok() && stored.is_some();
+            if !ok {
+                return Ok(Verified::No);
+            }
+            if inner.cost.is_stronger_than(&parsed) {
+                let upgraded = inner
+                    .argon2
+                    .hash_password(password.as_bytes())
+                    .map(|h| h.to_string())
+                    .map_err(|e| AppError::internal(anyhow::anyhow!("hashing failed: {e}")))?;
+                return Ok(Verified::YesRehash(upgraded));
+            }
+            Ok(Verified::Yes)
+        })
+        .await?
+    }
+}
+
+/// The outcome of a password check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verified {
+    /// Wrong password (or no such account).
+    No,
+    /// Right password, stored hash up to date.
+    Yes,
+    /// Right password; the stored hash is weaker than the configured cost: store this one.
+    YesRehash(String),
+}
+
+impl Verified {
+    /// Whether the password was right.
+    pub fn ok(&self) -> bool {
+        !matches!(self, Verified::No)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn pool() -> Passwords {
+        Passwords::new(2, Duration::from_secs(5), HashCost { memory_kib: 1024, iterations: 1, parallelism: 1 })
+            .expect("pool")
+    }
+
     #[tokio::test]
     async fn hash_then_verify() {
-        let h = hash("Correct-Horse-1".into()).await.unwrap();
-        assert!(h.starts_with("$argon2id$"));
-        assert!(verify("Correct-Horse-1".into(), Some(h.clone())).await.unwrap());
-        assert!(!verify("wrong".into(), Some(h)).await.unwrap());
-        assert!(!verify("dummy-password-for-timing".into(), None).await.unwrap());
+        let p = pool();
+        let h = p.hash("Correct-Horse-1".into()).await.unwrap();
+        assert!(h.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"));
+        assert_eq!(p.verify("Correct-Horse-1".into(), Some(h.clone())).await.unwrap(), Verified::Yes);
+        assert_eq!(p.verify("wrong".into(), Some(h)).await.unwrap(), Verified::No);
+        assert_eq!(p.verify("dummy-password-for-timing".into(), None).await.unwrap(), Verified::No);
+    }
+
+    #[tokio::test]
+    async fn weaker_stored_hashes_are_upgraded_on_success() {
+        let weak =
+            Passwords::new(1, Duration::from_secs(5), HashCost { memory_kib: 512, iterations: 1, parallelism: 1 })
+                .unwrap();
+        let h = weak.hash("Correct-Horse-1".into()).await.unwrap();
+        let Verified::YesRehash(new) = pool().verify("Correct-Horse-1".into(), Some(h)).await.unwrap() else {
+            panic!("a weaker hash must be upgraded");
+        };
+        assert!(new.contains("m=1024,t=1,p=1"));
+        assert_eq!(pool().verify("Correct-Horse-1".into(), Some(new)).await.unwrap(), Verified::Yes);
+    }
+
+    #[tokio::test]
+    async fn a_saturated_pool_answers_busy() {
+        let p = Passwords::new(
+            1,
+            Duration::from_millis(1),
+            HashCost { memory_kib: 8 * 1024, iterations: 4, parallelism: 1 },
+        )
+        .unwrap();
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                tokio::spawn({
+                    let p = p.clone();
+                    async move { p.hash("Correct-Horse-1".into()).await }
+                })
+            })
+            .collect();
+        let mut busy = 0;
+        for t in tasks {
+            if matches!(t.await.unwrap(), Err(AppError::Busy(_))) {
+                busy += 1;
+            }
+        }
+        assert!(busy > 0, "eight hashes at once on one thread with no wait must refuse some");
+        assert_eq!(p.peak_concurrency(), 1);
     }
 
     #[test]
-    fn weak_passwords_are_refused_with_the_field_name() {
-        let err = validate_new("short", "password").unwrap_err();
+    fn the_policy_is_length_and_block_list_not_composition() {
+        let err = validate_new("short", "password", None).unwrap_err();
         assert!(matches!(err, AppError::Validation(ref v) if v[0].field == "password"));
-        assert!(validate_new("alllowercaseletters", "password").is_err());
-        assert!(validate_new("Good-Enough-42", "password").is_ok());
+        for weak in [
+            "Password123!",
+            "Welcome@2024",
+            "P@ssw0rd2024!",
+            "qwertyuiop123",
+            "aaaaaaaaaaaaaaa",
+            "123456789012",
+            "abcdefghijklm",
+            "iloveyouiloveyou",
+        ] {
+            assert!(validate_new(weak, "password", None).is_err(), "{weak} must be refused");
+        }
+        assert!(validate_new("admin.wang-2024!", "password", Some("admin.wang")).is_err(), "built on the username");
+        assert!(validate_new("dangjian2024!!", "password", None).is_err(), "built on the service name");
+        for good in [
+            "correct horse battery staple",
+            "thequickbrownfoxjumpsoverthelazydogagain",
+            "Good-Enough-42-xyz",
+            "科技创新引领高质量发展之路",
+        ] {
+            assert!(validate_new(good, "password", None).is_ok(), "{good} must be accepted");
+        }
     }
 }

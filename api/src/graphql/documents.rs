@@ -227,10 +227,12 @@ pub struct Reading {
     pub first_read_at: DateTime<Utc>,
     /// Last opened.
     pub last_read_at: DateTime<Utc>,
-    /// Seconds spent.
+    /// Seconds of study the server credited in total.
     pub seconds_spent: i64,
     /// Finished.
     pub completed: bool,
+    /// Seconds the report that produced this answer was credited (0 in listings).
+    pub credited_seconds: i64,
 }
 
 /// Study time of one month.
@@ -280,6 +282,7 @@ fn reading(r: services::documents::ReadingView) -> Reading {
         last_read_at: r.last_read_at,
         seconds_spent: r.seconds_spent,
         completed: r.completed,
+        credited_seconds: r.credited_seconds,
     }
 }
 
@@ -293,11 +296,7 @@ impl DocumentQuery {
     async fn document(&self, ctx: &Context<'_>, id: ID) -> Result<Document> {
         let s = state(ctx)?;
         let a = actor(ctx)?;
-        let doc = services::documents::get(&s.db, a, parse_id(&id)?).await.map_err(gql_error)?;
-        if a.person_id().is_some() && doc.status != services::types::DocumentStatus::Draft {
-            services::documents::record_reading(&s.db, a, doc.id, 0, false).await.map_err(gql_error)?;
-        }
-        Ok(Document(doc))
+        Ok(Document(services::documents::open(&s.db, a, parse_id(&id)?).await.map_err(gql_error)?))
     }
 
     /// Documents you may read (published unless `status` is given), newest first.
@@ -574,6 +573,9 @@ impl DocumentMutation {
     }
 
     /// Reports study time (seconds since the last report) and completion of a document.
+    /// The server credits at most the time that passed since you opened the document
+    /// (or since time was last credited to you) and at most the daily limit;
+    /// `creditedSeconds` says what this report counted.
     async fn record_reading(
         &self,
         ctx: &Context<'_>,
@@ -583,7 +585,7 @@ impl DocumentMutation {
     ) -> Result<Reading> {
         let a = actor(ctx)?;
         let s = state(ctx)?;
-        let r = services::documents::record_reading(&s.db, a, parse_id(&document_id)?, seconds, completed)
+        let r = services::documents::record_reading(&s.db, a, s.study, parse_id(&document_id)?, seconds, completed)
             .await
             .map_err(gql_error)?;
         Ok(reading(r))

@@ -549,6 +549,8 @@ pub struct RdExpenditure {
     pub note: Option<String>,
     /// Created at (UTC).
     pub created_at: DateTime<Utc>,
+    /// Optimistic-concurrency version (removing the entry needs it).
+    pub version: i32,
 }
 
 impl From<projects::ExpenditureView> for RdExpenditure {
@@ -561,6 +563,7 @@ impl From<projects::ExpenditureView> for RdExpenditure {
             amount_fen: v.amount_fen,
             note: v.note,
             created_at: v.created_at,
+            version: v.version,
         }
     }
 }
@@ -2028,9 +2031,14 @@ impl InnovationMutation {
     }
 
     /// Removes an R&D expenditure entry booked by mistake; returns its id.
-    async fn delete_rd_expenditure(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {
+    async fn delete_rd_expenditure(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        #[graphql(desc = "The entry's current version.")] expected_version: i32,
+    ) -> Result<ID> {
         let (s, a) = (state(ctx)?, actor(ctx)?);
-        projects::delete_expenditure(&s.db, a, parse_id(&id)?).await.map_err(gql_error)?;
+        projects::delete_expenditure(&s.db, a, parse_id(&id)?, expected_version).await.map_err(gql_error)?;
         Ok(id)
     }
 

@@ -17,7 +17,7 @@ pub mod types;
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use async_graphql::{
     EmptySubscription, ErrorExtensions, ID, Schema,
-    parser::types::{DocumentOperations, OperationType, Selection, SelectionSet},
+    parser::types::{OperationType, Selection, SelectionSet},
 };
 use sea_orm::DatabaseConnection;
 use serde::Deserialize;
@@ -81,6 +81,8 @@ pub struct RequestCtx {
     pub today: chrono::NaiveDate,
     /// The configured time zone (calendar periods).
     pub time_zone: chrono_tz::Tz,
+    /// How reported study time is credited.
+    pub study: crate::services::documents::StudyLimits,
 }
 
 /// The request context.
@@ -150,43 +152,161 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/graphiql/assets/{name}", web::get().to(graphiql_asset));
 }
 
-fn count_aliases(set: &SelectionSet) -> usize {
-    set.items
-        .iter()
-        .map(|s| match &s.node {
-            Selection::Field(f) => usize::from(f.node.alias.is_some()) + count_aliases(&f.node.selection_set.node),
-            Selection::InlineFragment(f) => count_aliases(&f.node.selection_set.node),
-            Selection::FragmentSpread(_) => 0,
-        })
-        .sum()
+/// Limits a GraphQL document must keep; the lexical ones are checked before the
+/// parser runs, the structural ones on the parsed document.
+#[derive(Debug, Clone, Copy)]
+pub struct DocumentLimits {
+    /// Deepest nesting of `{`, `[` and `(`.
+    pub max_nesting: usize,
+    /// Most tokens.
+    pub max_tokens: usize,
+    /// Most aliased fields in the whole document.
+    pub max_aliases: usize,
+    /// Most fields one selection set may list.
+    pub max_fields_per_selection: usize,
 }
 
-/// Checks what the schema's own limits do not: aliases per document, and (for GET)
-/// that the operation to run is not a mutation.
-fn precheck(query: &str, operation_name: Option<&str>, max_aliases: usize, is_get: bool) -> AppResult<()> {
-    // Unparsable documents are left to the executor, which reports them GraphQL-style.
-    let Ok(doc) = async_graphql::parser::parse_query(query) else { return Ok(()) };
-    let mut aliases: usize = doc.fragments.values().map(|f| count_aliases(&f.node.selection_set.node)).sum();
-    let mut mutation_selected = false;
-    match &doc.operations {
-        DocumentOperations::Single(op) => {
-            aliases += count_aliases(&op.node.selection_set.node);
-            mutation_selected = op.node.ty == OperationType::Mutation;
+impl DocumentLimits {
+    /// The limits the settings describe.
+    pub fn from_settings(settings: &Settings) -> Self {
+        DocumentLimits {
+            max_nesting: settings.graphql_max_nesting,
+            max_tokens: settings.graphql_max_tokens,
+            max_aliases: settings.graphql_max_aliases,
+            max_fields_per_selection: settings.graphql_max_fields_per_selection,
         }
-        DocumentOperations::Multiple(ops) => {
-            for (name, op) in ops {
-                aliases += count_aliases(&op.node.selection_set.node);
-                if operation_name == Some(name.as_str()) && op.node.ty == OperationType::Mutation {
-                    mutation_selected = true;
+    }
+}
+
+/// Scans a GraphQL document without parsing it: the nesting of `{`, `[` and `(`
+/// outside strings and comments, and the number of tokens. The parser recurses on
+/// nested values and lists, so a document nested thousands deep would overflow the
+/// stack (and abort the process) if it ever reached it; this check needs no recursion
+/// and stops at the first token past a limit.
+pub fn scan_document(query: &str, limits: &DocumentLimits) -> AppResult<()> {
+    let b = query.as_bytes();
+    let (mut i, mut depth, mut tokens) = (0usize, 0usize, 0usize);
+    let too_many = |tokens: usize| {
+        (tokens > limits.max_tokens)
+            .then(|| AppError::invalid("query", format!("has more than {} tokens", limits.max_tokens)))
+    };
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            b' ' | b'\t' | b'\n' | b'\r' | b',' => i += 1,
+            b'#' => {
+                while i < b.len() && b[i] != b'\n' && b[i] != b'\r' {
+                    i += 1;
                 }
+            }
+            b'"' if b[i..].starts_with(b"\"\"\"") => {
+                i += 3;
+                while i < b.len() && !b[i..].starts_with(b"\"\"\"") {
+                    i += if b[i..].starts_with(b"\\\"\"\"") { 4 } else { 1 };
+                }
+                i += 3;
+                tokens += 1;
+            }
+            b'"' => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' && b[i] != b'\n' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+                tokens += 1;
+            }
+            b'{' | b'[' | b'(' => {
+                depth += 1;
+                if depth > limits.max_nesting {
+                    return Err(AppError::invalid(
+                        "query",
+                        format!("nests braces, brackets or parentheses deeper than {}", limits.max_nesting),
+                    ));
+                }
+                i += 1;
+                tokens += 1;
+            }
+            b'}' | b']' | b')' => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+                tokens += 1;
+            }
+            c if c == b'_' || c.is_ascii_alphanumeric() || c == b'-' || c == b'.' => {
+                i += 1;
+                while i < b.len() && (b[i] == b'_' || b[i].is_ascii_alphanumeric() || b[i] == b'.' || b[i] == b'+') {
+                    i += 1;
+                }
+                tokens += 1;
+            }
+            _ => {
+                i += 1;
+                tokens += 1;
+            }
+        }
+        if let Some(err) = too_many(tokens) {
+            return Err(err);
+        }
+    }
+    Ok(())
+}
+
+/// Walks a selection set (iteratively: the parser already bounded its depth): the
+/// number of aliases, and the largest number of fields one set lists.
+fn selection_counts(root: &SelectionSet) -> (usize, usize) {
+    let (mut aliases, mut widest) = (0usize, 0usize);
+    let mut stack = vec![root];
+    while let Some(set) = stack.pop() {
+        let fields = set.items.iter().filter(|s| matches!(s.node, Selection::Field(_))).count();
+        widest = widest.max(fields);
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(f) => {
+                    aliases += usize::from(f.node.alias.is_some());
+                    stack.push(&f.node.selection_set.node);
+                }
+                Selection::InlineFragment(f) => stack.push(&f.node.selection_set.node),
+                Selection::FragmentSpread(_) => {}
             }
         }
     }
-    if aliases > max_aliases {
-        return Err(AppError::invalid("query", format!("uses {aliases} aliases; at most {max_aliases} are allowed")));
+    (aliases, widest)
+}
+
+/// Checks what the schema's own limits do not, before anything runs: the lexical
+/// limits (before parsing), aliases per document, fields per selection set, and for
+/// GET that the document holds no mutation at all (whatever the operation name: GET
+/// answers may be cached, logged and prefetched).
+fn precheck(query: &str, limits: &DocumentLimits, is_get: bool) -> AppResult<()> {
+    scan_document(query, limits)?;
+    // Unparsable documents are left to the executor, which reports them GraphQL-style.
+    let Ok(doc) = async_graphql::parser::parse_query(query) else { return Ok(()) };
+    let mut aliases = 0;
+    let mut widest = 0;
+    let mut has_write = false;
+    let sets =
+        doc.fragments.values().map(|f| &f.node.selection_set.node).chain(doc.operations.iter().map(|(_, op)| {
+            has_write |= op.node.ty != OperationType::Query;
+            &op.node.selection_set.node
+        }));
+    for set in sets.collect::<Vec<_>>() {
+        let (a, w) = selection_counts(set);
+        aliases += a;
+        widest = widest.max(w);
     }
-    if is_get && mutation_selected {
-        return Err(AppError::MethodNotAllowed("mutations must be sent with POST".into()));
+    if aliases > limits.max_aliases {
+        return Err(AppError::invalid(
+            "query",
+            format!("uses {aliases} aliases; at most {} are allowed", limits.max_aliases),
+        ));
+    }
+    if widest > limits.max_fields_per_selection {
+        return Err(AppError::invalid(
+            "query",
+            format!("lists {widest} fields in one selection; at most {} are allowed", limits.max_fields_per_selection),
+        ));
+    }
+    if is_get && has_write {
+        return Err(AppError::MethodNotAllowed("GET carries queries only; send mutations with POST".into()));
     }
     Ok(())
 }
@@ -197,7 +317,7 @@ async fn execute(
     mut request: async_graphql::Request,
     is_get: bool,
 ) -> AppResult<HttpResponse> {
-    precheck(&request.query, request.operation_name.as_deref(), state.settings.graphql_max_aliases, is_get)?;
+    precheck(&request.query, &DocumentLimits::from_settings(&state.settings), is_get)?;
     let actor = optional_actor(req).await?;
     if !actor.as_ref().is_some_and(Actor::is_admin) {
         request = request.disable_introspection();
@@ -208,9 +328,10 @@ async fn execute(
     request = request.data(RequestCtx {
         db: state.db.clone(),
         actor,
-        policy: state.policy,
+        policy: state.policy.clone(),
         today: state.settings.today(),
         time_zone: state.settings.time_zone,
+        study: state.settings.study_limits(),
     });
     let response = state.schema.execute(request).await;
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(response))
@@ -290,14 +411,41 @@ async fn graphiql_asset(name: web::Path<String>) -> AppResult<HttpResponse> {
 mod tests {
     use super::*;
 
+    const LIMITS: DocumentLimits =
+        DocumentLimits { max_nesting: 32, max_tokens: 5_000, max_aliases: 1, max_fields_per_selection: 3 };
+
     #[test]
-    fn aliases_are_counted_and_get_mutations_refused() {
-        assert!(precheck("{ a: me { kind } b: me { kind } }", None, 1, false).is_err());
-        assert!(precheck("{ a: me { kind } }", None, 1, false).is_ok());
-        assert!(matches!(
-            precheck("mutation { revokeRole(id: \"x\") }", None, 10, true),
-            Err(AppError::MethodNotAllowed(_))
-        ));
-        assert!(precheck("query { me { kind } }", None, 10, true).is_ok());
+    fn aliases_fields_and_get_mutations_are_checked() {
+        assert!(precheck("{ a: me { kind } b: me { kind } }", &LIMITS, false).is_err());
+        assert!(precheck("{ a: me { kind } }", &LIMITS, false).is_ok());
+        assert!(precheck("{ me { a b c d } }", &LIMITS, false).is_err(), "four fields in one selection");
+        for doc in ["mutation { revokeRole(id: \"x\") }", "mutation Sneaky { revokeRole(id: \"x\") }"] {
+            assert!(matches!(precheck(doc, &LIMITS, true), Err(AppError::MethodNotAllowed(_))), "{doc}");
+        }
+        assert!(precheck("query Q { me { kind } } mutation M { x }", &LIMITS, true).is_err());
+        assert!(precheck("query { me { kind } }", &LIMITS, true).is_ok());
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_before_parsing() {
+        for open in ["[", "{", "("] {
+            let close = match open {
+                "[" => "]",
+                "{" => "}",
+                _ => ")",
+            };
+            let doc = format!("{{ me(x: {}1{}) {{ kind }} }}", open.repeat(100_000), close.repeat(100_000));
+            assert!(scan_document(&doc, &LIMITS).is_err(), "{open}");
+        }
+        // Brackets inside strings, block strings and comments do not count.
+        let quoted = format!(
+            "{{ me(x: \"{}\", y: \"\"\"{}\"\"\") {{ kind }} }} # {}",
+            "[".repeat(500),
+            "{".repeat(500),
+            "(".repeat(500)
+        );
+        assert!(scan_document(&quoted, &LIMITS).is_ok());
+        let many = "{ ".to_owned() + &"__typename ".repeat(6_000) + "}";
+        assert!(scan_document(&many, &LIMITS).is_err(), "too many tokens");
     }
 }

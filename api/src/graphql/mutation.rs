@@ -305,7 +305,7 @@ impl CoreMutation {
         actor(ctx)?;
         let s = state(ctx)?;
         let new = NewUser { username: input.username, password: input.password, person_id: opt_id(input.person_id)? };
-        Ok(User(services::users::create(&s.db, actor(ctx)?, new).await.map_err(gql_error)?))
+        Ok(User(services::users::create(&s.db, actor(ctx)?, &s.policy.passwords, new).await.map_err(gql_error)?))
     }
 
     /// Disables (revoking its tokens) or re-enables an account.
@@ -326,8 +326,9 @@ impl CoreMutation {
     /// Sets a new password for an account; revokes its tokens.
     async fn reset_user_password(&self, ctx: &Context<'_>, id: ID, password: String) -> Result<User> {
         let s = state(ctx)?;
-        let u =
-            services::users::reset_password(&s.db, actor(ctx)?, parse_id(&id)?, password).await.map_err(gql_error)?;
+        let u = services::users::reset_password(&s.db, actor(ctx)?, &s.policy.passwords, parse_id(&id)?, password)
+            .await
+            .map_err(gql_error)?;
         Ok(User(u))
     }
 
@@ -345,7 +346,7 @@ impl CoreMutation {
         new_password: String,
     ) -> Result<bool> {
         let s = state(ctx)?;
-        services::users::change_own_password(&s.db, actor(ctx)?, s.policy, current_password, new_password)
+        services::users::change_own_password(&s.db, actor(ctx)?, &s.policy, current_password, new_password)
             .await
             .map_err(gql_error)?;
         Ok(true)

@@ -955,7 +955,7 @@ impl StudyMutation {
         ctx: &Context<'_>,
         session_id: ID,
         person_id: ID,
-        #[graphql(desc = "Version of the roster entry, checked when given.")] expected_version: Option<i32>,
+        #[graphql(desc = "The roster entry's current version.")] expected_version: i32,
         input: MarkAttendanceInput,
     ) -> Result<Attendance> {
         let a = actor(ctx)?;
@@ -1071,7 +1071,13 @@ impl StudyMutation {
     }
 
     /// Creates or replaces meeting norms (administrators); returns every norm in force.
-    async fn set_meeting_norms(&self, ctx: &Context<'_>, norms: Vec<MeetingNormInput>) -> Result<Vec<MeetingNorm>> {
+    async fn set_meeting_norms(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Version of the set of norms in force: the sum of their `version`s (0 when there are none).")]
+        expected_version: i32,
+        norms: Vec<MeetingNormInput>,
+    ) -> Result<Vec<MeetingNorm>> {
         let a = actor(ctx)?;
         let s = state(ctx)?;
         let input = norms
@@ -1083,7 +1089,7 @@ impl StudyMutation {
                 required_count: n.required_count,
             })
             .collect();
-        let v = services::compliance::set_norms(&s.db, a, input).await.map_err(gql_error)?;
+        let v = services::compliance::set_norms(&s.db, a, expected_version, input).await.map_err(gql_error)?;
         Ok(v.into_iter().map(MeetingNorm).collect())
     }
 }

@@ -537,6 +537,18 @@ impl AuditEvent {
     async fn hash(&self) -> Option<&str> {
         self.0.hash.as_deref()
     }
+    /// The peer address the change came from.
+    async fn source_address(&self) -> Option<&str> {
+        self.0.source_address.as_deref()
+    }
+    /// The caller's user agent.
+    async fn user_agent(&self) -> Option<&str> {
+        self.0.user_agent.as_deref()
+    }
+    /// The roles the caller acted in (comma-separated), or `system`.
+    async fn acting_role(&self) -> Option<&str> {
+        self.0.acting_role.as_deref()
+    }
 }
 
 /// One top-level field that changed.

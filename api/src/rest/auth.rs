@@ -105,11 +105,11 @@ pub async fn token(req: HttpRequest, body: web::Bytes, state: web::Data<AppState
         "password" => {
             let username = required(input.username, "username")?;
             let password = required(input.password, "password")?;
-            services::auth::password_grant(&s.db, &s.keys, s.policy, &username, password).await?
+            services::auth::password_grant(&s.db, &s.keys, &s.policy, &username, password).await?
         }
         "refresh_token" => {
             let token = required(input.refresh_token, "refresh_token")?;
-            services::auth::refresh_grant(&s.db, &s.keys, s.policy, &token).await?
+            services::auth::refresh_grant(&s.db, &s.keys, &s.policy, &token).await?
         }
         "client_credentials" => {
             let (id, secret) = match basic_credentials(&req) {
@@ -174,7 +174,7 @@ pub async fn change_password(
     actor: Authenticated,
     JsonBody(body): JsonBody<ChangePasswordRequest>,
 ) -> AppResult<HttpResponse> {
-    services::users::change_own_password(&state.db, &actor.0, state.policy, body.current_password, body.new_password)
+    services::users::change_own_password(&state.db, &actor.0, &state.policy, body.current_password, body.new_password)
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -150,10 +150,7 @@ pub async fn get(
     actor: Authenticated,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    let doc = svc::get(&state.db, &actor.0, *id).await?;
-    if actor.0.person_id().is_some() && doc.status != DocumentStatus::Draft {
-        svc::record_reading(&state.db, &actor.0, doc.id, 0, false).await?;
-    }
+    let doc = svc::open(&state.db, &actor.0, *id).await?;
     Ok(with_etag(&req, doc.version, &doc))
 }
 
@@ -251,6 +248,12 @@ pub async fn revisions(
 }
 
 /// Report study time and completion of a document (mobile app).
+///
+/// `seconds` is the time studied since the last report. The server credits what it can
+/// vouch for: at most the time that passed since the document was opened
+/// (`GET /documents/{id}`) or since study time was last credited to you (for any
+/// document), and at most the daily limit; `credited_seconds` says what this report
+/// counted. Repeating a report credits nothing more.
 #[utoipa::path(post, path = "/api/v1/documents/{id}/reading", tag = "knowledge base", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Revision id")), request_body = ReadingReport,
     responses((status = 200, body = ReadingView), (status = 422, body = Problem, content_type = "application/problem+json")))]
@@ -260,7 +263,9 @@ pub async fn reading(
     id: web::Path<Uuid>,
     JsonBody(body): JsonBody<ReadingReport>,
 ) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(svc::record_reading(&state.db, &actor.0, *id, body.seconds, body.completed).await?))
+    let limits = state.settings.study_limits();
+    Ok(HttpResponse::Ok()
+        .json(svc::record_reading(&state.db, &actor.0, limits, *id, body.seconds, body.completed).await?))
 }
 
 /// Search the knowledge base.

@@ -33,7 +33,24 @@ pub async fn optional_actor(req: &HttpRequest) -> Result<Option<Actor>, AppError
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("application state missing")))?;
     let Some(token) = bearer(req) else { return Ok(None) };
-    services::auth::resolve_actor(&state.db, &state.keys, &token, request_id(req)).await
+    let actor = services::auth::resolve_actor(&state.db, &state.keys, &token, request_id(req)).await?;
+    Ok(actor.map(|mut a| {
+        a.origin = origin(req);
+        a
+    }))
+}
+
+/// Where a request came from: the connection's peer address (forwarded-for headers
+/// are the client's to invent) and its user agent, cut to 256 characters.
+pub fn origin(req: &HttpRequest) -> crate::auth::Origin {
+    crate::auth::Origin {
+        source_address: req.peer_addr().map(|a| a.ip().to_string()),
+        user_agent: req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(256).collect()),
+    }
 }
 
 impl FromRequest for Authenticated {
@@ -46,38 +63,129 @@ impl FromRequest for Authenticated {
     }
 }
 
-/// A JSON request body: `Content-Type: application/json` required (else 415), the
-/// configured size limit applies (else 413), and a malformed body is a VALIDATION error
-/// naming the offending field.
+/// A JSON object request body: `Content-Type: application/json` required (else 415),
+/// the configured size limit applies (else 413), and the body must be exactly one JSON
+/// object with only known fields ([`parse_json`]; else a VALIDATION error naming the
+/// offending field).
 pub struct JsonBody<T>(pub T);
+
+/// A JSON array request body, with the same checks as [`JsonBody`].
+pub struct JsonList<T>(pub Vec<T>);
+
+fn json_payload(
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> Pin<Box<dyn Future<Output = Result<web::Bytes, AppError>>>> {
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
+    let bytes = web::Bytes::from_request(req, payload);
+    let limit = req.app_data::<web::Data<AppState>>().map(|s| s.settings.max_body_bytes).unwrap_or(1 << 20);
+    Box::pin(async move {
+        if !is_json {
+            return Err(AppError::UnsupportedMediaType("send the body as application/json".into()));
+        }
+        bytes.await.map_err(|_| AppError::PayloadTooLarge(limit))
+    })
+}
 
 impl<T: serde::de::DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
-        let bytes = web::Bytes::from_request(req, payload);
-        let limit = req.app_data::<web::Data<AppState>>().map(|s| s.settings.max_body_bytes).unwrap_or(1 << 20);
-        Box::pin(async move {
-            if !is_json {
-                return Err(AppError::UnsupportedMediaType("send the body as application/json".into()));
-            }
-            let bytes = bytes.await.map_err(|_| AppError::PayloadTooLarge(limit))?;
-            parse_json(&bytes).map(JsonBody)
-        })
+        let bytes = json_payload(req, payload);
+        Box::pin(async move { parse_json(&bytes.await?).map(JsonBody) })
     }
 }
 
-/// Deserialises JSON, naming the failing field by its path.
+impl<T: serde::de::DeserializeOwned + 'static> FromRequest for JsonList<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let bytes = json_payload(req, payload);
+        Box::pin(async move { parse_json_as(&bytes.await?, Shape::Array).map(JsonList) })
+    }
+}
+
+/// The deepest nesting of arrays and objects a JSON body may have.
+pub const MAX_JSON_NESTING: usize = 32;
+
+/// What the top level of a JSON body must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// `{...}`
+    Object,
+    /// `[...]`
+    Array,
+}
+
+/// Checks the nesting of a JSON text without parsing it (no recursion), and returns
+/// the first significant byte.
+fn scan_json(bytes: &[u8]) -> Result<Option<u8>, AppError> {
+    let (mut depth, mut in_string, mut escaped, mut first) = (0usize, false, false, None);
+    for &b in bytes {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        if first.is_none() && !b.is_ascii_whitespace() {
+            first = Some(b);
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_JSON_NESTING {
+                    return Err(AppError::invalid(
+                        "body",
+                        format!("nests arrays and objects deeper than {MAX_JSON_NESTING} levels"),
+                    ));
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(first)
+}
+
+/// Deserialises a JSON object body strictly: one object (not an array, nothing after
+/// it), nested at most [`MAX_JSON_NESTING`] deep, no fields the type does not know;
+/// failures name the field by its path.
 pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    parse_json_as(bytes, Shape::Object)
+}
+
+/// [`parse_json`] with the expected top-level shape.
+pub fn parse_json_as<T: serde::de::DeserializeOwned>(bytes: &[u8], shape: Shape) -> Result<T, AppError> {
+    let expected = match shape {
+        Shape::Object => (b'{', "must be a JSON object"),
+        Shape::Array => (b'[', "must be a JSON array"),
+    };
+    match scan_json(bytes)? {
+        Some(first) if first == expected.0 => {}
+        None => return Err(AppError::invalid("body", "is empty")),
+        Some(_) => return Err(AppError::invalid("body", expected.1)),
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let mut unknown = Vec::new();
+    // serde_ignored writes `?` for an `Option`'s `Some`: not part of the field's name.
+    let mut note_unknown = |path: serde_ignored::Path<'_>| {
+        unknown.push(path.to_string().split('.').filter(|s| *s != "?").collect::<Vec<_>>().join("."))
+    };
+    let parsed: Result<T, _> =
+        serde_path_to_error::deserialize(serde_ignored::Deserializer::new(&mut de, &mut note_unknown));
+    let value = parsed.map_err(|e| {
         let path = e.path().to_string();
         let field = if path == "." || path.is_empty() { "body".to_owned() } else { path };
         let inner = e.into_inner().to_string();
@@ -88,5 +196,47 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, App
             field
         };
         AppError::invalid(field, message)
-    })
+    })?;
+    de.end().map_err(|_| AppError::invalid("body", "has data after the JSON value"))?;
+    if !unknown.is_empty() {
+        return Err(AppError::Validation(
+            unknown
+                .into_iter()
+                .map(|field| crate::error::FieldError { field, message: "unknown field".into() })
+                .collect(),
+        ));
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Input {
+        name: String,
+        inner: Option<Inner>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Inner {
+        n: i32,
+    }
+
+    #[test]
+    fn bodies_are_strict() {
+        assert!(parse_json::<Input>(br#"{"name":"a","inner":{"n":1}}"#).is_ok());
+        let field = |r: Result<Input, AppError>| r.unwrap_err().field_name();
+        assert_eq!(field(parse_json(br#"{"name":"a"}{"name":"b"}"#)).as_deref(), Some("body"), "trailing data");
+        assert_eq!(field(parse_json(br#"["a", null]"#)).as_deref(), Some("body"), "an array for an object");
+        assert_eq!(field(parse_json(br#"{"name":"a","nmae":"b"}"#)).as_deref(), Some("nmae"), "unknown field");
+        assert_eq!(field(parse_json(br#"{"name":"a","inner":{"n":1,"m":2}}"#)).as_deref(), Some("inner.m"));
+        let deep = format!("{{\"name\":\"a\",\"x\":{}{}}}", "[".repeat(10_000), "]".repeat(10_000));
+        assert_eq!(field(parse_json(deep.as_bytes())).as_deref(), Some("body"), "deep nesting");
+        assert!(parse_json::<Input>(br#"{"name":"[[[[{{{{\"","inner":null}"#).is_ok(), "brackets in strings");
+        assert!(parse_json_as::<Vec<Inner>>(br#"[{"n":1}]"#, Shape::Array).is_ok());
+    }
 }

@@ -377,14 +377,16 @@ pub async fn add_expenditure(
 
 /// Remove an R&D expenditure entry booked by mistake (administrators in scope).
 #[utoipa::path(delete, path = "/api/v1/rd-expenditures/{id}", tag = "innovation", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Entry id")),
-    responses((status = 204), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    params(("id" = Uuid, Path, description = "Entry id"), ("If-Match" = String, Header, description = "The entry's ETag")),
+    responses((status = 204), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_expenditure(
+    req: HttpRequest,
     state: web::Data<AppState>,
     actor: Authenticated,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    projects::delete_expenditure(&state.db, &actor.0, *id).await?;
+    projects::delete_expenditure(&state.db, &actor.0, *id, if_match(&req)?).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -70,14 +70,25 @@ pub fn etag(version: i32) -> EntityTag {
     EntityTag::new_strong(format!("v{version}"))
 }
 
-/// The version an update is based on, from `If-Match` (required).
+/// The version an update is based on, from `If-Match` (required: 428 without it).
+///
+/// `If-Match` compares strongly (RFC 9110 §13.1.1): a weak tag (`W/"v3"`) never
+/// matches, so it is passed on as version 0, which no stored record has, and the
+/// update answers 412 with the current ETag. Of a list of tags the first is used.
 pub fn if_match(req: &HttpRequest) -> AppResult<i32> {
     let raw = req.headers().get(header::IF_MATCH).ok_or(AppError::PreconditionRequired)?;
-    let text = raw.to_str().unwrap_or_default().trim();
-    let tag = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
-    tag.strip_prefix('v')
+    let text = raw.to_str().unwrap_or_default();
+    let first = text.split(',').next().unwrap_or_default().trim();
+    if first.starts_with("W/") {
+        return Ok(0);
+    }
+    first
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .and_then(|t| t.strip_prefix('v'))
         .and_then(|v| v.parse::<i32>().ok())
-        .ok_or_else(|| AppError::invalid("If-Match", "must be the ETag of the current representation"))
+        .filter(|v| *v > 0)
+        .ok_or_else(|| AppError::invalid("If-Match", "must be the ETag of the current representation, e.g. \"v3\""))
 }
 
 /// A 200 answer with an ETag, or 304 when `If-None-Match` already names it.

@@ -20,7 +20,8 @@ pub struct Problem {
     pub detail: String,
     /// Stable machine-readable code: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, VALIDATION,
     /// CONFLICT, PRECONDITION_FAILED, PRECONDITION_REQUIRED, RATE_LIMITED, TIMEOUT,
-    /// UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, PAYLOAD_TOO_LARGE, INTERNAL.
+    /// UNSUPPORTED_MEDIA_TYPE, NOT_ACCEPTABLE, METHOD_NOT_ALLOWED, PAYLOAD_TOO_LARGE,
+    /// UNAVAILABLE (retry after `Retry-After`), INTERNAL.
     pub code: &'static str,
     /// Field errors, for VALIDATION.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -47,8 +48,9 @@ fn status_and_code(err: &AppError) -> (StatusCode, &'static str) {
         AppError::Conflict(_) => (StatusCode::CONFLICT, err.code()),
         AppError::PreconditionRequired => (StatusCode::PRECONDITION_REQUIRED, err.code()),
         AppError::RateLimited => (StatusCode::TOO_MANY_REQUESTS, err.code()),
-        AppError::Timeout => (StatusCode::SERVICE_UNAVAILABLE, err.code()),
+        AppError::Timeout | AppError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, err.code()),
         AppError::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, err.code()),
+        AppError::NotAcceptable(_) => (StatusCode::NOT_ACCEPTABLE, err.code()),
         AppError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, err.code()),
         AppError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, err.code()),
         AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, err.code()),
@@ -87,9 +89,14 @@ impl ResponseError for AppError {
         if matches!(self, AppError::Unauthenticated) {
             resp.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
-        if matches!(self, AppError::InvalidGrant { .. }) {
-            resp.insert_header((header::CACHE_CONTROL, "no-store"));
+        if let AppError::Busy(seconds) = self {
+            resp.insert_header((header::RETRY_AFTER, seconds.to_string()));
         }
+        if let AppError::StaleVersion { current, .. } = self {
+            // The current ETag, so the client can re-read or retry knowingly.
+            resp.insert_header(header::ETag(crate::rest::etag(*current)));
+        }
+        resp.insert_header((header::CACHE_CONTROL, "no-store"));
         resp.body(serde_json::to_string(&body).unwrap_or_default())
     }
 }

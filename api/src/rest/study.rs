@@ -2,13 +2,13 @@
 //! "first topic" study (第一议题学习), and the OpenAPI part of the study area
 //! (measures included).
 
-use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use utoipa::OpenApi;
 use uuid::Uuid;
 
-use super::extract::{Authenticated, JsonBody};
+use super::extract::{Authenticated, JsonBody, JsonList};
 use super::problem::Problem;
 use super::{PageParams, created, if_match, measures, page_dto, with_etag};
 use crate::error::AppResult;
@@ -70,10 +70,6 @@ pub struct RangeQuery {
 }
 
 /// The version in `If-Match`, when sent.
-fn optional_if_match(req: &HttpRequest) -> AppResult<Option<i32>> {
-    if req.headers().contains_key(header::IF_MATCH) { if_match(req).map(Some) } else { Ok(None) }
-}
-
 /// List study sessions.
 ///
 /// Sessions in the caller's scope, plus (for members) those whose roster they are on;
@@ -165,10 +161,11 @@ pub async fn attendance(
 /// Mark a person's attendance.
 ///
 /// For the session's recorder or an organisation administrator in scope (403
-/// otherwise). `leave` needs a reason. `If-Match` (the entry's ETag) is checked when sent.
+/// otherwise). `leave` needs a reason. `If-Match` carries the entry's ETag (from the
+/// roster, `GET /study-sessions/{id}/attendance`).
 #[utoipa::path(put, path = "/api/v1/study-sessions/{id}/attendance/{person_id}", tag = "study", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Session id"), ("person_id" = Uuid, Path, description = "Person on the roster"),
-        ("If-Match" = Option<String>, Header, description = "ETag of the roster entry (optional)")),
+        ("If-Match" = String, Header, description = "ETag of the roster entry")),
     request_body = MarkAttendance,
     responses((status = 200, body = AttendanceView), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn mark_attendance(
@@ -179,7 +176,7 @@ pub async fn mark_attendance(
     JsonBody(body): JsonBody<MarkAttendance>,
 ) -> AppResult<HttpResponse> {
     let (id, person_id) = path.into_inner();
-    let a = svc::mark_attendance(&state.db, &actor.0, id, person_id, optional_if_match(&req)?, body).await?;
+    let a = svc::mark_attendance(&state.db, &actor.0, id, person_id, if_match(&req)?, body).await?;
     Ok(with_etag(&req, a.version, &a))
 }
 
@@ -297,23 +294,30 @@ pub async fn meetings(
 
 /// The meeting norms in force.
 #[utoipa::path(get, path = "/api/v1/meeting-norms", tag = "compliance", security(("bearer" = [])),
-    responses((status = 200, body = Vec<NormView>), (status = 403, body = Problem, content_type = "application/problem+json")))]
-pub async fn norms(state: web::Data<AppState>, actor: Authenticated) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(compliance::norms(&state.db, &actor.0).await?))
+    responses((status = 200, body = Vec<NormView>, headers(("ETag" = String, description = "Version of the whole set"))),
+        (status = 403, body = Problem, content_type = "application/problem+json")))]
+pub async fn norms(req: HttpRequest, state: web::Data<AppState>, actor: Authenticated) -> AppResult<HttpResponse> {
+    let norms = compliance::norms(&state.db, &actor.0).await?;
+    Ok(with_etag(&req, compliance::norms_version(&norms), &norms))
 }
 
 /// Create or replace meeting norms (administrators).
 ///
 /// Each entry is keyed by (org_kind, session_kind); returns every norm in force.
+/// `If-Match` carries the ETag of `GET /meeting-norms` (the version of the whole set).
 #[utoipa::path(put, path = "/api/v1/meeting-norms", tag = "compliance", security(("bearer" = [])),
+    params(("If-Match" = String, Header, description = "ETag of the set of norms")),
     request_body = Vec<NormInput>,
-    responses((status = 200, body = Vec<NormView>), (status = 403, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = Vec<NormView>, headers(("ETag" = String))), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json")))]
 pub async fn set_norms(
+    req: HttpRequest,
     state: web::Data<AppState>,
     actor: Authenticated,
-    JsonBody(body): JsonBody<Vec<NormInput>>,
+    JsonList(body): JsonList<NormInput>,
 ) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(compliance::set_norms(&state.db, &actor.0, body).await?))
+    let norms = compliance::set_norms(&state.db, &actor.0, if_match(&req)?, body).await?;
+    Ok(with_etag(&req, compliance::norms_version(&norms), &norms))
 }
 
 /// The study area's part of the OpenAPI document.

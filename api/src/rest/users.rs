@@ -94,7 +94,7 @@ pub async fn create(
     actor: Authenticated,
     JsonBody(body): JsonBody<NewUser>,
 ) -> AppResult<HttpResponse> {
-    let u = svc::create(&state.db, &actor.0, body).await?;
+    let u = svc::create(&state.db, &actor.0, &state.policy.passwords, body).await?;
     Ok(created(format!("/api/v1/users/{}", u.id), u.version, &u))
 }
 
@@ -125,7 +125,7 @@ pub async fn reset_password(
     id: web::Path<Uuid>,
     JsonBody(body): JsonBody<ResetPasswordRequest>,
 ) -> AppResult<HttpResponse> {
-    let u = svc::reset_password(&state.db, &actor.0, *id, body.password).await?;
+    let u = svc::reset_password(&state.db, &actor.0, &state.policy.passwords, *id, body.password).await?;
     Ok(with_etag(&req, u.version, &u))
 }
 

@@ -110,7 +110,7 @@ pub fn canonical_json(v: &Value) -> String {
 /// The canonical content of a record: everything but its id and hashes.
 pub fn canonical_content(row: &audit_event::Model, seq: i64) -> String {
     let opt_uuid = |u: Option<Uuid>| u.map_or(Value::Null, |u| Value::String(u.to_string()));
-    let value = serde_json::json!({
+    let mut value = serde_json::json!({
         "seq": seq,
         "actor_kind": row.actor_kind,
         "actor_id": opt_uuid(row.actor_id),
@@ -123,6 +123,18 @@ pub fn canonical_content(row: &audit_event::Model, seq: i64) -> String {
         "request_id": row.request_id,
         "at": truncate_to_micros(row.at).format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
     });
+    // Records from before these fields existed hash as they always did.
+    if let Value::Object(map) = &mut value {
+        for (key, field) in [
+            ("source_address", &row.source_address),
+            ("user_agent", &row.user_agent),
+            ("acting_role", &row.acting_role),
+        ] {
+            if let Some(v) = field {
+                map.insert(key.to_owned(), Value::String(v.clone()));
+            }
+        }
+    }
     canonical_json(&value)
 }
 
@@ -177,6 +189,9 @@ pub async fn record<C: ConnectionTrait>(tx: &C, actor: &Actor, change: Change<'_
         seq: Some(seq),
         prev_hash: Some(prev_hash.clone()),
         hash: None,
+        source_address: actor.origin.source_address.clone(),
+        user_agent: actor.origin.user_agent.clone(),
+        acting_role: Some(actor.acting_role()),
     };
     let hash = chain_hash(&prev_hash, &canonical_content(&row, seq));
     row.hash = Some(hash.clone());
@@ -194,6 +209,9 @@ pub async fn record<C: ConnectionTrait>(tx: &C, actor: &Actor, change: Change<'_
         seq: Set(row.seq),
         prev_hash: Set(row.prev_hash),
         hash: Set(row.hash),
+        source_address: Set(row.source_address),
+        user_agent: Set(row.user_agent),
+        acting_role: Set(row.acting_role),
         ..Default::default()
     }
     .insert(tx)
@@ -311,8 +329,44 @@ pub struct ChainReport {
 /// hash; the head must match the last record; no record may sit outside the chain;
 /// and the record at an `anchor`'s sequence must still carry the anchored hash.
 /// Reports the first broken link.
-pub async fn verify_chain<C: ConnectionTrait>(
-    db: &C,
+pub async fn verify_chain(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    anchor: Option<&ChainAnchor>,
+) -> AppResult<ChainReport> {
+    let report = verify_chain_unaudited(db, actor, anchor).await?;
+    let detail = serde_json::json!({"verified": true, "ok": report.ok, "records_checked": report.records_checked});
+    note_read(db, actor, None, detail).await?;
+    Ok(report)
+}
+
+/// Reading the audit trail is itself audited: one `read` record of entity
+/// `audit_event` per list, record, history or verification read, naming the object
+/// read (or nil for a list) and the filter.
+async fn note_read(db: &DatabaseConnection, actor: &Actor, entity_id: Option<Uuid>, detail: Value) -> AppResult<()> {
+    let tx = write_tx(db).await?;
+    record(
+        &tx,
+        actor,
+        Change {
+            action: "read",
+            entity: AUDIT_ENTITY,
+            entity_id: entity_id.unwrap_or(Uuid::nil()),
+            organization_id: None,
+            before: None,
+            after: Some(detail),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The audit entity name of audit records themselves (for audited reads).
+const AUDIT_ENTITY: &str = "audit_event";
+
+async fn verify_chain_unaudited(
+    db: &DatabaseConnection,
     actor: &Actor,
     anchor: Option<&ChainAnchor>,
 ) -> AppResult<ChainReport> {
@@ -483,6 +537,13 @@ pub struct AuditEventView {
     pub at: DateTime<Utc>,
     /// The record's chain hash.
     pub hash: Option<String>,
+    /// The peer address the change came from (null for records before it was kept,
+    /// and for the system).
+    pub source_address: Option<String>,
+    /// The caller's user agent.
+    pub user_agent: Option<String>,
+    /// The roles the caller acted in (comma-separated), or `system`.
+    pub acting_role: Option<String>,
 }
 
 /// Filters of [`list`].
@@ -633,14 +694,17 @@ async fn views<C: ConnectionTrait>(
             request_id: r.request_id,
             at: r.at,
             hash: r.hash,
+            source_address: r.source_address,
+            user_agent: r.user_agent,
+            acting_role: r.acting_role,
         })
         .collect())
 }
 
 /// A page of audit records, newest first, filtered; administrators see all,
 /// inspectors the records of organisations in their scope, others are FORBIDDEN.
-pub async fn list<C: ConnectionTrait>(
-    db: &C,
+pub async fn list(
+    db: &DatabaseConnection,
     actor: &Actor,
     filter: &AuditFilter,
     page: AuditPageRequest,
@@ -683,13 +747,23 @@ pub async fn list<C: ConnectionTrait>(
     let has_more = rows.len() as u64 > page.limit;
     rows.truncate(page.limit as usize);
     let next_cursor = if has_more { rows.last().map(|r| encode_key_cursor(r.id)) } else { None };
-    Ok(Page { items: views(db, actor, rows).await?, next_cursor, total })
+    let items = views(db, actor, rows).await?;
+    let detail = serde_json::json!({
+        "list": true,
+        "entity": filter.entity, "entity_id": filter.entity_id, "actor_id": filter.actor_id,
+        "organization_id": filter.organization_id, "action": filter.action, "from": filter.from, "to": filter.to,
+        "records": items.len(),
+    });
+    note_read(db, actor, filter.entity_id, detail).await?;
+    Ok(Page { items, next_cursor, total })
 }
 
 /// One audit record; NOT_FOUND when missing or outside the actor's scope.
-pub async fn get<C: ConnectionTrait>(db: &C, actor: &Actor, id: i64) -> AppResult<AuditEventView> {
+pub async fn get(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppResult<AuditEventView> {
     let row = audit_event::Entity::find_by_id(id).filter(readable(actor)?).one(db).await?.ok_or(AppError::NotFound)?;
-    Ok(views(db, actor, vec![row]).await?.remove(0))
+    let view = views(db, actor, vec![row]).await?.remove(0);
+    note_read(db, actor, Some(view.entity_id), serde_json::json!({"audit_id": view.id})).await?;
+    Ok(view)
 }
 
 /// One top-level field that changed between two versions.
@@ -733,8 +807,8 @@ pub fn diff(before: Option<&Value>, after: Option<&Value>) -> Vec<FieldChange> {
 
 /// Every version of one record, oldest first (the first 1000), with who changed what.
 /// NOT_FOUND when the actor may read no audit record of it.
-pub async fn history<C: ConnectionTrait>(
-    db: &C,
+pub async fn history(
+    db: &DatabaseConnection,
     actor: &Actor,
     entity: &str,
     entity_id: Uuid,
@@ -752,11 +826,14 @@ pub async fn history<C: ConnectionTrait>(
     if rows.is_empty() {
         return Err(AppError::NotFound);
     }
-    Ok(views(db, actor, rows)
+    let versions = rows.len();
+    let entries = views(db, actor, rows)
         .await?
         .into_iter()
         .map(|event| HistoryEntry { changes: diff(event.before.as_ref(), event.after.as_ref()), event })
-        .collect())
+        .collect();
+    note_read(db, actor, Some(entity_id), serde_json::json!({"history": entity.trim(), "versions": versions})).await?;
+    Ok(entries)
 }
 
 #[cfg(test)]

@@ -21,9 +21,11 @@ use crate::db::write_tx;
 use crate::error::{AppError, AppResult};
 use entity::{organization, refresh_token, role_assignment, service_client, user_account};
 
-/// Lock-out and refresh-token policy, from the settings.
-#[derive(Debug, Clone, Copy)]
+/// Lock-out, refresh-token and password-hashing policy, from the settings.
+#[derive(Debug, Clone)]
 pub struct AuthPolicy {
+    /// The bounded password-hashing pool.
+    pub passwords: password::Passwords,
     /// Failures in a row that lock an account.
     pub lockout_threshold: i32,
     /// Lock duration in seconds.
@@ -63,13 +65,14 @@ fn random_token() -> String {
 async fn issue_pair<C: ConnectionTrait>(
     db: &C,
     keys: &JwtKeys,
-    policy: AuthPolicy,
+    policy: &AuthPolicy,
     user: &user_account::Model,
     family: Option<Uuid>,
     expires_at: Option<chrono::DateTime<chrono::Utc>>,
 ) -> AppResult<TokenResponse> {
     let refresh = random_token();
     let now = super::now();
+    let epoch = super::epoch::current(db).await?;
     // A login lasts at most the refresh lifetime: rotation never extends it.
     let expires_at = expires_at.unwrap_or(now + Duration::seconds(policy.refresh_ttl));
     refresh_token::ActiveModel {
@@ -82,11 +85,12 @@ async fn issue_pair<C: ConnectionTrait>(
         used_at: Set(None),
         revoked_at: Set(None),
         created_at: Set(now),
+        epoch: Set(epoch),
     }
     .insert(db)
     .await?;
     Ok(TokenResponse {
-        access_token: keys.issue(user.id, "user", user.token_version).map_err(AppError::internal)?,
+        access_token: keys.issue(user.id, "user", user.token_version, epoch).map_err(AppError::internal)?,
         token_type: "Bearer",
         expires_in: keys.ttl(),
         refresh_token: Some(refresh),
@@ -98,16 +102,17 @@ async fn issue_pair<C: ConnectionTrait>(
 /// was not locked meanwhile, so guesses sent in parallel cannot slip past a lock.
 pub(crate) async fn check_password(
     db: &DatabaseConnection,
-    policy: AuthPolicy,
+    policy: &AuthPolicy,
     user: &user_account::Model,
     password_text: String,
 ) -> AppResult<bool> {
     let now = super::now();
     let usable = !user.disabled && user.locked_until.is_none_or(|t| t <= now);
-    let ok = password::verify(password_text, usable.then(|| user.password_hash.clone())).await?;
+    let verified = policy.passwords.verify(password_text, usable.then(|| user.password_hash.clone())).await?;
     if !usable {
         return Ok(false);
     }
+    let ok = verified.ok();
     let tx = write_tx(db).await?;
     if !ok {
         user_account::Entity::update_many()
@@ -133,9 +138,15 @@ pub(crate) async fn check_password(
     let not_locked = Condition::any()
         .add(user_account::Column::LockedUntil.is_null())
         .add(user_account::Column::LockedUntil.lte(now));
-    let reset = user_account::Entity::update_many()
+    let mut reset = user_account::Entity::update_many()
         .col_expr(user_account::Column::FailedLogins, Expr::value(0))
-        .col_expr(user_account::Column::LastLoginAt, Expr::value(now))
+        .col_expr(user_account::Column::LastLoginAt, Expr::value(now));
+    if let password::Verified::YesRehash(upgraded) = verified {
+        // The stored hash is weaker than the configured cost: replace it now that the
+        // password is known to be right.
+        reset = reset.col_expr(user_account::Column::PasswordHash, Expr::value(upgraded));
+    }
+    let reset = reset
         .filter(user_account::Column::Id.eq(user.id))
         .filter(user_account::Column::Disabled.eq(false))
         .filter(not_locked)
@@ -151,14 +162,15 @@ pub(crate) async fn check_password(
 pub async fn password_grant(
     db: &DatabaseConnection,
     keys: &JwtKeys,
-    policy: AuthPolicy,
+    policy: &AuthPolicy,
     username: &str,
     password_text: String,
 ) -> AppResult<TokenResponse> {
     let user = user_account::Entity::find().filter(user_account::Column::Username.eq(username.trim())).one(db).await?;
     let Some(user) = user else {
-        password::verify(password_text, None).await?;
-        tracing::info!(username, "login refused: unknown account");
+        policy.passwords.verify(password_text, None).await?;
+        // Unknown usernames are often mistyped passwords: never log them above DEBUG.
+        tracing::debug!("login refused: unknown account");
         return Err(BAD_CREDENTIALS);
     };
     if !check_password(db, policy, &user, password_text).await? {
@@ -175,7 +187,7 @@ pub async fn password_grant(
 pub async fn refresh_grant(
     db: &DatabaseConnection,
     keys: &JwtKeys,
-    policy: AuthPolicy,
+    policy: &AuthPolicy,
     presented: &str,
 ) -> AppResult<TokenResponse> {
     let tx = write_tx(db).await?;
@@ -195,7 +207,7 @@ pub async fn refresh_grant(
         }
         return Err(BAD_REFRESH);
     }
-    if token.expires_at <= now {
+    if token.expires_at <= now || token.epoch != super::epoch::current(&tx).await? {
         return Err(BAD_REFRESH);
     }
     let user = user_account::Entity::find_by_id(token.user_id).one(&tx).await?;
@@ -222,6 +234,7 @@ pub async fn refresh_grant(
 }
 
 async fn revoke_family<C: ConnectionTrait>(db: &C, family: Uuid) -> AppResult<()> {
+    super::epoch::note_revocation(db).await?;
     refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RevokedAt, Expr::value(super::now()))
         .filter(refresh_token::Column::FamilyId.eq(family))
@@ -251,7 +264,9 @@ pub async fn client_credentials_grant(
         .exec(db)
         .await?;
     Ok(TokenResponse {
-        access_token: keys.issue(client.id, "client", client.token_version).map_err(AppError::internal)?,
+        access_token: keys
+            .issue(client.id, "client", client.token_version, super::epoch::current(db).await?)
+            .map_err(AppError::internal)?,
         token_type: "Bearer",
         expires_in: keys.ttl(),
         refresh_token: None,
@@ -289,33 +304,22 @@ pub async fn resolve_actor<C: ConnectionTrait>(
     let Some(claims) = keys.verify(bearer) else { return Ok(None) };
     match claims.kind.as_str() {
         "user" => {
-            let Some(user) = user_account::Entity::find_by_id(claims.sub).one(db).await? else { return Ok(None) };
+            let user = user_account::Entity::find_by_id(claims.sub)
+                .filter(super::epoch::is_current(claims.ep))
+                .one(db)
+                .await?;
+            let Some(user) = user else { return Ok(None) };
             if user.disabled || user.token_version != claims.tv {
                 return Ok(None);
             }
-            let grants = role_assignment::Entity::find()
-                .filter(role_assignment::Column::UserId.eq(user.id))
-                .find_also_related(organization::Entity)
-                .all(db)
-                .await?
-                .into_iter()
-                .filter_map(|(g, org)| {
-                    let role = Role::parse(&g.role)?;
-                    match (g.organization_id, org) {
-                        (None, _) => Some(Grant { role, org_id: None, org_path: None }),
-                        (Some(id), Some(o)) => Some(Grant { role, org_id: Some(id), org_path: Some(o.path) }),
-                        (Some(_), None) => None,
-                    }
-                })
-                .collect();
-            Ok(Some(Actor {
-                principal: Principal::User { user_id: user.id, username: user.username, person_id: user.person_id },
-                grants,
-                request_id,
-            }))
+            actor_for_user(db, user, request_id).await.map(Some)
         }
         "client" => {
-            let Some(client) = service_client::Entity::find_by_id(claims.sub).one(db).await? else { return Ok(None) };
+            let client = service_client::Entity::find_by_id(claims.sub)
+                .filter(super::epoch::is_current(claims.ep))
+                .one(db)
+                .await?;
+            let Some(client) = client else { return Ok(None) };
             if client.disabled || client.token_version != claims.tv {
                 return Ok(None);
             }
@@ -334,10 +338,60 @@ pub async fn resolve_actor<C: ConnectionTrait>(
                 },
                 grants: vec![Grant { role: Role::HrReader, org_id: client.organization_id, org_path }],
                 request_id,
+                origin: Default::default(),
             }))
         }
         _ => Ok(None),
     }
+}
+
+/// The actor of an account: its grants in force, with their organisations' paths.
+async fn actor_for_user<C: ConnectionTrait>(
+    db: &C,
+    user: user_account::Model,
+    request_id: Option<String>,
+) -> AppResult<Actor> {
+    let grants = role_assignment::Entity::find()
+        .filter(role_assignment::Column::UserId.eq(user.id))
+        .find_also_related(organization::Entity)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|(g, org)| {
+            let role = Role::parse(&g.role)?;
+            match (g.organization_id, org) {
+                (None, _) => Some(Grant { role, org_id: None, org_path: None }),
+                (Some(id), Some(o)) => Some(Grant { role, org_id: Some(id), org_path: Some(o.path) }),
+                (Some(_), None) => None,
+            }
+        })
+        .collect();
+    Ok(Actor {
+        principal: Principal::User { user_id: user.id, username: user.username, person_id: user.person_id },
+        grants,
+        request_id,
+        origin: Default::default(),
+    })
+}
+
+/// Checks a username and password like the `password` grant does (same lock-out, same
+/// bounded hashing, same time for unknown accounts) without issuing tokens: for HTTP
+/// Basic in front of the browser tools. `None` when the credentials are wrong.
+pub async fn authenticate_password(
+    db: &DatabaseConnection,
+    policy: &AuthPolicy,
+    username: &str,
+    password_text: String,
+) -> AppResult<Option<Actor>> {
+    let user = user_account::Entity::find().filter(user_account::Column::Username.eq(username.trim())).one(db).await?;
+    let Some(user) = user else {
+        policy.passwords.verify(password_text, None).await?;
+        return Ok(None);
+    };
+    if !check_password(db, policy, &user, password_text).await? {
+        return Ok(None);
+    }
+    actor_for_user(db, user, None).await.map(Some)
 }
 
 /// The caller as `me` answers it.
@@ -387,6 +441,7 @@ pub async fn me<C: ConnectionTrait>(db: &C, actor: &Actor) -> AppResult<Me> {
 /// Returns the password when it was generated (to be printed once), `None` otherwise.
 pub async fn ensure_admin(
     db: &DatabaseConnection,
+    passwords: &password::Passwords,
     username: &str,
     password_text: Option<String>,
 ) -> AppResult<Option<Option<String>>> {
@@ -396,12 +451,12 @@ pub async fn ensure_admin(
     let generated = password_text.is_none();
     let pw = match password_text {
         Some(p) => {
-            password::validate_new(&p, "DANGJIAN_ADMIN_PASSWORD")?;
+            password::validate_new(&p, "DANGJIAN_ADMIN_PASSWORD", Some(username))?;
             p
         }
         None => format!("Dj-{}", random_token()),
     };
-    let hash = password::hash(pw.clone()).await?;
+    let hash = passwords.hash(pw.clone()).await?;
     let tx = write_tx(db).await?;
     let now = super::now();
     let user = user_account::ActiveModel {

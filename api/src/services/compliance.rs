@@ -299,8 +299,21 @@ pub async fn norms<C: ConnectionTrait>(db: &C, actor: &Actor) -> AppResult<Vec<N
         .collect()
 }
 
-/// Creates or replaces norms (administrators only); returns every norm in force.
-pub async fn set_norms(db: &DatabaseConnection, actor: &Actor, input: Vec<NormInput>) -> AppResult<Vec<NormView>> {
+/// The version of the set of norms in force: the sum of their versions. Every change
+/// (an update adds one to a norm's version, a new norm adds one with version 1) makes
+/// it grow, so it serves as the set's ETag; replacing norms needs it (`If-Match`).
+pub fn norms_version(norms: &[NormView]) -> i32 {
+    norms.iter().map(|n| n.version).sum()
+}
+
+/// Creates or replaces norms (administrators only), based on the set's version
+/// ([`norms_version`]; else a stale-version error); returns every norm in force.
+pub async fn set_norms(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    expected_version: i32,
+    input: Vec<NormInput>,
+) -> AppResult<Vec<NormView>> {
     if !actor.is_admin() {
         return Err(AppError::forbidden("only administrators may change meeting norms"));
     }
@@ -311,6 +324,10 @@ pub async fn set_norms(db: &DatabaseConnection, actor: &Actor, input: Vec<NormIn
         return Err(AppError::invalid("required_count", format!("must be 0–31, got {}", bad.required_count)));
     }
     let tx = write_tx(db).await?;
+    let current: i32 = meeting_norm::Entity::find().all(&tx).await?.iter().map(|n| n.version).sum();
+    if current != expected_version {
+        return Err(AppError::StaleVersion { expected: expected_version, current });
+    }
     let now = super::now();
     for n in input {
         let existing = meeting_norm::Entity::find()

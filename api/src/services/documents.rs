@@ -23,7 +23,7 @@ use super::{check_version, clean};
 use crate::auth::{Actor, Permission, Scope};
 use crate::db::write_tx;
 use crate::error::{AppError, AppResult, Validator};
-use entity::{document, document_tag, organization, person, reading_record};
+use entity::{document, document_tag, organization, person, reading_record, study_clock};
 
 /// The search-index entity name of documents.
 pub const SEARCH_ENTITY: &str = "document";
@@ -672,40 +672,141 @@ pub struct ReadingView {
     pub first_read_at: DateTime<Utc>,
     /// Last opened (UTC).
     pub last_read_at: DateTime<Utc>,
-    /// Seconds spent in total.
+    /// Seconds of study the server credited in total (counted from server-side
+    /// timestamps: see `POST /documents/{id}/reading`).
     pub seconds_spent: i64,
     /// Whether the reader finished it.
     pub completed: bool,
+    /// Seconds the report that produced this answer was credited (0 in listings).
+    pub credited_seconds: i64,
 }
 
-/// Records that the caller opened or studied a document: first and last read, time
-/// spent (added, 0–86,400 seconds per report) and completion (never undone).
+/// Opens a document: reads it and, for a person opening a published revision,
+/// records the opening in their study record, in one transaction. The opening is the
+/// server-side start of the reading: study time reported later is counted from it.
+pub async fn open(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> AppResult<DocumentView> {
+    let Some(person_id) = actor.person_id() else { return get(db, actor, id).await };
+    let tx = write_tx(db).await?;
+    let row = find_readable(&tx, actor, id).await?;
+    if row.status != DocumentStatus::Draft.as_str() {
+        let now = super::now();
+        let existing = reading_record::Entity::find()
+            .filter(reading_record::Column::DocumentId.eq(id))
+            .filter(reading_record::Column::PersonId.eq(person_id))
+            .lock_exclusive()
+            .one(&tx)
+            .await?;
+        match existing {
+            Some(r) => {
+                let mut am: reading_record::ActiveModel = r.into();
+                am.last_read_at = Set(now);
+                am.opened_at = Set(Some(now));
+                am.update(&tx).await?;
+            }
+            None => {
+                reading_record::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    document_id: Set(id),
+                    person_id: Set(person_id),
+                    first_read_at: Set(now),
+                    last_read_at: Set(now),
+                    seconds_spent: Set(0),
+                    completed: Set(false),
+                    completed_at: Set(None),
+                    opened_at: Set(Some(now)),
+                }
+                .insert(&tx)
+                .await?;
+            }
+        }
+    }
+    let view = views(&tx, vec![row]).await?.remove(0);
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// How a study-time report is credited.
+#[derive(Debug, Clone, Copy)]
+pub struct StudyLimits {
+    /// The most seconds one person is credited per day.
+    pub daily_seconds: i64,
+    /// The time zone whose calendar day the daily limit counts.
+    pub time_zone: chrono_tz::Tz,
+}
+
+/// Records study time and completion the caller reports for a document.
+///
+/// The reported seconds are a claim; what is credited is what the server can vouch
+/// for: no more than passed since the later of the document's opening (`open`) and the
+/// end of the time last credited to this person for any document (one person's time
+/// counts once, however many documents are open), and no more than what is left of the
+/// daily limit. A report repeated at once is credited nothing more, so retries are
+/// harmless. A document never opened is credited nothing. Completion is never undone.
 pub async fn record_reading(
     db: &DatabaseConnection,
     actor: &Actor,
+    limits: StudyLimits,
     document_id: Uuid,
     seconds: i64,
     completed: bool,
 ) -> AppResult<ReadingView> {
     Validator::new().check((0..=86_400).contains(&seconds), "seconds", "must be between 0 and 86400").finish()?;
     let person_id = actor.person_id().ok_or_else(|| AppError::forbidden("only people have study records"))?;
-    let doc = find_readable(db, actor, document_id).await?;
+    let tx = write_tx(db).await?;
+    let doc = find_readable(&tx, actor, document_id).await?;
     if doc.status == DocumentStatus::Draft.as_str() {
         return Err(AppError::Conflict("drafts are not studied".into()));
     }
-    let tx = write_tx(db).await?;
     let now = super::now();
+    let today = now.with_timezone(&limits.time_zone).date_naive();
     let existing = reading_record::Entity::find()
         .filter(reading_record::Column::DocumentId.eq(document_id))
         .filter(reading_record::Column::PersonId.eq(person_id))
         .lock_exclusive()
         .one(&tx)
         .await?;
+    let clock = study_clock::Entity::find_by_id(person_id).lock_exclusive().one(&tx).await?;
+    let opened_at = existing.as_ref().and_then(|r| r.opened_at);
+    let credited = match opened_at {
+        None => 0,
+        Some(opened) => {
+            let start = clock.as_ref().map_or(opened, |c| c.credited_until.max(opened));
+            let elapsed = (now - start).num_seconds().max(0);
+            let used_today = clock.as_ref().filter(|c| c.day == today).map_or(0, |c| c.day_seconds);
+            seconds.min(elapsed).min((limits.daily_seconds - used_today).max(0))
+        }
+    };
+    if credited > 0
+        && let Some(opened) = opened_at
+    {
+        let start = clock.as_ref().map_or(opened, |c| c.credited_until.max(opened));
+        let until = start + chrono::Duration::seconds(credited);
+        match clock {
+            Some(c) => {
+                let day_seconds = if c.day == today { c.day_seconds + credited } else { credited };
+                let mut am: study_clock::ActiveModel = c.into();
+                am.credited_until = Set(until);
+                am.day = Set(today);
+                am.day_seconds = Set(day_seconds);
+                am.update(&tx).await?;
+            }
+            None => {
+                study_clock::ActiveModel {
+                    person_id: Set(person_id),
+                    credited_until: Set(until),
+                    day: Set(today),
+                    day_seconds: Set(credited),
+                }
+                .insert(&tx)
+                .await?;
+            }
+        }
+    }
     let model = match existing {
         Some(r) => {
             let was_completed = r.completed;
             let completed_at = r.completed_at;
-            let total = r.seconds_spent + seconds;
+            let total = r.seconds_spent + credited;
             let mut am: reading_record::ActiveModel = r.into();
             am.last_read_at = Set(now);
             am.seconds_spent = Set(total);
@@ -724,9 +825,10 @@ pub async fn record_reading(
                 person_id: Set(person_id),
                 first_read_at: Set(now),
                 last_read_at: Set(now),
-                seconds_spent: Set(seconds),
+                seconds_spent: Set(0),
                 completed: Set(completed),
                 completed_at: Set(completed.then_some(now)),
+                opened_at: Set(None),
             }
             .insert(&tx)
             .await?
@@ -741,6 +843,7 @@ pub async fn record_reading(
         last_read_at: model.last_read_at,
         seconds_spent: model.seconds_spent,
         completed: model.completed,
+        credited_seconds: credited,
     })
 }
 
@@ -824,6 +927,7 @@ pub async fn my_study_record<C: ConnectionTrait>(
             last_read_at: r.last_read_at,
             seconds_spent: r.seconds_spent,
             completed: r.completed,
+            credited_seconds: 0,
         })
         .collect();
     Ok(StudyRecord { records, periods })

@@ -344,7 +344,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewPerson) ->
         return Err(AppError::forbidden("this organisation is outside the subtree you manage"));
     }
     let employee_no = input.employee_no.trim().to_owned();
-    ensure_employee_no_free(&tx, &employee_no, None).await?;
+    ensure_employee_no_free(&tx, actor, &employee_no, None).await?;
     let now = super::now();
     let id = Uuid::now_v7();
     let model = person::ActiveModel {
@@ -384,15 +384,34 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewPerson) ->
     Ok(view)
 }
 
-async fn ensure_employee_no_free<C: ConnectionTrait>(db: &C, employee_no: &str, except: Option<Uuid>) -> AppResult<()> {
+/// Employee numbers are unique across the group. A clash with a person the actor may
+/// read names that person; a clash outside the actor's scope says only that the
+/// number is taken (never whose it is, nor where), and is logged: repeated clashes
+/// are what probing for other organisations' numbers looks like.
+async fn ensure_employee_no_free<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    employee_no: &str,
+    except: Option<Uuid>,
+) -> AppResult<()> {
     let mut q = person::Entity::find().filter(person::Column::EmployeeNo.eq(employee_no));
     if let Some(id) = except {
         q = q.filter(person::Column::Id.ne(id));
     }
-    if q.count(db).await? > 0 {
-        return Err(AppError::Conflict(format!("employee number {employee_no} is already in use")));
+    let Some(holder) = q.one(db).await? else { return Ok(()) };
+    let visible = person::Entity::find_by_id(holder.id)
+        .filter(org_ref_in(person::Column::OrganizationId, &actor.scope(Permission::PersonRead)))
+        .count(db)
+        .await?
+        > 0;
+    if visible {
+        return Err(AppError::Conflict(format!(
+            "employee number {employee_no} is already used by person {}",
+            holder.id
+        )));
     }
-    Ok(())
+    tracing::warn!(actor = %actor.label(), "employee number clash with a person outside the caller's scope");
+    Err(AppError::Conflict("this employee number is already taken".into()))
 }
 
 /// Updates a person the actor manages.
@@ -415,7 +434,7 @@ pub async fn update(
     let row = find_writable(&tx, actor, id).await?;
     super::check_version(row.version, expected_version)?;
     if let Some(no) = patch.employee_no.as_deref() {
-        ensure_employee_no_free(&tx, no.trim(), Some(id)).await?;
+        ensure_employee_no_free(&tx, actor, no.trim(), Some(id)).await?;
     }
     let before = PersonView::from_model(row.clone(), true)?;
     let mut am: person::ActiveModel = row.into();

@@ -240,6 +240,7 @@ pub async fn update(
         am.disabled = Set(disabled);
         if disabled {
             am.token_version = Set(token_version + 1);
+            super::epoch::note_revocation(&tx).await?;
         }
     }
     am.updated_at = Set(super::now());
@@ -274,6 +275,7 @@ pub async fn rotate_secret(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> 
     am.secret_hash = Set(hash_secret(&secret));
     // Tokens issued with the old secret stop working at once.
     am.token_version = Set(token_version + 1);
+    super::epoch::note_revocation(&tx).await?;
     am.updated_at = Set(super::now());
     am.version = Set(version + 1);
     let view = ServiceClientView::from(am.update(&tx).await?);

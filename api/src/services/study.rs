@@ -934,13 +934,13 @@ pub async fn check_in(db: &DatabaseConnection, actor: &Actor, session_id: Uuid) 
 
 /// Marks one roster entry: the session's recorder, or someone holding `SessionWrite`
 /// over its organisation (else FORBIDDEN). `leave` needs a reason. A person not on the
-/// roster is NOT_FOUND. `expected_version`, when given, must match.
+/// roster is NOT_FOUND. `expected_version` must match the entry's version.
 pub async fn mark_attendance(
     db: &DatabaseConnection,
     actor: &Actor,
     session_id: Uuid,
     person_id: Uuid,
-    expected_version: Option<i32>,
+    expected_version: i32,
     input: MarkAttendance,
 ) -> AppResult<AttendanceView> {
     actor.require(Permission::SessionRead)?;
@@ -962,10 +962,8 @@ pub async fn mark_attendance(
         .one(&tx)
         .await?
         .ok_or(AppError::NotFound)?;
-    if let Some(v) = expected_version
-        && v != row.version
-    {
-        return Err(AppError::StaleVersion { expected: v, current: row.version });
+    if expected_version != row.version {
+        return Err(AppError::StaleVersion { expected: expected_version, current: row.version });
     }
     if session.status == SessionStatus::Cancelled.as_str() {
         return Err(AppError::Conflict("the session was cancelled".into()));

@@ -295,12 +295,17 @@ fn validate_username(username: &str) -> AppResult<()> {
 }
 
 /// Creates an account, for a person in the actor's subtree (or, for admins, for nobody).
-pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewUser) -> AppResult<UserView> {
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    passwords: &password::Passwords,
+    input: NewUser,
+) -> AppResult<UserView> {
     let write = actor.require(Permission::UserWrite)?;
     let username = input.username.trim().to_owned();
     validate_username(&username)?;
-    password::validate_new(&input.password, "password")?;
-    let hash = password::hash(input.password).await?;
+    password::validate_new(&input.password, "password", Some(&username))?;
+    let hash = passwords.hash(input.password).await?;
     let tx = write_tx(db).await?;
     let org_id = match input.person_id {
         None if write == Scope::Global => None,
@@ -324,7 +329,8 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewUser) -> A
         }
     };
     if user_account::Entity::find().filter(user_account::Column::Username.eq(&username)).count(&tx).await? > 0 {
-        return Err(AppError::Conflict(format!("username {username} is taken")));
+        // Usernames are unique across the group: say it is taken, never whose it is.
+        return Err(AppError::Conflict("this username is already taken".into()));
     }
     let now = super::now();
     let model = user_account::ActiveModel {
@@ -363,6 +369,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewUser) -> A
 
 /// Revokes every token of an account: bumps its token version and revokes its refresh tokens.
 async fn revoke_all<C: ConnectionTrait>(tx: &C, user_id: Uuid) -> AppResult<()> {
+    super::epoch::note_revocation(tx).await?;
     user_account::Entity::update_many()
         .col_expr(user_account::Column::TokenVersion, Expr::col(user_account::Column::TokenVersion).add(1))
         .filter(user_account::Column::Id.eq(user_id))
@@ -456,12 +463,13 @@ pub async fn set_disabled(
 pub async fn reset_password(
     db: &DatabaseConnection,
     actor: &Actor,
+    passwords: &password::Passwords,
     id: Uuid,
     new_password: String,
 ) -> AppResult<UserView> {
     actor.require(Permission::UserWrite)?;
-    password::validate_new(&new_password, "password")?;
-    let hash = password::hash(new_password).await?;
+    password::validate_new(&new_password, "password", None)?;
+    let hash = passwords.hash(new_password).await?;
     change(db, actor, id, None, "reset_password", true, |am| {
         am.password_hash = Set(hash);
         am.failed_logins = Set(0);
@@ -505,19 +513,19 @@ pub async fn revoke_tokens(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> 
 pub async fn change_own_password(
     db: &DatabaseConnection,
     actor: &Actor,
-    policy: AuthPolicy,
+    policy: &AuthPolicy,
     current: String,
     new_password: String,
 ) -> AppResult<()> {
     let id = actor.user_id().ok_or_else(|| AppError::forbidden("service clients have no password"))?;
-    password::validate_new(&new_password, "new_password")?;
     let row = user_account::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?;
+    password::validate_new(&new_password, "new_password", Some(&row.username))?;
     // Wrong guesses count towards the lock-out like failed logins, so a stolen access
     // token cannot be used to brute-force the password.
     if !super::auth::check_password(db, policy, &row, current).await? {
         return Err(AppError::invalid("current_password", "is not correct"));
     }
-    let hash = password::hash(new_password).await?;
+    let hash = policy.passwords.hash(new_password).await?;
     let tx = write_tx(db).await?;
     user_account::Entity::update_many()
         .col_expr(user_account::Column::PasswordHash, Expr::value(hash))

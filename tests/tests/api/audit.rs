@@ -144,7 +144,13 @@ async fn concurrent_writers_keep_one_gap_free_chain() {
     let f = Fixture::new().await;
     // Two pools on one database, like two replicas.
     let db = f.app.db().clone();
-    let replica = dangjian::db::connect(&f.app.state.settings.database_url(), 5).await.unwrap();
+    let replica = dangjian::db::connect(
+        &f.app.state.settings.database_url(),
+        5,
+        dangjian::db::Timeouts::for_settings(&f.app.state.settings),
+    )
+    .await
+    .unwrap();
     let before = verify(&f).await["head_sequence"].as_i64().unwrap();
     let mut tasks = Vec::new();
     for i in 0..12 {

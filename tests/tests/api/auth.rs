@@ -301,9 +301,15 @@ async fn own_password_change_signs_out_everywhere() {
 #[actix_web::test]
 async fn first_admin_is_created_once() {
     let app = TestApp::empty().await;
-    let created = dangjian::services::auth::ensure_admin(app.db(), "admin", None).await.unwrap();
+    let created =
+        dangjian::services::auth::ensure_admin(app.db(), &app.state.policy.passwords, "admin", None).await.unwrap();
     let generated = created.flatten().expect("a generated password");
     assert!(generated.len() >= 20);
     app.login_full("admin", &generated).await;
-    assert!(dangjian::services::auth::ensure_admin(app.db(), "admin", None).await.unwrap().is_none());
+    assert!(
+        dangjian::services::auth::ensure_admin(app.db(), &app.state.policy.passwords, "admin", None)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }

@@ -79,6 +79,16 @@ pub fn settings(database_url: String, data_dir: PathBuf) -> Settings {
         storage_url: None,
         max_upload_bytes: 256 * 1024,
         workers: Some(1),
+        password_threads: Some(2),
+        password_wait_ms: 10_000,
+        argon2_memory_kib: 19 * 1024,
+        argon2_iterations: 2,
+        argon2_parallelism: 1,
+        graphql_max_nesting: 32,
+        graphql_max_tokens: 5_000,
+        graphql_max_fields_per_selection: 64,
+        study_daily_limit_secs: 4 * 3600,
+        ui_access: None,
     }
 }
 
@@ -243,6 +253,7 @@ impl Fixture {
     pub async fn new() -> Fixture {
         let app = TestApp::empty().await;
         let db = app.db().clone();
+        let pw = app.state.policy.passwords.clone();
         let sys = Actor::system();
         let org = |parent: Option<Uuid>, name: &str, kind: OrgKind| NewOrganization {
             parent_id: parent,
@@ -293,7 +304,7 @@ impl Fixture {
         let p_inspector = mk(gb, "孙巡察", "E006").await;
         let p_orgadmin_b2 = mk(b2, "周书记", "E007").await;
 
-        services::auth::ensure_admin(&db, "admin", Some(PASSWORD.into())).await.unwrap();
+        services::auth::ensure_admin(&db, &pw, "admin", Some(PASSWORD.into())).await.unwrap();
         let user = |name: &str, person: Uuid| NewUser {
             username: name.into(),
             password: PASSWORD.into(),
@@ -301,13 +312,14 @@ impl Fixture {
         };
         let grant =
             |user_id: Uuid, role: Role, org: Uuid| NewRoleAssignment { user_id, role, organization_id: Some(org) };
-        let u = services::users::create(&db, &sys, user("orgadmin_b1", p_orgadmin_b1)).await.unwrap();
+        let u = services::users::create(&db, &sys, &pw, user("orgadmin_b1", p_orgadmin_b1)).await.unwrap();
         services::users::assign_role(&db, &sys, grant(u.id, Role::OrgAdmin, b1)).await.unwrap();
-        let u_orgadmin_b2 = services::users::create(&db, &sys, user("orgadmin_b2", p_orgadmin_b2)).await.unwrap().id;
+        let u_orgadmin_b2 =
+            services::users::create(&db, &sys, &pw, user("orgadmin_b2", p_orgadmin_b2)).await.unwrap().id;
         services::users::assign_role(&db, &sys, grant(u_orgadmin_b2, Role::OrgAdmin, b2)).await.unwrap();
-        let u = services::users::create(&db, &sys, user("inspector_gb", p_inspector)).await.unwrap();
+        let u = services::users::create(&db, &sys, &pw, user("inspector_gb", p_inspector)).await.unwrap();
         services::users::assign_role(&db, &sys, grant(u.id, Role::Inspector, gb)).await.unwrap();
-        let u_member_b1 = services::users::create(&db, &sys, user("member_b1", p_member_b1)).await.unwrap().id;
+        let u_member_b1 = services::users::create(&db, &sys, &pw, user("member_b1", p_member_b1)).await.unwrap().id;
         services::users::assign_role(&db, &sys, grant(u_member_b1, Role::Member, b1)).await.unwrap();
         let hr = services::service_clients::create(
             &db,
@@ -360,7 +372,7 @@ impl Fixture {
     pub async fn add_member(&self, username: &str, person: Uuid, org: Uuid) -> String {
         let sys = Actor::system();
         let new = NewUser { username: username.into(), password: PASSWORD.into(), person_id: Some(person) };
-        let u = services::users::create(self.app.db(), &sys, new).await.unwrap();
+        let u = services::users::create(self.app.db(), &sys, &self.app.state.policy.passwords, new).await.unwrap();
         let grant = NewRoleAssignment { user_id: u.id, role: Role::Member, organization_id: Some(org) };
         services::users::assign_role(self.app.db(), &sys, grant).await.unwrap();
         self.app.login(username).await

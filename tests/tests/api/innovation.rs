@@ -973,7 +973,7 @@ async fn honours_check_their_kind_and_change_with_if_match() {
 async fn demo_statistics_give_every_report_figure_and_match_direct_sql() {
     use sea_orm::{ConnectionTrait, Statement};
     let f = Fixture::new().await;
-    let report = dangjian::seed::seed_demo(f.app.db()).await.unwrap();
+    let report = dangjian::seed::seed_demo(f.app.db(), &f.app.state.policy.passwords).await.unwrap();
     assert!(report.contains("40 achievements"), "{report}");
     let db = f.app.db();
     let one = |sql: String| async move {
@@ -1080,7 +1080,7 @@ async fn demo_statistics_give_every_report_figure_and_match_direct_sql() {
     assert_eq!(s["projects"]["by_level"].as_array().map(Vec::len), Some(5), "every level: {s}");
     assert_eq!(s["activities"]["by_kind"].as_array().map(Vec::len), Some(6), "every kind: {s}");
     // Seeding again changes nothing.
-    let again = dangjian::seed::seed_demo(f.app.db()).await.unwrap();
+    let again = dangjian::seed::seed_demo(f.app.db(), &f.app.state.policy.passwords).await.unwrap();
     assert!(again.contains("already loaded"));
     let s2 = f
         .app

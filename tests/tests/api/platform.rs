@@ -72,9 +72,9 @@ async fn graphiql_and_docs_work_offline() {
 #[actix_web::test]
 async fn demo_seed_is_idempotent_and_its_logins_work() {
     let app = TestApp::empty().await;
-    let first = dangjian::seed::seed_demo(app.db()).await.unwrap();
+    let first = dangjian::seed::seed_demo(app.db(), &app.state.policy.passwords).await.unwrap();
     assert!(first.contains("loaded 17 organisations, 200 people, 8 documents"), "{first}");
-    let second = dangjian::seed::seed_demo(app.db()).await.unwrap();
+    let second = dangjian::seed::seed_demo(app.db(), &app.state.policy.passwords).await.unwrap();
     assert!(second.contains("already loaded"), "{second}");
     for who in ["demo_admin", "demo_orgadmin", "demo_inspector", "demo_member"] {
         app.login_full(who, dangjian::seed::DEMO_PASSWORD).await;
@@ -114,7 +114,14 @@ async fn migrations_are_reversible() {
     assert!(Migrator::get_applied_migrations(app.db()).await.unwrap().is_empty());
     Migrator::up(app.db(), None).await.expect("and applies again");
     assert_eq!(app.get("/readyz", None).await.status, StatusCode::OK);
-    dangjian::services::auth::ensure_admin(app.db(), "admin", Some(crate::common::PASSWORD.into())).await.unwrap();
+    dangjian::services::auth::ensure_admin(
+        app.db(),
+        &app.state.policy.passwords,
+        "admin",
+        Some(crate::common::PASSWORD.into()),
+    )
+    .await
+    .unwrap();
     app.login("admin").await;
 }
 

@@ -91,6 +91,7 @@ pub async fn member_login(f: &Fixture, username: &str, person: Uuid, org: Uuid) 
     let u = services::users::create(
         f.app.db(),
         &sys,
+        &f.app.state.policy.passwords,
         NewUser { username: username.into(), password: PASSWORD.into(), person_id: Some(person) },
     )
     .await
@@ -347,7 +348,7 @@ async fn attendance_rate_per_session_and_subtree() {
                 status: serde_json::from_value(json!(status)).unwrap(),
                 reason: reason.map(Into::into),
             };
-            services::study::mark_attendance(&db, &sys, s.id, p, None, input).await.unwrap();
+            services::study::mark_attendance(&db, &sys, s.id, p, 1, input).await.unwrap();
         }
     };
     mark(f.p_member_b1, "present", None).await;

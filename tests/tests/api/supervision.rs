@@ -567,7 +567,7 @@ async fn dashboard_counts_every_area_in_the_subtree_and_period() {
         (f.p_other_b1, AttendanceStatus::Leave),
     ] {
         let reason = (st == AttendanceStatus::Leave).then(|| "出差".to_owned());
-        services::study::mark_attendance(db, &sys, s.id, p, None, MarkAttendance { status: st, reason }).await.unwrap();
+        services::study::mark_attendance(db, &sys, s.id, p, 1, MarkAttendance { status: st, reason }).await.unwrap();
     }
     let patch = SessionPatch { status: Some(SessionStatus::Held), ..Default::default() };
     let version = services::study::get(db, &sys, s.id).await.unwrap().version;
@@ -735,9 +735,9 @@ async fn evidence_files_on_item_updates() {
 #[actix_web::test]
 async fn demo_data_has_an_inspection_with_items_in_every_state_and_the_group_dashboard_is_complete() {
     let f = Fixture::new().await;
-    let report = dangjian::seed::seed_demo(f.app.db()).await.unwrap();
+    let report = dangjian::seed::seed_demo(f.app.db(), &f.app.state.policy.passwords).await.unwrap();
     assert!(report.contains("12 supervision items"), "{report}");
-    let again = dangjian::seed::seed_demo(f.app.db()).await.unwrap();
+    let again = dangjian::seed::seed_demo(f.app.db(), &f.app.state.policy.passwords).await.unwrap();
     assert!(again.contains("nothing changed"), "{again}");
     let token = f.app.login_full("demo_inspector", dangjian::seed::DEMO_PASSWORD).await["access_token"]
         .as_str()

@@ -267,6 +267,8 @@ pub struct ExpenditureView {
     pub note: Option<String>,
     /// Created at (UTC).
     pub created_at: DateTime<Utc>,
+    /// Optimistic-concurrency version (the ETag; removing the entry needs it).
+    pub version: i32,
 }
 
 impl From<rd_expenditure::Model> for ExpenditureView {
@@ -278,6 +280,7 @@ impl From<rd_expenditure::Model> for ExpenditureView {
             period_start: m.period_start,
             amount_fen: m.amount_fen,
             note: m.note,
+            version: m.version,
             created_at: m.created_at,
         }
     }
@@ -714,7 +717,12 @@ pub async fn expenditures<C: ConnectionTrait>(
 }
 
 /// Removes a wrongly booked expenditure entry (administrators in scope).
-pub async fn delete_expenditure(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> AppResult<()> {
+pub async fn delete_expenditure(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+    expected_version: i32,
+) -> AppResult<()> {
     let scope = actor.require(Permission::InnovationRead)?;
     let tx = write_tx(db).await?;
     let row = rd_expenditure::Entity::find_by_id(id)
@@ -724,6 +732,9 @@ pub async fn delete_expenditure(db: &DatabaseConnection, actor: &Actor, id: Uuid
         .await?
         .ok_or(AppError::NotFound)?;
     org_for_write(&tx, actor, row.organization_id, Permission::InnovationManage).await?;
+    if row.version != expected_version {
+        return Err(AppError::StaleVersion { expected: expected_version, current: row.version });
+    }
     let before = ExpenditureView::from(row);
     rd_expenditure::Entity::delete_by_id(id).exec(&tx).await?;
     audit_change(&tx, actor, "delete", "rd_expenditure", id, before.organization_id, Some(&before), None).await?;
