@@ -69,7 +69,6 @@ pub struct RangeQuery {
     pub to: NaiveDate,
 }
 
-/// The version in `If-Match`, when sent.
 /// List study sessions.
 ///
 /// Sessions in the caller's scope, plus (for members) those whose roster they are on;

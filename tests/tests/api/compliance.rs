@@ -146,13 +146,28 @@ async fn compliance_scope_and_meeting_norms() {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 
-    let norms = f.app.get("/api/v1/meeting-norms", Some(&inspector)).await.json();
+    let listed = f.app.get("/api/v1/meeting-norms", Some(&inspector)).await;
+    let norms = listed.json();
     assert_eq!(norms.as_array().unwrap().len(), 4, "seeded defaults: {norms}");
+    // The set's ETag is the sum of the norms' versions.
+    let etag = listed.header("etag").unwrap();
+    assert_eq!(etag, "\"v4\"");
     let body =
         json!([{"org_kind": "branch", "session_kind": "party_lecture", "period": "quarter", "required_count": 2}]);
-    assert_eq!(put(&f.app, "/api/v1/meeting-norms", Some(&oa), None, body.clone()).await.status, StatusCode::FORBIDDEN);
-    let r = put(&f.app, "/api/v1/meeting-norms", Some(&admin), None, body).await;
+    let path = "/api/v1/meeting-norms";
+    assert_eq!(put(&f.app, path, Some(&oa), Some(&etag), body.clone()).await.status, StatusCode::FORBIDDEN);
+    // Versioned: If-Match is required, compared strongly, and a stale one gets the current ETag.
+    assert_eq!(put(&f.app, path, Some(&admin), None, body.clone()).await.status, StatusCode::PRECONDITION_REQUIRED);
+    let weak = put(&f.app, path, Some(&admin), Some("W/\"v4\""), body.clone()).await;
+    assert_eq!(weak.status, StatusCode::PRECONDITION_FAILED, "a weak tag never matches If-Match");
+    assert_eq!(weak.header("etag").as_deref(), Some(etag.as_str()), "412 carries the current ETag");
+    let not_array = put(&f.app, path, Some(&admin), Some(&etag), body[0].clone()).await;
+    assert_eq!(not_array.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", not_array.text());
+    let r = put(&f.app, path, Some(&admin), Some(&etag), body.clone()).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.header("etag").as_deref(), Some("\"v5\""));
+    let stale = put(&f.app, path, Some(&admin), Some(&etag), body).await;
+    assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
     let rows = f.app.get(&q(f.b1), Some(&oa)).await.json();
     let lecture = rows.as_array().unwrap().iter().find(|r| r["session_kind"] == "party_lecture").unwrap();
     assert_eq!((lecture["required"].as_i64(), lecture["shortfall"].as_i64()), (Some(2), Some(2)));
@@ -160,12 +175,19 @@ async fn compliance_scope_and_meeting_norms() {
         .app
         .gql(
             Some(&oa),
-            "mutation { setMeetingNorms(norms: [{orgKind: GROUP, sessionKind: GROUP_MEETING, period: MONTH, requiredCount: 2}]) { id } }",
+            "mutation { setMeetingNorms(expectedVersion: 5, norms: [{orgKind: GROUP, sessionKind: GROUP_MEETING, period: MONTH, requiredCount: 2}]) { id } }",
             json!({}),
         )
         .await;
     assert_eq!(gql_code(&v).as_deref(), Some("FORBIDDEN"));
+    let set = |version: i32| {
+        format!("mutation {{ setMeetingNorms(expectedVersion: {version}, norms: [{{orgKind: GROUP, sessionKind: GROUP_MEETING, period: MONTH, requiredCount: 2}}]) {{ id }} }}")
+    };
+    let v = f.app.gql(Some(&admin), &set(4), json!({})).await;
+    assert_eq!(gql_code(&v).as_deref(), Some("CONFLICT"), "stale: {v}");
+    let v = f.app.gql(Some(&admin), &set(5), json!({})).await;
+    assert!(v["errors"].is_null(), "{v}");
     let v =
         f.app.gql(Some(&inspector), "{ meetingNorms { orgKind sessionKind period requiredCount } }", json!({})).await;
-    assert_eq!(v["data"]["meetingNorms"].as_array().unwrap().len(), 4, "{v}");
+    assert_eq!(v["data"]["meetingNorms"].as_array().unwrap().len(), 4, "replaced, not added: {v}");
 }

@@ -225,6 +225,73 @@ fn urlencode(s: &str) -> String {
         .collect()
 }
 
+/// Moves the server-side opening of `doc` (by anyone) `seconds` into the past.
+async fn opened_ago(f: &Fixture, doc: &str, seconds: i64) {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    let at = chrono::Utc::now() - chrono::Duration::seconds(seconds);
+    entity::reading_record::Entity::update_many()
+        .col_expr(entity::reading_record::Column::OpenedAt, Expr::value(at))
+        .filter(entity::reading_record::Column::DocumentId.eq(Uuid::parse_str(doc).unwrap()))
+        .exec(f.app.db())
+        .await
+        .unwrap();
+}
+
+#[actix_web::test]
+async fn study_time_is_what_the_server_can_vouch_for() {
+    let f = Fixture::new().await;
+    let admin = f.token("admin").await;
+    let a = publish(&f, &admin, doc(f.root, "speech", "讲话甲", "学习内容")).await;
+    let b = publish(&f, &admin, doc(f.root, "speech", "讲话乙", "学习内容")).await;
+    let member = f.token("member_b1").await;
+    let report = |id: &str, seconds: i64| {
+        let id = id.to_owned();
+        let app = &f.app;
+        let member = member.clone();
+        async move {
+            let r = app.post(&format!("/api/v1/documents/{id}/reading"), Some(&member), json!({"seconds": seconds})).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+            r.json()
+        }
+    };
+    // Never opened: nothing is credited, whatever is claimed.
+    assert_eq!(report(&a, 86_400).await["credited_seconds"], 0);
+    // Opened just now: a claim of a day is credited only the seconds that passed.
+    assert_eq!(f.app.get(&format!("/api/v1/documents/{a}"), Some(&member)).await.status, StatusCode::OK);
+    assert!(report(&a, 86_400).await["credited_seconds"].as_i64().unwrap() <= 2);
+    // Opened ten minutes ago: twenty reports of a day are credited ten minutes once.
+    opened_ago(&f, &a, 600).await;
+    let mut total = 0;
+    for _ in 0..20 {
+        total += report(&a, 86_400).await["credited_seconds"].as_i64().unwrap();
+    }
+    assert!((598..=605).contains(&total), "credited {total}");
+    // The same wall-clock time is not credited twice on another open document.
+    f.app.get(&format!("/api/v1/documents/{b}"), Some(&member)).await;
+    opened_ago(&f, &b, 600).await;
+    assert!(report(&b, 600).await["credited_seconds"].as_i64().unwrap() <= 2);
+    // The daily limit (4 hours) caps what a long-open document can bring (as if nothing
+    // had been credited for ten hours, but the ten minutes above count against today).
+    opened_ago(&f, &b, 10 * 3600).await;
+    {
+        use sea_orm::{EntityTrait, sea_query::Expr};
+        let at = chrono::Utc::now() - chrono::Duration::hours(10);
+        entity::study_clock::Entity::update_many()
+            .col_expr(entity::study_clock::Column::CreditedUntil, Expr::value(at))
+            .exec(f.app.db())
+            .await
+            .unwrap();
+    }
+    let r = report(&b, 86_400).await;
+    let today = r["credited_seconds"].as_i64().unwrap() + total;
+    assert!((4 * 3600 - 5..=4 * 3600).contains(&today), "credited today {today}");
+    assert_eq!(report(&b, 86_400).await["credited_seconds"], 0, "the day is used up");
+    // Statistics count only credited time.
+    let rec = f.app.get("/api/v1/me/study-record", Some(&member)).await.json();
+    let seconds: i64 = rec["records"].as_array().unwrap().iter().map(|r| r["seconds_spent"].as_i64().unwrap()).sum();
+    assert_eq!(seconds, today);
+}
+
 #[actix_web::test]
 async fn reading_records_and_study_figures() {
     let f = Fixture::new().await;
@@ -232,8 +299,11 @@ async fn reading_records_and_study_figures() {
     let id = publish(&f, &admin, doc(f.root, "speech", "重要讲话精神", "学习内容")).await;
     let member = f.token("member_b1").await;
     assert_eq!(f.app.get(&format!("/api/v1/documents/{id}"), Some(&member)).await.status, StatusCode::OK);
+    // The member opened it an hour ago (the server's own timestamp).
+    opened_ago(&f, &id, 3600).await;
     let r = f.app.post(&format!("/api/v1/documents/{id}/reading"), Some(&member), json!({"seconds": 1800})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["credited_seconds"], 1800);
     let r = f
         .app
         .post(&format!("/api/v1/documents/{id}/reading"), Some(&member), json!({"seconds": 1800, "completed": true}))

@@ -190,41 +190,55 @@ async fn recorder_marks_others_member_cannot() {
     let s = session(&f, f.b1, SessionKind::BranchGeneralMeeting, Utc::now(), Some(f.p_other_b1)).await;
     let path = |p: Uuid| format!("/api/v1/study-sessions/{}/attendance/{p}", s.id);
 
+    // Marking needs the roster entry's ETag (If-Match): 428 without it.
     let r = put(&f.app, &path(f.p_member_b1), Some(&recorder), None, json!({"status": "present"})).await;
+    assert_eq!(r.status, StatusCode::PRECONDITION_REQUIRED, "{}", r.text());
+    let r = put(&f.app, &path(f.p_member_b1), Some(&recorder), Some("\"v1\""), json!({"status": "present"})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json()["method"], "recorder");
-    let r = put(&f.app, &path(f.p_member_b1), Some(&recorder), None, json!({"status": "leave"})).await;
+    let r = put(&f.app, &path(f.p_member_b1), Some(&recorder), Some("\"v2\""), json!({"status": "leave"})).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.json()["errors"][0]["field"], "reason");
-    let r =
-        put(&f.app, &path(f.p_member_b1), Some(&recorder), None, json!({"status": "leave", "reason": "出差"})).await;
+    let r = put(&f.app, &path(f.p_member_b1), Some(&recorder), Some("\"v2\""), json!({"status": "leave", "reason": "出差"}))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    // A stale If-Match is refused.
+    // A stale If-Match is refused, and the answer carries the current ETag.
     let r = put(&f.app, &path(f.p_member_b1), Some(&recorder), Some("\"v1\""), json!({"status": "absent"})).await;
     assert_eq!(r.status, StatusCode::PRECONDITION_FAILED, "{}", r.text());
+    assert_eq!(r.header("etag").as_deref(), Some("\"v3\""));
 
     // A member who is not the recorder may not mark others, nor themself.
-    let r = put(&f.app, &path(f.p_other_b1), Some(&member), None, json!({"status": "absent"})).await;
+    let r = put(&f.app, &path(f.p_other_b1), Some(&member), Some("\"v1\""), json!({"status": "absent"})).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
-    let r = put(&f.app, &path(f.p_member_b1), Some(&member), None, json!({"status": "present"})).await;
+    let r = put(&f.app, &path(f.p_member_b1), Some(&member), Some("\"v3\""), json!({"status": "present"})).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let v = f
         .app
         .gql(
             Some(&member),
-            "mutation($s: ID!, $p: ID!) { markAttendance(sessionId: $s, personId: $p, input: {status: ABSENT}) { status } }",
+            "mutation($s: ID!, $p: ID!) { markAttendance(sessionId: $s, personId: $p, expectedVersion: 1, input: {status: ABSENT}) { status } }",
             json!({"s": s.id.to_string(), "p": f.p_other_b1.to_string()}),
         )
         .await;
     assert_eq!(gql_code(&v).as_deref(), Some("FORBIDDEN"));
+    // In GraphQL too the version is required.
+    let v = f
+        .app
+        .gql(
+            Some(&recorder),
+            "mutation($s: ID!, $p: ID!) { markAttendance(sessionId: $s, personId: $p, input: {status: ABSENT}) { status } }",
+            json!({"s": s.id.to_string(), "p": f.p_other_b1.to_string()}),
+        )
+        .await;
+    assert!(v["errors"][0]["message"].as_str().unwrap_or_default().contains("expectedVersion"), "{v}");
 
     // The org_admin in scope may; outside scope the session is not there; a person not
     // on the roster is not there either.
-    let r = put(&f.app, &path(f.p_other_b1), Some(&oa), None, json!({"status": "present"})).await;
+    let r = put(&f.app, &path(f.p_other_b1), Some(&oa), Some("\"v1\""), json!({"status": "present"})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    let r = put(&f.app, &path(f.p_other_b1), Some(&oa2), None, json!({"status": "absent"})).await;
+    let r = put(&f.app, &path(f.p_other_b1), Some(&oa2), Some("\"v2\""), json!({"status": "absent"})).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    let r = put(&f.app, &path(f.p_b2), Some(&oa), None, json!({"status": "absent"})).await;
+    let r = put(&f.app, &path(f.p_b2), Some(&oa), Some("\"v1\""), json!({"status": "absent"})).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 
     let roster = f.app.get(&format!("/api/v1/study-sessions/{}/attendance", s.id), Some(&member)).await.json();

@@ -206,6 +206,24 @@ impl Ctx {
         services::study::get(self.f.app.db(), &Actor::system(), id).await.map(|s| s.version).unwrap_or(1)
     }
 
+    /// The version of the set of meeting norms.
+    async fn norms_version(&self) -> i32 {
+        let norms = services::compliance::norms(self.f.app.db(), &Actor::system()).await.unwrap();
+        services::compliance::norms_version(&norms)
+    }
+
+    /// The version of `person`'s roster entry in session `id` (1 when there is none).
+    async fn attendance_version(&self, id: Uuid, person: Uuid) -> i32 {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        entity::attendance::Entity::find()
+            .filter(entity::attendance::Column::SessionId.eq(id))
+            .filter(entity::attendance::Column::PersonId.eq(person))
+            .one(self.f.app.db())
+            .await
+            .unwrap()
+            .map_or(1, |a| a.version)
+    }
+
     async fn measure_version(&self, id: Uuid) -> i32 {
         let today = self.f.app.state.settings.today();
         services::measures::get(self.f.app.db(), &Actor::system(), today, id).await.map(|m| m.version).unwrap_or(1)
@@ -230,7 +248,8 @@ impl Ctx {
             CheckIn => app.post(&format!("/api/v1/study-sessions/{id}/check-in"), token, json!({})).await,
             MarkAttendance => {
                 let path = format!("/api/v1/study-sessions/{id}/attendance/{}", t.other);
-                put(app, &path, token, None, json!({"status": "present"})).await
+                let v = self.attendance_version(id, t.other).await;
+                put(app, &path, token, Some(&format!("\"v{v}\"")), json!({"status": "present"})).await
             }
             WriteStatement => {
                 app.post(&format!("/api/v1/study-sessions/{id}/statements"), token, json!({"text": "学习体会"})).await
@@ -250,7 +269,8 @@ impl Ctx {
             ComplianceMeetings => app.get(&format!("/api/v1/compliance/meetings?{range}"), token).await,
             SetNorms => {
                 let body = json!([{"org_kind": "group", "session_kind": "group_meeting", "period": "month", "required_count": 1}]);
-                put(app, "/api/v1/meeting-norms", token, None, body).await
+                let v = self.norms_version().await;
+                put(app, "/api/v1/meeting-norms", token, Some(&format!("\"v{v}\"")), body).await
             }
         };
         (rest_outcome(r.status, &r.text()), r.status, r.body)
@@ -268,7 +288,10 @@ impl Ctx {
                 format!("mutation($id: ID!) {{ updateStudySession(id: $id, expectedVersion: {v}, input: {{place: \"会议室\"}}) {{ version }} }}")
             }
             CheckIn => "mutation($id: ID!) { checkIn(sessionId: $id) { status } }".to_owned(),
-            MarkAttendance => "mutation($id: ID!, $other: ID!) { markAttendance(sessionId: $id, personId: $other, input: {status: PRESENT}) { status } }".to_owned(),
+            MarkAttendance => {
+                let v = self.attendance_version(t.id, t.other).await;
+                format!("mutation($id: ID!, $other: ID!) {{ markAttendance(sessionId: $id, personId: $other, expectedVersion: {v}, input: {{status: PRESENT}}) {{ status }} }}")
+            }
             WriteStatement => "mutation($id: ID!) { createStatement(sessionId: $id, text: \"学习体会\") { id } }".to_owned(),
             AttendanceRate => "query($id: ID!) { attendanceRate(organizationId: $id, from: \"2026-01-01\", to: \"2026-03-31\") { sessions } }".to_owned(),
             ReadMeasure => "query($id: ID!) { measure(id: $id) { title } }".to_owned(),
@@ -279,7 +302,10 @@ impl Ctx {
             }
             MyMeasures => "{ myMeasures { totalCount } }".to_owned(),
             ComplianceMeetings => "query($id: ID!) { compliance(organizationId: $id, from: \"2026-01-01\", to: \"2026-03-31\") { meetings { held } } }".to_owned(),
-            SetNorms => "mutation { setMeetingNorms(norms: [{orgKind: GROUP, sessionKind: GROUP_MEETING, period: MONTH, requiredCount: 1}]) { id } }".to_owned(),
+            SetNorms => {
+                let v = self.norms_version().await;
+                format!("mutation {{ setMeetingNorms(expectedVersion: {v}, norms: [{{orgKind: GROUP, sessionKind: GROUP_MEETING, period: MONTH, requiredCount: 1}}]) {{ id }} }}")
+            }
         };
         let vars = if q.contains("$id") { vars } else { json!({}) };
         let v = app.gql(token, &q, vars).await;
