@@ -96,7 +96,7 @@ pub async fn negotiate(
     let accept = accept_header(req.request());
     let is_read = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if !is_read && !JSON_TYPES.iter().any(|t| accepts(accept.as_deref(), t)) {
-        return Err(AppError::NotAcceptable("this endpoint answers application/json".into()).into());
+        return Ok(req.error_response(AppError::NotAcceptable("this endpoint answers application/json".into())));
     }
     let authenticated = req.headers().contains_key(header::AUTHORIZATION);
     let res = next.call(req).await?.map_into_boxed_body();
@@ -150,7 +150,7 @@ pub async fn guard_tools(
     let header_value = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let actor = match header_value.as_deref().and_then(|v| v.split_once(' ')) {
         Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => {
-            crate::services::auth::resolve_actor(&state.db, &state.keys, token.trim(), None).await?
+            crate::services::auth::resolve_actor(&state.db, &state.keys, token.trim(), None).await
         }
         Some((scheme, encoded)) if scheme.eq_ignore_ascii_case("basic") => {
             let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok();
@@ -158,12 +158,16 @@ pub async fn guard_tools(
             match pair.as_deref().and_then(|p| p.split_once(':')) {
                 Some((user, password)) => {
                     crate::services::auth::authenticate_password(&state.db, &state.policy, user, password.to_owned())
-                        .await?
+                        .await
                 }
-                None => None,
+                None => Ok(None),
             }
         }
-        _ => None,
+        _ => Ok(None),
+    };
+    let actor = match actor {
+        Ok(actor) => actor,
+        Err(err) => return Ok(req.error_response(err)),
     };
     if actor.as_ref().is_some_and(crate::auth::Actor::is_admin) {
         return Ok(next.call(req).await?.map_into_boxed_body());
@@ -215,8 +219,13 @@ pub async fn idempotency(
     let (Some(key), true, Some(state)) = (key, applies, req.app_data::<web::Data<AppState>>().cloned()) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    let key = key.map_err(|_| AppError::invalid("Idempotency-Key", "must be visible ASCII"))?;
-    crate::services::idempotency::validate_key(&key)?;
+    let key = match key
+        .map_err(|_| AppError::invalid("Idempotency-Key", "must be visible ASCII"))
+        .and_then(|k| crate::services::idempotency::validate_key(&k).map(|()| k))
+    {
+        Ok(key) => key,
+        Err(err) => return Ok(req.error_response(err)),
+    };
     let bearer = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| {
         let (scheme, token) = v.split_once(' ')?;
         scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
@@ -231,7 +240,10 @@ pub async fn idempotency(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("multipart/"));
     let limit = if is_multipart { state.settings.max_upload_bytes + 64 * 1024 } else { state.settings.max_body_bytes };
-    let body = read_body(&mut req.take_payload(), limit).await?;
+    let body = match read_body(&mut req.take_payload(), limit).await {
+        Ok(body) => body,
+        Err(err) => return Ok(req.error_response(err)),
+    };
     let body_hash = {
         use sha2::Digest;
         hex::encode(sha2::Sha256::digest(&body))
@@ -247,7 +259,11 @@ pub async fn idempotency(
         &body_hash,
         abandon_after,
     )
-    .await?;
+    .await;
+    let claim = match claim {
+        Ok(claim) => claim,
+        Err(err) => return Ok(req.error_response(err)),
+    };
     use crate::services::idempotency::{Claim, StoredAnswer};
     match claim {
         Claim::Fresh => {}
@@ -266,14 +282,15 @@ pub async fn idempotency(
             return Ok(ServiceResponse::new(http_req, res.body(answer.body)));
         }
         Claim::InProgress => {
-            return Err(AppError::Conflict("a request with this Idempotency-Key is still in progress".into()).into());
+            let err = AppError::Conflict("a request with this Idempotency-Key is still in progress".into());
+            return Ok(req.error_response(err));
         }
         Claim::Mismatch => {
-            return Err(AppError::invalid(
+            let err = AppError::invalid(
                 "Idempotency-Key",
                 "was already used with a different request (method, path or body)",
-            )
-            .into());
+            );
+            return Ok(req.error_response(err));
         }
     }
     req.set_payload(actix_web::dev::Payload::from(body));

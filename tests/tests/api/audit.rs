@@ -318,8 +318,14 @@ async fn who_reads_which_audit_records() {
     let (a, b) = (ids(&p1), ids(&p2));
     assert!(a.iter().zip(a.iter().skip(1)).all(|(x, y)| x > y), "newest first");
     assert!(a.last().unwrap() > b.first().unwrap(), "pages continue without overlap");
-    let g =
-        f.app.gql(Some(&admin), "{ auditEvents(first: 3, entity: \"organization\") { pageInfo { hasNextPage endCursor } } }", json!({})).await;
+    let g = f
+        .app
+        .gql(
+            Some(&admin),
+            "{ auditEvents(first: 3, entity: \"organization\") { pageInfo { hasNextPage endCursor } } }",
+            json!({}),
+        )
+        .await;
     let end = g["data"]["auditEvents"]["pageInfo"]["endCursor"].as_str().unwrap().to_owned();
     assert_eq!(end, c);
     let r = f.app.get("/api/v1/audit-events?cursor=notacursor", Some(&admin)).await;

@@ -251,7 +251,12 @@ pub struct Fixture {
 
 impl Fixture {
     pub async fn new() -> Fixture {
-        let app = TestApp::empty().await;
+        Self::with(|_| {}).await
+    }
+
+    /// The fixture on a server with adjusted settings.
+    pub async fn with(adjust: impl FnOnce(&mut Settings)) -> Fixture {
+        let app = TestApp::with(adjust).await;
         let db = app.db().clone();
         let pw = app.state.policy.passwords.clone();
         let sys = Actor::system();

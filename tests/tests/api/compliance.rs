@@ -181,7 +181,9 @@ async fn compliance_scope_and_meeting_norms() {
         .await;
     assert_eq!(gql_code(&v).as_deref(), Some("FORBIDDEN"));
     let set = |version: i32| {
-        format!("mutation {{ setMeetingNorms(expectedVersion: {version}, norms: [{{orgKind: GROUP, sessionKind: GROUP_MEETING, period: MONTH, requiredCount: 2}}]) {{ id }} }}")
+        format!(
+            "mutation {{ setMeetingNorms(expectedVersion: {version}, norms: [{{orgKind: GROUP, sessionKind: GROUP_MEETING, period: MONTH, requiredCount: 2}}]) {{ id }} }}"
+        )
     };
     let v = f.app.gql(Some(&admin), &set(4), json!({})).await;
     assert_eq!(gql_code(&v).as_deref(), Some("CONFLICT"), "stale: {v}");

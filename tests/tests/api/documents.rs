@@ -249,7 +249,8 @@ async fn study_time_is_what_the_server_can_vouch_for() {
         let app = &f.app;
         let member = member.clone();
         async move {
-            let r = app.post(&format!("/api/v1/documents/{id}/reading"), Some(&member), json!({"seconds": seconds})).await;
+            let r =
+                app.post(&format!("/api/v1/documents/{id}/reading"), Some(&member), json!({"seconds": seconds})).await;
             assert_eq!(r.status, StatusCode::OK, "{}", r.text());
             r.json()
         }

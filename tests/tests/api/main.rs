@@ -17,6 +17,7 @@ mod measures;
 mod organizations;
 mod people;
 mod platform;
+mod security;
 mod snapshots;
 mod study;
 mod study_authz;

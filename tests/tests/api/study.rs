@@ -199,8 +199,14 @@ async fn recorder_marks_others_member_cannot() {
     let r = put(&f.app, &path(f.p_member_b1), Some(&recorder), Some("\"v2\""), json!({"status": "leave"})).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.json()["errors"][0]["field"], "reason");
-    let r = put(&f.app, &path(f.p_member_b1), Some(&recorder), Some("\"v2\""), json!({"status": "leave", "reason": "出差"}))
-        .await;
+    let r = put(
+        &f.app,
+        &path(f.p_member_b1),
+        Some(&recorder),
+        Some("\"v2\""),
+        json!({"status": "leave", "reason": "出差"}),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     // A stale If-Match is refused, and the answer carries the current ETag.
     let r = put(&f.app, &path(f.p_member_b1), Some(&recorder), Some("\"v1\""), json!({"status": "absent"})).await;
