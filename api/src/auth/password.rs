@@ -68,7 +68,7 @@ fn is_common(password: &str) -> bool {
 }
 
 fn is_repetition(s: &str) -> bool {
-    s.len() % 2 == 0 && s.is_char_boundary(s.len() / 2) && s[..s.len() / 2] == s[s.len() / 2..]
+    s.len().is_multiple_of(2) && s.is_char_boundary(s.len() / 2) && s[..s.len() / 2] == s[s.len() / 2..]
 }
 
 /// Whether a password is a run of one or two characters or a straight sequence

@@ -157,7 +157,30 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(study::StudyApi::openapi());
     doc.merge(supervision::SupervisionApi::openapi());
     doc.merge(innovation::InnovationApi::openapi());
+    document_idempotency_keys(&mut doc);
     doc
+}
+
+/// Every POST but the token endpoints takes an optional `Idempotency-Key`
+/// (`crate::http::idempotency`): said once here instead of on every handler.
+fn document_idempotency_keys(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::{ObjectBuilder, Required, Type};
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let Some(post) = item.post.as_mut().filter(|_| !path.starts_with("/api/v1/auth/")) else { continue };
+        let param = ParameterBuilder::new()
+            .name("Idempotency-Key")
+            .parameter_in(ParameterIn::Header)
+            .required(Required::False)
+            .description(Some(
+                "Retry key (1–255 visible characters): the same key and body within 24 hours get the \
+                 first answer again (`Idempotent-Replayed: true`) instead of doing the work twice; the \
+                 key with another request is 422, a retry while the first still runs is 409.",
+            ))
+            .schema(Some(ObjectBuilder::new().schema_type(Type::String).max_length(Some(255))))
+            .build();
+        post.parameters.get_or_insert_with(Vec::new).push(param.into());
+    }
 }
 
 /// The foundation's part of the OpenAPI document, generated from the handlers and DTOs.

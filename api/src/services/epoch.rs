@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter, Statement,
-    sea_query::{Expr, ExprTrait},
+    sea_query::{Expr, ExprTrait, Query},
 };
 
 use super::audit::{self, Change};
@@ -48,7 +48,12 @@ pub async fn current<C: ConnectionTrait>(db: &C) -> AppResult<i32> {
 /// A condition true only while `epoch` is the current one: added to the lookups that
 /// turn a token into an actor, so the check costs no statement of its own.
 pub fn is_current(epoch: i32) -> sea_orm::sea_query::SimpleExpr {
-    Expr::cust_with_values("(SELECT epoch FROM auth_epoch WHERE id = 1) = ?", [epoch])
+    let current = Query::select()
+        .column(auth_epoch::Column::Epoch)
+        .from(auth_epoch::Entity)
+        .and_where(auth_epoch::Column::Id.eq(ROW))
+        .to_owned();
+    Expr::val(epoch).in_subquery(current)
 }
 
 /// Counts a revocation (logout, revoked tokens, a disabled account or client, a new
@@ -163,19 +168,19 @@ pub async fn check_restore(db: &DatabaseConnection, database_url: &str) -> AppRe
             .exec(db)
             .await?;
     }
-    if let Some(path) = watermark_path(database_url) {
-        if let Some(seen) = read_watermark(&path).filter(|seen| *seen > stored.revocations) {
-            reason = Some(format!(
-                "the database has seen {} revocations, the server last saw {seen}: an older copy was restored",
-                stored.revocations
-            ));
-            // Carry the count forward so the next start does not bump again.
-            auth_epoch::Entity::update_many()
-                .col_expr(auth_epoch::Column::Revocations, Expr::value(seen))
-                .filter(auth_epoch::Column::Id.eq(ROW))
-                .exec(db)
-                .await?;
-        }
+    if let Some(path) = watermark_path(database_url)
+        && let Some(seen) = read_watermark(&path).filter(|seen| *seen > stored.revocations)
+    {
+        reason = Some(format!(
+            "the database has seen {} revocations, the server last saw {seen}: an older copy was restored",
+            stored.revocations
+        ));
+        // Carry the count forward so the next start does not bump again.
+        auth_epoch::Entity::update_many()
+            .col_expr(auth_epoch::Column::Revocations, Expr::value(seen))
+            .filter(auth_epoch::Column::Id.eq(ROW))
+            .exec(db)
+            .await?;
     }
     if let Some(r) = &reason {
         bump(db, &Actor::system(), r).await?;
