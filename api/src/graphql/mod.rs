@@ -334,7 +334,17 @@ async fn execute(
         study: state.settings.study_limits(),
     });
     let response = state.schema.execute(request).await;
-    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(response))
+    // GraphQL-over-HTTP clients that ask only for its own media type get it.
+    let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let content_type = if !crate::http::accepts(accept, "application/json")
+        && crate::http::accepts(accept, "application/graphql-response+json")
+    {
+        "application/graphql-response+json"
+    } else {
+        "application/json"
+    };
+    let body = serde_json::to_vec(&response).map_err(AppError::internal)?;
+    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).content_type(content_type).body(body))
 }
 
 /// GraphQL over POST (`application/json`).

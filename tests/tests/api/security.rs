@@ -498,6 +498,18 @@ async fn unsupported_accept_is_406_and_changes_nothing() {
     let after =
         f.app.get("/api/v1/organizations?limit=100", Some(&admin)).await.json()["items"].as_array().unwrap().len();
     assert_eq!(before, after, "a refused write changed nothing");
+    // GraphQL-over-HTTP's own media type is answered when it is the one asked for.
+    let r = f
+        .app
+        .send(
+            test::TestRequest::post()
+                .uri("/graphql")
+                .insert_header(("Accept", "application/graphql-response+json"))
+                .set_json(json!({"query": "{ __typename }"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.header("content-type").as_deref(), Some("application/graphql-response+json"));
     // Wildcards and JSON are fine.
     for accept in ["*/*", "application/*", "application/json", "text/html, application/json;q=0.9"] {
         let r = f
