@@ -32,7 +32,7 @@ use self::supervision::{SupervisionMutation, SupervisionQuery};
 use crate::auth::Actor;
 use crate::config::Settings;
 use crate::error::{AppError, AppResult};
-use crate::rest::extract::{optional_actor, parse_json};
+use crate::rest::extract::{is_json, optional_actor, parse_json};
 use crate::services::pagination::PageRequest;
 use crate::startup::AppState;
 
@@ -353,13 +353,7 @@ async fn graphql_post(
     body: Result<web::Bytes, actix_web::Error>,
     state: web::Data<AppState>,
 ) -> AppResult<HttpResponse> {
-    let is_json = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
-    if !is_json {
+    if !is_json(&req) {
         return Err(AppError::UnsupportedMediaType("send GraphQL requests as application/json".into()));
     }
     let body = body.map_err(|_| AppError::PayloadTooLarge(state.settings.max_body_bytes))?;

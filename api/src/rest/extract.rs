@@ -72,16 +72,20 @@ pub struct JsonBody<T>(pub T);
 /// A JSON array request body, with the same checks as [`JsonBody`].
 pub struct JsonList<T>(pub Vec<T>);
 
+/// Whether a request says its body is `application/json`.
+pub fn is_json(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+}
+
 fn json_payload(
     req: &HttpRequest,
     payload: &mut Payload,
 ) -> Pin<Box<dyn Future<Output = Result<web::Bytes, AppError>>>> {
-    let is_json = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
+    let is_json = is_json(req);
     let bytes = web::Bytes::from_request(req, payload);
     let limit = req.app_data::<web::Data<AppState>>().map(|s| s.settings.max_body_bytes).unwrap_or(1 << 20);
     Box::pin(async move {

@@ -434,3 +434,13 @@ pub fn gql_outcome(v: &Value) -> Outcome {
         Some(other) => panic!("unexpected GraphQL code {other}: {v}"),
     }
 }
+
+/// Percent-encodes a query-string value.
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -5,7 +5,7 @@ use actix_web::{http::StatusCode, test};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::common::{Fixture, gql_code};
+use crate::common::{Fixture, gql_code, urlencode};
 
 /// Creates and publishes a document as `token`; returns its id.
 async fn publish(f: &Fixture, token: &str, body: Value) -> String {
@@ -214,15 +214,6 @@ async fn chinese_search_ranks_filters_and_respects_visibility() {
     assert_eq!(r.status, StatusCode::OK);
     let r = f.app.get(&search("科技创新"), Some(&member)).await.json();
     assert_eq!(r["items"].as_array().unwrap().len(), 1);
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Moves the server-side opening of `doc` (by anyone) `seconds` into the past.

@@ -9,7 +9,7 @@ use sea_orm::{ActiveModelTrait, Set};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::common::{Fixture, gql_code};
+use crate::common::{Fixture, gql_code, urlencode};
 
 /// Adds `n` people to `org`, each with an account and a member grant, straight into the
 /// database (fast: no password hashing).
@@ -119,15 +119,6 @@ async fn mutations_over_get_are_refused_queries_work() {
     assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(r.json()["code"], "METHOD_NOT_ALLOWED");
     assert_eq!(f.app.get(&format!("/api/v1/organizations/{}", f.b2), Some(&admin)).await.status, StatusCode::OK);
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[actix_web::test]
