@@ -5,19 +5,24 @@
 //! trigger it (the token endpoint), so every hash and check goes through one
 //! [`Passwords`] pool per server: at most as many run at once as the pool has threads
 //! (default: one per core), a caller waits for a free one only briefly, and beyond that
-//! the request is answered 503 with `Retry-After` ([`AppError::Busy`]). Because only the
-//! pool's threads ever run argon2, the memory it uses is bounded by
-//! `threads × m_cost` and reused from call to call instead of growing with the load.
+//! the request is answered 503 with `Retry-After` ([`AppError::Busy`]). Each pool
+//! thread keeps one argon2 work area and reuses it for every hash, so the memory
+//! password work takes is `threads × m_cost`, allocated once, whatever the load (left
+//! to the allocator, a burst of hashes grew the process by hundreds of MiB that it
+//! never gave back).
+//!
+//! Hashes are PHC strings (`$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`), the format
+//! the `argon2` crate writes, so hashes stored before read the same way.
 
+use std::cell::RefCell;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::time::Duration;
 
-use argon2::{
-    Algorithm, Argon2, Params, Version,
-    password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash},
-};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use base64::Engine;
+use subtle::ConstantTimeEq;
 use tokio::sync::{Semaphore, oneshot};
 
 use crate::error::{AppError, AppResult, Validator};
@@ -127,21 +132,146 @@ impl Default for HashCost {
 
 impl HashCost {
     fn params(&self) -> AppResult<Params> {
-        Params::new(self.memory_kib, self.iterations, self.parallelism, None)
+        Params::new(self.memory_kib, self.iterations, self.parallelism, Some(OUTPUT_LEN))
             .map_err(|e| AppError::internal(anyhow::anyhow!("argon2 parameters refused: {e}")))
     }
 
-    /// Whether a stored hash is weaker than this cost (or not argon2id at all) and
+    /// Whether a stored hash is weaker than this cost (or not argon2id v1.3 at all) and
     /// should be replaced at the next successful login.
-    fn is_stronger_than(&self, stored: &PasswordHash) -> bool {
-        if stored.algorithm.as_str() != "argon2id" {
-            return true;
-        }
-        match Params::try_from(stored) {
-            Ok(p) => p.m_cost() < self.memory_kib || p.t_cost() < self.iterations || p.p_cost() < self.parallelism,
-            Err(_) => true,
-        }
+    fn is_stronger_than(&self, stored: &Phc) -> bool {
+        let p = &stored.params;
+        stored.algorithm != Algorithm::Argon2id
+            || stored.version != Version::V0x13
+            || p.m_cost() < self.memory_kib
+            || p.t_cost() < self.iterations
+            || p.p_cost() < self.parallelism
     }
+}
+
+/// Length of the hash output, in bytes.
+const OUTPUT_LEN: usize = 32;
+/// Length of a new salt, in bytes.
+const SALT_LEN: usize = 16;
+
+/// PHC strings use base64 without padding.
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD_NO_PAD;
+
+/// A parsed PHC string of an argon2 hash.
+struct Phc {
+    algorithm: Algorithm,
+    version: Version,
+    params: Params,
+    salt: Vec<u8>,
+    hash: Vec<u8>,
+}
+
+impl Phc {
+    /// Parses `$argon2id$v=19$m=…,t=…,p=…$<salt>$<hash>` (without a version: 0x10).
+    fn parse(text: &str) -> Option<Phc> {
+        let mut parts = text.split('$');
+        if !parts.next()?.is_empty() {
+            return None;
+        }
+        let algorithm = match parts.next()? {
+            "argon2id" => Algorithm::Argon2id,
+            "argon2i" => Algorithm::Argon2i,
+            "argon2d" => Algorithm::Argon2d,
+            _ => return None,
+        };
+        let mut field = parts.next()?;
+        let version = match field.strip_prefix("v=") {
+            Some(v) => {
+                field = parts.next()?;
+                match v {
+                    "19" => Version::V0x13,
+                    "16" => Version::V0x10,
+                    _ => return None,
+                }
+            }
+            None => Version::V0x10,
+        };
+        let (mut m, mut t, mut p) = (None, None, None);
+        for pair in field.split(',') {
+            let (key, value) = pair.split_once('=')?;
+            let value: u32 = value.parse().ok()?;
+            match key {
+                "m" => m = Some(value),
+                "t" => t = Some(value),
+                "p" => p = Some(value),
+                _ => return None,
+            }
+        }
+        let salt = B64.decode(parts.next()?).ok()?;
+        let hash = B64.decode(parts.next()?).ok()?;
+        if parts.next().is_some() {
+            return None;
+        }
+        let params = Params::new(m?, t?, p?, Some(hash.len())).ok()?;
+        Some(Phc { algorithm, version, params, salt, hash })
+    }
+
+    fn format(&self) -> String {
+        let version = match self.version {
+            Version::V0x10 => 16,
+            Version::V0x13 => 19,
+        };
+        let algorithm = match self.algorithm {
+            Algorithm::Argon2d => "argon2d",
+            Algorithm::Argon2i => "argon2i",
+            Algorithm::Argon2id => "argon2id",
+        };
+        let p = &self.params;
+        format!(
+            "${algorithm}$v={version}$m={},t={},p={}${}${}",
+            p.m_cost(),
+            p.t_cost(),
+            p.p_cost(),
+            B64.encode(&self.salt),
+            B64.encode(&self.hash)
+        )
+    }
+}
+
+thread_local! {
+    /// The argon2 work area of a pool thread, grown to the largest cost it has seen.
+    static WORK_AREA: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Computes an argon2 hash in the calling thread's reusable work area.
+fn compute(
+    algorithm: Algorithm,
+    version: Version,
+    params: &Params,
+    password: &[u8],
+    salt: &[u8],
+) -> AppResult<Vec<u8>> {
+    let mut out = vec![0u8; params.output_len().unwrap_or(OUTPUT_LEN)];
+    let blocks = params.block_count();
+    let argon2 = Argon2::new(algorithm, version, params.clone());
+    WORK_AREA
+        .with(|area| {
+            let mut area = area.borrow_mut();
+            if area.len() < blocks {
+                area.resize(blocks, Block::default());
+            }
+            argon2.hash_password_into_with_memory(password, salt, &mut out, &mut area[..blocks])
+        })
+        .map_err(|e| AppError::internal(anyhow::anyhow!("argon2 failed: {e}")))?;
+    Ok(out)
+}
+
+/// A new PHC hash of `password` with the given cost.
+fn hash_new(params: &Params, password: &[u8]) -> AppResult<String> {
+    let salt: [u8; SALT_LEN] = rand::random();
+    let hash = compute(Algorithm::Argon2id, Version::V0x13, params, password, &salt)?;
+    let phc = Phc {
+        algorithm: Algorithm::Argon2id,
+        version: Version::V0x13,
+        params: params.clone(),
+        salt: salt.to_vec(),
+        hash,
+    };
+    Ok(phc.format())
 }
 
 type Job = Box<dyn FnOnce() + Send>;
@@ -150,7 +280,7 @@ struct Inner {
     permits: Semaphore,
     wait: Duration,
     jobs: Mutex<mpsc::Sender<Job>>,
-    argon2: Argon2<'static>,
+    params: Params,
     cost: HashCost,
     dummy: OnceLock<String>,
     threads: usize,
@@ -202,7 +332,7 @@ impl Passwords {
             permits: Semaphore::new(threads),
             wait,
             jobs: Mutex::new(tx),
-            argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
+            params,
             cost,
             dummy: OnceLock::new(),
             threads,
@@ -249,14 +379,7 @@ impl Passwords {
 
     /// Hashes a password (argon2id, random salt, the configured cost).
     pub async fn hash(&self, password: String) -> AppResult<String> {
-        self.run(move |inner| {
-            inner
-                .argon2
-                .hash_password(password.as_bytes())
-                .map(|h| h.to_string())
-                .map_err(|e| AppError::internal(anyhow::anyhow!("hashing failed: {e}")))
-        })
-        .await?
+        self.run(move |inner| hash_new(&inner.params, password.as_bytes())).await?
     }
 
     /// Verifies a password against a stored hash. `None` as the hash still spends the
@@ -265,24 +388,20 @@ impl Passwords {
     /// should be replaced.
     pub async fn verify(&self, password: String, stored: Option<String>) -> AppResult<Verified> {
         self.run(move |inner| {
-            let dummy = inner.dummy.get_or_init(|| {
-                inner.argon2.hash_password(b"dummy-password-for-timing").map(|h| h.to_string()).unwrap_or_default()
-            });
+            let dummy =
+                inner.dummy.get_or_init(|| hash_new(&inner.params, b"dummy-password-for-timing").unwrap_or_default());
             let hash_text = stored.as_deref().unwrap_or(dummy);
-            let parsed = PasswordHash::new(hash_text)
-                .map_err(|e| AppError::internal(anyhow::anyhow!("stored hash unreadable: {e}")))?;
+            let parsed = Phc::parse(hash_text)
+                .ok_or_else(|| AppError::internal(anyhow::anyhow!("stored password hash unreadable")))?;
             // Verification uses the stored hash's own parameters.
-            let ok = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok() && stored.is_some();
+            let computed =
+                compute(parsed.algorithm, parsed.version, &parsed.params, password.as_bytes(), &parsed.salt)?;
+            let ok = bool::from(computed.ct_eq(&parsed.hash)) && stored.is_some();
             if !ok {
                 return Ok(Verified::No);
             }
             if inner.cost.is_stronger_than(&parsed) {
-                let upgraded = inner
-                    .argon2
-                    .hash_password(password.as_bytes())
-                    .map(|h| h.to_string())
-                    .map_err(|e| AppError::internal(anyhow::anyhow!("hashing failed: {e}")))?;
-                return Ok(Verified::YesRehash(upgraded));
+                return Ok(Verified::YesRehash(hash_new(&inner.params, password.as_bytes())?));
             }
             Ok(Verified::Yes)
         })
@@ -325,6 +444,20 @@ mod tests {
         assert_eq!(p.verify("Correct-Horse-1".into(), Some(h.clone())).await.unwrap(), Verified::Yes);
         assert_eq!(p.verify("wrong".into(), Some(h)).await.unwrap(), Verified::No);
         assert_eq!(p.verify("dummy-password-for-timing".into(), None).await.unwrap(), Verified::No);
+    }
+
+    #[tokio::test]
+    async fn hashes_of_the_argon2_crate_verify_and_ours_are_its_format() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let theirs = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(1024, 1, 1, None).unwrap())
+            .hash_password(b"Correct-Horse-1")
+            .unwrap()
+            .to_string();
+        assert_eq!(pool().verify("Correct-Horse-1".into(), Some(theirs)).await.unwrap(), Verified::Yes);
+        let ours = pool().hash("Correct-Horse-1".into()).await.unwrap();
+        let parsed = argon2::password_hash::phc::PasswordHash::new(&ours).unwrap();
+        assert!(Argon2::default().verify_password(b"Correct-Horse-1", &parsed).is_ok());
+        assert!(Phc::parse("$argon2id$v=19$m=1024,t=1$c2FsdHNhbHQ$aGFzaA").is_none(), "p missing");
     }
 
     #[tokio::test]
