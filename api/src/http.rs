@@ -124,6 +124,29 @@ pub async fn negotiate(
     Ok(res)
 }
 
+/// `HEAD` for every `GET` route (RFC 9110 §9.3.2): the request is routed as a `GET`
+/// and answered with the same status and headers (`ETag`, `Content-Length` included)
+/// and no body, so `curl -I` and caches can read an ETag without the representation.
+pub async fn head_as_get(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if *req.method() != Method::HEAD {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    req.head_mut().method = Method::GET;
+    let res = next.call(req).await?;
+    let length = match res.response().body().size() {
+        actix_web::body::BodySize::Sized(n) => Some(n),
+        _ => None,
+    };
+    let mut res = res.map_body(|_, _| BoxBody::new(actix_web::body::None::new()));
+    if let Some(n) = length {
+        res.headers_mut().insert(header::CONTENT_LENGTH, header::HeaderValue::from(n));
+    }
+    Ok(res)
+}
+
 /// Whether a path is one of the browser tools the UI-access switch guards.
 fn is_tool_path(path: &str) -> bool {
     path == "/graphiql"

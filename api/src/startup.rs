@@ -208,6 +208,7 @@ pub fn build_app(
                 .add((header::REFERRER_POLICY, "no-referrer")),
         )
         .wrap(middleware::Compress::default())
+        .wrap(middleware::from_fn(crate::http::head_as_get))
         .wrap(TracingLogger::<crate::http::RequestSpan>::new())
         .route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))

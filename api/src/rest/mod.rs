@@ -158,7 +158,75 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(supervision::SupervisionApi::openapi());
     doc.merge(innovation::InnovationApi::openapi());
     document_idempotency_keys(&mut doc);
+    describe_responses(&mut doc);
+    unique_operation_ids(&mut doc);
     doc
+}
+
+/// Operation ids come from handler names, and several areas name theirs `list`, `get`,
+/// `create`: an id used more than once gets its resource added (`list_documents`,
+/// `get_organizations`), so SDK generators get one method name per operation.
+fn unique_operation_ids(doc: &mut utoipa::openapi::OpenApi) {
+    let mut counts = std::collections::HashMap::<String, usize>::new();
+    for item in doc.paths.paths.values() {
+        for op in [&item.get, &item.put, &item.post, &item.delete, &item.patch].into_iter().flatten() {
+            if let Some(id) = &op.operation_id {
+                *counts.entry(id.clone()).or_default() += 1;
+            }
+        }
+    }
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let resource: Vec<&str> = path
+            .trim_start_matches("/api/v1/")
+            .split('/')
+            .filter(|s| !s.starts_with('{') && !s.is_empty())
+            .map(|s| s.trim_end_matches(".json"))
+            .collect();
+        let suffix = resource.join("_").replace('-', "_");
+        for op in
+            [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch].into_iter().flatten()
+        {
+            if let Some(id) = op.operation_id.as_mut()
+                && counts.get(id.as_str()).is_some_and(|n| *n > 1)
+            {
+                *id = format!("{id}_{suffix}");
+            }
+        }
+    }
+}
+
+/// OpenAPI requires a description on every response: those the handlers leave empty
+/// get the status's reason phrase ("OK", "Not Found", ...), so validators and SDK
+/// generators accept the document.
+fn describe_responses(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            item.get.as_mut(),
+            item.put.as_mut(),
+            item.post.as_mut(),
+            item.delete.as_mut(),
+            item.options.as_mut(),
+            item.head.as_mut(),
+            item.patch.as_mut(),
+            item.trace.as_mut(),
+        ];
+        for op in operations.into_iter().flatten() {
+            for (status, response) in op.responses.responses.iter_mut() {
+                if let RefOr::T(r) = response
+                    && r.description.trim().is_empty()
+                {
+                    let reason = status
+                        .parse::<u16>()
+                        .ok()
+                        .and_then(|code| actix_web::http::StatusCode::from_u16(code).ok())
+                        .and_then(|code| code.canonical_reason())
+                        .unwrap_or("Response");
+                    r.description = reason.to_owned();
+                }
+            }
+        }
+    }
 }
 
 /// Every POST but the token endpoints takes an optional `Idempotency-Key`

@@ -476,6 +476,7 @@ pub async fn export_dashboard(
         updates, add_update, stats, get_dashboard, export_dashboard,
         audit::list, audit::get, audit::history, audit::verify_chain,
     ),
+    components(schemas(ExportFormat)),
     tags(
         (name = "supervision", description = "Inspections (巡察), supervision items and rectification (整改)"),
         (name = "dashboard", description = "The statistics dashboard and its exports"),

@@ -434,6 +434,27 @@ async fn authenticated_answers_are_not_cached_unless_the_route_says_so() {
 }
 
 #[actix_web::test]
+async fn head_answers_like_get_without_a_body() {
+    let f = Fixture::new().await;
+    let admin = f.token("admin").await;
+    let path = format!("/api/v1/organizations/{}", f.b1);
+    let get = f.app.get(&path, Some(&admin)).await;
+    let head = f
+        .app
+        .send(
+            test::TestRequest::default()
+                .method(actix_web::http::Method::HEAD)
+                .uri(&path)
+                .insert_header(("Authorization", format!("Bearer {admin}"))),
+        )
+        .await;
+    assert_eq!(head.status, StatusCode::OK);
+    assert_eq!(head.header("etag"), get.header("etag"), "the README tour reads the ETag with curl -I");
+    assert!(head.body.is_empty());
+    assert_eq!(head.header("content-length"), Some(get.body.len().to_string()));
+}
+
+#[actix_web::test]
 async fn json_bodies_are_strict() {
     let f = Fixture::new().await;
     let admin = f.token("admin").await;
