@@ -36,6 +36,15 @@ pub enum LogFormat {
     Json,
 }
 
+/// How reported study time is credited (from the settings).
+#[derive(Debug, Clone, Copy)]
+pub struct StudyLimits {
+    /// The most seconds one person is credited per day.
+    pub daily_seconds: i64,
+    /// The time zone whose calendar day the daily limit counts.
+    pub time_zone: chrono_tz::Tz,
+}
+
 /// All settings of the server and the administrative commands.
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
@@ -199,11 +208,8 @@ impl Settings {
     }
 
     /// How reported study time is credited.
-    pub fn study_limits(&self) -> crate::services::documents::StudyLimits {
-        crate::services::documents::StudyLimits {
-            daily_seconds: self.study_daily_limit_secs,
-            time_zone: self.time_zone,
-        }
+    pub fn study_limits(&self) -> StudyLimits {
+        StudyLimits { daily_seconds: self.study_daily_limit_secs, time_zone: self.time_zone }
     }
 
     /// Who may open the browser tools.
@@ -248,11 +254,12 @@ impl Settings {
             let secret = self.jwt_secret.as_deref().ok_or_else(|| {
                 anyhow::anyhow!("production mode needs DANGJIAN_JWT_SECRET (at least 32 random bytes)")
             })?;
-            let bits = estimated_entropy_bits(secret);
+            let bits = crate::strength::estimated_entropy_bits(secret);
             anyhow::ensure!(
-                bits >= MIN_SECRET_ENTROPY_BITS && !crate::auth::password::is_trivial(secret),
+                bits >= crate::strength::MIN_SECRET_ENTROPY_BITS && !crate::strength::is_trivial(secret),
                 "DANGJIAN_JWT_SECRET looks guessable (about {bits:.0} bits of entropy; at least \
-                 {MIN_SECRET_ENTROPY_BITS:.0} needed): use e.g. `openssl rand -base64 48`"
+                 {min:.0} needed): use e.g. `openssl rand -base64 48`",
+                min = crate::strength::MIN_SECRET_ENTROPY_BITS
             );
             anyhow::ensure!(
                 self.argon2_memory_kib >= 19 * 1024 && self.argon2_iterations >= 2,
@@ -265,32 +272,6 @@ impl Settings {
         }
         Ok(())
     }
-}
-
-/// The least entropy a production signing secret must show.
-pub const MIN_SECRET_ENTROPY_BITS: f64 = 128.0;
-
-/// An estimate of a secret's entropy: its length times the Shannon entropy of its
-/// characters. A repeated letter scores 0, 32 random base64 characters about 150,
-/// 64 random hex digits about 250.
-pub fn estimated_entropy_bits(secret: &str) -> f64 {
-    let mut counts = std::collections::HashMap::new();
-    let mut len = 0usize;
-    for c in secret.chars() {
-        *counts.entry(c).or_insert(0usize) += 1;
-        len += 1;
-    }
-    if len == 0 {
-        return 0.0;
-    }
-    let per_char: f64 = counts
-        .values()
-        .map(|&n| {
-            let p = n as f64 / len as f64;
-            -p * p.log2()
-        })
-        .sum();
-    per_char * len as f64
 }
 
 #[cfg(test)]

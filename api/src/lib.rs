@@ -15,4 +15,6 @@ pub mod rest;
 pub mod seed;
 pub mod services;
 pub mod startup;
+pub mod state;
 pub mod storage;
+pub mod strength;

@@ -203,7 +203,8 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     }
     let state = dangjian::startup::build_state_with(db, settings, passwords)?;
     tracing::info!(%bind, "dangjian listening: REST /api/v1, GraphQL /graphql, GraphiQL /graphiql, docs /docs");
-    let mut server = actix_web::HttpServer::new(move || dangjian::startup::build_app(state.clone()));
+    let schema = dangjian::startup::build_schema(&state.settings);
+    let mut server = actix_web::HttpServer::new(move || dangjian::startup::build_app(state.clone(), schema.clone()));
     if let Some(n) = workers {
         server = server.workers(n);
     }

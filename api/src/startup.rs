@@ -27,23 +27,7 @@ use crate::error::AppError;
 use crate::graphql::{self, AppSchema};
 use crate::rest;
 use crate::services::auth::AuthPolicy;
-
-/// Everything a request handler needs; cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    /// The connection pool.
-    pub db: DatabaseConnection,
-    /// Token signing and verification.
-    pub keys: Arc<JwtKeys>,
-    /// Lock-out, refresh and password-hashing policy (with the bounded hashing pool).
-    pub policy: AuthPolicy,
-    /// The settings in force.
-    pub settings: Arc<Settings>,
-    /// The GraphQL schema.
-    pub schema: AppSchema,
-    /// Attachment storage.
-    pub storage: Arc<dyn object_store::ObjectStore>,
-}
+pub use crate::state::AppState;
 
 /// Connects to the configured database (creating the data folder for the default
 /// SQLite file) and applies pending migrations on a connection of its own (without
@@ -98,14 +82,7 @@ pub fn build_state_with(db: DatabaseConnection, settings: Settings, passwords: P
     };
     let storage = crate::storage::from_settings(&settings)?;
     crate::services::segment::warm_up();
-    Ok(AppState {
-        schema: graphql::build_schema(&settings),
-        db,
-        keys: Arc::new(keys),
-        policy,
-        settings: Arc::new(settings),
-        storage,
-    })
+    Ok(AppState { db, keys: Arc::new(keys), policy, settings: Arc::new(settings), storage })
 }
 
 /// Request id header, timeout and panic guard around every request.
@@ -174,9 +151,15 @@ async fn not_found() -> Result<HttpResponse, AppError> {
     Err(AppError::NotFound)
 }
 
+/// The GraphQL schema the settings describe (build it once, share it between workers).
+pub fn build_schema(settings: &Settings) -> AppSchema {
+    graphql::build_schema(settings)
+}
+
 /// The whole application: REST, GraphQL, GraphiQL, docs, health, with every middleware.
 pub fn build_app(
     state: AppState,
+    schema: AppSchema,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -191,6 +174,7 @@ pub fn build_app(
     let cors = cors(&state.settings);
     App::new()
         .app_data(web::Data::new(state))
+        .app_data(web::Data::new(schema))
         .app_data(web::PayloadConfig::new(max_body))
         .app_data(web::QueryConfig::default().error_handler(|err, _| {
             AppError::invalid("query", err.to_string().split(" at line ").next().unwrap_or_default()).into()

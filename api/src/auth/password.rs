@@ -76,19 +76,6 @@ fn is_repetition(s: &str) -> bool {
     s.len().is_multiple_of(2) && s.is_char_boundary(s.len() / 2) && s[..s.len() / 2] == s[s.len() / 2..]
 }
 
-/// Whether a password is a run of one or two characters or a straight sequence
-/// (`aaaaaaaaaaaa`, `abababababab`, `123456789012`, `abcdefghijkl`).
-pub fn is_trivial(password: &str) -> bool {
-    let chars: Vec<char> = password.chars().collect();
-    let distinct: HashSet<char> = chars.iter().copied().collect();
-    if distinct.len() <= 3 {
-        return true;
-    }
-    let steps: Vec<i64> = chars.windows(2).map(|w| i64::from(u32::from(w[1])) - i64::from(u32::from(w[0]))).collect();
-    let straight = steps.iter().filter(|s| s.abs() == 1 || **s == -9).count();
-    straight * 10 >= steps.len() * 8
-}
-
 /// Checks a new password after NIST SP 800-63B: length first (at least
 /// [`MIN_PASSWORD_LEN`] characters, any characters, spaces included), not a common or
 /// breached password (a block-list shipped in the binary), not a trivial run, not
@@ -107,7 +94,11 @@ pub fn validate_new(password: &str, field: &str, username: Option<&str>) -> AppR
     Validator::new()
         .check(len <= MAX_PASSWORD_LEN, field, &format!("must be at most {MAX_PASSWORD_LEN} characters"))
         .check(!is_common(password), field, "is a commonly used or breached password; choose another")
-        .check(!is_trivial(password), field, "is a repeated or sequential run of characters; choose another")
+        .check(
+            !crate::strength::is_trivial(password),
+            field,
+            "is a repeated or sequential run of characters; choose another",
+        )
         .check(!contextual, field, "is built on the account or service name; choose another")
         .finish()
 }

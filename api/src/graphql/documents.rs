@@ -9,7 +9,8 @@ use super::{actor, gql_error, page, parse_id, state};
 use crate::services::{
     self,
     attachments::AttachmentView,
-    documents::{DocumentFilter, DocumentPatch, DocumentView, NewDocument, SearchFilter},
+    documents::{DocumentFilter, DocumentPatch, DocumentView, NewDocument},
+    knowledge::SearchFilter,
 };
 
 /// Kind of a knowledge-base document.
@@ -356,7 +357,7 @@ impl DocumentQuery {
         };
         let limit = page(ctx, first, None, false)?.limit;
         let with_total = ctx.look_ahead().field("totalCount").exists();
-        let p = services::documents::search(&s.db, a, &query, &filter, limit, after.as_deref(), with_total)
+        let p = services::knowledge::search(&s.db, a, &query, &filter, limit, after.as_deref(), with_total)
             .await
             .map_err(|e| gql_error(rename_field(e)))?;
         Ok(SearchResults {

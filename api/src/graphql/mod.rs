@@ -32,9 +32,9 @@ use self::supervision::{SupervisionMutation, SupervisionQuery};
 use crate::auth::Actor;
 use crate::config::Settings;
 use crate::error::{AppError, AppResult};
-use crate::rest::extract::{is_json, optional_actor, parse_json};
+use crate::http::extract::{is_json, optional_actor, parse_json};
 use crate::services::pagination::PageRequest;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Every read operation: one part per area, merged.
 #[derive(async_graphql::MergedObject, Default)]
@@ -82,7 +82,7 @@ pub struct RequestCtx {
     /// The configured time zone (calendar periods).
     pub time_zone: chrono_tz::Tz,
     /// How reported study time is credited.
-    pub study: crate::services::documents::StudyLimits,
+    pub study: crate::config::StudyLimits,
 }
 
 /// The request context.
@@ -314,6 +314,7 @@ fn precheck(query: &str, limits: &DocumentLimits, is_get: bool) -> AppResult<()>
 async fn execute(
     req: &HttpRequest,
     state: &AppState,
+    schema: &AppSchema,
     mut request: async_graphql::Request,
     is_get: bool,
 ) -> AppResult<HttpResponse> {
@@ -333,7 +334,7 @@ async fn execute(
         time_zone: state.settings.time_zone,
         study: state.settings.study_limits(),
     });
-    let response = state.schema.execute(request).await;
+    let response = schema.execute(request).await;
     // GraphQL-over-HTTP clients that ask only for its own media type get it.
     let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let content_type = if !crate::http::accepts(accept, "application/json")
@@ -352,13 +353,14 @@ async fn graphql_post(
     req: HttpRequest,
     body: Result<web::Bytes, actix_web::Error>,
     state: web::Data<AppState>,
+    schema: web::Data<AppSchema>,
 ) -> AppResult<HttpResponse> {
     if !is_json(&req) {
         return Err(AppError::UnsupportedMediaType("send GraphQL requests as application/json".into()));
     }
     let body = body.map_err(|_| AppError::PayloadTooLarge(state.settings.max_body_bytes))?;
     let request: async_graphql::Request = parse_json(&body)?;
-    execute(&req, &state, request, false).await
+    execute(&req, &state, &schema, request, false).await
 }
 
 /// Query parameters of GraphQL over GET.
@@ -371,7 +373,11 @@ struct GetParams {
 }
 
 /// GraphQL over GET (queries only).
-async fn graphql_get(req: HttpRequest, state: web::Data<AppState>) -> AppResult<HttpResponse> {
+async fn graphql_get(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    schema: web::Data<AppSchema>,
+) -> AppResult<HttpResponse> {
     let params: GetParams =
         serde_urlencoded::from_str(req.query_string()).map_err(|e| AppError::invalid("query", e.to_string()))?;
     let mut request = async_graphql::Request::new(params.query);
@@ -382,7 +388,7 @@ async fn graphql_get(req: HttpRequest, state: web::Data<AppState>) -> AppResult<
         let value: serde_json::Value = parse_json(vars.as_bytes())?;
         request = request.variables(async_graphql::Variables::from_json(value));
     }
-    execute(&req, &state, request, true).await
+    execute(&req, &state, &schema, request, true).await
 }
 
 const GRAPHIQL_HTML: &str = include_str!("../../static/graphiql/index.html");

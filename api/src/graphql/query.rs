@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, Object, Result};
 
 use super::types::{
-    Conn, Me, OrgKind, Organization, PartyStatus, Person, ServiceClient, User, connection, wants_total,
+    Conn, Me, OrgKind, Organization, PartyStatus, Person, ServiceClient, User, connection, org_list, wants_total,
 };
 use super::{actor, gql_error, page, parse_id, state};
 use crate::services::{self, organizations::OrganizationFilter, people::PersonFilter, users::UserFilter};
@@ -11,19 +11,6 @@ use crate::services::{self, organizations::OrganizationFilter, people::PersonFil
 /// Read operations of the foundation: the caller, organisations, people, accounts, clients.
 #[derive(Default)]
 pub struct CoreQuery;
-
-/// Lists organisations as a connection (shared by `organizations` and `Organization.children`).
-pub(super) async fn org_list(
-    ctx: &Context<'_>,
-    filter: OrganizationFilter,
-    first: Option<i32>,
-    after: Option<String>,
-) -> Result<Conn<Organization>> {
-    let s = state(ctx)?;
-    let req = page(ctx, first, after.as_deref(), wants_total(ctx))?;
-    let p = services::organizations::list(&s.db, actor(ctx)?, &filter, req).await.map_err(gql_error)?;
-    Ok(connection(p, after.is_some(), |o| o.id, Organization))
-}
 
 #[Object]
 impl CoreQuery {

@@ -172,7 +172,7 @@ impl Organization {
         after: Option<String>,
     ) -> Result<Conn<Organization>> {
         let filter = services::organizations::OrganizationFilter { parent_id: Some(self.0.id), ..Default::default() };
-        super::query::org_list(ctx, filter, first, after).await
+        org_list(ctx, filter, first, after).await
     }
 }
 
@@ -478,4 +478,19 @@ impl Me {
     async fn roles(&self) -> Vec<RoleAssignment> {
         self.0.roles.iter().cloned().map(RoleAssignment).collect()
     }
+}
+
+/// Lists organisations as a connection (shared by `organizations` and `Organization.children`).
+pub(super) async fn org_list(
+    ctx: &Context<'_>,
+    filter: crate::services::organizations::OrganizationFilter,
+    first: Option<i32>,
+    after: Option<String>,
+) -> Result<Conn<Organization>> {
+    let s = super::state(ctx)?;
+    let req = super::page(ctx, first, after.as_deref(), wants_total(ctx))?;
+    let p = crate::services::organizations::list(&s.db, super::actor(ctx)?, &filter, req)
+        .await
+        .map_err(super::gql_error)?;
+    Ok(connection(p, after.is_some(), |o| o.id, Organization))
 }

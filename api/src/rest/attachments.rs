@@ -8,11 +8,11 @@ use futures_util::TryStreamExt;
 use utoipa::OpenApi;
 use uuid::Uuid;
 
-use super::extract::Authenticated;
 use super::problem::Problem;
 use crate::error::{AppError, AppResult};
+use crate::http::extract::Authenticated;
 use crate::services::attachments::{self as svc, AttachmentView, Owner, Upload};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/documents/{id}/attachments", web::post().to(upload))

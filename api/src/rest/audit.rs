@@ -6,13 +6,13 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::extract::Authenticated;
 use super::problem::Problem;
 use crate::error::{AppError, AppResult};
+use crate::http::extract::Authenticated;
 use crate::services::audit::{
     self as svc, AuditEventView, AuditFilter, AuditPageRequest, ChainAnchor, ChainReport, HistoryEntry,
 };
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/audit-events", web::get().to(list))

@@ -5,14 +5,14 @@ use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use base64::Engine;
 use serde::Deserialize;
 
-use super::extract::{Authenticated, JsonBody};
 use super::problem::Problem;
 use crate::error::{AppError, AppResult};
+use crate::http::extract::{Authenticated, JsonBody};
 use crate::services::{
     self,
     auth::{Me, TokenResponse},
 };
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/auth/token", web::post().to(token))
@@ -74,10 +74,9 @@ fn parse_token_request(req: &HttpRequest, body: &[u8]) -> AppResult<TokenRequest
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     match mime.as_str() {
-        "application/json" => super::extract::parse_json(body),
-        "application/x-www-form-urlencoded" => {
-            serde_urlencoded::from_bytes(body).map_err(|e| super::json_error_to_validation(&e.to_string()))
-        }
+        "application/json" => crate::http::extract::parse_json(body),
+        "application/x-www-form-urlencoded" => serde_urlencoded::from_bytes(body)
+            .map_err(|e| crate::http::extract::json_error_to_validation(&e.to_string())),
         _ => Err(AppError::UnsupportedMediaType("send application/json or application/x-www-form-urlencoded".into())),
     }
 }

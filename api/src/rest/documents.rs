@@ -6,17 +6,18 @@ use serde::Deserialize;
 use utoipa::OpenApi;
 use uuid::Uuid;
 
-use super::extract::{Authenticated, JsonBody};
 use super::problem::Problem;
 use super::{PageParams, created, if_match, page_dto, with_etag};
 use crate::error::{AppError, AppResult};
+use crate::http::extract::{Authenticated, JsonBody};
 use crate::services::documents::{
-    self as svc, DocumentFilter, DocumentPatch, DocumentView, NewDocument, PeriodTotal, ReadingView, SearchFilter,
-    SearchHit, StudyFigure, StudyRecord,
+    self as svc, DocumentFilter, DocumentPatch, DocumentView, NewDocument, PeriodTotal, ReadingView, StudyFigure,
+    StudyRecord,
 };
+use crate::services::knowledge::{self, SearchFilter, SearchHit};
 use crate::services::pagination::PageRequest;
 use crate::services::types::{DocumentKind, DocumentStatus, Visibility};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 page_dto!(DocumentPage, DocumentView);
 page_dto!(SearchPage, SearchHit);
@@ -291,7 +292,7 @@ pub async fn search(
         issued_to: q.issued_to,
     };
     let text = q.q.as_deref().ok_or_else(|| AppError::invalid("q", "is required"))?;
-    let hits = svc::search(&state.db, &actor.0, text, &filter, page.limit, p.cursor.as_deref(), false).await?;
+    let hits = knowledge::search(&state.db, &actor.0, text, &filter, page.limit, p.cursor.as_deref(), false).await?;
     Ok(HttpResponse::Ok().json(SearchPage::from(hits)))
 }
 

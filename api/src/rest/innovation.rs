@@ -8,10 +8,10 @@ use serde::Deserialize;
 use utoipa::OpenApi;
 use uuid::Uuid;
 
-use super::extract::{Authenticated, JsonBody};
 use super::problem::Problem;
 use super::{PageParams, created, if_match, page_dto, with_etag};
 use crate::error::AppResult;
+use crate::http::extract::{Authenticated, JsonBody};
 use crate::services::innovation::{
     achievements::{
         self, AchievementCategory, AchievementFilter, AchievementPatch, AchievementReview, AchievementStatus,
@@ -29,7 +29,7 @@ use crate::services::innovation::{
     statistics::{self, InnovationStatistics},
     vanguard::{self, NewVanguardUnit, VanguardFilter, VanguardKind, VanguardUnitPatch, VanguardUnitView},
 };
-use crate::startup::AppState;
+use crate::state::AppState;
 
 page_dto!(AchievementPage, AchievementView);
 page_dto!(ProjectPage, ProjectView);

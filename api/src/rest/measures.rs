@@ -5,15 +5,15 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::extract::{Authenticated, JsonBody};
 use super::problem::Problem;
 use super::{PageParams, created, if_match, page_dto, with_etag};
 use crate::error::AppResult;
+use crate::http::extract::{Authenticated, JsonBody};
 use crate::services::measures::{
     self as svc, MeasureFilter, MeasurePatch, MeasureStatus, MeasureUpdateView, MeasureView, NewMeasure,
     NewMeasureUpdate, SourceKind,
 };
-use crate::startup::AppState;
+use crate::state::AppState;
 
 page_dto!(MeasurePage, MeasureView);
 

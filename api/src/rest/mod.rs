@@ -5,7 +5,6 @@ pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod documents;
-pub mod extract;
 pub mod innovation;
 pub mod measures;
 pub mod organizations;
@@ -282,13 +281,3 @@ fn document_idempotency_keys(doc: &mut utoipa::openapi::OpenApi) {
     )
 )]
 pub struct ApiDoc;
-
-/// Turns a deserialisation message into a VALIDATION error naming the field when it can.
-pub fn json_error_to_validation(message: &str) -> AppError {
-    let field = ["missing field `", "unknown field `", "duplicate field `"]
-        .iter()
-        .find_map(|p| message.split_once(p).and_then(|(_, rest)| rest.split('`').next()))
-        .unwrap_or("body");
-    let message = message.split(" at line ").next().unwrap_or(message);
-    AppError::invalid(field, message)
-}

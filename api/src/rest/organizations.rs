@@ -4,15 +4,15 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::extract::{Authenticated, JsonBody};
 use super::problem::Problem;
 use super::{PageParams, created, if_match, page_dto, with_etag};
 use crate::error::AppResult;
+use crate::http::extract::{Authenticated, JsonBody};
 use crate::services::organizations::{
     self as svc, NewOrganization, OrganizationFilter, OrganizationPatch, OrganizationView,
 };
 use crate::services::types::OrgKind;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 page_dto!(OrganizationPage, OrganizationView);
 

@@ -3,14 +3,14 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use uuid::Uuid;
 
-use super::extract::{Authenticated, JsonBody};
 use super::problem::Problem;
 use super::{PageParams, if_match, page_dto, with_etag};
 use crate::error::AppResult;
+use crate::http::extract::{Authenticated, JsonBody};
 use crate::services::service_clients::{
     self as svc, NewServiceClient, ServiceClientPatch, ServiceClientView, ServiceClientWithSecret,
 };
-use crate::startup::AppState;
+use crate::state::AppState;
 
 page_dto!(ServiceClientPage, ServiceClientView);
 

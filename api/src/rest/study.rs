@@ -8,16 +8,16 @@ use serde::Deserialize;
 use utoipa::OpenApi;
 use uuid::Uuid;
 
-use super::extract::{Authenticated, JsonBody, JsonList};
 use super::problem::Problem;
 use super::{PageParams, created, if_match, measures, page_dto, with_etag};
 use crate::error::AppResult;
+use crate::http::extract::{Authenticated, JsonBody, JsonList};
 use crate::services::compliance::{self, FirstTopicGap, MeetingComplianceRow, NormInput, NormView};
 use crate::services::study::{
     self as svc, AttendanceRateReport, AttendanceView, MarkAttendance, NewSession, SessionFilter, SessionKind,
     SessionPatch, SessionStatus, SessionView, StatementInput, StatementView,
 };
-use crate::startup::AppState;
+use crate::state::AppState;
 
 page_dto!(SessionPage, SessionView);
 

@@ -8,10 +8,10 @@ use serde::Deserialize;
 use utoipa::OpenApi;
 use uuid::Uuid;
 
-use super::extract::{Authenticated, JsonBody};
 use super::problem::Problem;
 use super::{PageParams, audit, created, if_match, page_dto, with_etag};
 use crate::error::AppResult;
+use crate::http::extract::{Authenticated, JsonBody};
 use crate::services::dashboard::{self, Dashboard};
 use crate::services::exports::{self, ExportFile, ExportFormat};
 use crate::services::supervision::{
@@ -19,7 +19,7 @@ use crate::services::supervision::{
     ItemCategory, ItemFilter, ItemPatch, ItemStatus, ItemUpdateView, ItemView, NewInspection, NewItem, NewItemUpdate,
     OrgItemStats, Severity,
 };
-use crate::startup::AppState;
+use crate::state::AppState;
 
 page_dto!(InspectionPage, InspectionView);
 page_dto!(ItemPage, ItemView);

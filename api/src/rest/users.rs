@@ -4,12 +4,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::extract::{Authenticated, JsonBody};
 use super::problem::Problem;
 use super::{PageParams, created, if_match, page_dto, with_etag};
 use crate::error::{AppError, AppResult};
+use crate::http::extract::{Authenticated, JsonBody};
 use crate::services::users::{self as svc, NewRoleAssignment, NewUser, RoleAssignmentView, UserFilter, UserView};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 page_dto!(UserPage, UserView);
 

@@ -31,8 +31,8 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::organizations::find_in_scope;
 use super::pagination::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, decode_key_cursor, encode_key_cursor};
+use super::scope::find_in_scope;
 use super::scope::{org_ids_query, org_ref_in, subtree};
 use super::types::text_enum;
 use crate::auth::{Actor, Permission, Scope};

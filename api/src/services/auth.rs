@@ -5,13 +5,14 @@
 use base64::Engine;
 use chrono::Duration;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, Set,
-    sea_query::{Expr, ExprTrait},
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set,
+    sea_query::Expr,
 };
 use serde::Serialize;
 use uuid::Uuid;
 
+pub use super::credentials::AuthPolicy;
+use super::credentials::check_password;
 use super::people::PersonView;
 use super::service_clients::{ServiceClientView, hash_secret, scopes_of};
 use super::users::{RoleAssignmentView, UserView};
@@ -20,19 +21,6 @@ use crate::auth::{Actor, Grant, Principal, Role, jwt::JwtKeys, password};
 use crate::db::write_tx;
 use crate::error::{AppError, AppResult};
 use entity::{organization, refresh_token, role_assignment, service_client, user_account};
-
-/// Lock-out, refresh-token and password-hashing policy, from the settings.
-#[derive(Debug, Clone)]
-pub struct AuthPolicy {
-    /// The bounded password-hashing pool.
-    pub passwords: password::Passwords,
-    /// Failures in a row that lock an account.
-    pub lockout_threshold: i32,
-    /// Lock duration in seconds.
-    pub lockout_seconds: i64,
-    /// Refresh-token lifetime in seconds.
-    pub refresh_ttl: i64,
-}
 
 /// A successful token response (RFC 6749 §5.1).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -95,66 +83,6 @@ async fn issue_pair<C: ConnectionTrait>(
         expires_in: keys.ttl(),
         refresh_token: Some(refresh),
     })
-}
-
-/// Verifies `password_text` for `user`, counting failures towards the lock-out. A locked
-/// or disabled account never verifies. A success resets the counter only if the account
-/// was not locked meanwhile, so guesses sent in parallel cannot slip past a lock.
-pub(crate) async fn check_password(
-    db: &DatabaseConnection,
-    policy: &AuthPolicy,
-    user: &user_account::Model,
-    password_text: String,
-) -> AppResult<bool> {
-    let now = super::now();
-    let usable = !user.disabled && user.locked_until.is_none_or(|t| t <= now);
-    let verified = policy.passwords.verify(password_text, usable.then(|| user.password_hash.clone())).await?;
-    if !usable {
-        return Ok(false);
-    }
-    let ok = verified.ok();
-    let tx = write_tx(db).await?;
-    if !ok {
-        user_account::Entity::update_many()
-            .col_expr(user_account::Column::FailedLogins, Expr::col(user_account::Column::FailedLogins).add(1))
-            .filter(user_account::Column::Id.eq(user.id))
-            .exec(&tx)
-            .await?;
-        let locked = user_account::Entity::update_many()
-            .col_expr(user_account::Column::LockedUntil, Expr::value(now + Duration::seconds(policy.lockout_seconds)))
-            .col_expr(user_account::Column::FailedLogins, Expr::value(0))
-            .filter(user_account::Column::Id.eq(user.id))
-            .filter(user_account::Column::FailedLogins.gte(policy.lockout_threshold))
-            .exec(&tx)
-            .await?
-            .rows_affected
-            > 0;
-        tx.commit().await?;
-        if locked {
-            tracing::warn!(username = %user.username, "account locked after repeated failed password checks");
-        }
-        return Ok(false);
-    }
-    let not_locked = Condition::any()
-        .add(user_account::Column::LockedUntil.is_null())
-        .add(user_account::Column::LockedUntil.lte(now));
-    let mut reset = user_account::Entity::update_many()
-        .col_expr(user_account::Column::FailedLogins, Expr::value(0))
-        .col_expr(user_account::Column::LastLoginAt, Expr::value(now));
-    if let password::Verified::YesRehash(upgraded) = verified {
-        // The stored hash is weaker than the configured cost: replace it now that the
-        // password is known to be right.
-        reset = reset.col_expr(user_account::Column::PasswordHash, Expr::value(upgraded));
-    }
-    let reset = reset
-        .filter(user_account::Column::Id.eq(user.id))
-        .filter(user_account::Column::Disabled.eq(false))
-        .filter(not_locked)
-        .exec(&tx)
-        .await?
-        .rows_affected;
-    tx.commit().await?;
-    Ok(reset > 0)
 }
 
 /// The `password` grant. Unknown users, wrong passwords, disabled and locked accounts

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::audit::{self, Change};
-use super::organizations::find_in_scope;
+use super::scope::find_in_scope;
 use super::scope::{org_ids_query, subtree};
 use super::study::{SessionKind, SessionStatus, SessionView, day_range, views as session_views};
 use super::types::{OrgKind, text_enum};

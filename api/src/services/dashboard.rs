@@ -20,7 +20,7 @@ use uuid::Uuid;
 use super::compliance::MAX_REPORT_DAYS;
 use super::innovation::statistics::InnovationStatistics;
 use super::measures::MeasureStatus;
-use super::organizations::find_in_scope;
+use super::scope::find_in_scope;
 use super::scope::{org_ids_query, subtree};
 use super::study::{SessionStatus, day_range};
 use super::supervision::{ItemCounts, count_when, counts_by_org, in_subtree};

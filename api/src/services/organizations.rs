@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::audit::{self, Change};
 use super::check_version;
 use super::pagination::{Page, PageRequest};
-use super::scope::{self, orgs_in, subtree};
+use super::scope::{self, find_in_scope, orgs_in, subtree};
 use super::types::OrgKind;
 use crate::auth::{Actor, Permission, Scope};
 use crate::db::write_tx;
@@ -111,15 +111,6 @@ pub struct OrganizationFilter {
     pub kind: Option<OrgKind>,
     /// Name contains this text.
     pub name_contains: Option<String>,
-}
-
-/// Loads an organisation visible under `scope`, or NOT_FOUND.
-pub(crate) async fn find_in_scope<C: ConnectionTrait>(
-    db: &C,
-    scope: &Scope,
-    id: Uuid,
-) -> AppResult<organization::Model> {
-    organization::Entity::find_by_id(id).filter(orgs_in(scope)).one(db).await?.ok_or(AppError::NotFound)
 }
 
 /// Loads an organisation the actor may write: NOT_FOUND when not even readable,

@@ -5,13 +5,24 @@
 //! databases (the column is byte-ordered on PostgreSQL).
 
 use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
     sea_query::{Expr, ExprTrait, SimpleExpr},
 };
 use uuid::Uuid;
 
 use crate::auth::Scope;
+use crate::error::{AppError, AppResult};
 use entity::organization;
+
+/// Loads an organisation visible under `scope`, or NOT_FOUND (the same answer as a
+/// missing id).
+pub(crate) async fn find_in_scope<C: ConnectionTrait>(
+    db: &C,
+    scope: &Scope,
+    id: Uuid,
+) -> AppResult<organization::Model> {
+    organization::Entity::find_by_id(id).filter(orgs_in(scope)).one(db).await?.ok_or(AppError::NotFound)
+}
 
 /// The exclusive upper bound of the subtree whose root has `path`.
 pub fn subtree_upper_bound(path: &str) -> String {

@@ -12,8 +12,8 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::audit::{self, Change};
-use super::organizations::find_in_scope;
 use super::pagination::{Page, PageRequest};
+use super::scope::find_in_scope;
 use super::types::CLIENT_SCOPES;
 use crate::auth::{Actor, Permission, Scope};
 use crate::db::write_tx;

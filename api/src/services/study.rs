@@ -19,8 +19,8 @@ use uuid::Uuid;
 
 use super::audit::{self, Change};
 use super::clean;
-use super::organizations::find_in_scope;
 use super::pagination::{Page, PageRequest};
+use super::scope::find_in_scope;
 use super::scope::{org_ids_query, org_ref_in, subtree};
 use super::types::text_enum;
 use crate::auth::{Actor, Permission};

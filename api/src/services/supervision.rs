@@ -26,8 +26,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::audit::{self, Change};
-use super::organizations::find_in_scope;
 use super::pagination::{Page, PageRequest};
+use super::scope::find_in_scope;
 use super::scope::{org_ids_query, org_ref_in, subtree};
 use super::types::text_enum;
 use super::{check_version, clean};

@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::audit::{self, Change};
-use super::auth::AuthPolicy;
-use super::organizations::find_in_scope;
+use super::credentials::{AuthPolicy, check_password};
 use super::pagination::{Page, PageRequest};
+use super::scope::find_in_scope;
 use super::scope::org_ref_in;
 use crate::auth::{Actor, Permission, Role, Scope, password};
 use crate::db::write_tx;
@@ -522,7 +522,7 @@ pub async fn change_own_password(
     password::validate_new(&new_password, "new_password", Some(&row.username))?;
     // Wrong guesses count towards the lock-out like failed logins, so a stolen access
     // token cannot be used to brute-force the password.
-    if !super::auth::check_password(db, policy, &row, current).await? {
+    if !check_password(db, policy, &row, current).await? {
         return Err(AppError::invalid("current_password", "is not correct"));
     }
     let hash = policy.passwords.hash(new_password).await?;

@@ -29,6 +29,7 @@ pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
 /// A server on a fresh database.
 pub struct TestApp {
     pub state: AppState,
+    pub schema: dangjian::graphql::AppSchema,
     pub statements: Arc<AtomicUsize>,
     _dir: Option<tempfile::TempDir>,
 }
@@ -133,7 +134,8 @@ impl TestApp {
             }
         });
         let state = build_state(db, s).expect("state");
-        TestApp { state, statements, _dir: Some(dir) }
+        let schema = dangjian::startup::build_schema(&state.settings);
+        TestApp { state, schema, statements, _dir: Some(dir) }
     }
 
     pub fn db(&self) -> &DatabaseConnection {
@@ -142,7 +144,7 @@ impl TestApp {
 
     /// Sends a request through the whole application.
     pub async fn send(&self, req: test::TestRequest) -> Resp {
-        let app = test::init_service(build_app(self.state.clone())).await;
+        let app = test::init_service(build_app(self.state.clone(), self.schema.clone())).await;
         let res = test::call_service(&app, req.to_request()).await;
         let status = res.status();
         let headers = res.headers().clone();

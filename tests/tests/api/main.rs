@@ -13,6 +13,7 @@ mod documents_authz;
 mod graphql;
 mod innovation;
 mod innovation_authz;
+mod layering;
 mod measures;
 mod organizations;
 mod people;

@@ -26,7 +26,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::organizations::find_in_scope;
+use super::scope::find_in_scope;
 use super::scope::org_ref_in;
 use crate::auth::{Actor, Permission, Scope};
 use crate::error::{AppError, AppResult};

@@ -36,7 +36,7 @@ use super::projects::{ProjectLevel, ProjectStatus, sum_fen};
 use super::year_bounds;
 use crate::auth::{Actor, Permission};
 use crate::error::AppResult;
-use crate::services::organizations::find_in_scope;
+use crate::services::scope::find_in_scope;
 use crate::services::scope::{org_ids_query, org_ref_in, subtree};
 use entity::{achievement, honour, innovation_activity, person, rd_expenditure, research_project};
 

@@ -5,6 +5,8 @@
 //!
 //! It may import the services and the application state, never a transport module.
 
+pub mod extract;
+
 use actix_web::{
     HttpMessage, HttpResponse, ResponseError,
     body::{BoxBody, MessageBody},
@@ -19,7 +21,7 @@ use tracing_actix_web::{RequestId, RootSpanBuilder};
 
 use crate::config::UiAccess;
 use crate::error::AppError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The root span of every request: method, route, path and status, but never the
 /// query string (it may carry search terms or a misplaced `access_token`), nor

@@ -1,5 +1,5 @@
-//! Request extractors: the authenticated [`Actor`] behind a bearer token, and the
-//! request id.
+//! Request extractors both transports use: the authenticated [`Actor`] behind a bearer
+//! token, the request id and origin, and strict JSON bodies.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -10,7 +10,7 @@ use tracing_actix_web::RequestId;
 use crate::auth::Actor;
 use crate::error::AppError;
 use crate::services;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The caller, resolved from `Authorization: Bearer ...`; UNAUTHENTICATED otherwise.
 pub struct Authenticated(pub Actor);
@@ -195,7 +195,7 @@ pub fn parse_json_as<T: serde::de::DeserializeOwned>(bytes: &[u8], shape: Shape)
         let inner = e.into_inner().to_string();
         let message = inner.split(" at line ").next().unwrap_or(&inner).to_owned();
         let field = if field == "body" {
-            crate::rest::json_error_to_validation(&message).field_name().unwrap_or_else(|| "body".to_owned())
+            json_error_to_validation(&message).field_name().unwrap_or_else(|| "body".to_owned())
         } else {
             field
         };
@@ -211,6 +211,16 @@ pub fn parse_json_as<T: serde::de::DeserializeOwned>(bytes: &[u8], shape: Shape)
         ));
     }
     Ok(value)
+}
+
+/// Turns a deserialisation message into a VALIDATION error naming the field when it can.
+pub fn json_error_to_validation(message: &str) -> AppError {
+    let field = ["missing field `", "unknown field `", "duplicate field `"]
+        .iter()
+        .find_map(|p| message.split_once(p).and_then(|(_, rest)| rest.split('`').next()))
+        .unwrap_or("body");
+    let message = message.split(" at line ").next().unwrap_or(message);
+    AppError::invalid(field, message)
 }
 
 #[cfg(test)]

@@ -1,0 +1,26 @@
+//! The application state every request handler gets: the database pool, token keys,
+//! the authentication policy, the settings and attachment storage. It imports neither
+//! transport, so REST, GraphQL and the shared HTTP plumbing all stand on it.
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::auth::jwt::JwtKeys;
+use crate::config::Settings;
+use crate::services::auth::AuthPolicy;
+
+/// Everything a request handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The connection pool.
+    pub db: DatabaseConnection,
+    /// Token signing and verification.
+    pub keys: Arc<JwtKeys>,
+    /// Lock-out, refresh and password-hashing policy (with the bounded hashing pool).
+    pub policy: AuthPolicy,
+    /// The settings in force.
+    pub settings: Arc<Settings>,
+    /// Attachment storage.
+    pub storage: Arc<dyn object_store::ObjectStore>,
+}
