@@ -1,6 +1,6 @@
 //! GraphQL for the knowledge base: documents and revisions, search, study records.
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::loaders::Loaders;
@@ -13,51 +13,11 @@ use crate::services::{
     knowledge::SearchFilter,
 };
 
-/// Kind of a knowledge-base document.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "crate::services::types::DocumentKind")]
-pub enum DocumentKind {
-    /// 重要讲话: important speech.
-    Speech,
-    /// 指示批示: instruction.
-    Instruction,
-    /// 指导意见·政策文件: guidance or policy document.
-    Policy,
-    /// 制度办法: regulation.
-    Regulation,
-    /// 实践案例: practice case.
-    Case,
-    /// 经验交流: experience exchange.
-    Experience,
-    /// 课题研究: research report.
-    Research,
-    /// 通知: notice.
-    Notice,
-}
+pub use crate::services::types::DocumentKind;
 
-/// Who may read a published document.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "crate::services::types::Visibility")]
-pub enum Visibility {
-    /// Everyone with access to the knowledge base.
-    Everyone,
-    /// The owning organisation's subtree.
-    Subtree,
-}
+pub use crate::services::types::Visibility;
 
-/// Lifecycle status of a document revision.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "crate::services::types::DocumentStatus")]
-pub enum DocumentStatus {
-    /// Being written.
-    Draft,
-    /// In force.
-    Published,
-    /// Replaced by a newer revision.
-    Superseded,
-    /// Withdrawn.
-    Archived,
-}
+pub use crate::services::types::DocumentStatus;
 
 /// A revision of a knowledge-base document.
 pub struct Document(pub DocumentView);
@@ -78,7 +38,7 @@ impl Document {
     }
     /// Kind.
     async fn kind(&self) -> DocumentKind {
-        self.0.kind.into()
+        self.0.kind
     }
     /// Title.
     async fn title(&self) -> &str {
@@ -106,11 +66,11 @@ impl Document {
     }
     /// Visibility once published.
     async fn visibility(&self) -> Visibility {
-        self.0.visibility.into()
+        self.0.visibility
     }
     /// Lifecycle status.
     async fn status(&self) -> DocumentStatus {
-        self.0.status.into()
+        self.0.status
     }
     /// When this revision was published.
     async fn published_at(&self) -> Option<DateTime<Utc>> {
@@ -318,9 +278,9 @@ impl DocumentQuery {
         let a = actor(ctx)?;
         let s = state(ctx)?;
         let filter = DocumentFilter {
-            kind: kind.map(Into::into),
+            kind,
             tag,
-            status: status.map(Into::into),
+            status,
             organization_id: organization_id.as_ref().map(parse_id).transpose()?,
             issued_from,
             issued_to,
@@ -349,7 +309,7 @@ impl DocumentQuery {
         let a = actor(ctx)?;
         let s = state(ctx)?;
         let filter = SearchFilter {
-            kind: kind.map(Into::into),
+            kind,
             tag,
             organization_id: organization_id.as_ref().map(parse_id).transpose()?,
             issued_from,
@@ -506,7 +466,7 @@ impl DocumentMutation {
         let a = actor(ctx)?;
         let s = state(ctx)?;
         let new = NewDocument {
-            kind: input.kind.into(),
+            kind: input.kind,
             title: input.title,
             issuing_body: input.issuing_body,
             issued_on: input.issued_on,
@@ -514,7 +474,7 @@ impl DocumentMutation {
             summary: input.summary,
             tags: input.tags,
             organization_id: parse_id(&input.organization_id)?,
-            visibility: input.visibility.map(Into::into),
+            visibility: input.visibility,
         };
         Ok(Document(services::documents::create(&s.db, a, new).await.map_err(gql_error)?))
     }
@@ -530,14 +490,14 @@ impl DocumentMutation {
         let a = actor(ctx)?;
         let s = state(ctx)?;
         let patch = DocumentPatch {
-            kind: input.kind.map(Into::into),
+            kind: input.kind,
             title: input.title,
             issuing_body: input.issuing_body,
             issued_on: input.issued_on,
             body: input.body,
             summary: input.summary,
             tags: input.tags,
-            visibility: input.visibility.map(Into::into),
+            visibility: input.visibility,
         };
         let d =
             services::documents::update(&s.db, a, parse_id(&id)?, expected_version, patch).await.map_err(gql_error)?;

@@ -4,7 +4,7 @@
 //! Thin wrappers over `services::innovation`; people and organisations resolve through
 //! the request's DataLoaders, nested lists come with each page (constant statements).
 
-use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
@@ -24,224 +24,37 @@ async fn load_people(ctx: &Context<'_>, ids: impl Iterator<Item = Uuid>) -> Resu
     Ok(ids.iter().filter_map(|id| found.get(id).cloned()).map(Person).collect())
 }
 
-/// Category of a "five small" achievement.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "crate::services::innovation::achievements::AchievementCategory")]
-pub enum AchievementCategory {
-    /// 小发明: small invention.
-    SmallInvention,
-    /// 小创造: small creation.
-    SmallCreation,
-    /// 小革新: small innovation.
-    SmallInnovation,
-    /// 小设计: small design.
-    SmallDesign,
-    /// 小建议: small suggestion.
-    SmallSuggestion,
-}
+pub use crate::services::innovation::achievements::AchievementCategory;
 
-/// Review status of an achievement.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "crate::services::innovation::achievements::AchievementStatus")]
-pub enum AchievementStatus {
-    /// 已申报: submitted, waiting for review.
-    Submitted,
-    /// 评审中: being reviewed.
-    UnderReview,
-    /// 已认定: accepted.
-    Accepted,
-    /// 未通过: rejected, with a reason (final).
-    Rejected,
-    /// 已奖励: awarded, with the reward.
-    Awarded,
-    /// 已推广: promoted for wider use (final).
-    Promoted,
-}
+pub use crate::services::innovation::achievements::AchievementStatus;
 
-/// Level of a research project.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "crate::services::innovation::projects::ProjectLevel")]
-pub enum ProjectLevel {
-    /// 国家重点研发计划: national key R&D programme.
-    NationalKey,
-    /// 省部级: provincial or ministerial.
-    Provincial,
-    /// 地市级: municipal.
-    Municipal,
-    /// 集团重大: major group project.
-    GroupMajor,
-    /// 公司级: company project.
-    Company,
-}
+pub use crate::services::innovation::projects::ProjectLevel;
 
-/// Status of a research project.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "crate::services::innovation::projects::ProjectStatus")]
-pub enum ProjectStatus {
-    /// 立项申请: proposed.
-    Proposed,
-    /// 在研: active.
-    Active,
-    /// 结题: completed, waiting for acceptance.
-    Completed,
-    /// 验收: accepted (final).
-    Accepted,
-}
+pub use crate::services::innovation::projects::ProjectStatus;
 
-/// How a milestone stands.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "crate::services::innovation::projects::MilestoneStatus")]
-pub enum MilestoneStatus {
-    /// Reached on or before the planned day, or not yet due and not close.
-    OnTrack,
-    /// Not reached and due within the next 14 days (or today).
-    AtRisk,
-    /// Reached after the planned day, or not reached and past it.
-    Late,
-}
+pub use crate::services::innovation::projects::MilestoneStatus;
 
-/// What an honour is.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "crate::services::innovation::honours::HonourKind")]
-pub enum HonourKind {
-    /// 专利: patent.
-    Patent,
-    /// 软件著作权: software copyright.
-    SoftwareCopyright,
-    /// 科技奖励: award.
-    Award,
-    /// 标准: standard.
-    Standard,
-}
+pub use crate::services::innovation::honours::HonourKind;
 
-/// Type of a patent.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "crate::services::innovation::honours::PatentType")]
-pub enum PatentType {
-    /// 发明专利: invention patent.
-    Invention,
-    /// 实用新型: utility model.
-    UtilityModel,
-    /// 外观设计: design.
-    Design,
-}
+pub use crate::services::innovation::honours::PatentType;
 
-/// Where a patent is held.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "crate::services::innovation::honours::PatentRegion")]
-pub enum PatentRegion {
-    /// 国内: domestic.
-    Domestic,
-    /// 国际: international (e.g. PCT, foreign grants).
-    International,
-}
+pub use crate::services::innovation::honours::PatentRegion;
 
-/// Legal status of a patent.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "crate::services::innovation::honours::PatentStatus")]
-pub enum PatentStatus {
-    /// 申请中: filed, not yet granted.
-    Filed,
-    /// 已授权: granted and in force.
-    Granted,
-    /// 已失效: lapsed.
-    Lapsed,
-}
+pub use crate::services::innovation::honours::PatentStatus;
 
-/// Level of an award.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "crate::services::innovation::honours::AwardLevel")]
-pub enum AwardLevel {
-    /// 国家级: national.
-    National,
-    /// 省部级: provincial or ministerial.
-    Provincial,
-    /// 行业: industry association.
-    Industry,
-    /// 集团: group.
-    Group,
-    /// 公司: company.
-    Company,
-}
+pub use crate::services::innovation::honours::AwardLevel;
 
-/// Level of a standard.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "crate::services::innovation::honours::StandardLevel")]
-pub enum StandardLevel {
-    /// 国家标准: national.
-    National,
-    /// 行业标准: industry.
-    Industry,
-    /// 团体标准: association (group) standard.
-    Group,
-    /// 企业标准: enterprise.
-    Enterprise,
-}
+pub use crate::services::innovation::honours::StandardLevel;
 
-/// Part taken in a standard.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "crate::services::innovation::honours::StandardRole")]
-pub enum StandardRole {
-    /// 主持: led (hosted) the drafting.
-    Hosted,
-    /// 参与: took part.
-    Participated,
-}
+pub use crate::services::innovation::honours::StandardRole;
 
-/// Status of a campaign.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "crate::services::innovation::campaigns::CampaignStatus")]
-pub enum CampaignStatus {
-    /// Planned, not yet started.
-    Planned,
-    /// Running.
-    Running,
-    /// Closed (final).
-    Closed,
-}
+pub use crate::services::innovation::campaigns::CampaignStatus;
 
-/// A figure the system computes for an indicator, over the campaign's organisation
-/// subtree and its days `starts_on..=ends_on`.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "crate::services::innovation::campaigns::IndicatorMetric")]
-pub enum IndicatorMetric {
-    /// "Five small" achievements recognised (accepted, awarded or promoted), by submission day.
-    AchievementsRecognised,
-    /// Their economic benefit, in fen.
-    AchievementBenefitFen,
-    /// R&D expenditure, in fen, by month.
-    RdSpendingFen,
-    /// Activities held.
-    ActivitiesHeld,
-}
+pub use crate::services::innovation::campaigns::IndicatorMetric;
 
-/// Kind of a campaign activity.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "crate::services::innovation::campaigns::ActivityKind")]
-pub enum ActivityKind {
-    /// 经验交流会: exchange meeting.
-    ExchangeMeeting,
-    /// 专题讲座: lecture.
-    Lecture,
-    /// 宣贯培训: training.
-    Training,
-    /// 成果推广会: promotion meeting.
-    PromotionMeeting,
-    /// 技能竞赛: skills competition.
-    SkillsCompetition,
-    /// 劳模选树: model-worker selection.
-    ModelWorkerSelection,
-}
+pub use crate::services::innovation::campaigns::ActivityKind;
 
-/// Kind of vanguard unit.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "crate::services::innovation::vanguard::VanguardKind")]
-pub enum VanguardKind {
-    /// 党员突击队: party-member commando team.
-    CommandoTeam,
-    /// 党员示范岗: party-member demonstration post.
-    DemonstrationPost,
-}
+pub use crate::services::innovation::vanguard::VanguardKind;
 
 /// A person linked to an object (team member, inventor, winner, unit member).
 #[derive(SimpleObject)]
@@ -372,7 +185,7 @@ impl From<achievements::AchievementView> for Achievement {
             id: gid(v.id),
             organization_id: gid(v.organization_id),
             campaign_id: v.campaign_id.map(gid),
-            category: v.category.into(),
+            category: v.category,
             title: v.title,
             description: v.description,
             lead_id: gid(v.lead_id),
@@ -381,7 +194,7 @@ impl From<achievements::AchievementView> for Achievement {
             submitted_on: v.submitted_on,
             benefit_fen: v.benefit_fen,
             reward_fen: v.reward_fen,
-            status: v.status.into(),
+            status: v.status,
             reviewer_id: v.reviewer_id.map(gid),
             rejection_reason: v.rejection_reason,
             decided_on: v.decided_on,
@@ -439,7 +252,7 @@ impl From<projects::MilestoneView> for Milestone {
             title: v.title,
             planned_on: v.planned_on,
             actual_on: v.actual_on,
-            status: v.status.into(),
+            status: v.status,
             version: v.version,
         }
     }
@@ -497,12 +310,12 @@ impl From<projects::ProjectView> for ResearchProject {
             party_group_id: v.party_group_id.map(gid),
             code: v.code,
             title: v.title,
-            level: v.level.into(),
+            level: v.level,
             leader_id: v.leader_id.map(gid),
             members: v.members.into_iter().map(PersonRole::from).collect(),
             budget_fen: v.budget_fen,
             spent_fen: v.spent_fen,
-            status: v.status.into(),
+            status: v.status,
             proposed_on: v.proposed_on,
             started_on: v.started_on,
             completed_on: v.completed_on,
@@ -614,19 +427,19 @@ impl From<honours::HonourView> for Honour {
     fn from(v: honours::HonourView) -> Self {
         Honour {
             id: gid(v.id),
-            kind: v.kind.into(),
+            kind: v.kind,
             organization_id: gid(v.organization_id),
             project_id: v.project_id.map(gid),
             title: v.title,
             number: v.number,
             dated_on: v.dated_on,
-            patent_type: v.patent_type.map(Into::into),
-            region: v.region.map(Into::into),
-            patent_status: v.patent_status.map(Into::into),
-            award_level: v.award_level.map(Into::into),
+            patent_type: v.patent_type,
+            region: v.region,
+            patent_status: v.patent_status,
+            award_level: v.award_level,
             award_rank: v.award_rank,
-            standard_level: v.standard_level.map(Into::into),
-            standard_role: v.standard_role.map(Into::into),
+            standard_level: v.standard_level,
+            standard_role: v.standard_role,
             people: v.people.into_iter().map(PersonRole::from).collect(),
             created_at: v.created_at,
             updated_at: v.updated_at,
@@ -669,7 +482,7 @@ impl From<campaigns::IndicatorView> for Indicator {
             name: v.name,
             unit: v.unit,
             target: v.target,
-            metric: v.metric.map(Into::into),
+            metric: v.metric,
             actual: v.actual,
             version: v.version,
         }
@@ -719,7 +532,7 @@ impl From<campaigns::CampaignView> for Campaign {
             goals: v.goals,
             starts_on: v.starts_on,
             ends_on: v.ends_on,
-            status: v.status.into(),
+            status: v.status,
             indicators: v.indicators.into_iter().map(Indicator::from).collect(),
             created_at: v.created_at,
             updated_at: v.updated_at,
@@ -772,7 +585,7 @@ impl From<campaigns::ActivityView> for Activity {
             id: gid(v.id),
             organization_id: gid(v.organization_id),
             campaign_id: v.campaign_id.map(gid),
-            kind: v.kind.into(),
+            kind: v.kind,
             title: v.title,
             held_on: v.held_on,
             place: v.place,
@@ -829,7 +642,7 @@ impl From<vanguard::VanguardUnitView> for VanguardUnit {
     fn from(v: vanguard::VanguardUnitView) -> Self {
         VanguardUnit {
             id: gid(v.id),
-            kind: v.kind.into(),
+            kind: v.kind,
             organization_id: gid(v.organization_id),
             project_id: v.project_id.map(gid),
             name: v.name,
@@ -879,7 +692,7 @@ impl SubmitAchievementInput {
         Ok(achievements::NewAchievement {
             organization_id: parse_id(&self.organization_id)?,
             campaign_id: opt_id(self.campaign_id)?,
-            category: self.category.into(),
+            category: self.category,
             title: self.title,
             description: self.description,
             lead_id: opt_id(self.lead_id)?,
@@ -907,7 +720,7 @@ pub struct UpdateAchievementInput {
 impl UpdateAchievementInput {
     fn into_service(self) -> Result<achievements::AchievementPatch> {
         Ok(achievements::AchievementPatch {
-            category: self.category.map(Into::into),
+            category: self.category,
             title: self.title,
             description: self.description,
             members: opt_links(self.members)?,
@@ -929,11 +742,7 @@ pub struct ReviewAchievementInput {
 
 impl ReviewAchievementInput {
     fn into_service(self) -> Result<achievements::AchievementReview> {
-        Ok(achievements::AchievementReview {
-            status: self.status.into(),
-            reason: self.reason,
-            reward_fen: self.reward_fen,
-        })
+        Ok(achievements::AchievementReview { status: self.status, reason: self.reason, reward_fen: self.reward_fen })
     }
 }
 
@@ -969,7 +778,7 @@ impl CreateResearchProjectInput {
             party_group_id: opt_id(self.party_group_id)?,
             code: self.code,
             title: self.title,
-            level: self.level.into(),
+            level: self.level,
             leader_id: opt_id(self.leader_id)?,
             members: links(self.members)?,
             budget_fen: self.budget_fen,
@@ -1003,12 +812,12 @@ impl UpdateResearchProjectInput {
     fn into_service(self) -> Result<projects::ProjectPatch> {
         Ok(projects::ProjectPatch {
             title: self.title,
-            level: self.level.map(Into::into),
+            level: self.level,
             leader_id: opt_id(self.leader_id)?,
             members: opt_links(self.members)?,
             budget_fen: self.budget_fen,
             party_group_id: opt_id(self.party_group_id)?,
-            status: self.status.map(Into::into),
+            status: self.status,
             status_on: self.status_on,
         })
     }
@@ -1112,19 +921,19 @@ pub struct CreateHonourInput {
 impl CreateHonourInput {
     fn into_service(self) -> Result<honours::NewHonour> {
         Ok(honours::NewHonour {
-            kind: self.kind.into(),
+            kind: self.kind,
             organization_id: parse_id(&self.organization_id)?,
             project_id: opt_id(self.project_id)?,
             title: self.title,
             number: self.number,
             dated_on: self.dated_on,
-            patent_type: self.patent_type.map(Into::into),
-            region: self.region.map(Into::into),
-            patent_status: self.patent_status.map(Into::into),
-            award_level: self.award_level.map(Into::into),
+            patent_type: self.patent_type,
+            region: self.region,
+            patent_status: self.patent_status,
+            award_level: self.award_level,
             award_rank: self.award_rank,
-            standard_level: self.standard_level.map(Into::into),
-            standard_role: self.standard_role.map(Into::into),
+            standard_level: self.standard_level,
+            standard_role: self.standard_role,
             people: links(self.people)?,
         })
     }
@@ -1153,7 +962,7 @@ impl UpdateHonourInput {
             title: self.title,
             number: self.number,
             dated_on: self.dated_on,
-            patent_status: self.patent_status.map(Into::into),
+            patent_status: self.patent_status,
             award_rank: self.award_rank,
             people: opt_links(self.people)?,
         })
@@ -1181,7 +990,7 @@ impl IndicatorInput {
             name: self.name,
             unit: self.unit,
             target: self.target,
-            metric: self.metric.map(Into::into),
+            metric: self.metric,
             actual: self.actual,
         }
     }
@@ -1239,12 +1048,7 @@ pub struct UpdateCampaignInput {
 
 impl UpdateCampaignInput {
     fn into_service(self) -> campaigns::CampaignPatch {
-        campaigns::CampaignPatch {
-            title: self.title,
-            theme: self.theme,
-            goals: self.goals,
-            status: self.status.map(Into::into),
-        }
+        campaigns::CampaignPatch { title: self.title, theme: self.theme, goals: self.goals, status: self.status }
     }
 }
 
@@ -1290,7 +1094,7 @@ impl CreateActivityInput {
         Ok(campaigns::NewActivity {
             organization_id: parse_id(&self.organization_id)?,
             campaign_id: opt_id(self.campaign_id)?,
-            kind: self.kind.into(),
+            kind: self.kind,
             title: self.title,
             held_on: self.held_on,
             place: self.place,
@@ -1350,7 +1154,7 @@ pub struct CreateVanguardUnitInput {
 impl CreateVanguardUnitInput {
     fn into_service(self) -> Result<vanguard::NewVanguardUnit> {
         Ok(vanguard::NewVanguardUnit {
-            kind: self.kind.into(),
+            kind: self.kind,
             organization_id: parse_id(&self.organization_id)?,
             project_id: opt_id(self.project_id)?,
             name: self.name,
@@ -1472,13 +1276,9 @@ impl From<statistics::AchievementFigures> for AchievementFiguresNode {
             by_category: v
                 .by_category
                 .into_iter()
-                .map(|c| AchievementCategoryCount { key: c.key.into(), count: c.count })
+                .map(|c| AchievementCategoryCount { key: c.key, count: c.count })
                 .collect(),
-            by_status: v
-                .by_status
-                .into_iter()
-                .map(|c| AchievementStatusCount { key: c.key.into(), count: c.count })
-                .collect(),
+            by_status: v.by_status.into_iter().map(|c| AchievementStatusCount { key: c.key, count: c.count }).collect(),
         }
     }
 }
@@ -1502,12 +1302,8 @@ impl From<statistics::ProjectFigures> for ProjectFiguresNode {
         ProjectFiguresNode {
             total: v.total,
             group_major: v.group_major,
-            by_level: v.by_level.into_iter().map(|c| ProjectLevelCount { key: c.key.into(), count: c.count }).collect(),
-            by_status: v
-                .by_status
-                .into_iter()
-                .map(|c| ProjectStatusCount { key: c.key.into(), count: c.count })
-                .collect(),
+            by_level: v.by_level.into_iter().map(|c| ProjectLevelCount { key: c.key, count: c.count }).collect(),
+            by_status: v.by_status.into_iter().map(|c| ProjectStatusCount { key: c.key, count: c.count }).collect(),
         }
     }
 }
@@ -1535,7 +1331,7 @@ impl From<statistics::AwardFigures> for AwardFiguresNode {
             national: v.national,
             provincial: v.provincial,
             industry: v.industry,
-            by_level: v.by_level.into_iter().map(|c| AwardLevelCount { key: c.key.into(), count: c.count }).collect(),
+            by_level: v.by_level.into_iter().map(|c| AwardLevelCount { key: c.key, count: c.count }).collect(),
         }
     }
 }
@@ -1597,11 +1393,7 @@ impl From<statistics::StandardFigures> for StandardFiguresNode {
             hosted: v.hosted,
             national: v.national,
             industry: v.industry,
-            by_level: v
-                .by_level
-                .into_iter()
-                .map(|c| StandardLevelCount { key: c.key.into(), count: c.count })
-                .collect(),
+            by_level: v.by_level.into_iter().map(|c| StandardLevelCount { key: c.key, count: c.count }).collect(),
         }
     }
 }
@@ -1645,7 +1437,7 @@ impl From<statistics::ActivityFigures> for ActivityFiguresNode {
     fn from(v: statistics::ActivityFigures) -> Self {
         ActivityFiguresNode {
             total: v.total,
-            by_kind: v.by_kind.into_iter().map(|c| ActivityKindCount { key: c.key.into(), count: c.count }).collect(),
+            by_kind: v.by_kind.into_iter().map(|c| ActivityKindCount { key: c.key, count: c.count }).collect(),
         }
     }
 }
@@ -1737,8 +1529,8 @@ impl InnovationQuery {
         let filter = achievements::AchievementFilter {
             organization_id: opt_id(organization_id)?,
             campaign_id: opt_id(campaign_id)?,
-            category: category.map(Into::into),
-            status: status.map(Into::into),
+            category,
+            status,
             year,
             person_id: opt_id(person_id)?,
         };
@@ -1765,11 +1557,7 @@ impl InnovationQuery {
         #[graphql(desc = "Only this status.")] status: Option<ProjectStatus>,
     ) -> Result<Conn<ResearchProject>> {
         let (s, a) = (state(ctx)?, actor(ctx)?);
-        let filter = projects::ProjectFilter {
-            organization_id: opt_id(organization_id)?,
-            level: level.map(Into::into),
-            status: status.map(Into::into),
-        };
+        let filter = projects::ProjectFilter { organization_id: opt_id(organization_id)?, level, status };
         let req = page(ctx, first, after.as_deref(), wants_total(ctx))?;
         let p = projects::list(&s.db, a, s.today, &filter, req).await.map_err(gql_error)?;
         Ok(connection(p, after.is_some(), |v| v.id, ResearchProject::from))
@@ -1820,7 +1608,7 @@ impl InnovationQuery {
         let (s, a) = (state(ctx)?, actor(ctx)?);
         let filter = honours::HonourFilter {
             organization_id: opt_id(organization_id)?,
-            kind: kind.map(Into::into),
+            kind,
             year,
             project_id: opt_id(project_id)?,
             person_id: opt_id(person_id)?,
@@ -1879,7 +1667,7 @@ impl InnovationQuery {
             organization_id: opt_id(organization_id)?,
             year,
             campaign_id: opt_id(campaign_id)?,
-            kind: kind.map(Into::into),
+            kind,
             person_id: opt_id(person_id)?,
         };
         let req = page(ctx, first, after.as_deref(), wants_total(ctx))?;
@@ -1907,7 +1695,7 @@ impl InnovationQuery {
         let (s, a) = (state(ctx)?, actor(ctx)?);
         let filter = vanguard::VanguardFilter {
             organization_id: opt_id(organization_id)?,
-            kind: kind.map(Into::into),
+            kind,
             project_id: opt_id(project_id)?,
         };
         let req = page(ctx, first, after.as_deref(), wants_total(ctx))?;

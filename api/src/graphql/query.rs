@@ -46,7 +46,7 @@ impl CoreQuery {
             parent_id: parent_id.as_ref().map(parse_id).transpose()?,
             descendants_of: descendants_of.as_ref().map(parse_id).transpose()?,
             roots_only,
-            kind: kind.map(Into::into),
+            kind,
             name_contains: q,
         };
         org_list(ctx, filter, first, after).await
@@ -71,11 +71,8 @@ impl CoreQuery {
     ) -> Result<Conn<Person>> {
         actor(ctx)?;
         let s = state(ctx)?;
-        let filter = PersonFilter {
-            organization_id: organization_id.as_ref().map(parse_id).transpose()?,
-            party_status: party_status.map(Into::into),
-            q,
-        };
+        let filter =
+            PersonFilter { organization_id: organization_id.as_ref().map(parse_id).transpose()?, party_status, q };
         let req = page(ctx, first, after.as_deref(), wants_total(ctx))?;
         let p = services::people::list(&s.db, actor(ctx)?, &filter, req).await.map_err(gql_error)?;
         Ok(connection(p, after.is_some(), |p| p.id, Person))

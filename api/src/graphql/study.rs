@@ -3,7 +3,7 @@
 //! reports and meeting norms. Thin wrappers over `services::{study, measures,
 //! compliance}`; relations resolve through the request's DataLoaders.
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
+use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
@@ -21,89 +21,17 @@ use crate::services::{
     },
 };
 
-/// Kind of a study session.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "crate::services::study::SessionKind")]
-pub enum SessionKind {
-    /// 党委会: party committee meeting.
-    PartyCommittee,
-    /// 理论学习中心组: central study group.
-    CentralGroup,
-    /// 支部党员大会: branch general meeting.
-    BranchGeneralMeeting,
-    /// 支委会: branch committee meeting.
-    BranchCommittee,
-    /// 党小组会: party group meeting.
-    GroupMeeting,
-    /// 党课: party lecture.
-    PartyLecture,
-    /// 主题党日: theme party day.
-    ThemeDay,
-}
+pub use crate::services::study::SessionKind;
 
-/// Status of a study session.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "crate::services::study::SessionStatus")]
-pub enum SessionStatus {
-    /// Scheduled.
-    Planned,
-    /// Took place.
-    Held,
-    /// Called off.
-    Cancelled,
-}
+pub use crate::services::study::SessionStatus;
 
-/// Attendance of one person at one session.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "crate::services::study::AttendanceStatus")]
-pub enum AttendanceStatus {
-    /// On the roster, nothing recorded yet.
-    Expected,
-    /// Present.
-    Present,
-    /// Came late (after held_at + 15 minutes).
-    Late,
-    /// Excused, with a reason.
-    Leave,
-    /// Absent.
-    Absent,
-}
+pub use crate::services::study::AttendanceStatus;
 
-/// Status of an implementation measure.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "crate::services::measures::MeasureStatus")]
-pub enum MeasureStatus {
-    /// Not started.
-    Todo,
-    /// Being worked on.
-    InProgress,
-    /// Done.
-    Done,
-    /// Dropped.
-    Cancelled,
-}
+pub use crate::services::measures::MeasureStatus;
 
-/// Where a measure comes from.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "crate::services::measures::SourceKind")]
-pub enum SourceKind {
-    /// A study session.
-    Session,
-    /// A supervision item.
-    SupervisionItem,
-    /// A campaign.
-    Campaign,
-}
+pub use crate::services::measures::SourceKind;
 
-/// Period a meeting norm counts over.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "crate::services::compliance::NormPeriod")]
-pub enum NormPeriod {
-    /// A calendar month.
-    Month,
-    /// A calendar quarter.
-    Quarter,
-}
+pub use crate::services::compliance::NormPeriod;
 
 /// A study session (第一议题学习).
 pub struct StudySession(pub SessionView);
@@ -116,7 +44,7 @@ impl StudySession {
     }
     /// Kind of meeting.
     async fn kind(&self) -> SessionKind {
-        self.0.kind.into()
+        self.0.kind
     }
     /// Whether the first agenda item was the first topic (第一议题).
     async fn is_first_topic(&self) -> bool {
@@ -140,7 +68,7 @@ impl StudySession {
     }
     /// Status.
     async fn status(&self) -> SessionStatus {
-        self.0.status.into()
+        self.0.status
     }
     /// Self check-in opens (UTC).
     async fn checkin_opens_at(&self) -> DateTime<Utc> {
@@ -271,7 +199,7 @@ impl Attendance {
     }
     /// Status.
     async fn status(&self) -> AttendanceStatus {
-        self.0.status.into()
+        self.0.status
     }
     /// Reason (for leave).
     async fn reason(&self) -> Option<&str> {
@@ -395,7 +323,7 @@ impl Measure {
     }
     /// Kind of source.
     async fn source_kind(&self) -> SourceKind {
-        self.0.source_kind.into()
+        self.0.source_kind
     }
     /// The source's id.
     async fn source_id(&self) -> ID {
@@ -415,7 +343,7 @@ impl Measure {
     }
     /// Status.
     async fn status(&self) -> MeasureStatus {
-        self.0.status.into()
+        self.0.status
     }
     /// Date it was done.
     async fn completed_on(&self) -> Option<NaiveDate> {
@@ -483,11 +411,11 @@ impl MeasureUpdate {
     }
     /// Status before, when the update changed it.
     async fn status_from(&self) -> Option<MeasureStatus> {
-        self.0.status_from.map(Into::into)
+        self.0.status_from
     }
     /// Status after, when the update changed it.
     async fn status_to(&self) -> Option<MeasureStatus> {
-        self.0.status_to.map(Into::into)
+        self.0.status_to
     }
     /// Written at (UTC).
     async fn created_at(&self) -> DateTime<Utc> {
@@ -534,7 +462,7 @@ impl MeetingCompliance {
     }
     /// Organisation kind.
     async fn org_kind(&self) -> OrgKind {
-        self.0.org_kind.into()
+        self.0.org_kind
     }
     /// Period label: `2026-03` or `2026-Q1`.
     async fn period(&self) -> &str {
@@ -546,7 +474,7 @@ impl MeetingCompliance {
     }
     /// Kind of session.
     async fn session_kind(&self) -> SessionKind {
-        self.0.session_kind.into()
+        self.0.session_kind
     }
     /// Required.
     async fn required(&self) -> i32 {
@@ -592,15 +520,15 @@ impl MeetingNorm {
     }
     /// Kind of organisation the norm applies to.
     async fn org_kind(&self) -> OrgKind {
-        self.0.org_kind.into()
+        self.0.org_kind
     }
     /// Kind of session required.
     async fn session_kind(&self) -> SessionKind {
-        self.0.session_kind.into()
+        self.0.session_kind
     }
     /// Period counted over.
     async fn period(&self) -> NormPeriod {
-        self.0.period.into()
+        self.0.period
     }
     /// Sessions required per period.
     async fn required_count(&self) -> i32 {
@@ -644,8 +572,8 @@ impl StudyQuery {
         let s = state(ctx)?;
         let filter = SessionFilter {
             organization_id: organization_id.as_ref().map(parse_id).transpose()?,
-            kind: kind.map(Into::into),
-            status: status.map(Into::into),
+            kind,
+            status,
             is_first_topic,
             held_from,
             held_before,
@@ -699,9 +627,9 @@ impl StudyQuery {
         let filter = MeasureFilter {
             organization_id: organization_id.as_ref().map(parse_id).transpose()?,
             owner_id: owner_id.as_ref().map(parse_id).transpose()?,
-            status: status.map(Into::into),
+            status,
             overdue,
-            source_kind: source_kind.map(Into::into),
+            source_kind,
             source_id: source_id.as_ref().map(parse_id).transpose()?,
         };
         let req = page(ctx, first, after.as_deref(), wants_total(ctx))?;
@@ -721,7 +649,7 @@ impl StudyQuery {
     ) -> Result<Conn<Measure>> {
         let a = actor(ctx)?;
         let s = state(ctx)?;
-        let filter = MeasureFilter { status: status.map(Into::into), overdue, ..Default::default() };
+        let filter = MeasureFilter { status, overdue, ..Default::default() };
         let req = page(ctx, first, after.as_deref(), wants_total(ctx))?;
         let p = services::measures::mine(&s.db, a, s.today, &filter, req).await.map_err(gql_error)?;
         Ok(connection(p, after.is_some(), |m| m.id, Measure))
@@ -898,7 +826,7 @@ impl StudyMutation {
         let s = state(ctx)?;
         let new = NewSession {
             organization_id: parse_id(&input.organization_id)?,
-            kind: input.kind.into(),
+            kind: input.kind,
             is_first_topic: input.is_first_topic,
             topic: input.topic,
             held_at: input.held_at,
@@ -924,7 +852,7 @@ impl StudyMutation {
         let a = actor(ctx)?;
         let s = state(ctx)?;
         let patch = SessionPatch {
-            kind: input.kind.map(Into::into),
+            kind: input.kind,
             is_first_topic: input.is_first_topic,
             topic: input.topic,
             held_at: input.held_at,
@@ -932,7 +860,7 @@ impl StudyMutation {
             host_id: opt_id(input.host_id)?,
             recorder_id: opt_id(input.recorder_id)?,
             minutes: input.minutes,
-            status: input.status.map(Into::into),
+            status: input.status,
             checkin_opens_at: input.checkin_opens_at,
             checkin_closes_at: input.checkin_closes_at,
             material_document_ids: input.material_document_ids.as_deref().map(ids).transpose()?,
@@ -960,7 +888,7 @@ impl StudyMutation {
     ) -> Result<Attendance> {
         let a = actor(ctx)?;
         let s = state(ctx)?;
-        let mark = MarkAttendance { status: input.status.into(), reason: input.reason };
+        let mark = MarkAttendance { status: input.status, reason: input.reason };
         let v = services::study::mark_attendance(
             &s.db,
             a,
@@ -1013,7 +941,7 @@ impl StudyMutation {
         let a = actor(ctx)?;
         let s = state(ctx)?;
         let new = NewMeasure {
-            source_kind: input.source_kind.into(),
+            source_kind: input.source_kind,
             source_id: parse_id(&input.source_id)?,
             organization_id: parse_id(&input.organization_id)?,
             title: input.title,
@@ -1039,7 +967,7 @@ impl StudyMutation {
             description: input.description,
             owner_id: opt_id(input.owner_id)?,
             due_on: input.due_on,
-            status: input.status.map(Into::into),
+            status: input.status,
         };
         let v = services::measures::update(&s.db, a, s.today, parse_id(&id)?, expected_version, patch)
             .await
@@ -1064,7 +992,7 @@ impl StudyMutation {
     ) -> Result<MeasureUpdate> {
         let a = actor(ctx)?;
         let s = state(ctx)?;
-        let new = NewMeasureUpdate { text: input.text, status: input.status.map(Into::into) };
+        let new = NewMeasureUpdate { text: input.text, status: input.status };
         let v =
             services::measures::add_update(&s.db, a, s.today, parse_id(&measure_id)?, new).await.map_err(gql_error)?;
         Ok(MeasureUpdate(v))
@@ -1083,9 +1011,9 @@ impl StudyMutation {
         let input = norms
             .into_iter()
             .map(|n| NormInput {
-                org_kind: n.org_kind.into(),
-                session_kind: n.session_kind.into(),
-                period: n.period.into(),
+                org_kind: n.org_kind,
+                session_kind: n.session_kind,
+                period: n.period,
                 required_count: n.required_count,
             })
             .collect();

@@ -5,7 +5,7 @@
 //! the request's DataLoaders.
 
 use async_graphql::{
-    Context, Enum, ID, InputObject, Json, Object, Result, SimpleObject,
+    Context, ID, InputObject, Json, Object, Result, SimpleObject,
     connection::{Connection, Edge},
 };
 use chrono::{DateTime, NaiveDate, Utc};
@@ -27,95 +27,17 @@ use crate::services::{
     },
 };
 
-/// Status of an inspection round.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "crate::services::supervision::InspectionStatus")]
-pub enum InspectionStatus {
-    /// 计划: planned.
-    Planned,
-    /// 进行中: inspectors are on site.
-    InProgress,
-    /// 已结束: finished.
-    Finished,
-}
+pub use crate::services::supervision::InspectionStatus;
 
-/// Category of a supervision item (问题类别).
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "crate::services::supervision::ItemCategory")]
-pub enum SupervisionCategory {
-    /// 政治建设: political building.
-    PoliticalBuilding,
-    /// 理论学习: theory study.
-    TheoryStudy,
-    /// 组织建设: organisation building.
-    OrganizationBuilding,
-    /// 科技创新责任落实: carrying out technology-innovation responsibility.
-    InnovationResponsibility,
-    /// 党风廉政建设: integrity.
-    Integrity,
-    /// 作风建设: work style.
-    WorkStyle,
-    /// 其他: other.
-    Other,
-}
+pub use crate::services::supervision::ItemCategory as SupervisionCategory;
 
-/// Severity of a supervision item.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "crate::services::supervision::Severity")]
-pub enum SupervisionSeverity {
-    /// 一般: low.
-    Low,
-    /// 较重: medium.
-    Medium,
-    /// 严重: high.
-    High,
-}
+pub use crate::services::supervision::Severity as SupervisionSeverity;
 
-/// Status of a supervision item.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "crate::services::supervision::ItemStatus")]
-pub enum SupervisionItemStatus {
-    /// 待整改: found, no plan yet.
-    Open,
-    /// 整改中: being rectified.
-    Rectifying,
-    /// 已提交: submitted for verification.
-    Submitted,
-    /// 已销号: verified and closed.
-    Verified,
-}
+pub use crate::services::supervision::ItemStatus as SupervisionItemStatus;
 
-/// Kind of an item update.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "crate::services::supervision::UpdateKind")]
-pub enum SupervisionUpdateKind {
-    /// A comment.
-    Comment,
-    /// The rectification plan.
-    Plan,
-    /// Evidence of the rectification.
-    Evidence,
-    /// A status change.
-    StatusChange,
-}
+pub use crate::services::supervision::UpdateKind as SupervisionUpdateKind;
 
-/// Why a link of the audit chain is broken.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "crate::services::audit::BreakReason")]
-pub enum AuditBreakReason {
-    /// The record was edited after it was written.
-    ContentAltered,
-    /// The record does not link to the previous record's hash.
-    LinkBroken,
-    /// A record is missing (deleted).
-    RecordMissing,
-    /// The chain head does not match the last record.
-    HeadMismatch,
-    /// A record outside the chain.
-    Unchained,
-    /// The chain no longer holds the anchored hash.
-    AnchorMismatch,
-}
+pub use crate::services::audit::BreakReason as AuditBreakReason;
 
 /// An inspection round (巡察) over an organisation subtree.
 pub struct Inspection(pub InspectionView);
@@ -144,7 +66,7 @@ impl Inspection {
     }
     /// Status.
     async fn status(&self) -> InspectionStatus {
-        self.0.status.into()
+        self.0.status
     }
     /// Optimistic-concurrency version: pass it as `expectedVersion` when changing.
     async fn version(&self) -> i32 {
@@ -191,11 +113,11 @@ impl SupervisionItem {
     }
     /// Category.
     async fn category(&self) -> SupervisionCategory {
-        self.0.category.into()
+        self.0.category
     }
     /// Severity.
     async fn severity(&self) -> SupervisionSeverity {
-        self.0.severity.into()
+        self.0.severity
     }
     /// Rectification plan (整改方案).
     async fn rectification_plan(&self) -> Option<&str> {
@@ -207,7 +129,7 @@ impl SupervisionItem {
     }
     /// Status.
     async fn status(&self) -> SupervisionItemStatus {
-        self.0.status.into()
+        self.0.status
     }
     /// Day it was opened.
     async fn opened_on(&self) -> NaiveDate {
@@ -285,7 +207,7 @@ impl SupervisionItemUpdate {
     }
     /// Kind.
     async fn kind(&self) -> SupervisionUpdateKind {
-        self.0.kind.into()
+        self.0.kind
     }
     /// Text (comment, plan, evidence, or the reason of a status change).
     async fn text(&self) -> &str {
@@ -293,11 +215,11 @@ impl SupervisionItemUpdate {
     }
     /// Status before, for a status change.
     async fn status_from(&self) -> Option<SupervisionItemStatus> {
-        self.0.status_from.map(Into::into)
+        self.0.status_from
     }
     /// Status after, for a status change.
     async fn status_to(&self) -> Option<SupervisionItemStatus> {
-        self.0.status_to.map(Into::into)
+        self.0.status_to
     }
     /// Author id (person).
     async fn author_person_id(&self) -> Option<ID> {
@@ -623,7 +545,7 @@ impl From<ChainReport> for AuditChainReport {
             first_broken: r.first_broken.map(|b| AuditBrokenLink {
                 sequence: b.sequence,
                 audit_id: b.audit_id.map(|i| ID(i.to_string())),
-                reason: b.reason.into(),
+                reason: b.reason,
                 detail: b.detail,
             }),
         }
@@ -653,10 +575,7 @@ impl SupervisionQuery {
         #[graphql(desc = "Only this status.")] status: Option<InspectionStatus>,
     ) -> Result<Conn<Inspection>> {
         let (s, a) = (state(ctx)?, actor(ctx)?);
-        let filter = InspectionFilter {
-            organization_id: organization_id.as_ref().map(parse_id).transpose()?,
-            status: status.map(Into::into),
-        };
+        let filter = InspectionFilter { organization_id: organization_id.as_ref().map(parse_id).transpose()?, status };
         let req = page(ctx, first, after.as_deref(), wants_total(ctx))?;
         let p = services::supervision::list_inspections(&s.db, a, &filter, req).await.map_err(gql_error)?;
         Ok(connection(p, after.is_some(), |i| i.id, Inspection))
@@ -690,9 +609,9 @@ impl SupervisionQuery {
         let filter = ItemFilter {
             organization_id: organization_id.as_ref().map(parse_id).transpose()?,
             inspection_id: inspection_id.as_ref().map(parse_id).transpose()?,
-            status: status.map(Into::into),
-            severity: severity.map(Into::into),
-            category: category.map(Into::into),
+            status,
+            severity,
+            category,
             overdue,
             responsible_person_id: responsible_person_id.as_ref().map(parse_id).transpose()?,
         };
@@ -962,7 +881,7 @@ impl SupervisionMutation {
             lead_inspector_id: opt_id(input.lead_inspector_id)?,
             starts_on: input.starts_on,
             ends_on: input.ends_on,
-            status: input.status.map(Into::into),
+            status: input.status,
         };
         let v = services::supervision::update_inspection(&s.db, a, parse_id(&id)?, expected_version, patch)
             .await
@@ -982,8 +901,8 @@ impl SupervisionMutation {
             organization_id: parse_id(&input.organization_id)?,
             title: input.title,
             description: input.description,
-            category: input.category.into(),
-            severity: input.severity.into(),
+            category: input.category,
+            severity: input.severity,
             responsible_person_id: parse_id(&input.responsible_person_id)?,
             due_on: input.due_on,
         };
@@ -1002,8 +921,8 @@ impl SupervisionMutation {
         let patch = ItemPatch {
             title: input.title,
             description: input.description,
-            category: input.category.map(Into::into),
-            severity: input.severity.map(Into::into),
+            category: input.category,
+            severity: input.severity,
             responsible_person_id: opt_id(input.responsible_person_id)?,
             due_on: input.due_on,
         };
@@ -1071,7 +990,7 @@ impl SupervisionMutation {
         input: AddSupervisionItemUpdateInput,
     ) -> Result<SupervisionItemUpdate> {
         let (s, a) = (state(ctx)?, actor(ctx)?);
-        let new = NewItemUpdate { kind: input.kind.into(), text: input.text };
+        let new = NewItemUpdate { kind: input.kind, text: input.text };
         let v =
             services::supervision::add_update(&s.db, a, s.today, parse_id(&item_id)?, new).await.map_err(gql_error)?;
         Ok(SupervisionItemUpdate(v))

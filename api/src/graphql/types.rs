@@ -19,37 +19,9 @@ use crate::services::{
     users::{RoleAssignmentView, UserView},
 };
 
-/// Kind of a party organisation.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "crate::services::types::OrgKind")]
-pub enum OrgKind {
-    /// 党委: party committee.
-    Committee,
-    /// 党总支: general party branch.
-    GeneralBranch,
-    /// 党支部: party branch.
-    Branch,
-    /// 党小组: party group.
-    Group,
-}
+pub use crate::services::types::OrgKind;
 
-/// Party status of a person.
-#[derive(Enum, Copy, Clone, Eq, PartialEq)]
-#[graphql(remote = "crate::services::types::PartyStatus")]
-pub enum PartyStatus {
-    /// 群众: not a party member.
-    None,
-    /// 入党申请人: applicant.
-    Applicant,
-    /// 入党积极分子: activist.
-    Activist,
-    /// 发展对象: candidate.
-    Candidate,
-    /// 预备党员: probationary member.
-    Probationary,
-    /// 正式党员: full member.
-    Full,
-}
+pub use crate::services::types::PartyStatus;
 
 /// A role.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -117,7 +89,7 @@ impl Organization {
     }
     /// Kind in the party hierarchy.
     async fn kind(&self) -> OrgKind {
-        self.0.kind.into()
+        self.0.kind
     }
     /// Materialised path of ids from the root.
     async fn path(&self) -> &str {
@@ -219,7 +191,7 @@ impl Person {
     }
     /// Party status.
     async fn party_status(&self) -> PartyStatus {
-        self.0.party_status.into()
+        self.0.party_status
     }
     /// Date joined the party.
     async fn joined_party_on(&self) -> Option<NaiveDate> {

@@ -266,6 +266,7 @@ pub async fn chain_backlog(db: &DatabaseConnection) -> AppResult<u64> {
 
 text_enum! {
     /// Why a link of the audit chain is broken.
+    #[graphql(name = "AuditBreakReason")]
     BreakReason {
         /// The record's content no longer matches its hash (the row was edited).
         ContentAltered => "content_altered",

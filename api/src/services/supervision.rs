@@ -50,6 +50,7 @@ text_enum! {
 
 text_enum! {
     /// Category of a supervision item (问题类别).
+    #[graphql(name = "SupervisionCategory")]
     ItemCategory {
         /// 政治建设: political building.
         PoliticalBuilding => "political_building",
@@ -70,6 +71,7 @@ text_enum! {
 
 text_enum! {
     /// Severity of a supervision item.
+    #[graphql(name = "SupervisionSeverity")]
     Severity {
         /// 一般: low.
         Low => "low",
@@ -94,6 +96,7 @@ impl Severity {
 text_enum! {
     /// Status of a supervision item: open → rectifying → submitted → verified, and
     /// submitted → rectifying when rejected.
+    #[graphql(name = "SupervisionItemStatus")]
     ItemStatus {
         /// 待整改: found, no plan yet.
         Open => "open",
@@ -108,6 +111,7 @@ text_enum! {
 
 text_enum! {
     /// Kind of an item update.
+    #[graphql(name = "SupervisionUpdateKind")]
     UpdateKind {
         /// 意见: a comment.
         Comment => "comment",

@@ -6,9 +6,12 @@ use crate::error::{AppError, AppResult};
 
 macro_rules! text_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema,
+            async_graphql::Enum,
+        )]
         #[serde(rename_all = "snake_case")]
+        $(#[$meta])*
         pub enum $name { $($(#[$vmeta])* $variant),+ }
 
         impl $name {
