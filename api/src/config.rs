@@ -7,6 +7,12 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
+use secrecy::{ExposeSecret, SecretString};
+
+/// Reads a secret setting (never shown by `Debug`).
+fn secret(value: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(SecretString::from(value))
+}
 
 /// Development (lenient, generates a signing key) or production (strict).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -50,8 +56,8 @@ pub struct StudyLimits {
 pub struct Settings {
     /// Database URL: `sqlite://path?mode=rwc` or `postgres://user@host/db`.
     /// Default: a SQLite file `dangjian.db` in the data folder.
-    #[arg(long, env = "DATABASE_URL", global = true)]
-    pub database_url: Option<String>,
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, value_parser = secret, global = true)]
+    pub database_url: Option<SecretString>,
 
     /// Folder for the default SQLite database and the generated development signing key.
     #[arg(long, env = "DANGJIAN_DATA_DIR", default_value = "./data", global = true)]
@@ -67,8 +73,8 @@ pub struct Settings {
 
     /// Secret for signing access tokens (HS256, at least 32 bytes). Required in production;
     /// in development a random one is generated once and kept in the data folder.
-    #[arg(long, env = "DANGJIAN_JWT_SECRET", hide_env_values = true, global = true)]
-    pub jwt_secret: Option<String>,
+    #[arg(long, env = "DANGJIAN_JWT_SECRET", hide_env_values = true, value_parser = secret, global = true)]
+    pub jwt_secret: Option<SecretString>,
 
     /// `iss` claim of issued tokens (checked on every request).
     #[arg(long, env = "DANGJIAN_JWT_ISSUER", default_value = "dangjian", global = true)]
@@ -87,8 +93,8 @@ pub struct Settings {
     pub refresh_token_ttl: i64,
 
     /// Password of the `admin` account created on first start (else one is generated and printed once).
-    #[arg(long, env = "DANGJIAN_ADMIN_PASSWORD", hide_env_values = true, global = true)]
-    pub admin_password: Option<String>,
+    #[arg(long, env = "DANGJIAN_ADMIN_PASSWORD", hide_env_values = true, value_parser = secret, global = true)]
+    pub admin_password: Option<SecretString>,
 
     /// Failed logins in a row that lock an account.
     #[arg(long, env = "DANGJIAN_LOCKOUT_THRESHOLD", default_value_t = 5, global = true)]
@@ -203,7 +209,8 @@ impl Settings {
     /// The database URL in force.
     pub fn database_url(&self) -> String {
         self.database_url
-            .clone()
+            .as_ref()
+            .map(|u| u.expose_secret().to_owned())
             .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", self.data_dir.join("dangjian.db").display()))
     }
 
@@ -248,10 +255,10 @@ impl Settings {
         argon2::Params::new(self.argon2_memory_kib, self.argon2_iterations, self.argon2_parallelism, None)
             .map_err(|e| anyhow::anyhow!("DANGJIAN_ARGON2_* parameters refused: {e}"))?;
         if let Some(secret) = &self.jwt_secret {
-            anyhow::ensure!(secret.len() >= 32, "DANGJIAN_JWT_SECRET must be at least 32 bytes");
+            anyhow::ensure!(secret.expose_secret().len() >= 32, "DANGJIAN_JWT_SECRET must be at least 32 bytes");
         }
         if self.environment == Environment::Production {
-            let secret = self.jwt_secret.as_deref().ok_or_else(|| {
+            let secret = self.jwt_secret.as_ref().map(|s| s.expose_secret()).ok_or_else(|| {
                 anyhow::anyhow!("production mode needs DANGJIAN_JWT_SECRET (at least 32 random bytes)")
             })?;
             let bits = crate::strength::estimated_entropy_bits(secret);
@@ -306,6 +313,17 @@ mod tests {
         assert!(parse(&["--environment=production", secret, "--cors-origins=*"]).check().is_err(), "wildcard CORS");
         assert!(parse(&["--environment=production", secret]).check().is_ok());
         assert!(parse(&["--access-token-ttl=0"]).check().is_err());
+    }
+
+    #[test]
+    fn secrets_are_not_shown_by_debug() {
+        let s = parse(&[
+            "--jwt-secret=Qm9vdHN0cmFwLXNlY3JldC1mb3ItdGVzdHMtb25seS1YN2pLcTl2",
+            "--database-url=postgres://u:pw@h/db",
+        ]);
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("Qm9vdHN0cmFw") && !shown.contains("pw@h"), "{shown}");
+        assert_eq!(s.database_url(), "postgres://u:pw@h/db");
     }
 
     #[test]

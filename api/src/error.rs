@@ -53,9 +53,6 @@ pub enum AppError {
     /// An update came without the version it is based on (REST `If-Match`).
     #[error("this update needs If-Match with the current ETag")]
     PreconditionRequired,
-    /// Too many requests.
-    #[error("too many requests")]
-    RateLimited,
     /// The server is saturated (password-hashing threads or database connections all
     /// busy): try again after the given number of seconds.
     #[error("the server is busy; retry in {0} s")]
@@ -90,7 +87,6 @@ impl AppError {
             AppError::Validation(_) => "VALIDATION",
             AppError::Conflict(_) | AppError::StaleVersion { .. } => "CONFLICT",
             AppError::PreconditionRequired => "PRECONDITION_REQUIRED",
-            AppError::RateLimited => "RATE_LIMITED",
             AppError::Timeout => "TIMEOUT",
             AppError::Busy(_) => "UNAVAILABLE",
             AppError::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",

@@ -123,7 +123,7 @@ async fn main() -> anyhow::Result<()> {
             init_tracing(&settings);
             let tmp = std::env::temp_dir().join(format!("dangjian-bench-{}", std::process::id()));
             let url = match &settings.database_url {
-                Some(u) => u.clone(),
+                Some(_) => settings.database_url(),
                 None => {
                     std::fs::create_dir_all(&tmp)?;
                     format!("sqlite://{}?mode=rwc", tmp.join("bench.db").display())
@@ -173,7 +173,14 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     settings.check()?;
     let db = dangjian::startup::connect_and_migrate(&settings).await?;
     let passwords = dangjian::startup::password_pool(&settings)?;
-    match dangjian::services::auth::ensure_admin(&db, &passwords, "admin", settings.admin_password.clone()).await? {
+    match dangjian::services::auth::ensure_admin(
+        &db,
+        &passwords,
+        "admin",
+        settings.admin_password.as_ref().map(|p| secrecy::ExposeSecret::expose_secret(p).to_owned()),
+    )
+    .await?
+    {
         Some(Some(generated)) => {
             println!("================================================================");
             println!(" First start: created the administrator account");

@@ -44,22 +44,3 @@ pub mod supervision_item_update;
 pub mod user_account;
 pub mod vanguard_member;
 pub mod vanguard_unit;
-
-pub mod prelude {
-    //! The entities under short names.
-    pub use super::attendance::Entity as Attendance;
-    pub use super::audit_event::Entity as AuditEvent;
-    pub use super::measure::Entity as Measure;
-    pub use super::measure_update::Entity as MeasureUpdate;
-    pub use super::meeting_norm::Entity as MeetingNorm;
-    pub use super::organization::Entity as Organization;
-    pub use super::person::Entity as Person;
-    pub use super::person_transfer::Entity as PersonTransfer;
-    pub use super::refresh_token::Entity as RefreshToken;
-    pub use super::role_assignment::Entity as RoleAssignment;
-    pub use super::service_client::Entity as ServiceClient;
-    pub use super::session_material::Entity as SessionMaterial;
-    pub use super::session_statement::Entity as SessionStatement;
-    pub use super::study_session::Entity as StudySession;
-    pub use super::user_account::Entity as UserAccount;
-}

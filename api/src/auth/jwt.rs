@@ -84,7 +84,7 @@ impl JwtKeys {
     /// (created with owner-only permissions on first use).
     pub fn from_settings(settings: &Settings) -> anyhow::Result<Self> {
         let secret = match &settings.jwt_secret {
-            Some(s) => s.as_bytes().to_vec(),
+            Some(s) => secrecy::ExposeSecret::expose_secret(s).as_bytes().to_vec(),
             None if settings.environment == Environment::Production => {
                 anyhow::bail!("production mode needs DANGJIAN_JWT_SECRET")
             }

@@ -223,7 +223,15 @@ pub async fn download(
 ) -> AppResult<HttpResponse> {
     let (a, key) = svc::get(&state.db, &actor.0, *id).await?;
     let size = a.size_bytes.max(0) as u64;
-    let disposition = format!("attachment; filename*=UTF-8''{}", percent_encode(&a.filename));
+    // RFC 6266 / 5987: `attachment; filename*=UTF-8''<percent-encoded name>`.
+    let disposition = header::ContentDisposition {
+        disposition: header::DispositionType::Attachment,
+        parameters: vec![header::DispositionParam::FilenameExt(header::ExtendedValue {
+            charset: header::Charset::Ext("UTF-8".into()),
+            language_tag: None,
+            value: a.filename.clone().into_bytes(),
+        })],
+    };
     let range_header = req.headers().get(header::RANGE).and_then(|v| v.to_str().ok());
     let mut resp = match range_header {
         None => {
@@ -257,19 +265,10 @@ pub async fn download(
         header::ETAG,
         header::HeaderValue::from_str(&format!("\"{}\"", a.sha256)).unwrap_or(header::HeaderValue::from_static("\"\"")),
     );
-    if let Ok(v) = header::HeaderValue::from_str(&disposition) {
+    if let Ok(v) = header::HeaderValue::from_str(&disposition.to_string()) {
         headers.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(resp)
-}
-
-fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Delete an attachment (editors of the owning document; the author or managers of a progress update).

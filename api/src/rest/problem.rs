@@ -19,7 +19,7 @@ pub struct Problem {
     /// What went wrong, for people.
     pub detail: String,
     /// Stable machine-readable code: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, VALIDATION,
-    /// CONFLICT, PRECONDITION_FAILED, PRECONDITION_REQUIRED, RATE_LIMITED, TIMEOUT,
+    /// CONFLICT, PRECONDITION_FAILED, PRECONDITION_REQUIRED, TIMEOUT,
     /// UNSUPPORTED_MEDIA_TYPE, NOT_ACCEPTABLE, METHOD_NOT_ALLOWED, PAYLOAD_TOO_LARGE,
     /// UNAVAILABLE (retry after `Retry-After`), INTERNAL.
     pub code: &'static str,
@@ -47,7 +47,6 @@ fn status_and_code(err: &AppError) -> (StatusCode, &'static str) {
         AppError::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, err.code()),
         AppError::Conflict(_) => (StatusCode::CONFLICT, err.code()),
         AppError::PreconditionRequired => (StatusCode::PRECONDITION_REQUIRED, err.code()),
-        AppError::RateLimited => (StatusCode::TOO_MANY_REQUESTS, err.code()),
         AppError::Timeout | AppError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, err.code()),
         AppError::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, err.code()),
         AppError::NotAcceptable(_) => (StatusCode::NOT_ACCEPTABLE, err.code()),

@@ -181,9 +181,9 @@ pub async fn client_credentials_grant(
 ) -> AppResult<TokenResponse> {
     let client = service_client::Entity::find().filter(service_client::Column::ClientId.eq(client_id)).one(db).await?;
     let presented = hash_secret(secret);
-    let Some(client) =
-        client.filter(|c| !c.disabled && constant_time_eq(c.secret_hash.as_bytes(), presented.as_bytes()))
-    else {
+    let Some(client) = client.filter(|c| {
+        !c.disabled && bool::from(subtle::ConstantTimeEq::ct_eq(c.secret_hash.as_bytes(), presented.as_bytes()))
+    }) else {
         return Err(BAD_CLIENT);
     };
     service_client::Entity::update_many()
@@ -199,10 +199,6 @@ pub async fn client_credentials_grant(
         expires_in: keys.ttl(),
         refresh_token: None,
     })
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Revokes the refresh-token family of `presented` (logout). Unknown tokens are ignored,

@@ -36,11 +36,6 @@ impl PageRequest {
         let after = cursor.map(|c| decode_cursor(c, cursor_field)).transpose()?;
         Ok(PageRequest { limit, after, with_total: false })
     }
-
-    /// The first page of the default size.
-    pub fn first() -> Self {
-        PageRequest { limit: DEFAULT_PAGE_SIZE, after: None, with_total: false }
-    }
 }
 
 /// One page of results.

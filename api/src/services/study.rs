@@ -848,16 +848,6 @@ pub async fn attendance_counts<C: ConnectionTrait>(
     Ok(map.into_iter().map(|(k, v)| (k, v.finish())).collect())
 }
 
-/// Counts of one session the actor may read.
-pub async fn session_counts<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
-    session_id: Uuid,
-) -> AppResult<AttendanceCounts> {
-    find_readable(db, actor, session_id).await?;
-    Ok(attendance_counts(db, actor, &[session_id]).await?.remove(&session_id).unwrap_or_default().finish())
-}
-
 async fn record_attendance(
     tx: &sea_orm::DatabaseTransaction,
     actor: &Actor,

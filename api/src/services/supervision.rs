@@ -760,23 +760,6 @@ pub async fn get_item<C: ConnectionTrait>(db: &C, actor: &Actor, today: NaiveDat
     ItemView::from_model(find_readable(db, actor, id).await?, today)
 }
 
-/// Items by id (DataLoader batch), skipping those the actor may not read.
-pub async fn items_by_ids<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
-    today: NaiveDate,
-    ids: &[Uuid],
-) -> AppResult<Vec<ItemView>> {
-    supervision_item::Entity::find()
-        .filter(supervision_item::Column::Id.is_in(ids.iter().copied()))
-        .filter(readable(actor)?)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|m| ItemView::from_model(m, today))
-        .collect()
-}
-
 /// Opens a supervision item (inspectors in scope, administrators): status `open`.
 pub async fn open_item(
     db: &DatabaseConnection,

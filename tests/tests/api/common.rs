@@ -55,7 +55,7 @@ impl Resp {
 
 pub fn settings(database_url: String, data_dir: PathBuf) -> Settings {
     Settings {
-        database_url: Some(database_url),
+        database_url: Some(database_url.into()),
         data_dir,
         bind: "127.0.0.1:0".into(),
         environment: Environment::Development,
