@@ -66,6 +66,11 @@ async fn upload_download_ranges_and_rules() {
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body, pdf);
     assert_eq!(r.header("accept-ranges").as_deref(), Some("bytes"));
+    assert_eq!(
+        r.header("content-disposition").as_deref(),
+        Some("attachment; filename*=UTF-8''%E4%B9%A6%E8%AE%B0%E8%AE%B2%E8%AF%9D.pdf"),
+        "RFC 6266 with the UTF-8 name"
+    );
     let ranged = |range: &str| {
         test::TestRequest::get()
             .uri(&url)
