@@ -208,16 +208,22 @@ pub async fn run(db: &DatabaseConnection, count: usize, queries: usize) -> anyho
     let mut terms: Vec<String> = PHRASES.iter().map(|p| (*p).to_owned()).collect();
     terms.extend(["低碳 WES".to_owned(), "污水处理 节能降耗".to_owned(), "党建 创新".to_owned(), "专利".to_owned()]);
     let filter = crate::services::knowledge::SearchFilter::default();
+    let paging = crate::services::knowledge::SearchPaging {
+        limit: 20,
+        cursor: None,
+        with_total: false,
+        names: crate::services::knowledge::InputNames { query: "q", cursor: "cursor" },
+    };
     // Warm up caches and the segmenter.
     for t in terms.iter().take(5) {
-        crate::services::knowledge::search(db, &actor, t, &filter, 20, None, false).await?;
+        crate::services::knowledge::search(db, &actor, t, &filter, paging).await?;
     }
     let mut times = Vec::with_capacity(queries);
     let mut hits = 0usize;
     for i in 0..queries {
         let q = &terms[i % terms.len()];
         let t0 = Instant::now();
-        let page = crate::services::knowledge::search(db, &actor, q, &filter, 20, None, false).await?;
+        let page = crate::services::knowledge::search(db, &actor, q, &filter, paging).await?;
         times.push(t0.elapsed());
         hits += page.items.len();
     }

@@ -317,9 +317,13 @@ impl DocumentQuery {
         };
         let limit = page(ctx, first, None, false)?.limit;
         let with_total = ctx.look_ahead().field("totalCount").exists();
-        let p = services::knowledge::search(&s.db, a, &query, &filter, limit, after.as_deref(), with_total)
-            .await
-            .map_err(|e| gql_error(rename_field(e)))?;
+        let paging = services::knowledge::SearchPaging {
+            limit,
+            cursor: after.as_deref(),
+            with_total,
+            names: services::knowledge::InputNames { query: "query", cursor: "after" },
+        };
+        let p = services::knowledge::search(&s.db, a, &query, &filter, paging).await.map_err(gql_error)?;
         Ok(SearchResults {
             total_count: p.total.unwrap_or(0),
             next_cursor: p.next_cursor,
@@ -389,24 +393,6 @@ impl DocumentQuery {
                 seconds: f.seconds,
             })
             .collect())
-    }
-}
-
-/// GraphQL names the query argument `query`.
-fn rename_field(e: crate::error::AppError) -> crate::error::AppError {
-    match e {
-        crate::error::AppError::Validation(mut v) => {
-            for f in &mut v {
-                if f.field == "q" {
-                    f.field = "query".into();
-                }
-                if f.field == "cursor" {
-                    f.field = "after".into();
-                }
-            }
-            crate::error::AppError::Validation(v)
-        }
-        other => other,
     }
 }
 

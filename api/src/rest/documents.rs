@@ -292,7 +292,13 @@ pub async fn search(
         issued_to: q.issued_to,
     };
     let text = q.q.as_deref().ok_or_else(|| AppError::invalid("q", "is required"))?;
-    let hits = knowledge::search(&state.db, &actor.0, text, &filter, page.limit, p.cursor.as_deref(), false).await?;
+    let paging = knowledge::SearchPaging {
+        limit: page.limit,
+        cursor: p.cursor.as_deref(),
+        with_total: false,
+        names: knowledge::InputNames { query: "q", cursor: "cursor" },
+    };
+    let hits = knowledge::search(&state.db, &actor.0, text, &filter, paging).await?;
     Ok(HttpResponse::Ok().json(SearchPage::from(hits)))
 }
 

@@ -187,6 +187,7 @@ fn check_upload(upload: &Upload, max_bytes: usize) -> AppResult<String> {
 }
 
 /// Attaches a file to an owner the actor may write.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn upload(
     db: &DatabaseConnection,
     store: &dyn ObjectStore,
@@ -245,6 +246,7 @@ pub async fn upload(
 }
 
 /// The attachments of an owner the actor may read, oldest first.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list<C: ConnectionTrait>(db: &C, actor: &Actor, owner: Owner) -> AppResult<Vec<AttachmentView>> {
     authorize(db, actor, owner, Access::Read).await?;
     Ok(of_owners(db, owner.kind(), &[owner.id()]).await?.remove(&owner.id()).unwrap_or_default())
@@ -253,6 +255,7 @@ pub async fn list<C: ConnectionTrait>(db: &C, actor: &Actor, owner: Owner) -> Ap
 /// The attachments of several owners of one kind, oldest first (a DataLoader batch: one
 /// statement). Only for owners the caller has already been authorised to read, e.g. the
 /// parents a GraphQL resolver got through the scoped loaders.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn of_owners<C: ConnectionTrait>(
     db: &C,
     kind: &str,
@@ -272,6 +275,7 @@ pub async fn of_owners<C: ConnectionTrait>(
 }
 
 /// An attachment whose owner the actor may read (NOT_FOUND otherwise).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> AppResult<(AttachmentView, String)> {
     let row = attachment::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?;
     let owner = Owner::from_stored(&row.owner_kind, row.owner_id).ok_or(AppError::NotFound)?;
@@ -281,6 +285,7 @@ pub async fn get(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> AppResult<
 }
 
 /// Reads `range` (or everything) of a stored attachment.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn read(store: &dyn ObjectStore, key: &str, range: Option<Range<u64>>) -> AppResult<Bytes> {
     let path = Path::from(key);
     match range {
@@ -290,6 +295,7 @@ pub async fn read(store: &dyn ObjectStore, key: &str, range: Option<Range<u64>>)
 }
 
 /// Deletes an attachment of an owner the actor may write.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn delete(db: &DatabaseConnection, store: &dyn ObjectStore, actor: &Actor, id: Uuid) -> AppResult<()> {
     let row = attachment::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?;
     let owner = Owner::from_stored(&row.owner_kind, row.owner_id).ok_or(AppError::NotFound)?;

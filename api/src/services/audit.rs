@@ -172,6 +172,7 @@ async fn set_head_hash<C: ConnectionTrait>(tx: &C, hash: &str) -> AppResult<()> 
 
 /// Writes the audit record of `change` on `tx` (the change's own transaction),
 /// appending it to the hash chain.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn record<C: ConnectionTrait>(tx: &C, actor: &Actor, change: Change<'_>) -> AppResult<()> {
     let (seq, prev_hash) = advance_head(tx).await?;
     let mut row = audit_event::Model {
@@ -222,6 +223,7 @@ pub async fn record<C: ConnectionTrait>(tx: &C, actor: &Actor, change: Change<'_
 /// Chains the records that have no sequence yet (written before the chain existed), in
 /// id order, a batch per transaction. Run at start-up after the migrations; a no-op
 /// (one indexed query) when nothing is left. Returns how many records it chained.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn chain_backlog(db: &DatabaseConnection) -> AppResult<u64> {
     let mut chained = 0u64;
     loop {
@@ -330,6 +332,7 @@ pub struct ChainReport {
 /// hash; the head must match the last record; no record may sit outside the chain;
 /// and the record at an `anchor`'s sequence must still carry the anchored hash.
 /// Reports the first broken link.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn verify_chain(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -704,6 +707,7 @@ async fn views<C: ConnectionTrait>(
 
 /// A page of audit records, newest first, filtered; administrators see all,
 /// inspectors the records of organisations in their scope, others are FORBIDDEN.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -760,6 +764,7 @@ pub async fn list(
 }
 
 /// One audit record; NOT_FOUND when missing or outside the actor's scope.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppResult<AuditEventView> {
     let row = audit_event::Entity::find_by_id(id).filter(readable(actor)?).one(db).await?.ok_or(AppError::NotFound)?;
     let view = views(db, actor, vec![row]).await?.remove(0);
@@ -808,6 +813,7 @@ pub fn diff(before: Option<&Value>, after: Option<&Value>) -> Vec<FieldChange> {
 
 /// Every version of one record, oldest first (the first 1000), with who changed what.
 /// NOT_FOUND when the actor may read no audit record of it.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn history(
     db: &DatabaseConnection,
     actor: &Actor,

@@ -87,6 +87,7 @@ async fn issue_pair<C: ConnectionTrait>(
 
 /// The `password` grant. Unknown users, wrong passwords, disabled and locked accounts
 /// all get the same answer and take about the same time.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn password_grant(
     db: &DatabaseConnection,
     keys: &JwtKeys,
@@ -112,6 +113,7 @@ pub async fn password_grant(
 
 /// The `refresh_token` grant: rotates the token; presenting an already-used token
 /// revokes its whole family (the token was stolen or replayed).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn refresh_grant(
     db: &DatabaseConnection,
     keys: &JwtKeys,
@@ -173,6 +175,7 @@ async fn revoke_family<C: ConnectionTrait>(db: &C, family: Uuid) -> AppResult<()
 }
 
 /// The `client_credentials` grant for service clients (no refresh token).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn client_credentials_grant(
     db: &DatabaseConnection,
     keys: &JwtKeys,
@@ -203,6 +206,7 @@ pub async fn client_credentials_grant(
 
 /// Revokes the refresh-token family of `presented` (logout). Unknown tokens are ignored,
 /// so logout never tells whether a token existed.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn logout(db: &DatabaseConnection, presented: &str) -> AppResult<()> {
     let tx = write_tx(db).await?;
     if let Some(token) = refresh_token::Entity::find()
@@ -219,6 +223,7 @@ pub async fn logout(db: &DatabaseConnection, presented: &str) -> AppResult<()> {
 /// Turns a bearer token into an [`Actor`]: verifies the JWT, then checks that the
 /// account or client still exists, is enabled and (for accounts) that the token
 /// version is current, and loads the grants in force. `None` = unauthenticated.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn resolve_actor<C: ConnectionTrait>(
     db: &C,
     keys: &JwtKeys,
@@ -301,6 +306,7 @@ async fn actor_for_user<C: ConnectionTrait>(
 /// Checks a username and password like the `password` grant does (same lock-out, same
 /// bounded hashing, same time for unknown accounts) without issuing tokens: for HTTP
 /// Basic in front of the browser tools. `None` when the credentials are wrong.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn authenticate_password(
     db: &DatabaseConnection,
     policy: &AuthPolicy,
@@ -334,6 +340,7 @@ pub struct Me {
 }
 
 /// Describes the caller: account or client, person, roles and scopes.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn me<C: ConnectionTrait>(db: &C, actor: &Actor) -> AppResult<Me> {
     match &actor.principal {
         Principal::User { user_id, person_id, .. } => {
@@ -363,6 +370,7 @@ pub async fn me<C: ConnectionTrait>(db: &C, actor: &Actor) -> AppResult<Me> {
 
 /// Creates the global administrator `username` if no account of that name exists.
 /// Returns the password when it was generated (to be printed once), `None` otherwise.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn ensure_admin(
     db: &DatabaseConnection,
     passwords: &password::Passwords,

@@ -131,6 +131,7 @@ fn quarter_start(d: NaiveDate) -> NaiveDate {
 /// The committee sessions (party committee, central group, branch committee) of an
 /// organisation's subtree, held on a day `from..=to` without the first topic, grouped by
 /// organisation (tree order).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn first_topic_gaps<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -177,6 +178,7 @@ pub async fn first_topic_gaps<C: ConnectionTrait>(
 /// applies to, for every whole month or quarter (per the norm) overlapping
 /// `from..=to`. Held sessions are counted by one grouped statement (per organisation,
 /// kind and month); quarters add up their months.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn meetings<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -287,6 +289,7 @@ pub async fn meetings<C: ConnectionTrait>(
 }
 
 /// The meeting norms in force.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn norms<C: ConnectionTrait>(db: &C, actor: &Actor) -> AppResult<Vec<NormView>> {
     actor.require(Permission::ComplianceRead)?;
     meeting_norm::Entity::find()
@@ -308,6 +311,7 @@ pub fn norms_version(norms: &[NormView]) -> i32 {
 
 /// Creates or replaces norms (administrators only), based on the set's version
 /// ([`norms_version`]; else a stale-version error); returns every norm in force.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_norms(
     db: &DatabaseConnection,
     actor: &Actor,

@@ -30,6 +30,7 @@ pub struct AuthPolicy {
 /// Verifies `password_text` for `user`, counting failures towards the lock-out. A locked
 /// or disabled account never verifies. A success resets the counter only if the account
 /// was not locked meanwhile, so guesses sent in parallel cannot slip past a lock.
+#[tracing::instrument(level = "debug", skip_all)]
 pub(crate) async fn check_password(
     db: &DatabaseConnection,
     policy: &AuthPolicy,

@@ -90,6 +90,7 @@ pub struct Dashboard {
 
 /// The dashboard of the subtree of `organization_id` for the days `from..=to`
 /// (organisation administrators, inspectors and administrators, inside their scope).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn dashboard<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,

@@ -211,12 +211,14 @@ async fn views<C: ConnectionTrait>(db: &C, rows: Vec<document::Model>) -> AppRes
 }
 
 /// A document revision the actor may read (NOT_FOUND otherwise).
+#[tracing::instrument(level = "debug", skip_all)]
 pub(crate) async fn find_readable<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<document::Model> {
     document::Entity::find_by_id(id).filter(readable(actor)?).one(db).await?.ok_or(AppError::NotFound)
 }
 
 /// Loads (locked) a document the actor may write: NOT_FOUND when not readable,
 /// FORBIDDEN when readable but owned outside the write scope.
+#[tracing::instrument(level = "debug", skip_all)]
 pub(crate) async fn find_writable<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<document::Model> {
     let write = actor.require(Permission::DocumentWrite)?;
     find_readable(db, actor, id).await?;
@@ -229,12 +231,14 @@ pub(crate) async fn find_writable<C: ConnectionTrait>(db: &C, actor: &Actor, id:
 }
 
 /// One document revision.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<DocumentView> {
     let row = find_readable(db, actor, id).await?;
     Ok(views(db, vec![row]).await?.remove(0))
 }
 
 /// Several documents by id, skipping those the actor may not read (DataLoader batch).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn by_ids<C: ConnectionTrait>(db: &C, actor: &Actor, ids: &[Uuid]) -> AppResult<Vec<DocumentView>> {
     let rows = document::Entity::find()
         .filter(document::Column::Id.is_in(ids.iter().copied()))
@@ -270,6 +274,8 @@ pub(crate) fn filter_condition(filter: &DocumentFilter) -> Condition {
     cond
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
+
 pub(crate) async fn owner_subtree<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -286,6 +292,7 @@ pub(crate) async fn owner_subtree<C: ConnectionTrait>(
 
 /// A page of documents the actor may read (published ones unless a status is asked for),
 /// newest first by creation.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -308,6 +315,7 @@ pub async fn list<C: ConnectionTrait>(
 }
 
 /// Every revision of the document `id` belongs to that the actor may read, oldest first.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn revisions<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<Vec<DocumentView>> {
     let doc = find_readable(db, actor, id).await?;
     Ok(revisions_of(db, actor, &[doc.lineage_id]).await?.remove(&doc.lineage_id).unwrap_or_default())
@@ -315,6 +323,7 @@ pub async fn revisions<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> A
 
 /// The readable revisions of several documents, by lineage id, oldest first
 /// (DataLoader batch: two statements whatever the number of documents).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn revisions_of<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -399,6 +408,7 @@ async fn record<C: ConnectionTrait>(
 }
 
 /// Creates a draft owned by an organisation the actor manages.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewDocument) -> AppResult<DocumentView> {
     let write = actor.require(Permission::DocumentWrite)?;
     validate(
@@ -448,6 +458,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewDocument) 
 }
 
 /// Changes a draft. Published revisions are immutable: revise them instead.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -511,6 +522,7 @@ pub async fn update(
 
 /// Publishes a draft. The revision it replaces (if any) becomes superseded and points to
 /// it; the search index follows in the same transaction.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn publish(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -559,6 +571,7 @@ pub async fn publish(
 
 /// Starts a new revision of a published document: a draft copy with the next revision
 /// number (at most one open draft per document).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn revise(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> AppResult<DocumentView> {
     actor.require(Permission::DocumentWrite)?;
     let tx = write_tx(db).await?;
@@ -609,6 +622,7 @@ pub async fn revise(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> AppResu
 }
 
 /// Withdraws a published document (it leaves search results; it can still be read).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn archive(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -635,6 +649,7 @@ pub async fn archive(
 }
 
 /// Deletes a draft revision (published history is never deleted).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn delete_draft(db: &DatabaseConnection, actor: &Actor, id: Uuid, expected_version: i32) -> AppResult<()> {
     actor.require(Permission::DocumentWrite)?;
     let tx = write_tx(db).await?;
@@ -688,6 +703,7 @@ pub struct ReadingView {
 /// Opens a document: reads it and, for a person opening a published revision,
 /// records the opening in their study record, in one transaction. The opening is the
 /// server-side start of the reading: study time reported later is counted from it.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn open(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> AppResult<DocumentView> {
     let Some(person_id) = actor.person_id() else { return get(db, actor, id).await };
     let tx = write_tx(db).await?;
@@ -737,6 +753,7 @@ pub async fn open(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> AppResult
 /// counts once, however many documents are open), and no more than what is left of the
 /// daily limit. A report repeated at once is credited nothing more, so retries are
 /// harmless. A document never opened is credited nothing. Completion is never undone.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn record_reading(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -867,6 +884,7 @@ pub struct StudyRecord {
 }
 
 /// The caller's own study record between two dates (inclusive, last read in the range).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn my_study_record<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -952,6 +970,7 @@ pub struct StudyFigure {
 
 /// Study figures per organisation in a subtree, for reads last made in a date range;
 /// counted in one grouped SQL query.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn study_figures<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,

@@ -41,6 +41,7 @@ async fn row<C: ConnectionTrait>(db: &C) -> AppResult<auth_epoch::Model> {
 }
 
 /// The epoch tokens are issued in now.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn current<C: ConnectionTrait>(db: &C) -> AppResult<i32> {
     Ok(row(db).await?.epoch)
 }
@@ -58,6 +59,7 @@ pub fn is_current(epoch: i32) -> sea_orm::sea_query::SimpleExpr {
 
 /// Counts a revocation (logout, revoked tokens, a disabled account or client, a new
 /// secret), in the revoking transaction.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn note_revocation<C: ConnectionTrait>(tx: &C) -> AppResult<()> {
     auth_epoch::Entity::update_many()
         .col_expr(auth_epoch::Column::Revocations, Expr::col(auth_epoch::Column::Revocations).add(1))
@@ -68,6 +70,7 @@ pub async fn note_revocation<C: ConnectionTrait>(tx: &C) -> AppResult<()> {
 }
 
 /// Starts a new epoch: every token issued before stops working. Audited.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn bump(db: &DatabaseConnection, actor: &Actor, reason: &str) -> AppResult<i32> {
     let tx = write_tx(db).await?;
     auth_epoch::Entity::update_many()
@@ -140,6 +143,7 @@ fn read_watermark(path: &Path) -> Option<i64> {
 
 /// Records the database's current revocation count beside it (SQLite), so a restored
 /// older copy is recognised at the next start. Returns the count.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn save_watermark(db: &DatabaseConnection, path: &Path) -> AppResult<i64> {
     let revocations = row(db).await?.revocations;
     if read_watermark(path).is_none_or(|seen| seen < revocations) {
@@ -152,6 +156,7 @@ pub async fn save_watermark(db: &DatabaseConnection, path: &Path) -> AppResult<i
 
 /// Run at start-up: bumps the epoch when the database looks restored (see the module
 /// documentation), and records what this start saw. Returns the reason when it bumped.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn check_restore(db: &DatabaseConnection, database_url: &str) -> AppResult<Option<String>> {
     let stored = row(db).await?;
     let mut reason = None;

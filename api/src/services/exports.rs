@@ -249,6 +249,7 @@ fn item_rows(items: &[ItemView], orgs: &HashMap<Uuid, String>, people: &HashMap<
 
 /// The supervision items the caller may read, filtered, as CSV or XLSX (at most
 /// [`MAX_EXPORT_ROWS`] rows).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn items<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -336,6 +337,7 @@ pub fn dashboard_rows(d: &Dashboard) -> Vec<Vec<Cell>> {
 
 /// The dashboard as CSV or XLSX.
 #[allow(clippy::too_many_arguments)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn dashboard<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,

@@ -56,6 +56,7 @@ pub fn validate_key(key: &str) -> AppResult<()> {
 
 /// Claims `key` for `principal`'s request. `abandon_after`: a claim whose request has
 /// not finished by then (its server died) may be taken over.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn claim(
     db: &DatabaseConnection,
     principal: &str,
@@ -131,6 +132,7 @@ pub async fn claim(
 }
 
 /// Stores the answer of a claimed key.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn complete(db: &DatabaseConnection, principal: &str, key: &str, answer: StoredAnswer) -> AppResult<()> {
     let headers = serde_json::to_value(HeaderList(answer.headers)).map_err(AppError::internal)?;
     idempotency_key::Entity::update_many()
@@ -146,6 +148,7 @@ pub async fn complete(db: &DatabaseConnection, principal: &str, key: &str, answe
 }
 
 /// Gives a claimed key up (the request failed in a way worth retrying).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn release(db: &DatabaseConnection, principal: &str, key: &str) -> AppResult<()> {
     idempotency_key::Entity::delete_many()
         .filter(idempotency_key::Column::Principal.eq(principal))

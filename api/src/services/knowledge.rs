@@ -37,6 +37,29 @@ pub struct SearchFilter {
     pub issued_to: Option<NaiveDate>,
 }
 
+/// The caller's names of a search's inputs, for validation errors (REST `q` and
+/// `cursor`, GraphQL `query` and `after`).
+#[derive(Debug, Clone, Copy)]
+pub struct InputNames<'a> {
+    /// The search text.
+    pub query: &'a str,
+    /// The page cursor.
+    pub cursor: &'a str,
+}
+
+/// Which page of a search, and how the caller names its inputs.
+#[derive(Debug, Clone, Copy)]
+pub struct SearchPaging<'a> {
+    /// Hits per page.
+    pub limit: u64,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<&'a str>,
+    /// Whether to count every hit.
+    pub with_total: bool,
+    /// The caller's input names.
+    pub names: InputNames<'a>,
+}
+
 /// One search result: a document or a study session.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SearchHit {
@@ -76,19 +99,19 @@ struct HitRow {
 /// query word first, then the others, each group by bm25 (SQLite) or ts_rank (PostgreSQL). The kind, tag and date filters
 /// select documents only. The cursor is an offset (ranked results have no stable key);
 /// at most 1,000 results are reachable.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn search<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
     q: &str,
     filter: &SearchFilter,
-    limit: u64,
-    cursor: Option<&str>,
-    with_total: bool,
+    paging: SearchPaging<'_>,
 ) -> AppResult<Page<SearchHit>> {
-    let query = ParsedQuery::parse(q, "q")?;
+    let SearchPaging { limit, cursor, with_total, names } = paging;
+    let query = ParsedQuery::parse(q, names.query)?;
     let offset = match cursor {
         None => 0,
-        Some(c) => decode_offset(c)?,
+        Some(c) => decode_offset(c, names.cursor)?,
     };
     let mut cond = Condition::all()
         .add(readable(actor)?)
@@ -181,10 +204,10 @@ fn encode_offset(offset: u64) -> String {
     encode_cursor(Uuid::from_u64_pair(0, offset))
 }
 
-fn decode_offset(cursor: &str) -> AppResult<u64> {
-    let (hi, lo) = decode_cursor(cursor, "cursor")?.as_u64_pair();
+fn decode_offset(cursor: &str, field: &str) -> AppResult<u64> {
+    let (hi, lo) = decode_cursor(cursor, field)?.as_u64_pair();
     if hi != 0 || lo > 1000 {
-        return Err(AppError::invalid("cursor", "not a valid cursor"));
+        return Err(AppError::invalid(field, "not a valid cursor"));
     }
     Ok(lo)
 }

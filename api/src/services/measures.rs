@@ -258,6 +258,7 @@ async fn may_manage<C: ConnectionTrait>(db: &C, actor: &Actor, org_id: Uuid) -> 
 }
 
 /// One measure.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get<C: ConnectionTrait>(db: &C, actor: &Actor, today: NaiveDate, id: Uuid) -> AppResult<MeasureView> {
     MeasureView::from_model(find_readable(db, actor, id).await?, today)
 }
@@ -298,6 +299,7 @@ async fn page_of<C: ConnectionTrait>(
 }
 
 /// A page of measures the actor may read, in creation order.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -315,6 +317,7 @@ pub async fn list<C: ConnectionTrait>(
 
 /// A page of the caller's own measures (the mobile app's list). FORBIDDEN for callers
 /// that are not a person.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn mine<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -372,6 +375,7 @@ async fn audit_measure<C: ConnectionTrait>(
 }
 
 /// Creates a measure in an organisation the actor manages.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -438,6 +442,7 @@ fn set_status(am: &mut measure::ActiveModel, status: MeasureStatus, today: Naive
 }
 
 /// Changes a measure: managers any field, its owner only the status.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -485,6 +490,7 @@ pub async fn update(
 }
 
 /// Deletes a measure (managers only) with its progress updates.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn delete(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -513,6 +519,7 @@ pub async fn delete(
 /// The measures of several sources of one kind (DataLoader batch: e.g. the
 /// rectification measures of supervision items), skipping measures the actor may not
 /// read; in creation order. One statement whatever the number of sources.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn of_sources<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -535,6 +542,7 @@ pub async fn of_sources<C: ConnectionTrait>(
 }
 
 /// The progress updates of a measure the actor may read, oldest first.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn updates<C: ConnectionTrait>(db: &C, actor: &Actor, measure_id: Uuid) -> AppResult<Vec<MeasureUpdateView>> {
     find_readable(db, actor, measure_id).await?;
     Ok(updates_of(db, actor, &[measure_id]).await?.remove(&measure_id).unwrap_or_default())
@@ -542,6 +550,7 @@ pub async fn updates<C: ConnectionTrait>(db: &C, actor: &Actor, measure_id: Uuid
 
 /// The progress updates of several measures (DataLoader batch), skipping measures the
 /// actor may not read. Two statements whatever the number of measures.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn updates_of<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -570,6 +579,7 @@ pub async fn updates_of<C: ConnectionTrait>(
 /// Access to the attachments of a progress update: NOT_FOUND unless the actor may read
 /// its measure; with `write`, FORBIDDEN unless the actor wrote the update or manages the
 /// measure. Returns the measure's organisation (for the audit record).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update_attachment_access<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -590,6 +600,7 @@ pub async fn update_attachment_access<C: ConnectionTrait>(
 }
 
 /// Posts a progress update (owner or manager), optionally changing the status.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn add_update(
     db: &DatabaseConnection,
     actor: &Actor,

@@ -5,6 +5,10 @@
 //! actor's organisation scope (the batch `by_ids` functions DataLoaders call
 //! included). Writes run in one transaction together with their audit record.
 //! This module imports no transport: REST and GraphQL are thin callers.
+//!
+//! Every public entry point carries a `debug` tracing span named after it: with
+//! `DANGJIAN_LOG=info,dangjian::services=debug` a slow request shows which service
+//! call took its time (off by default, so it costs nothing).
 
 pub mod attachments;
 pub mod audit;

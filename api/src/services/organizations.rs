@@ -138,12 +138,14 @@ fn is_own_scope_root(scope: &Scope, path: &str) -> bool {
 }
 
 /// One organisation.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<OrganizationView> {
     let scope = actor.require(Permission::OrgRead)?;
     OrganizationView::from_model(find_in_scope(db, &scope, id).await?)
 }
 
 /// Several organisations by id, silently skipping those out of scope (DataLoader batch).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn by_ids<C: ConnectionTrait>(db: &C, actor: &Actor, ids: &[Uuid]) -> AppResult<Vec<OrganizationView>> {
     let scope = actor.require(Permission::OrgRead)?;
     organization::Entity::find()
@@ -157,6 +159,7 @@ pub async fn by_ids<C: ConnectionTrait>(db: &C, actor: &Actor, ids: &[Uuid]) -> 
 }
 
 /// A page of organisations in scope, in creation order.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -195,6 +198,7 @@ pub async fn list<C: ConnectionTrait>(
 
 /// The path from the root down to the organisation (itself last), skipping ancestors
 /// outside the caller's scope.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn ancestors<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<Vec<OrganizationView>> {
     let scope = actor.require(Permission::OrgRead)?;
     let org = find_in_scope(db, &scope, id).await?;
@@ -219,6 +223,7 @@ fn validate_fields(name: Option<&str>, short_name: Option<&str>, sort_order: Opt
 }
 
 /// Creates an organisation under a parent the actor manages (a root: admins only).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewOrganization) -> AppResult<OrganizationView> {
     let write = actor.require(Permission::OrgWrite)?;
     validate_fields(Some(&input.name), input.short_name.as_deref(), input.sort_order)?;
@@ -282,6 +287,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewOrganizati
 }
 
 /// Renames or re-orders an organisation.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -329,6 +335,7 @@ pub async fn update(
 }
 
 /// Moves an organisation (and its whole subtree) under a new parent, in one transaction.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn move_to(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -399,6 +406,7 @@ pub async fn move_to(
 }
 
 /// Deletes an empty organisation (no children, people, role grants or service clients).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: Uuid, expected_version: i32) -> AppResult<()> {
     let write = actor.require(Permission::OrgWrite)?;
     let tx = write_tx(db).await?;

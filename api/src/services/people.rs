@@ -255,12 +255,14 @@ async fn find_writable<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> A
 }
 
 /// One person.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<PersonView> {
     let row = find_readable(db, actor, id).await?;
     Ok(views(db, actor, vec![row]).await?.remove(0))
 }
 
 /// Several people by id, skipping those out of scope (DataLoader batch).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn by_ids<C: ConnectionTrait>(db: &C, actor: &Actor, ids: &[Uuid]) -> AppResult<Vec<PersonView>> {
     let rows = person::Entity::find()
         .filter(person::Column::Id.is_in(ids.iter().copied()))
@@ -271,6 +273,7 @@ pub async fn by_ids<C: ConnectionTrait>(db: &C, actor: &Actor, ids: &[Uuid]) -> 
 }
 
 /// A page of people in scope, in creation order.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -329,6 +332,7 @@ fn validate(
 }
 
 /// Creates a person in an organisation the actor manages.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewPerson) -> AppResult<PersonView> {
     let write = actor.require(Permission::PersonWrite)?;
     validate(
@@ -415,6 +419,7 @@ async fn ensure_employee_no_free<C: ConnectionTrait>(
 }
 
 /// Updates a person the actor manages.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -490,6 +495,7 @@ pub async fn update(
 
 /// Moves a person to another organisation, keeping the history. The actor must manage
 /// both the current and the receiving organisation.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn transfer(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -553,6 +559,7 @@ pub async fn transfer(
 }
 
 /// The transfer history of a person the actor may read, oldest first.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn transfers<C: ConnectionTrait>(db: &C, actor: &Actor, person_id: Uuid) -> AppResult<Vec<TransferView>> {
     find_readable(db, actor, person_id).await?;
     Ok(transfers_of(db, actor, &[person_id]).await?.remove(&person_id).unwrap_or_default())
@@ -560,6 +567,7 @@ pub async fn transfers<C: ConnectionTrait>(db: &C, actor: &Actor, person_id: Uui
 
 /// The transfer histories of several people (DataLoader batch), skipping people the
 /// actor may not read. Two statements whatever the number of people.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn transfers_of<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -596,6 +604,7 @@ pub async fn transfers_of<C: ConnectionTrait>(
 
 /// Checks that `id` is a person the actor may read (a host, an owner, a responsible
 /// person): VALIDATION on `field` otherwise.
+#[tracing::instrument(level = "debug", skip_all)]
 pub(crate) async fn ensure_readable<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid, field: &str) -> AppResult<()> {
     let found = person::Entity::find_by_id(id)
         .filter(org_ref_in(person::Column::OrganizationId, &actor.scope(Permission::PersonRead)))

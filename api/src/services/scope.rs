@@ -16,6 +16,7 @@ use entity::organization;
 
 /// Loads an organisation visible under `scope`, or NOT_FOUND (the same answer as a
 /// missing id).
+#[tracing::instrument(level = "debug", skip_all)]
 pub(crate) async fn find_in_scope<C: ConnectionTrait>(
     db: &C,
     scope: &Scope,

@@ -15,6 +15,7 @@ use crate::error::{AppError, AppResult};
 pub const MAX_QUERY_CHARS: usize = 100;
 
 /// (Re)indexes one object: its title (weighted higher) and its content.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn index<C: ConnectionTrait>(db: &C, entity: &str, id: Uuid, title: &str, content: &str) -> AppResult<()> {
     let title_tokens = segment::index_tokens(title);
     let content_tokens = segment::index_tokens(content);
@@ -54,6 +55,7 @@ pub async fn index<C: ConnectionTrait>(db: &C, entity: &str, id: Uuid, title: &s
 }
 
 /// Removes one object from the index (no-op when absent).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn remove<C: ConnectionTrait>(db: &C, entity: &str, id: Uuid) -> AppResult<()> {
     match db.get_database_backend() {
         DatabaseBackend::Sqlite => {

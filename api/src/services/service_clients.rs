@@ -128,12 +128,14 @@ fn admin_only(actor: &Actor) -> AppResult<()> {
 }
 
 /// One client.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<ServiceClientView> {
     admin_only(actor)?;
     Ok(service_client::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound)?.into())
 }
 
 /// A page of clients.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list<C: ConnectionTrait>(db: &C, actor: &Actor, page: PageRequest) -> AppResult<Page<ServiceClientView>> {
     admin_only(actor)?;
     let total = if page.with_total { Some(service_client::Entity::find().count(db).await?) } else { None };
@@ -146,6 +148,7 @@ pub async fn list<C: ConnectionTrait>(db: &C, actor: &Actor, page: PageRequest) 
 }
 
 /// Creates a client and returns its secret once.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -155,6 +158,7 @@ pub async fn create(
 }
 
 /// Creates a client with a given secret (demo data only; real clients get a random one).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create_with_secret(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -210,6 +214,7 @@ pub async fn create_with_secret(
 }
 
 /// Renames, re-scopes, disables or re-enables a client.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -264,6 +269,7 @@ pub async fn update(
 }
 
 /// Replaces a client's secret; the old one stops working at once.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn rotate_secret(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> AppResult<ServiceClientWithSecret> {
     admin_only(actor)?;
     let tx = write_tx(db).await?;

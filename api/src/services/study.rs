@@ -419,6 +419,7 @@ pub(crate) fn readable(actor: &Actor) -> AppResult<Condition> {
 }
 
 /// Loads a session the actor may read, or NOT_FOUND.
+#[tracing::instrument(level = "debug", skip_all)]
 pub(crate) async fn find_readable<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -464,6 +465,7 @@ async fn materials_of<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> AppResult<Has
 }
 
 /// Views of sessions, with their materials in one more statement.
+#[tracing::instrument(level = "debug", skip_all)]
 pub(crate) async fn views<C: ConnectionTrait>(db: &C, rows: Vec<study_session::Model>) -> AppResult<Vec<SessionView>> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let mut materials = materials_of(db, &ids).await?;
@@ -476,12 +478,14 @@ pub(crate) async fn views<C: ConnectionTrait>(db: &C, rows: Vec<study_session::M
 }
 
 /// One session.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<SessionView> {
     let row = find_readable(db, actor, id).await?;
     Ok(views(db, vec![row]).await?.remove(0))
 }
 
 /// Several sessions by id, skipping those the actor may not read (DataLoader batch).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn by_ids<C: ConnectionTrait>(db: &C, actor: &Actor, ids: &[Uuid]) -> AppResult<Vec<SessionView>> {
     let rows = study_session::Entity::find()
         .filter(study_session::Column::Id.is_in(ids.iter().copied()))
@@ -492,6 +496,7 @@ pub async fn by_ids<C: ConnectionTrait>(db: &C, actor: &Actor, ids: &[Uuid]) -> 
 }
 
 /// A page of sessions the actor may read, in creation order.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -603,6 +608,7 @@ async fn replace_materials<C: ConnectionTrait>(db: &C, actor: &Actor, session_id
 
 /// Plans a session in an organisation the actor manages and fills its roster with
 /// every person whose primary organisation it is (status `expected`).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewSession) -> AppResult<SessionView> {
     let write = actor.require(Permission::SessionWrite)?;
     validate_session(
@@ -690,6 +696,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewSession) -
 /// Changes a session the actor manages. Status moves only from `planned` to `held` or
 /// `cancelled` (else CONFLICT). A new `held_at` without an explicit window moves the
 /// window by the same amount.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -780,6 +787,7 @@ pub async fn update(
 }
 
 /// The roster of a session the actor may read, in roster order.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn attendance<C: ConnectionTrait>(db: &C, actor: &Actor, session_id: Uuid) -> AppResult<Vec<AttendanceView>> {
     find_readable(db, actor, session_id).await?;
     Ok(attendance_of(db, actor, &[session_id]).await?.remove(&session_id).unwrap_or_default())
@@ -799,6 +807,7 @@ async fn readable_ids<C: ConnectionTrait>(db: &C, actor: &Actor, ids: &[Uuid]) -
 
 /// The rosters of several sessions (DataLoader batch), skipping sessions the actor may
 /// not read. Two statements whatever the number of sessions.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn attendance_of<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -819,6 +828,7 @@ pub async fn attendance_of<C: ConnectionTrait>(
 
 /// Attendance counts of several sessions (DataLoader batch): one grouped statement;
 /// sessions the actor may not read, or with an empty roster, are absent.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn attendance_counts<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -877,6 +887,7 @@ async fn record_attendance(
 /// Checks the caller in: only a person on the roster (else FORBIDDEN), only inside the
 /// check-in window (else VALIDATION on `check_in_window`), only once (else CONFLICT).
 /// Later than `held_at` + 15 minutes records `late`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn check_in(db: &DatabaseConnection, actor: &Actor, session_id: Uuid) -> AppResult<AttendanceView> {
     actor.require(Permission::SessionRead)?;
     let tx = write_tx(db).await?;
@@ -925,6 +936,7 @@ pub async fn check_in(db: &DatabaseConnection, actor: &Actor, session_id: Uuid) 
 /// Marks one roster entry: the session's recorder, or someone holding `SessionWrite`
 /// over its organisation (else FORBIDDEN). `leave` needs a reason. A person not on the
 /// roster is NOT_FOUND. `expected_version` must match the entry's version.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn mark_attendance(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -1000,6 +1012,7 @@ pub(crate) fn day_range(
 
 /// Attendance of the held sessions of an organisation's subtree whose `held_at` falls
 /// on a day `from..=to` (in `tz`), in total and per organisation. Two grouped statements.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn attendance_rate<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -1094,6 +1107,7 @@ async fn statement_views<C: ConnectionTrait>(
 
 /// The statements of a session the actor may read: leadership-team members first,
 /// then in the order written.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn statements<C: ConnectionTrait>(db: &C, actor: &Actor, session_id: Uuid) -> AppResult<Vec<StatementView>> {
     find_readable(db, actor, session_id).await?;
     Ok(statements_of(db, actor, &[session_id]).await?.remove(&session_id).unwrap_or_default())
@@ -1101,6 +1115,7 @@ pub async fn statements<C: ConnectionTrait>(db: &C, actor: &Actor, session_id: U
 
 /// The statements of several sessions (DataLoader batch), leaders first within each
 /// session, skipping sessions the actor may not read.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn statements_of<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -1129,6 +1144,7 @@ fn validate_statement(text: &str) -> AppResult<()> {
 
 /// Writes the caller's own statement on a session whose roster they are on (else
 /// FORBIDDEN); a cancelled session takes none (CONFLICT).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create_statement(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -1187,6 +1203,7 @@ pub async fn create_statement(
 }
 
 /// Edits the caller's own statement (someone else's is FORBIDDEN).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update_statement(
     db: &DatabaseConnection,
     actor: &Actor,

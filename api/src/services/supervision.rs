@@ -467,6 +467,7 @@ fn readable(actor: &Actor) -> AppResult<Condition> {
 }
 
 /// Loads an item the actor may read, or NOT_FOUND.
+#[tracing::instrument(level = "debug", skip_all)]
 pub(crate) async fn find_readable<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -533,6 +534,7 @@ async fn audit_inspection<C: ConnectionTrait>(
 }
 
 /// One inspection; NOT_FOUND when missing or outside the actor's scope.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get_inspection<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<InspectionView> {
     let row = inspection::Entity::find_by_id(id)
         .filter(inspections_readable(actor)?)
@@ -543,6 +545,7 @@ pub async fn get_inspection<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid)
 }
 
 /// Inspections by id (DataLoader batch), skipping those the actor may not read.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn inspections_by_ids<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -560,6 +563,7 @@ pub async fn inspections_by_ids<C: ConnectionTrait>(
 }
 
 /// A page of inspections in the actor's scope, in creation order.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list_inspections<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -599,6 +603,7 @@ fn validate_inspection(
 }
 
 /// Creates an inspection of an organisation inside the actor's supervision scope.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create_inspection(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -637,6 +642,7 @@ pub async fn create_inspection(
 }
 
 /// Changes an inspection (inspectors in scope, administrators).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update_inspection(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -756,11 +762,13 @@ fn validate_item(title: Option<&str>, description: Option<&str>) -> AppResult<()
 }
 
 /// One item; NOT_FOUND when missing or outside the actor's scope.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get_item<C: ConnectionTrait>(db: &C, actor: &Actor, today: NaiveDate, id: Uuid) -> AppResult<ItemView> {
     ItemView::from_model(find_readable(db, actor, id).await?, today)
 }
 
 /// Opens a supervision item (inspectors in scope, administrators): status `open`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn open_item(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -816,6 +824,7 @@ pub async fn open_item(
 
 /// Changes an item's description, category, severity, responsible person or deadline
 /// (inspectors in scope, administrators) while it is not verified.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update_item(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -876,6 +885,7 @@ pub async fn update_item(
 /// Writes the rectification plan (the responsible organisation's administrators and the
 /// responsible person) while the item is open or rectifying; an open item becomes
 /// rectifying.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_plan(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -910,6 +920,7 @@ pub async fn set_plan(
 
 /// Posts a comment (inspectors and the responsible side) or evidence (the responsible
 /// side, while rectifying) on an item.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn add_update(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -950,6 +961,7 @@ pub async fn add_update(
 /// Takes a workflow step: submit (the responsible side; needs a plan and evidence),
 /// reject (inspectors; `text` is the required reason) or verify (inspectors; closes the
 /// item on `today`). Any other move is CONFLICT.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn transition(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -1007,6 +1019,7 @@ pub async fn transition(
 /// item; with `write`, FORBIDDEN unless the actor wrote the update or responds for the
 /// item, CONFLICT once the item is verified. Returns the item's organisation (for the
 /// audit record).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update_attachment_access<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -1028,6 +1041,7 @@ pub async fn update_attachment_access<C: ConnectionTrait>(
 }
 
 /// The trail of an item the actor may read, oldest first.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn updates<C: ConnectionTrait>(db: &C, actor: &Actor, item_id: Uuid) -> AppResult<Vec<ItemUpdateView>> {
     find_readable(db, actor, item_id).await?;
     Ok(updates_of(db, actor, &[item_id]).await?.remove(&item_id).unwrap_or_default())
@@ -1035,6 +1049,7 @@ pub async fn updates<C: ConnectionTrait>(db: &C, actor: &Actor, item_id: Uuid) -
 
 /// The trails of several items (DataLoader batch), skipping items the actor may not
 /// read. Two statements whatever the number of items.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn updates_of<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -1105,6 +1120,7 @@ async fn filtered<C: ConnectionTrait>(
 }
 
 /// A page of items the actor may read, filtered, in creation order.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list_items<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -1128,6 +1144,7 @@ pub async fn list_items<C: ConnectionTrait>(
 }
 
 /// Every item matching the filter (for exports), in creation order; at most `cap` rows.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn all_items<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -1211,6 +1228,7 @@ pub struct EscalationPage {
 /// overdue first, then by severity (high first), then by due date; keyset-paged on that
 /// order (`limit` 1–100, default 20; `cursor` from the previous page), with the number
 /// of all such items.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn escalation<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -1279,6 +1297,7 @@ pub(crate) fn count_when(cond: Condition) -> SimpleExpr {
 type CountRow = (Uuid, i64, i64, i64, i64, i64, i64, i64, i64, i64);
 
 /// The grouped figures of items matching `cond`, per organisation: one statement.
+#[tracing::instrument(level = "debug", skip_all)]
 pub(crate) async fn counts_by_org<C: ConnectionTrait>(
     db: &C,
     today: NaiveDate,
@@ -1357,6 +1376,7 @@ pub(crate) fn in_subtree(root_path: &str) -> Condition {
 
 /// Per organisation of a subtree (that has items the actor may read): open, overdue,
 /// closed on time and closed late, by one grouped statement; in tree order.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn stats_by_org<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,

@@ -193,11 +193,13 @@ pub fn scope_key(organization_id: Option<Uuid>) -> String {
 }
 
 /// One account.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<UserView> {
     Ok(find_visible(db, actor, id).await?.into())
 }
 
 /// A page of accounts in scope.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -222,6 +224,7 @@ pub async fn list<C: ConnectionTrait>(
 }
 
 /// The accounts of several people (DataLoader batch: person id → account), in scope.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn by_person_ids<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -246,6 +249,7 @@ fn deny() -> Condition {
 }
 
 /// The role grants of several accounts (DataLoader batch: user id → grants), in scope.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn roles_of<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -277,6 +281,7 @@ pub async fn roles_of<C: ConnectionTrait>(
 }
 
 /// The grants of one account the actor may see.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn roles<C: ConnectionTrait>(db: &C, actor: &Actor, user_id: Uuid) -> AppResult<Vec<RoleAssignmentView>> {
     find_visible(db, actor, user_id).await?;
     Ok(roles_of(db, actor, &[user_id]).await?.remove(&user_id).unwrap_or_default())
@@ -295,6 +300,7 @@ fn validate_username(username: &str) -> AppResult<()> {
 }
 
 /// Creates an account, for a person in the actor's subtree (or, for admins, for nobody).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -437,6 +443,7 @@ async fn org_of_user<C: ConnectionTrait>(db: &C, user: &UserView) -> AppResult<O
 }
 
 /// Disables or re-enables an account; disabling revokes its tokens.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_disabled(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -460,6 +467,7 @@ pub async fn set_disabled(
 }
 
 /// Sets a new password chosen by an administrator; revokes the account's tokens and lifts a lock-out.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn reset_password(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -479,6 +487,7 @@ pub async fn reset_password(
 }
 
 /// Revokes every token of an account (sign out everywhere).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn revoke_tokens(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> AppResult<UserView> {
     if actor.user_id() != Some(id) {
         actor.require(Permission::UserWrite)?;
@@ -510,6 +519,7 @@ pub async fn revoke_tokens(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> 
 }
 
 /// Changes the caller's own password after checking the current one; revokes their other tokens.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn change_own_password(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -556,6 +566,7 @@ pub async fn change_own_password(
 
 /// Grants a role. Admins grant anything anywhere; org_admins grant `org_admin` or
 /// `member` only inside their own subtree, never globally and never above their own role.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn assign_role(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -629,6 +640,7 @@ pub async fn assign_role(
 }
 
 /// Revokes a role grant, under the same rules as granting it.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn revoke_role(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> AppResult<()> {
     let grant_scope = actor.require(Permission::RoleGrant)?;
     let tx = write_tx(db).await?;

@@ -266,12 +266,14 @@ async fn view<C: ConnectionTrait>(db: &C, row: achievement::Model) -> AppResult<
 }
 
 /// One achievement.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<AchievementView> {
     let row = achievement::Entity::find_by_id(id).filter(readable(actor)?).one(db).await?.ok_or(AppError::NotFound)?;
     view(db, row).await
 }
 
 /// A page of readable achievements, in creation order.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -316,6 +318,7 @@ fn validate(title: Option<&str>, description: Option<&str>, benefit: Option<i64>
 
 /// Submits an achievement. Members submit in their own organisation for a team they
 /// lead or are on; administrators in scope for anyone in their scope.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn submit(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -399,6 +402,7 @@ async fn find_for_change<C: ConnectionTrait>(
 }
 
 /// Changes a submitted achievement (its submitter, lead or an administrator in scope).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -458,6 +462,7 @@ pub async fn update(
 /// The organisation of an achievement whose attachments the actor may read, or write
 /// when `write`: NOT_FOUND when unreadable; FORBIDDEN unless an administrator in scope,
 /// or its submitter, lead or team member while it is still submitted.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn attachment_access<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid, write: bool) -> AppResult<Uuid> {
     let a = get(db, actor, id).await?;
     if write && !holds_over(db, actor, a.organization_id, Permission::InnovationManage).await? {
@@ -473,6 +478,7 @@ pub async fn attachment_access<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uu
 
 /// Takes one workflow step (administrators in scope, never on an achievement they
 /// submitted, lead or are on the team of).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn review(
     db: &DatabaseConnection,
     actor: &Actor,

@@ -370,6 +370,7 @@ fn campaign_from_model(m: innovation_campaign::Model, indicators: Vec<IndicatorV
 }
 
 /// One campaign with its indicators (computed actuals included).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<CampaignView> {
     let m = innovation_campaign::Entity::find_by_id(id)
         .filter(campaign_readable(actor)?)
@@ -380,6 +381,7 @@ pub async fn get<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResu
 }
 
 /// A page of campaigns (without indicators: read one campaign for those), in creation order.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -430,6 +432,7 @@ async fn insert_indicator<C: ConnectionTrait>(tx: &C, campaign_id: Uuid, i: NewI
 }
 
 /// Creates a campaign (status planned) with its indicators.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewCampaign) -> AppResult<CampaignView> {
     let mut v = Validator::new();
     v.text(&input.title, "title", 200)
@@ -485,6 +488,7 @@ async fn find_managed<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> Ap
 }
 
 /// Changes a campaign; status moves planned → running → closed.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -538,6 +542,7 @@ pub async fn update(
 }
 
 /// Adds an indicator to a campaign.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn add_indicator(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -568,6 +573,7 @@ pub async fn add_indicator(
 }
 
 /// Changes an indicator's target or typed actual (a computed actual cannot be typed).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update_indicator(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -654,6 +660,7 @@ async fn activity_view<C: ConnectionTrait>(db: &C, m: innovation_activity::Model
 }
 
 /// One activity with its participants.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get_activity<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<ActivityView> {
     let m = innovation_activity::Entity::find_by_id(id)
         .filter(activity_readable(actor)?)
@@ -664,6 +671,7 @@ pub async fn get_activity<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -
 }
 
 /// A page of activities in scope, in creation order.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn activities<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -703,6 +711,7 @@ async fn check_participants<C: ConnectionTrait>(
 }
 
 /// Records an activity in an organisation the actor manages.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create_activity(db: &DatabaseConnection, actor: &Actor, input: NewActivity) -> AppResult<ActivityView> {
     Validator::new()
         .text(&input.title, "title", 200)
@@ -746,6 +755,7 @@ pub async fn create_activity(db: &DatabaseConnection, actor: &Actor, input: NewA
 }
 
 /// Changes an activity (e.g. records the results of a competition).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update_activity(
     db: &DatabaseConnection,
     actor: &Actor,

@@ -273,12 +273,14 @@ async fn view<C: ConnectionTrait>(db: &C, row: honour::Model) -> AppResult<Honou
 }
 
 /// One honour.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<HonourView> {
     let row = honour::Entity::find_by_id(id).filter(readable(actor)?).one(db).await?.ok_or(AppError::NotFound)?;
     view(db, row).await
 }
 
 /// A page of readable honours, in creation order.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -351,6 +353,7 @@ fn kind_columns(input: &NewHonour) -> AppResult<KindColumns> {
 }
 
 /// Records an honour in an organisation the actor manages.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewHonour) -> AppResult<HonourView> {
     Validator::new()
         .text(&input.title, "title", 200)
@@ -405,6 +408,7 @@ async fn find_managed<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> Ap
 }
 
 /// Changes an honour.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -468,6 +472,7 @@ pub async fn update(
 }
 
 /// Deletes an honour recorded by mistake.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: Uuid, expected_version: i32) -> AppResult<()> {
     let tx = write_tx(db).await?;
     let row = find_managed(&tx, actor, id).await?;

@@ -62,13 +62,17 @@ pub(crate) const HONOUR_PEOPLE: LinkTable = LinkTable { table: "honour_person", 
 pub(crate) const PARTICIPANTS: LinkTable =
     LinkTable { table: "activity_participant", owner: "activity_id", label: "result" };
 
+/// People linked to one owner, with their labels: [(person, label)].
+pub(crate) type Links = Vec<(Uuid, Option<String>)>;
+
 /// The links of several owners, in one statement: owner → [(person, label)].
+#[tracing::instrument(level = "debug", skip_all)]
 pub(crate) async fn links_of<C: ConnectionTrait>(
     db: &C,
     t: &LinkTable,
     owners: &[Uuid],
-) -> AppResult<HashMap<Uuid, Vec<(Uuid, Option<String>)>>> {
-    let mut map: HashMap<Uuid, Vec<(Uuid, Option<String>)>> = HashMap::new();
+) -> AppResult<HashMap<Uuid, Links>> {
+    let mut map: HashMap<Uuid, Links> = HashMap::new();
     if owners.is_empty() {
         return Ok(map);
     }
@@ -89,6 +93,7 @@ pub(crate) async fn links_of<C: ConnectionTrait>(
 }
 
 /// Replaces the links of `owner` (inside the caller's transaction).
+#[tracing::instrument(level = "debug", skip_all)]
 pub(crate) async fn set_links<C: ConnectionTrait>(
     tx: &C,
     t: &LinkTable,
@@ -123,6 +128,7 @@ pub(crate) fn owners_of_person(t: &LinkTable, person: Uuid) -> sea_orm::sea_quer
 
 /// Validates people links: no duplicates, labels at most 100 characters, every person
 /// in the actor's `PersonRead` scope (else VALIDATION on `field`).
+#[tracing::instrument(level = "debug", skip_all)]
 pub(crate) async fn check_people<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -146,6 +152,7 @@ pub(crate) async fn check_people<C: ConnectionTrait>(
 }
 
 /// Fails with VALIDATION on `field` unless every person is in the actor's `PersonRead` scope.
+#[tracing::instrument(level = "debug", skip_all)]
 pub(crate) async fn ensure_persons<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -169,6 +176,7 @@ pub(crate) async fn ensure_persons<C: ConnectionTrait>(
 
 /// Loads an organisation the actor may change innovation data of (`perm` over it):
 /// NOT_FOUND when not readable, FORBIDDEN when readable but not in the `perm` scope.
+#[tracing::instrument(level = "debug", skip_all)]
 pub(crate) async fn org_for_write<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -184,6 +192,7 @@ pub(crate) async fn org_for_write<C: ConnectionTrait>(
 }
 
 /// Whether the actor holds `perm` over organisation `org_id`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub(crate) async fn holds_over<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -209,6 +218,7 @@ pub fn year_bounds(year: i32) -> AppResult<(NaiveDate, NaiveDate)> {
 /// One keyset page of `E` under `cond`, in id order (`limit + 1` rows, for
 /// [`Page::from_rows`](crate::services::pagination::Page::from_rows)), with the total
 /// when asked for.
+#[tracing::instrument(level = "debug", skip_all)]
 pub(crate) async fn keyset<C, E>(
     db: &C,
     cond: sea_orm::Condition,
@@ -237,6 +247,7 @@ pub(crate) fn non_negative(v: &mut crate::error::Validator, amount: Option<i64>,
 
 /// Writes the audit record of a change to an innovation object.
 #[allow(clippy::too_many_arguments)]
+#[tracing::instrument(level = "debug", skip_all)]
 pub(crate) async fn audit_change<C: ConnectionTrait, T: Serialize>(
     tx: &C,
     actor: &Actor,
@@ -265,6 +276,7 @@ pub(crate) async fn audit_change<C: ConnectionTrait, T: Serialize>(
 
 /// `organization_id IN (subtree of org)` after checking the org is readable: the
 /// list filter "in this organisation's subtree".
+#[tracing::instrument(level = "debug", skip_all)]
 pub(crate) async fn in_subtree_of<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,

@@ -387,6 +387,7 @@ async fn view<C: ConnectionTrait>(db: &C, today: NaiveDate, row: research_projec
 }
 
 /// Loads a readable project (NOT_FOUND otherwise).
+#[tracing::instrument(level = "debug", skip_all)]
 pub(crate) async fn find_readable<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -405,12 +406,14 @@ async fn find_managed<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> Ap
 }
 
 /// One project.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get<C: ConnectionTrait>(db: &C, actor: &Actor, today: NaiveDate, id: Uuid) -> AppResult<ProjectView> {
     let row = find_readable(db, actor, id).await?;
     view(db, today, row).await
 }
 
 /// A page of readable projects, in creation order.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -450,6 +453,7 @@ fn validate(code: Option<&str>, title: Option<&str>, budget: Option<i64>) -> App
 }
 
 /// Creates a project (status proposed) in an organisation the actor manages.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -495,6 +499,7 @@ pub async fn create(
 }
 
 /// Changes a project; a status change moves one step and records its day.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -571,6 +576,7 @@ pub async fn update(
 }
 
 /// Adds a milestone to a project the actor manages.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn add_milestone(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -613,6 +619,7 @@ async fn find_milestone<C: ConnectionTrait>(
 }
 
 /// Changes a milestone (e.g. records the day it was reached).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update_milestone(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -646,6 +653,7 @@ pub async fn update_milestone(
 }
 
 /// Books R&D expenditure for a month.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn add_expenditure(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -694,6 +702,7 @@ pub async fn add_expenditure(
 }
 
 /// A page of R&D expenditure entries in scope, in creation order.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn expenditures<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -717,6 +726,7 @@ pub async fn expenditures<C: ConnectionTrait>(
 }
 
 /// Removes a wrongly booked expenditure entry (administrators in scope).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn delete_expenditure(
     db: &DatabaseConnection,
     actor: &Actor,

@@ -200,6 +200,7 @@ pub fn growth_basis_points(current: i64, previous: i64) -> Option<i64> {
 /// The innovation statistics of `organization_id`'s subtree for `year` (NOT_FOUND when
 /// the organisation is outside the caller's `InnovationRead` scope). `today` bounds the
 /// spending comparison of the current year.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn statistics<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,

@@ -133,6 +133,7 @@ async fn view<C: ConnectionTrait>(db: &C, row: vanguard_unit::Model) -> AppResul
 }
 
 /// One unit.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<VanguardUnitView> {
     let row =
         vanguard_unit::Entity::find_by_id(id).filter(readable(actor)?).one(db).await?.ok_or(AppError::NotFound)?;
@@ -140,6 +141,7 @@ pub async fn get<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResu
 }
 
 /// A page of units in scope, in creation order.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -161,6 +163,7 @@ pub async fn list<C: ConnectionTrait>(
 }
 
 /// Creates a unit in an organisation the actor manages.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewVanguardUnit) -> AppResult<VanguardUnitView> {
     Validator::new()
         .text(&input.name, "name", 200)
@@ -197,6 +200,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewVanguardUn
 }
 
 /// Changes a unit.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update(
     db: &DatabaseConnection,
     actor: &Actor,
