@@ -13,6 +13,26 @@ use crate::config::{Environment, Settings};
 /// The only token type accepted as an access token.
 pub const ACCESS_TOKEN_TYPE: &str = "access";
 
+/// Whose token it is.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenKind {
+    /// A user account's.
+    User,
+    /// A service client's.
+    Client,
+}
+
+impl TokenKind {
+    /// `user` or `client`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::User => "user",
+            TokenKind::Client => "client",
+        }
+    }
+}
+
 /// Claims of an access token.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Claims {
@@ -33,7 +53,7 @@ pub struct Claims {
     /// Token type: always `access`.
     pub typ: String,
     /// `user` or `client`.
-    pub kind: String,
+    pub kind: TokenKind,
     /// The account's token version when issued (users only).
     pub tv: i32,
     /// The key epoch the token was issued in (`services::epoch`); tokens from before
@@ -99,7 +119,7 @@ impl JwtKeys {
     }
 
     /// Issues an access token for `sub`.
-    pub fn issue(&self, sub: Uuid, kind: &str, token_version: i32, epoch: i32) -> anyhow::Result<String> {
+    pub fn issue(&self, sub: Uuid, kind: TokenKind, token_version: i32, epoch: i32) -> anyhow::Result<String> {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             iss: self.issuer.clone(),
@@ -110,7 +130,7 @@ impl JwtKeys {
             iat: now,
             jti: Uuid::now_v7(),
             typ: ACCESS_TOKEN_TYPE.into(),
-            kind: kind.into(),
+            kind,
             tv: token_version,
             ep: epoch,
         };
@@ -171,23 +191,23 @@ mod tests {
     fn round_trip() {
         let k = keys();
         let id = Uuid::now_v7();
-        let t = k.issue(id, "user", 3, 1).unwrap();
+        let t = k.issue(id, TokenKind::User, 3, 1).unwrap();
         let c = k.verify(&t).unwrap();
-        assert_eq!((c.sub, c.tv, c.kind.as_str()), (id, 3, "user"));
+        assert_eq!((c.sub, c.tv, c.kind), (id, 3, TokenKind::User));
     }
 
     #[test]
     fn other_audience_issuer_or_key_is_refused() {
         let t = JwtKeys::new(b"0123456789abcdef0123456789abcdef", "dangjian", "other", 60)
-            .issue(Uuid::now_v7(), "user", 0, 1)
+            .issue(Uuid::now_v7(), TokenKind::User, 0, 1)
             .unwrap();
         assert!(keys().verify(&t).is_none());
         let t = JwtKeys::new(b"0123456789abcdef0123456789abcdef", "evil", "dangjian-api", 60)
-            .issue(Uuid::now_v7(), "user", 0, 1)
+            .issue(Uuid::now_v7(), TokenKind::User, 0, 1)
             .unwrap();
         assert!(keys().verify(&t).is_none());
         let t = JwtKeys::new(b"another-secret-another-secret-xx", "dangjian", "dangjian-api", 60)
-            .issue(Uuid::now_v7(), "user", 0, 1)
+            .issue(Uuid::now_v7(), TokenKind::User, 0, 1)
             .unwrap();
         assert!(keys().verify(&t).is_none());
     }
@@ -206,7 +226,7 @@ mod tests {
                 iat,
                 jti: Uuid::now_v7(),
                 typ: ACCESS_TOKEN_TYPE.into(),
-                kind: "user".into(),
+                kind: TokenKind::User,
                 tv: 0,
                 ep: 1,
             };
@@ -220,7 +240,7 @@ mod tests {
     #[test]
     fn expired_is_refused() {
         let t = JwtKeys::new(b"0123456789abcdef0123456789abcdef", "dangjian", "dangjian-api", -60)
-            .issue(Uuid::now_v7(), "user", 0, 1)
+            .issue(Uuid::now_v7(), TokenKind::User, 0, 1)
             .unwrap();
         assert!(keys().verify(&t).is_none());
     }

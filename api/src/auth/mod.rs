@@ -228,6 +228,9 @@ pub enum Principal {
         /// Granted scopes (e.g. `personal_data`).
         scopes: Vec<String>,
     },
+    /// The server itself (start-up bootstrap, demo data, restore handling): a global
+    /// administrator that is nobody's account and never an author.
+    System,
 }
 
 /// Where a request came from, copied into audit records.
@@ -257,7 +260,7 @@ impl Actor {
     /// The internal system actor (start-up bootstrap, demo seeding): global admin.
     pub fn system() -> Actor {
         Actor {
-            principal: Principal::User { user_id: Uuid::nil(), username: "system".into(), person_id: None },
+            principal: Principal::System,
             grants: vec![Grant { role: Role::Admin, org_id: None, org_path: None }],
             request_id: None,
             origin: Origin::default(),
@@ -269,6 +272,7 @@ impl Actor {
         match &self.principal {
             Principal::User { username, .. } => username,
             Principal::Client { client_id, .. } => client_id,
+            Principal::System => "system",
         }
     }
 
@@ -287,8 +291,8 @@ impl Actor {
     /// The actor's id as recorded in audit events.
     pub fn id(&self) -> Option<Uuid> {
         match &self.principal {
-            Principal::User { user_id, .. } if !user_id.is_nil() => Some(*user_id),
-            Principal::User { .. } => None,
+            Principal::User { user_id, .. } => Some(*user_id),
+            Principal::System => None,
             Principal::Client { id, .. } => Some(*id),
         }
     }
@@ -296,7 +300,7 @@ impl Actor {
     /// `user`, `client` or `system`, as recorded in audit events.
     pub fn kind(&self) -> &'static str {
         match &self.principal {
-            Principal::User { user_id, .. } if user_id.is_nil() => "system",
+            Principal::System => "system",
             Principal::User { .. } => "user",
             Principal::Client { .. } => "client",
         }
@@ -306,7 +310,7 @@ impl Actor {
     pub fn person_id(&self) -> Option<Uuid> {
         match &self.principal {
             Principal::User { person_id, .. } => *person_id,
-            Principal::Client { .. } => None,
+            Principal::Client { .. } | Principal::System => None,
         }
     }
 
@@ -314,7 +318,7 @@ impl Actor {
     pub fn user_id(&self) -> Option<Uuid> {
         match &self.principal {
             Principal::User { user_id, .. } => Some(*user_id),
-            Principal::Client { .. } => None,
+            Principal::Client { .. } | Principal::System => None,
         }
     }
 
@@ -322,7 +326,7 @@ impl Actor {
     /// its own account; the system actor never counts as an author).
     pub fn is_author(&self, person_id: Option<Uuid>, user_id: Option<Uuid>) -> bool {
         (self.person_id().is_some() && self.person_id() == person_id)
-            || (self.user_id().is_some_and(|u| !u.is_nil()) && self.user_id() == user_id)
+            || (self.user_id().is_some() && self.user_id() == user_id)
     }
 
     /// Whether the actor holds a global admin grant.

@@ -258,7 +258,7 @@ pub async fn idempotency(
     let Some(claims) = bearer.and_then(|t| state.keys.verify(&t)) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    let principal = format!("{}:{}", claims.kind, claims.sub);
+    let principal = format!("{}:{}", claims.kind.as_str(), claims.sub);
     let is_multipart = req
         .headers()
         .get(header::CONTENT_TYPE)

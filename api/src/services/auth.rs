@@ -17,7 +17,11 @@ use super::people::PersonView;
 use super::service_clients::{ServiceClientView, hash_secret, scopes_of};
 use super::users::{RoleAssignmentView, UserView};
 use super::{audit, people};
-use crate::auth::{Actor, Grant, Principal, Role, jwt::JwtKeys, password};
+use crate::auth::{
+    Actor, Grant, Principal, Role,
+    jwt::{JwtKeys, TokenKind},
+    password,
+};
 use crate::db::write_tx;
 use crate::error::{AppError, AppResult};
 use entity::{organization, refresh_token, role_assignment, service_client, user_account};
@@ -78,7 +82,7 @@ async fn issue_pair<C: ConnectionTrait>(
     .insert(db)
     .await?;
     Ok(TokenResponse {
-        access_token: keys.issue(user.id, "user", user.token_version, epoch).map_err(AppError::internal)?,
+        access_token: keys.issue(user.id, TokenKind::User, user.token_version, epoch).map_err(AppError::internal)?,
         token_type: "Bearer",
         expires_in: keys.ttl(),
         refresh_token: Some(refresh),
@@ -196,7 +200,7 @@ pub async fn client_credentials_grant(
         .await?;
     Ok(TokenResponse {
         access_token: keys
-            .issue(client.id, "client", client.token_version, super::epoch::current(db).await?)
+            .issue(client.id, TokenKind::Client, client.token_version, super::epoch::current(db).await?)
             .map_err(AppError::internal)?,
         token_type: "Bearer",
         expires_in: keys.ttl(),
@@ -231,8 +235,8 @@ pub async fn resolve_actor<C: ConnectionTrait>(
     request_id: Option<String>,
 ) -> AppResult<Option<Actor>> {
     let Some(claims) = keys.verify(bearer) else { return Ok(None) };
-    match claims.kind.as_str() {
-        "user" => {
+    match claims.kind {
+        TokenKind::User => {
             let user = user_account::Entity::find_by_id(claims.sub)
                 .filter(super::epoch::is_current(claims.ep))
                 .one(db)
@@ -243,7 +247,7 @@ pub async fn resolve_actor<C: ConnectionTrait>(
             }
             actor_for_user(db, user, request_id).await.map(Some)
         }
-        "client" => {
+        TokenKind::Client => {
             let client = service_client::Entity::find_by_id(claims.sub)
                 .filter(super::epoch::is_current(claims.ep))
                 .one(db)
@@ -270,7 +274,6 @@ pub async fn resolve_actor<C: ConnectionTrait>(
                 origin: Default::default(),
             }))
         }
-        _ => Ok(None),
     }
 }
 
@@ -352,6 +355,8 @@ pub async fn me<C: ConnectionTrait>(db: &C, actor: &Actor) -> AppResult<Me> {
             let roles = super::users::roles_of(db, actor, &[*user_id]).await?.remove(user_id).unwrap_or_default();
             Ok(Me { kind: "user".into(), user: Some(user.into()), person, client: None, roles })
         }
+        // The server's own actor is nobody who could ask.
+        Principal::System => Err(AppError::NotFound),
         Principal::Client { id, .. } => {
             let client = service_client::Entity::find_by_id(*id).one(db).await?.ok_or(AppError::NotFound)?;
             let view = ServiceClientView::from(client);

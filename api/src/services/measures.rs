@@ -626,7 +626,7 @@ pub async fn add_update(
         id: Set(Uuid::now_v7()),
         measure_id: Set(measure_id),
         author_person_id: Set(actor.person_id()),
-        author_user_id: Set(actor.user_id().filter(|u| !u.is_nil())),
+        author_user_id: Set(actor.user_id()),
         text: Set(input.text.trim().to_owned()),
         status_from: Set(change.map(|_| before.status.as_str().to_owned())),
         status_to: Set(change.map(|s| s.as_str().to_owned())),

@@ -728,7 +728,7 @@ async fn write_update<C: ConnectionTrait>(
         id: Set(Uuid::now_v7()),
         item_id: Set(item.id),
         author_person_id: Set(actor.person_id()),
-        author_user_id: Set(actor.user_id().filter(|u| !u.is_nil())),
+        author_user_id: Set(actor.user_id()),
         kind: Set(kind.as_str().to_owned()),
         text: Set(text),
         status_from: Set(status.and_then(|(from, _)| from).map(|s| s.as_str().to_owned())),

@@ -365,7 +365,7 @@ pub async fn submit(
         description: Set(clean(input.description)),
         lead_person_id: Set(lead),
         submitted_by_person_id: Set(actor.person_id()),
-        submitted_by_user_id: Set(actor.user_id().filter(|u| !u.is_nil())),
+        submitted_by_user_id: Set(actor.user_id()),
         submitted_on: Set(today),
         benefit_fen: Set(input.benefit_fen),
         reward_fen: Set(None),
@@ -512,7 +512,7 @@ pub async fn review(
     if !holds_over(&tx, actor, before.organization_id, Permission::InnovationManage).await? {
         return Err(AppError::forbidden("only an administrator of this organisation may review it"));
     }
-    let submitted_by_me = actor.user_id().is_some_and(|me| !me.is_nil() && row.submitted_by_user_id == Some(me));
+    let submitted_by_me = actor.user_id().is_some_and(|me| row.submitted_by_user_id == Some(me));
     if submitted_by_me || actor.person_id().is_some_and(|me| before.involves(me)) {
         return Err(AppError::forbidden("you may not review an achievement you submitted or are on the team of"));
     }
@@ -527,7 +527,7 @@ pub async fn review(
     let mut am: achievement::ActiveModel = row.into();
     am.status = Set(input.status.as_str().to_owned());
     am.reviewer_person_id = Set(actor.person_id());
-    am.reviewer_user_id = Set(actor.user_id().filter(|u| !u.is_nil()));
+    am.reviewer_user_id = Set(actor.user_id());
     match input.status {
         AchievementStatus::Accepted => am.decided_on = Set(Some(today)),
         AchievementStatus::Rejected => {
