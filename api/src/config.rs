@@ -128,8 +128,9 @@ pub struct Settings {
     #[arg(long, env = "DANGJIAN_DB_MAX_CONNECTIONS", default_value_t = 10, global = true)]
     pub db_max_connections: u32,
 
-    /// Maximum GraphQL query depth.
-    #[arg(long, env = "DANGJIAN_GRAPHQL_MAX_DEPTH", default_value_t = 12, global = true)]
+    /// Maximum GraphQL query depth (15 lets the standard introspection query of GraphiQL
+    /// and client generators through; complexity bounds the cost).
+    #[arg(long, env = "DANGJIAN_GRAPHQL_MAX_DEPTH", default_value_t = 15, global = true)]
     pub graphql_max_depth: usize,
 
     /// Maximum GraphQL query complexity (each field counts 1, lists multiply by page size).

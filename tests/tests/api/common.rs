@@ -73,7 +73,7 @@ pub fn settings(database_url: String, data_dir: PathBuf) -> Settings {
         request_timeout_secs: 30,
         cors_origins: vec![],
         db_max_connections: 5,
-        graphql_max_depth: 12,
+        graphql_max_depth: 15,
         graphql_max_complexity: 20_000,
         graphql_max_aliases: 30,
         time_zone: chrono_tz::Asia::Shanghai,

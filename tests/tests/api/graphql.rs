@@ -158,6 +158,12 @@ async fn limits_suggestions_and_introspection() {
     assert_eq!(v["data"]["__schema"]["queryType"]["name"], "QueryRoot");
     let v = f.app.gql(Some(&member), intro, json!({})).await;
     assert!(v["data"].is_null() || v["data"]["__schema"].is_null(), "introspection refused: {v}");
+    // The introspection query of graphql-js (`getIntrospectionQuery` with every option,
+    // as GraphiQL's docs explorer and SDK generators send it) fits every limit.
+    let stock = include_str!("introspection_query.graphql");
+    let v = f.app.gql(Some(&admin), stock, json!({})).await;
+    assert!(v["errors"].is_null(), "{}", v["errors"]);
+    assert!(v["data"]["__schema"]["types"].as_array().unwrap().len() > 100);
     // No "did you mean" suggestions leak field names.
     let v = f.app.gql(Some(&member), "{ mee { kind } }", json!({})).await;
     let msg = v["errors"][0]["message"].as_str().unwrap();
@@ -169,7 +175,7 @@ async fn limits_suggestions_and_introspection() {
     assert_eq!(v.json()["errors"][0]["field"], "query");
     // Depth limit.
     let mut deep = String::from("name");
-    for _ in 0..14 {
+    for _ in 0..16 {
         deep = format!("parent {{ {deep} }}");
     }
     let v = f
