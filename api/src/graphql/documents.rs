@@ -261,7 +261,7 @@ impl DocumentQuery {
     }
 
     /// Documents you may read (published unless `status` is given), newest first.
-    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn documents(
         &self,

@@ -1511,7 +1511,7 @@ impl InnovationQuery {
     }
 
     /// "Five small" achievements in your scope (and those you are on), in creation order.
-    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn achievements(
         &self,
@@ -1546,7 +1546,7 @@ impl InnovationQuery {
     }
 
     /// Research projects in your scope, in creation order.
-    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, child_complexity)")]
     async fn research_projects(
         &self,
         ctx: &Context<'_>,
@@ -1564,7 +1564,7 @@ impl InnovationQuery {
     }
 
     /// R&D expenditure entries in your scope, in creation order.
-    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, child_complexity)")]
     async fn rd_expenditures(
         &self,
         ctx: &Context<'_>,
@@ -1592,7 +1592,7 @@ impl InnovationQuery {
     }
 
     /// Patents, software copyrights, awards and standards in your scope, in creation order.
-    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn honours(
         &self,
@@ -1625,7 +1625,7 @@ impl InnovationQuery {
     }
 
     /// Campaigns in your scope (indicators: query one campaign), in creation order.
-    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, child_complexity)")]
     async fn campaigns(
         &self,
         ctx: &Context<'_>,
@@ -1649,7 +1649,7 @@ impl InnovationQuery {
     }
 
     /// Campaign activities in your scope, in creation order.
-    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn activities(
         &self,
@@ -1682,7 +1682,7 @@ impl InnovationQuery {
     }
 
     /// Vanguard units in your scope, in creation order.
-    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, child_complexity)")]
     async fn vanguard_units(
         &self,
         ctx: &Context<'_>,

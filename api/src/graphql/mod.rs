@@ -100,6 +100,14 @@ pub(crate) fn parse_id(id: &ID) -> async_graphql::Result<Uuid> {
     Uuid::parse_str(id.as_str()).map_err(|_| gql_error(AppError::NotFound))
 }
 
+/// The complexity of a page of a list: its size (`first`, default and bounds of
+/// [`PageRequest`]) times what one item costs. Every paged field uses it.
+pub fn page_complexity(first: Option<i32>, child_complexity: usize) -> usize {
+    use crate::services::pagination::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+    let size = first.map_or(DEFAULT_PAGE_SIZE, |n| u64::try_from(n).unwrap_or(1)).clamp(1, MAX_PAGE_SIZE);
+    usize::try_from(size).unwrap_or(1).saturating_mul(child_complexity)
+}
+
 /// Validates `first` / `after`.
 pub(crate) fn page(
     _ctx: &async_graphql::Context<'_>,

@@ -28,7 +28,7 @@ impl CoreQuery {
     }
 
     /// Organisations in your scope, in creation order.
-    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn organizations(
         &self,
@@ -59,7 +59,7 @@ impl CoreQuery {
     }
 
     /// People in your scope, in creation order.
-    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, child_complexity)")]
     async fn people(
         &self,
         ctx: &Context<'_>,
@@ -85,7 +85,7 @@ impl CoreQuery {
     }
 
     /// Accounts in your scope.
-    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, child_complexity)")]
     async fn users(
         &self,
         ctx: &Context<'_>,
@@ -108,7 +108,7 @@ impl CoreQuery {
     }
 
     /// Service clients (administrators).
-    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, child_complexity)")]
     async fn service_clients(
         &self,
         ctx: &Context<'_>,

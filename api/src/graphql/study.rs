@@ -554,7 +554,7 @@ impl StudyQuery {
     }
 
     /// Study sessions in your scope (and those whose roster you are on), in creation order.
-    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn study_sessions(
         &self,
@@ -608,7 +608,7 @@ impl StudyQuery {
     }
 
     /// Measures in your scope (and your own), in creation order.
-    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn measures(
         &self,
@@ -638,7 +638,7 @@ impl StudyQuery {
     }
 
     /// Your own measures (for the mobile app).
-    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, child_complexity)")]
     async fn my_measures(
         &self,
         ctx: &Context<'_>,

@@ -565,7 +565,7 @@ impl SupervisionQuery {
     }
 
     /// Inspections in your scope, in creation order.
-    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, child_complexity)")]
     async fn inspections(
         &self,
         ctx: &Context<'_>,
@@ -590,7 +590,7 @@ impl SupervisionQuery {
 
     /// Supervision items in your scope (and those you are responsible for), filtered, in
     /// creation order.
-    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn supervision_items(
         &self,
@@ -622,7 +622,7 @@ impl SupervisionQuery {
 
     /// The escalation list: unverified items that are overdue or of high severity,
     /// overdue first, then by severity (high first), then by due date.
-    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, child_complexity)")]
     async fn supervision_escalation(
         &self,
         ctx: &Context<'_>,
@@ -682,7 +682,7 @@ impl SupervisionQuery {
     }
 
     /// Audit records, newest first (administrators: all; inspectors: their scope).
-    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn audit_events(
         &self,

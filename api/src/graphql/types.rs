@@ -136,7 +136,7 @@ impl Organization {
         Ok(ids.iter().filter_map(|id| found.get(id).cloned()).map(Organization).collect())
     }
     /// Direct children.
-    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    #[graphql(complexity = "crate::graphql::page_complexity(first, child_complexity)")]
     async fn children(
         &self,
         ctx: &Context<'_>,
