@@ -448,5 +448,9 @@ async fn listing_sessions_with_relations_costs_constant_statements() {
     eprintln!("statements: {counts:?}");
     assert!(counts[1] <= counts[0] + 1, "10 and 50 sessions must cost the same statements: {counts:?}");
     // 16 before rosters and statements joined the query; each adds two batched statements.
-    assert!(counts[1] <= 20 && counts[2] <= 20, "a small constant number of statements, got {counts:?}");
+    // Whether two branches' loads of one loader at the same depth (a session's
+    // `organization.parent` and its materials' `organization`) share a batch depends on
+    // when the database answers the loads before them: on a loaded machine they may
+    // not, which costs one or two statements more, whatever the number of sessions.
+    assert!(counts[1] <= 22 && counts[2] <= 22, "a small constant number of statements, got {counts:?}");
 }
