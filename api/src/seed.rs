@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 mod innovation;
 
-use crate::auth::{Actor, Role};
+use crate::auth::{Actor, ClientScope, Role};
 use crate::services::{
     documents::{self, DocumentPatch, NewDocument},
     measures,
@@ -209,7 +209,7 @@ pub async fn seed_demo(
         &sys,
         NewServiceClient {
             name: "HR 系统同步".into(),
-            scopes: vec!["organizations:read".into(), "people:read".into()],
+            scopes: [ClientScope::OrganizationsRead, ClientScope::PeopleRead].map(|c| c.as_str().to_owned()).to_vec(),
             organization_id: Some(org(ROOT_NAME)),
         },
         DEMO_CLIENT_SECRET.into(),

@@ -225,12 +225,43 @@ pub enum Principal {
         id: Uuid,
         /// Public client id.
         client_id: String,
-        /// Granted scopes (e.g. `personal_data`).
-        scopes: Vec<String>,
+        /// Granted scopes.
+        scopes: Vec<ClientScope>,
     },
     /// The server itself (start-up bootstrap, demo data, restore handling): a global
     /// administrator that is nobody's account and never an author.
     System,
+}
+
+/// What a service client may be granted (stored and sent as these strings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ClientScope {
+    /// `organizations:read`: read the organisation tree in its subtree.
+    OrganizationsRead,
+    /// `people:read`: read people, honours and activity participation in its subtree.
+    PeopleRead,
+    /// `personal_data`: phone numbers and e-mail addresses too.
+    PersonalData,
+}
+
+impl ClientScope {
+    /// Every scope.
+    pub const ALL: [ClientScope; 3] =
+        [ClientScope::OrganizationsRead, ClientScope::PeopleRead, ClientScope::PersonalData];
+
+    /// The stored and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientScope::OrganizationsRead => "organizations:read",
+            ClientScope::PeopleRead => "people:read",
+            ClientScope::PersonalData => "personal_data",
+        }
+    }
+
+    /// The scope of a stored or wire name.
+    pub fn parse(s: &str) -> Option<ClientScope> {
+        ClientScope::ALL.into_iter().find(|c| c.as_str() == s)
+    }
 }
 
 /// Where a request came from, copied into audit records.
@@ -335,19 +366,19 @@ impl Actor {
     }
 
     /// Whether a service client holds `scope`.
-    pub fn has_client_scope(&self, scope: &str) -> bool {
-        matches!(&self.principal, Principal::Client { scopes, .. } if scopes.iter().any(|s| s == scope))
+    pub fn has_client_scope(&self, scope: ClientScope) -> bool {
+        matches!(&self.principal, Principal::Client { scopes, .. } if scopes.contains(&scope))
     }
 
     /// Where the actor holds `p`: the union of the subtrees of every grant allowing it.
     pub fn scope(&self, p: Permission) -> Scope {
         if let Principal::Client { scopes, .. } = &self.principal {
             let needed = match p {
-                Permission::OrgRead => "organizations:read",
-                Permission::PersonRead | Permission::HonourRead => "people:read",
+                Permission::OrgRead => ClientScope::OrganizationsRead,
+                Permission::PersonRead | Permission::HonourRead => ClientScope::PeopleRead,
                 _ => return Scope::None,
             };
-            if !scopes.iter().any(|s| s == needed) {
+            if !scopes.contains(&needed) {
                 return Scope::None;
             }
         }

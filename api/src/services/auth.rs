@@ -14,7 +14,7 @@ use uuid::Uuid;
 pub use super::credentials::AuthPolicy;
 use super::credentials::check_password;
 use super::people::PersonView;
-use super::service_clients::{ServiceClientView, hash_secret, scopes_of};
+use super::service_clients::{ServiceClientView, client_scopes_of, hash_secret};
 use super::users::{RoleAssignmentView, UserView};
 use super::{audit, people};
 use crate::auth::{
@@ -267,7 +267,7 @@ pub async fn resolve_actor<C: ConnectionTrait>(
                 principal: Principal::Client {
                     id: client.id,
                     client_id: client.client_id.clone(),
-                    scopes: scopes_of(&client),
+                    scopes: client_scopes_of(&client),
                 },
                 grants: vec![Grant { role: Role::HrReader, org_id: client.organization_id, org_path }],
                 request_id,

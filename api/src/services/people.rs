@@ -186,7 +186,7 @@ async fn personal_data_mask<C: ConnectionTrait>(
 ) -> AppResult<HashMap<Uuid, bool>> {
     let own = actor.person_id();
     let scope = actor.scope(Permission::PersonalData);
-    let client_may = actor.has_client_scope("personal_data");
+    let client_may = actor.has_client_scope(crate::auth::ClientScope::PersonalData);
     let paths: HashMap<Uuid, String> = match (&scope, client_may) {
         (Scope::Subtrees(_), false) => {
             let ids: Vec<Uuid> = rows.iter().map(|r| r.organization_id).collect();

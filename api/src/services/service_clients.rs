@@ -14,8 +14,7 @@ use uuid::Uuid;
 use super::audit::{self, Change};
 use super::pagination::{Page, PageRequest};
 use super::scope::find_in_scope;
-use super::types::CLIENT_SCOPES;
-use crate::auth::{Actor, Permission, Scope};
+use crate::auth::{Actor, ClientScope, Permission, Scope};
 use crate::db::write_tx;
 use crate::error::{AppError, AppResult, Validator};
 use entity::service_client;
@@ -67,6 +66,11 @@ pub fn scopes_of(m: &service_client::Model) -> Vec<String> {
     serde_json::from_value(m.scopes.clone()).unwrap_or_default()
 }
 
+/// The scopes a client's tokens carry (stored names that are no scope are ignored).
+pub fn client_scopes_of(m: &service_client::Model) -> Vec<ClientScope> {
+    scopes_of(m).iter().filter_map(|s| ClientScope::parse(s)).collect()
+}
+
 /// A newly created (or re-keyed) client with its secret, shown this once.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ServiceClientWithSecret {
@@ -110,12 +114,13 @@ pub fn new_secret() -> String {
 }
 
 fn validate_scopes(scopes: &[String]) -> AppResult<()> {
-    let unknown: Vec<&str> = scopes.iter().map(String::as_str).filter(|s| !CLIENT_SCOPES.contains(s)).collect();
+    let unknown: Vec<&str> = scopes.iter().map(String::as_str).filter(|s| ClientScope::parse(s).is_none()).collect();
+    let known: Vec<&str> = ClientScope::ALL.iter().map(|c| c.as_str()).collect();
     Validator::new()
         .check(
             unknown.is_empty(),
             "scopes",
-            &format!("unknown scope(s) {}; expected any of: {}", unknown.join(", "), CLIENT_SCOPES.join(", ")),
+            &format!("unknown scope(s) {}; expected any of: {}", unknown.join(", "), known.join(", ")),
         )
         .finish()
 }

@@ -93,9 +93,6 @@ text_enum! {
     }
 }
 
-/// Scopes a service client may hold.
-pub const CLIENT_SCOPES: &[&str] = &["organizations:read", "people:read", "personal_data"];
-
 text_enum! {
     /// Kind of a knowledge-base document.
     DocumentKind {
