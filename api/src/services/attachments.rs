@@ -226,7 +226,7 @@ pub async fn upload(
             actor,
             Change {
                 action: "attach",
-                entity: "attachment",
+                entity: crate::services::audit::entity_name(entity::attachment::Entity),
                 entity_id: id,
                 organization_id: Some(organization_id),
                 before: None,
@@ -308,7 +308,7 @@ pub async fn delete(db: &DatabaseConnection, store: &dyn ObjectStore, actor: &Ac
         actor,
         Change {
             action: "detach",
-            entity: "attachment",
+            entity: crate::services::audit::entity_name(entity::attachment::Entity),
             entity_id: id,
             organization_id: Some(organization_id),
             before: audit::snapshot(&view)?,

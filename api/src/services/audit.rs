@@ -43,6 +43,12 @@ use entity::{audit_chain_head, audit_event, organization, service_client, user_a
 /// The hash the first record links to.
 pub const GENESIS_HASH: &str = migration::AUDIT_GENESIS_HASH;
 
+/// The audit name of an entity: its table's name, so a renamed table renames its
+/// records' entity too, and no record names something that does not exist.
+pub fn entity_name<E: sea_orm::EntityName>(entity: E) -> &'static str {
+    entity.table_name()
+}
+
 /// One change to record.
 pub struct Change<'a> {
     /// Verb, e.g. `create`, `update`, `move`, `delete`.

@@ -430,7 +430,7 @@ pub async fn ensure_admin(
         &actor,
         audit::Change {
             action: "create",
-            entity: "user_account",
+            entity: crate::services::audit::entity_name(entity::user_account::Entity),
             entity_id: view.id,
             organization_id: None,
             before: None,
@@ -443,7 +443,7 @@ pub async fn ensure_admin(
         &actor,
         audit::Change {
             action: "grant",
-            entity: "role_assignment",
+            entity: crate::services::audit::entity_name(entity::role_assignment::Entity),
             entity_id: grant.id,
             organization_id: None,
             before: None,

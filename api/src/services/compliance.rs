@@ -372,7 +372,7 @@ pub async fn set_norms(
             actor,
             Change {
                 action: if before.is_some() { "update" } else { "create" },
-                entity: "meeting_norm",
+                entity: crate::services::audit::entity_name(entity::meeting_norm::Entity),
                 entity_id: after.id,
                 organization_id: None,
                 before: before.as_ref().map(audit::snapshot).transpose()?.flatten(),

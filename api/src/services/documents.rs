@@ -394,7 +394,7 @@ async fn record<C: ConnectionTrait>(
         actor,
         Change {
             action,
-            entity: "document",
+            entity: crate::services::audit::entity_name(entity::document::Entity),
             entity_id: after.id,
             organization_id: Some(after.organization_id),
             before: match before {
@@ -666,7 +666,7 @@ pub async fn delete_draft(db: &DatabaseConnection, actor: &Actor, id: Uuid, expe
         actor,
         Change {
             action: "delete",
-            entity: "document",
+            entity: crate::services::audit::entity_name(entity::document::Entity),
             entity_id: id,
             organization_id: Some(before.organization_id),
             before: audit::snapshot(&before)?,

@@ -85,7 +85,7 @@ pub async fn bump(db: &DatabaseConnection, actor: &Actor, reason: &str) -> AppRe
         actor,
         Change {
             action: "invalidate_tokens",
-            entity: "auth_epoch",
+            entity: crate::services::audit::entity_name(entity::auth_epoch::Entity),
             entity_id: uuid::Uuid::nil(),
             organization_id: None,
             before: None,

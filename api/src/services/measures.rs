@@ -364,7 +364,7 @@ async fn audit_measure<C: ConnectionTrait>(
         actor,
         Change {
             action,
-            entity: "measure",
+            entity: crate::services::audit::entity_name(entity::measure::Entity),
             entity_id: subject.id,
             organization_id: Some(subject.organization_id),
             before: before.map(audit::snapshot).transpose()?.flatten(),
@@ -640,7 +640,7 @@ pub async fn add_update(
         actor,
         Change {
             action: "create",
-            entity: "measure_update",
+            entity: crate::services::audit::entity_name(entity::measure_update::Entity),
             entity_id: view.id,
             organization_id: Some(before.organization_id),
             before: None,

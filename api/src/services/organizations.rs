@@ -274,7 +274,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewOrganizati
         actor,
         Change {
             action: "create",
-            entity: "organization",
+            entity: crate::services::audit::entity_name(entity::organization::Entity),
             entity_id: id,
             organization_id: Some(id),
             before: None,
@@ -322,7 +322,7 @@ pub async fn update(
         actor,
         Change {
             action: "update",
-            entity: "organization",
+            entity: crate::services::audit::entity_name(entity::organization::Entity),
             entity_id: id,
             organization_id: Some(id),
             before: audit::snapshot(&before)?,
@@ -393,7 +393,7 @@ pub async fn move_to(
         actor,
         Change {
             action: "move",
-            entity: "organization",
+            entity: crate::services::audit::entity_name(entity::organization::Entity),
             entity_id: id,
             organization_id: Some(id),
             before: audit::snapshot(&before)?,
@@ -434,7 +434,7 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: Uuid, expected_v
         actor,
         Change {
             action: "delete",
-            entity: "organization",
+            entity: crate::services::audit::entity_name(entity::organization::Entity),
             entity_id: id,
             organization_id: Some(id),
             before: audit::snapshot(&before)?,

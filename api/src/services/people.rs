@@ -376,7 +376,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewPerson) ->
         actor,
         Change {
             action: "create",
-            entity: "person",
+            entity: crate::services::audit::entity_name(entity::person::Entity),
             entity_id: id,
             organization_id: Some(org.id),
             before: None,
@@ -481,7 +481,7 @@ pub async fn update(
         actor,
         Change {
             action: "update",
-            entity: "person",
+            entity: crate::services::audit::entity_name(entity::person::Entity),
             entity_id: id,
             organization_id: Some(after.organization_id),
             before: audit::snapshot(&before)?,
@@ -546,7 +546,7 @@ pub async fn transfer(
         actor,
         Change {
             action: "transfer",
-            entity: "person",
+            entity: crate::services::audit::entity_name(entity::person::Entity),
             entity_id: id,
             organization_id: Some(target.id),
             before: audit::snapshot(&before)?,

@@ -206,7 +206,7 @@ pub async fn create_with_secret(
         actor,
         Change {
             action: "create",
-            entity: "service_client",
+            entity: crate::services::audit::entity_name(entity::service_client::Entity),
             entity_id: id,
             organization_id: view.organization_id,
             before: None,
@@ -261,7 +261,7 @@ pub async fn update(
         actor,
         Change {
             action: "update",
-            entity: "service_client",
+            entity: crate::services::audit::entity_name(entity::service_client::Entity),
             entity_id: id,
             organization_id: after.organization_id,
             before: audit::snapshot(&before)?,
@@ -295,7 +295,7 @@ pub async fn rotate_secret(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> 
         actor,
         Change {
             action: "rotate_secret",
-            entity: "service_client",
+            entity: crate::services::audit::entity_name(entity::service_client::Entity),
             entity_id: id,
             organization_id: view.organization_id,
             before: None,

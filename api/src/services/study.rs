@@ -680,7 +680,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewSession) -
         actor,
         Change {
             action: "create",
-            entity: "study_session",
+            entity: crate::services::audit::entity_name(entity::study_session::Entity),
             entity_id: id,
             organization_id: Some(org.id),
             before: None,
@@ -773,7 +773,7 @@ pub async fn update(
         actor,
         Change {
             action: "update",
-            entity: "study_session",
+            entity: crate::services::audit::entity_name(entity::study_session::Entity),
             entity_id: id,
             organization_id: Some(after.organization_id),
             before: audit::snapshot(&before)?,
@@ -873,7 +873,7 @@ async fn record_attendance(
         actor,
         Change {
             action,
-            entity: "attendance",
+            entity: crate::services::audit::entity_name(entity::attendance::Entity),
             entity_id: after.id,
             organization_id: Some(session.organization_id),
             before: audit::snapshot(&before)?,
@@ -1190,7 +1190,7 @@ pub async fn create_statement(
         actor,
         Change {
             action: "create",
-            entity: "session_statement",
+            entity: crate::services::audit::entity_name(entity::session_statement::Entity),
             entity_id: view.id,
             organization_id: Some(session.organization_id),
             before: None,
@@ -1237,7 +1237,7 @@ pub async fn update_statement(
         actor,
         Change {
             action: "update",
-            entity: "session_statement",
+            entity: crate::services::audit::entity_name(entity::session_statement::Entity),
             entity_id: statement_id,
             organization_id: Some(session.organization_id),
             before: audit::snapshot(&before)?,

@@ -523,7 +523,7 @@ async fn audit_inspection<C: ConnectionTrait>(
         actor,
         Change {
             action,
-            entity: "inspection",
+            entity: crate::services::audit::entity_name(entity::inspection::Entity),
             entity_id: after.id,
             organization_id: Some(after.organization_id),
             before: before.map(audit::snapshot).transpose()?.flatten(),
@@ -705,7 +705,7 @@ async fn audit_item<C: ConnectionTrait>(
         actor,
         Change {
             action,
-            entity: "supervision_item",
+            entity: crate::services::audit::entity_name(entity::supervision_item::Entity),
             entity_id: after.id,
             organization_id: Some(after.organization_id),
             before: before.map(audit::snapshot).transpose()?.flatten(),
@@ -743,7 +743,7 @@ async fn write_update<C: ConnectionTrait>(
         actor,
         Change {
             action: "create",
-            entity: "supervision_item_update",
+            entity: crate::services::audit::entity_name(entity::supervision_item_update::Entity),
             entity_id: view.id,
             organization_id: Some(item.organization_id),
             before: None,

@@ -361,7 +361,7 @@ pub async fn create(
         actor,
         Change {
             action: "create",
-            entity: "user_account",
+            entity: crate::services::audit::entity_name(entity::user_account::Entity),
             entity_id: view.id,
             organization_id: org_id,
             before: None,
@@ -423,7 +423,7 @@ where
         actor,
         Change {
             action,
-            entity: "user_account",
+            entity: crate::services::audit::entity_name(entity::user_account::Entity),
             entity_id: id,
             organization_id: org_id,
             before: audit::snapshot(&before)?,
@@ -506,7 +506,7 @@ pub async fn revoke_tokens(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> 
         actor,
         Change {
             action: "revoke_tokens",
-            entity: "user_account",
+            entity: crate::services::audit::entity_name(entity::user_account::Entity),
             entity_id: id,
             organization_id: org_id,
             before: None,
@@ -552,7 +552,7 @@ pub async fn change_own_password(
         actor,
         Change {
             action: "change_password",
-            entity: "user_account",
+            entity: crate::services::audit::entity_name(entity::user_account::Entity),
             entity_id: id,
             organization_id: org_id,
             before: None,
@@ -627,7 +627,7 @@ pub async fn assign_role(
         actor,
         Change {
             action: "grant",
-            entity: "role_assignment",
+            entity: crate::services::audit::entity_name(entity::role_assignment::Entity),
             entity_id: view.id,
             organization_id: org_id,
             before: None,
@@ -663,7 +663,7 @@ pub async fn revoke_role(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> Ap
         actor,
         Change {
             action: "revoke",
-            entity: "role_assignment",
+            entity: crate::services::audit::entity_name(entity::role_assignment::Entity),
             entity_id: id,
             organization_id: view.organization_id,
             before: audit::snapshot(&view)?,

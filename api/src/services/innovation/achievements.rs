@@ -384,7 +384,17 @@ pub async fn submit(
     .await?;
     set_links(&tx, &ACHIEVEMENT_TEAM, row.id, &members).await?;
     let after = view(&tx, row).await?;
-    audit_change(&tx, actor, "create", "achievement", after.id, after.organization_id, None, Some(&after)).await?;
+    audit_change(
+        &tx,
+        actor,
+        "create",
+        crate::services::audit::entity_name(entity::achievement::Entity),
+        after.id,
+        after.organization_id,
+        None,
+        Some(&after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -454,7 +464,17 @@ pub async fn update(
         set_links(&tx, &ACHIEVEMENT_TEAM, id, &m).await?;
     }
     let after = view(&tx, row).await?;
-    audit_change(&tx, actor, "update", "achievement", id, after.organization_id, Some(&before), Some(&after)).await?;
+    audit_change(
+        &tx,
+        actor,
+        "update",
+        crate::services::audit::entity_name(entity::achievement::Entity),
+        id,
+        after.organization_id,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -544,7 +564,17 @@ pub async fn review(
     am.updated_at = Set(crate::services::now());
     am.version = Set(expected_version + 1);
     let after = view(&tx, am.update(&tx).await?).await?;
-    audit_change(&tx, actor, "review", "achievement", id, after.organization_id, Some(&before), Some(&after)).await?;
+    audit_change(
+        &tx,
+        actor,
+        "review",
+        crate::services::audit::entity_name(entity::achievement::Entity),
+        id,
+        after.organization_id,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }

@@ -471,7 +471,17 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewCampaign) 
         insert_indicator(&tx, row.id, i).await?;
     }
     let after = campaign_view(&tx, row).await?;
-    audit_change(&tx, actor, "create", "innovation_campaign", after.id, org.id, None, Some(&after)).await?;
+    audit_change(
+        &tx,
+        actor,
+        "create",
+        crate::services::audit::entity_name(entity::innovation_campaign::Entity),
+        after.id,
+        org.id,
+        None,
+        Some(&after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -535,8 +545,17 @@ pub async fn update(
     am.updated_at = Set(crate::services::now());
     am.version = Set(expected_version + 1);
     let after = campaign_view(&tx, am.update(&tx).await?).await?;
-    audit_change(&tx, actor, "update", "innovation_campaign", id, after.organization_id, Some(&before), Some(&after))
-        .await?;
+    audit_change(
+        &tx,
+        actor,
+        "update",
+        crate::services::audit::entity_name(entity::innovation_campaign::Entity),
+        id,
+        after.organization_id,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -561,7 +580,7 @@ pub async fn add_indicator(
         &tx,
         actor,
         "update",
-        "innovation_campaign",
+        crate::services::audit::entity_name(entity::innovation_campaign::Entity),
         campaign_id,
         after.organization_id,
         Some(&before),
@@ -608,7 +627,7 @@ pub async fn update_indicator(
         &tx,
         actor,
         "update",
-        "innovation_campaign",
+        crate::services::audit::entity_name(entity::innovation_campaign::Entity),
         after.id,
         after.organization_id,
         Some(&before),
@@ -749,7 +768,17 @@ pub async fn create_activity(db: &DatabaseConnection, actor: &Actor, input: NewA
     .await?;
     set_links(&tx, &PARTICIPANTS, row.id, &participants).await?;
     let after = activity_view(&tx, row).await?;
-    audit_change(&tx, actor, "create", "innovation_activity", after.id, org.id, None, Some(&after)).await?;
+    audit_change(
+        &tx,
+        actor,
+        "create",
+        crate::services::audit::entity_name(entity::innovation_activity::Entity),
+        after.id,
+        org.id,
+        None,
+        Some(&after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -806,8 +835,17 @@ pub async fn update_activity(
         set_links(&tx, &PARTICIPANTS, id, &p).await?;
     }
     let after = activity_view(&tx, row).await?;
-    audit_change(&tx, actor, "update", "innovation_activity", id, after.organization_id, Some(&before), Some(&after))
-        .await?;
+    audit_change(
+        &tx,
+        actor,
+        "update",
+        crate::services::audit::entity_name(entity::innovation_activity::Entity),
+        id,
+        after.organization_id,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }

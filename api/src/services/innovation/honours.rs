@@ -395,7 +395,17 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewHonour) ->
     .await?;
     set_links(&tx, &HONOUR_PEOPLE, row.id, &people).await?;
     let after = view(&tx, row).await?;
-    audit_change(&tx, actor, "create", "honour", after.id, org.id, None, Some(&after)).await?;
+    audit_change(
+        &tx,
+        actor,
+        "create",
+        crate::services::audit::entity_name(entity::honour::Entity),
+        after.id,
+        org.id,
+        None,
+        Some(&after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -466,7 +476,17 @@ pub async fn update(
         set_links(&tx, &HONOUR_PEOPLE, id, &p).await?;
     }
     let after = view(&tx, row).await?;
-    audit_change(&tx, actor, "update", "honour", id, after.organization_id, Some(&before), Some(&after)).await?;
+    audit_change(
+        &tx,
+        actor,
+        "update",
+        crate::services::audit::entity_name(entity::honour::Entity),
+        id,
+        after.organization_id,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -479,7 +499,17 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: Uuid, expected_v
     check_version(row.version, expected_version)?;
     let before = view(&tx, row).await?;
     honour::Entity::delete_by_id(id).exec(&tx).await?;
-    audit_change(&tx, actor, "delete", "honour", id, before.organization_id, Some(&before), None).await?;
+    audit_change(
+        &tx,
+        actor,
+        "delete",
+        crate::services::audit::entity_name(entity::honour::Entity),
+        id,
+        before.organization_id,
+        Some(&before),
+        None,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -493,7 +493,17 @@ pub async fn create(
     .await?;
     set_links(&tx, &PROJECT_TEAM, row.id, &members).await?;
     let after = view(&tx, today, row).await?;
-    audit_change(&tx, actor, "create", "research_project", after.id, org.id, None, Some(&after)).await?;
+    audit_change(
+        &tx,
+        actor,
+        "create",
+        crate::services::audit::entity_name(entity::research_project::Entity),
+        after.id,
+        org.id,
+        None,
+        Some(&after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -569,8 +579,17 @@ pub async fn update(
         set_links(&tx, &PROJECT_TEAM, id, &m).await?;
     }
     let after = view(&tx, today, row).await?;
-    audit_change(&tx, actor, "update", "research_project", id, after.organization_id, Some(&before), Some(&after))
-        .await?;
+    audit_change(
+        &tx,
+        actor,
+        "update",
+        crate::services::audit::entity_name(entity::research_project::Entity),
+        id,
+        after.organization_id,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -601,8 +620,17 @@ pub async fn add_milestone(
     .insert(&tx)
     .await?;
     let after = MilestoneView::from_model(row, today);
-    audit_change(&tx, actor, "create", "project_milestone", after.id, project.organization_id, None, Some(&after))
-        .await?;
+    audit_change(
+        &tx,
+        actor,
+        "create",
+        crate::services::audit::entity_name(entity::project_milestone::Entity),
+        after.id,
+        project.organization_id,
+        None,
+        Some(&after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -646,8 +674,17 @@ pub async fn update_milestone(
     am.updated_at = Set(crate::services::now());
     am.version = Set(expected_version + 1);
     let after = MilestoneView::from_model(am.update(&tx).await?, today);
-    audit_change(&tx, actor, "update", "project_milestone", id, project.organization_id, Some(&before), Some(&after))
-        .await?;
+    audit_change(
+        &tx,
+        actor,
+        "update",
+        crate::services::audit::entity_name(entity::project_milestone::Entity),
+        id,
+        project.organization_id,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -696,7 +733,17 @@ pub async fn add_expenditure(
     .insert(&tx)
     .await?;
     let after = ExpenditureView::from(row);
-    audit_change(&tx, actor, "create", "rd_expenditure", after.id, org.id, None, Some(&after)).await?;
+    audit_change(
+        &tx,
+        actor,
+        "create",
+        crate::services::audit::entity_name(entity::rd_expenditure::Entity),
+        after.id,
+        org.id,
+        None,
+        Some(&after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -747,7 +794,17 @@ pub async fn delete_expenditure(
     }
     let before = ExpenditureView::from(row);
     rd_expenditure::Entity::delete_by_id(id).exec(&tx).await?;
-    audit_change(&tx, actor, "delete", "rd_expenditure", id, before.organization_id, Some(&before), None).await?;
+    audit_change(
+        &tx,
+        actor,
+        "delete",
+        crate::services::audit::entity_name(entity::rd_expenditure::Entity),
+        id,
+        before.organization_id,
+        Some(&before),
+        None,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

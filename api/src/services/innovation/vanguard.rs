@@ -194,7 +194,17 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewVanguardUn
     .await?;
     set_links(&tx, &UNIT_MEMBERS, row.id, &members).await?;
     let after = view(&tx, row).await?;
-    audit_change(&tx, actor, "create", "vanguard_unit", after.id, org.id, None, Some(&after)).await?;
+    audit_change(
+        &tx,
+        actor,
+        "create",
+        crate::services::audit::entity_name(entity::vanguard_unit::Entity),
+        after.id,
+        org.id,
+        None,
+        Some(&after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -236,7 +246,17 @@ pub async fn update(
         set_links(&tx, &UNIT_MEMBERS, id, &m).await?;
     }
     let after = view(&tx, row).await?;
-    audit_change(&tx, actor, "update", "vanguard_unit", id, after.organization_id, Some(&before), Some(&after)).await?;
+    audit_change(
+        &tx,
+        actor,
+        "update",
+        crate::services::audit::entity_name(entity::vanguard_unit::Entity),
+        id,
+        after.organization_id,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
     tx.commit().await?;
     Ok(after)
 }
