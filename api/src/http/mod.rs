@@ -197,19 +197,13 @@ pub async fn guard_tools(
     if actor.as_ref().is_some_and(crate::auth::Actor::is_admin) {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
-    let (http_req, _) = req.into_parts();
-    let res = HttpResponse::Unauthorized()
-        .insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"dangjian tools\", charset=\"UTF-8\""))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .content_type("application/problem+json")
-        .body(
-            serde_json::json!({
-                "type": "about:blank", "title": "Unauthorized", "status": 401, "code": "UNAUTHENTICATED",
-                "detail": "GraphiQL and the API docs are for signed-in administrators on this server"
-            })
-            .to_string(),
-        );
-    Ok(ServiceResponse::new(http_req, res))
+    // The usual 401 problem, with a Basic challenge so a browser asks for credentials.
+    let mut res = req.error_response(AppError::Unauthenticated);
+    res.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        header::HeaderValue::from_static("Basic realm=\"dangjian tools\", charset=\"UTF-8\""),
+    );
+    Ok(res.map_into_boxed_body())
 }
 
 /// The header a client names its retry key in.

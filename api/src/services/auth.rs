@@ -99,16 +99,7 @@ pub async fn password_grant(
     username: &str,
     password_text: String,
 ) -> AppResult<TokenResponse> {
-    let user = user_account::Entity::find().filter(user_account::Column::Username.eq(username.trim())).one(db).await?;
-    let Some(user) = user else {
-        policy.passwords.verify(password_text, None).await?;
-        // Unknown usernames are often mistyped passwords: never log them above DEBUG.
-        tracing::debug!("login refused: unknown account");
-        return Err(BAD_CREDENTIALS);
-    };
-    if !check_password(db, policy, &user, password_text).await? {
-        return Err(BAD_CREDENTIALS);
-    }
+    let user = checked_account(db, policy, username, password_text).await?.ok_or(BAD_CREDENTIALS)?;
     let tx = write_tx(db).await?;
     let pair = issue_pair(&tx, keys, policy, &user, None, None).await?;
     tx.commit().await?;
@@ -316,15 +307,28 @@ pub async fn authenticate_password(
     username: &str,
     password_text: String,
 ) -> AppResult<Option<Actor>> {
+    match checked_account(db, policy, username, password_text).await? {
+        Some(user) => actor_for_user(db, user, None).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The account `username` if `password_text` is its password (lock-out counted); an
+/// unknown username spends the same hashing work, so both take as long.
+async fn checked_account(
+    db: &DatabaseConnection,
+    policy: &AuthPolicy,
+    username: &str,
+    password_text: String,
+) -> AppResult<Option<user_account::Model>> {
     let user = user_account::Entity::find().filter(user_account::Column::Username.eq(username.trim())).one(db).await?;
     let Some(user) = user else {
         policy.passwords.verify(password_text, None).await?;
+        // Unknown usernames are often mistyped passwords: never log them above DEBUG.
+        tracing::debug!("login refused: unknown account");
         return Ok(None);
     };
-    if !check_password(db, policy, &user, password_text).await? {
-        return Ok(None);
-    }
-    actor_for_user(db, user, None).await.map(Some)
+    Ok(check_password(db, policy, &user, password_text).await?.then_some(user))
 }
 
 /// The caller as `me` answers it.

@@ -779,19 +779,14 @@ pub async fn record_reading(
         .await?;
     let clock = study_clock::Entity::find_by_id(person_id).lock_exclusive().one(&tx).await?;
     let opened_at = existing.as_ref().and_then(|r| r.opened_at);
-    let credited = match opened_at {
-        None => 0,
-        Some(opened) => {
-            let start = clock.as_ref().map_or(opened, |c| c.credited_until.max(opened));
-            let elapsed = (now - start).num_seconds().max(0);
-            let used_today = clock.as_ref().filter(|c| c.day == today).map_or(0, |c| c.day_seconds);
-            seconds.min(elapsed).min((limits.daily_seconds - used_today).max(0))
-        }
-    };
-    if credited > 0
-        && let Some(opened) = opened_at
-    {
-        let start = clock.as_ref().map_or(opened, |c| c.credited_until.max(opened));
+    // Credit runs from the later of the opening and the end of what was credited before.
+    let start = opened_at.map(|opened| clock.as_ref().map_or(opened, |c| c.credited_until.max(opened)));
+    let credited = start.map_or(0, |start| {
+        let elapsed = (now - start).num_seconds().max(0);
+        let used_today = clock.as_ref().filter(|c| c.day == today).map_or(0, |c| c.day_seconds);
+        seconds.min(elapsed).min((limits.daily_seconds - used_today).max(0))
+    });
+    if let Some(start) = start.filter(|_| credited > 0) {
         let until = start + chrono::Duration::seconds(credited);
         match clock {
             Some(c) => {
