@@ -6,6 +6,7 @@
 //! carries the stable `extensions.code`, internal details never leave the server.
 
 pub mod documents;
+mod id;
 pub mod innovation;
 pub mod loaders;
 pub mod mutation;

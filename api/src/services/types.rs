@@ -1,8 +1,48 @@
-//! Domain enumerations shared by services and transports (stored as text).
+//! Value types shared by services and both transports: object ids and the domain
+//! enumerations (stored as text). They carry serde, utoipa and async-graphql derives
+//! side by side, so REST, GraphQL and the services speak one type per concept.
 
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
+
+/// An object's id: a UUID (version 7 for objects made here). A UUID string in JSON
+/// and OpenAPI (`format: uuid`, by the alias in `build.rs`), an `ID` in GraphQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Id(pub Uuid);
+
+impl From<Uuid> for Id {
+    fn from(id: Uuid) -> Self {
+        Id(id)
+    }
+}
+
+impl From<Id> for Uuid {
+    fn from(id: Id) -> Self {
+        id.0
+    }
+}
+
+impl std::ops::Deref for Id {
+    type Target = Uuid;
+    fn deref(&self) -> &Uuid {
+        &self.0
+    }
+}
+
+impl PartialEq<Uuid> for Id {
+    fn eq(&self, other: &Uuid) -> bool {
+        self.0 == *other
+    }
+}
+
+impl std::fmt::Display for Id {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
 
 macro_rules! text_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
