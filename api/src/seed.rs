@@ -490,7 +490,7 @@ async fn demo_actor(db: &DatabaseConnection, username: &str) -> anyhow::Result<A
         .all(db)
         .await?
     {
-        let Some(role) = Role::parse(&g.role) else { continue };
+        let Ok(role) = Role::parse(&g.role, "role") else { continue };
         grants.push(Grant { role, org_id: g.organization_id, org_path: org.map(|o| o.path) });
     }
     Ok(Actor {

@@ -11,47 +11,25 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::AppError;
+use crate::services::types::text_enum;
 
-/// A role of DOMAIN.md §7.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Everything, including role grants and service clients.
-    Admin,
-    /// Branch secretary / organisation officer: manages an organisation subtree.
-    OrgAdmin,
-    /// Reads everything in scope; runs supervision.
-    Inspector,
-    /// A party member: reads what is visible, acts for themself.
-    Member,
-    /// A read-only service client (HR systems).
-    HrReader,
+text_enum! {
+    /// A role of DOMAIN.md §7.
+    Role {
+        /// Everything, including role grants and service clients.
+        Admin => "admin",
+        /// Branch secretary / organisation officer: manages an organisation subtree.
+        OrgAdmin => "org_admin",
+        /// Reads everything in scope; runs supervision.
+        Inspector => "inspector",
+        /// A party member: reads what is visible, acts for themself.
+        Member => "member",
+        /// A read-only service client (HR systems).
+        HrReader => "hr_reader",
+    }
 }
 
 impl Role {
-    /// Stored and wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::OrgAdmin => "org_admin",
-            Role::Inspector => "inspector",
-            Role::Member => "member",
-            Role::HrReader => "hr_reader",
-        }
-    }
-
-    /// Parses the stored name.
-    pub fn parse(s: &str) -> Option<Role> {
-        Some(match s {
-            "admin" => Role::Admin,
-            "org_admin" => Role::OrgAdmin,
-            "inspector" => Role::Inspector,
-            "member" => Role::Member,
-            "hr_reader" => Role::HrReader,
-            _ => return None,
-        })
-    }
-
     /// What the role allows (its organisation scope is applied separately).
     pub fn allows(self, p: Permission) -> bool {
         use Permission::*;

@@ -43,7 +43,7 @@ impl Loader<Uuid> for DocumentLoader {
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
         let rows = documents::by_ids(&self.0.db, &self.0.actor, keys).await.map_err(gql_error)?;
-        Ok(rows.into_iter().map(|d| (d.id, d)).collect())
+        Ok(rows.into_iter().map(|d| (*d.id, d)).collect())
     }
 }
 
@@ -53,7 +53,7 @@ impl Loader<Uuid> for OrgLoader {
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
         let rows = organizations::by_ids(&self.0.db, &self.0.actor, keys).await.map_err(gql_error)?;
-        Ok(rows.into_iter().map(|o| (o.id, o)).collect())
+        Ok(rows.into_iter().map(|o| (*o.id, o)).collect())
     }
 }
 
@@ -63,7 +63,7 @@ impl Loader<Uuid> for PersonLoader {
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
         let rows = people::by_ids(&self.0.db, &self.0.actor, keys).await.map_err(gql_error)?;
-        Ok(rows.into_iter().map(|p| (p.id, p)).collect())
+        Ok(rows.into_iter().map(|p| (*p.id, p)).collect())
     }
 }
 

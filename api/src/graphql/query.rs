@@ -2,11 +2,17 @@
 
 use async_graphql::{Context, ID, Object, Result};
 
-use super::types::{
-    Conn, Me, OrgKind, Organization, PartyStatus, Person, ServiceClient, User, connection, org_list, wants_total,
-};
+use super::types::{Conn, connection, org_list, wants_total};
 use super::{actor, gql_error, page, parse_id, state};
-use crate::services::{self, organizations::OrganizationFilter, people::PersonFilter, users::UserFilter};
+use crate::services::{
+    self,
+    auth::Me,
+    organizations::{OrganizationFilter, OrganizationView},
+    people::{PersonFilter, PersonView},
+    service_clients::ServiceClientView,
+    types::{OrgKind, PartyStatus},
+    users::{UserFilter, UserView},
+};
 
 /// Read operations of the foundation: the caller, organisations, people, accounts, clients.
 #[derive(Default)]
@@ -17,14 +23,13 @@ impl CoreQuery {
     /// The caller: account or client, person, roles.
     async fn me(&self, ctx: &Context<'_>) -> Result<Me> {
         let s = state(ctx)?;
-        Ok(Me(services::auth::me(&s.db, actor(ctx)?).await.map_err(gql_error)?))
+        services::auth::me(&s.db, actor(ctx)?).await.map_err(gql_error)
     }
 
     /// One organisation; NOT_FOUND when missing or outside your scope.
-    async fn organization(&self, ctx: &Context<'_>, id: ID) -> Result<Organization> {
+    async fn organization(&self, ctx: &Context<'_>, id: ID) -> Result<OrganizationView> {
         let s = state(ctx)?;
-        let org = services::organizations::get(&s.db, actor(ctx)?, parse_id(&id)?).await.map_err(gql_error)?;
-        Ok(Organization(org))
+        services::organizations::get(&s.db, actor(ctx)?, parse_id(&id)?).await.map_err(gql_error)
     }
 
     /// Organisations in your scope, in creation order.
@@ -40,7 +45,7 @@ impl CoreQuery {
         #[graphql(desc = "Only roots.", default)] roots_only: bool,
         #[graphql(desc = "Only this kind.")] kind: Option<OrgKind>,
         #[graphql(desc = "Name contains this text.")] q: Option<String>,
-    ) -> Result<Conn<Organization>> {
+    ) -> Result<Conn<OrganizationView>> {
         actor(ctx)?;
         let filter = OrganizationFilter {
             parent_id: parent_id.as_ref().map(parse_id).transpose()?,
@@ -53,9 +58,9 @@ impl CoreQuery {
     }
 
     /// One person; NOT_FOUND when missing or outside your scope.
-    async fn person(&self, ctx: &Context<'_>, id: ID) -> Result<Person> {
+    async fn person(&self, ctx: &Context<'_>, id: ID) -> Result<PersonView> {
         let s = state(ctx)?;
-        Ok(Person(services::people::get(&s.db, actor(ctx)?, parse_id(&id)?).await.map_err(gql_error)?))
+        services::people::get(&s.db, actor(ctx)?, parse_id(&id)?).await.map_err(gql_error)
     }
 
     /// People in your scope, in creation order.
@@ -68,20 +73,20 @@ impl CoreQuery {
         #[graphql(desc = "Only people in this organisation's subtree.")] organization_id: Option<ID>,
         #[graphql(desc = "Only this party status.")] party_status: Option<PartyStatus>,
         #[graphql(desc = "Name contains, or employee number starts with, this text.")] q: Option<String>,
-    ) -> Result<Conn<Person>> {
+    ) -> Result<Conn<PersonView>> {
         actor(ctx)?;
         let s = state(ctx)?;
         let filter =
             PersonFilter { organization_id: organization_id.as_ref().map(parse_id).transpose()?, party_status, q };
         let req = page(ctx, first, after.as_deref(), wants_total(ctx))?;
         let p = services::people::list(&s.db, actor(ctx)?, &filter, req).await.map_err(gql_error)?;
-        Ok(connection(p, after.is_some(), |p| p.id, Person))
+        Ok(connection(p, after.is_some(), |p| *p.id))
     }
 
     /// One account.
-    async fn user(&self, ctx: &Context<'_>, id: ID) -> Result<User> {
+    async fn user(&self, ctx: &Context<'_>, id: ID) -> Result<UserView> {
         let s = state(ctx)?;
-        Ok(User(services::users::get(&s.db, actor(ctx)?, parse_id(&id)?).await.map_err(gql_error)?))
+        services::users::get(&s.db, actor(ctx)?, parse_id(&id)?).await.map_err(gql_error)
     }
 
     /// Accounts in your scope.
@@ -92,19 +97,18 @@ impl CoreQuery {
         #[graphql(desc = "Page size, 1–100 (default 20).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
         #[graphql(desc = "Username contains this text.")] q: Option<String>,
-    ) -> Result<Conn<User>> {
+    ) -> Result<Conn<UserView>> {
         let s = state(ctx)?;
         let req = page(ctx, first, after.as_deref(), wants_total(ctx))?;
         let filter = UserFilter { q, person_id: None };
         let p = services::users::list(&s.db, actor(ctx)?, &filter, req).await.map_err(gql_error)?;
-        Ok(connection(p, after.is_some(), |u| u.id, User))
+        Ok(connection(p, after.is_some(), |u| *u.id))
     }
 
     /// One service client (administrators).
-    async fn service_client(&self, ctx: &Context<'_>, id: ID) -> Result<ServiceClient> {
+    async fn service_client(&self, ctx: &Context<'_>, id: ID) -> Result<ServiceClientView> {
         let s = state(ctx)?;
-        let c = services::service_clients::get(&s.db, actor(ctx)?, parse_id(&id)?).await.map_err(gql_error)?;
-        Ok(c.into())
+        services::service_clients::get(&s.db, actor(ctx)?, parse_id(&id)?).await.map_err(gql_error)
     }
 
     /// Service clients (administrators).
@@ -114,10 +118,10 @@ impl CoreQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "Page size, 1–100 (default 20).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
-    ) -> Result<Conn<ServiceClient>> {
+    ) -> Result<Conn<ServiceClientView>> {
         let s = state(ctx)?;
         let req = page(ctx, first, after.as_deref(), wants_total(ctx))?;
         let p = services::service_clients::list(&s.db, actor(ctx)?, req).await.map_err(gql_error)?;
-        Ok(connection(p, after.is_some(), |c| c.id, ServiceClient::from))
+        Ok(connection(p, after.is_some(), |c| *c.id))
     }
 }

@@ -1,554 +1,98 @@
 //! The supervision area of the GraphQL schema: inspections (巡察), supervision items
 //! and their rectification workflow (整改), the views over items, the statistics
-//! dashboard, and the hash-chained audit trail (query, history, verification). Thin
-//! wrappers over `services::{supervision, dashboard, audit}`; relations resolve through
-//! the request's DataLoaders.
+//! dashboard, and the hash-chained audit trail (query, history, verification).
+//!
+//! The object and input types are the services' own (`services::{supervision,
+//! dashboard, audit}`); this module holds the query and mutation roots and the fields
+//! that resolve relations through the request's DataLoaders.
 
 use async_graphql::{
-    Context, ID, InputObject, Json, Object, Result, SimpleObject,
+    ComplexObject, Context, ID, Object, Result,
     connection::{Connection, Edge},
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use super::documents::Attachment;
 use super::loaders::Loaders;
-use super::study::Measure;
-use super::types::{Conn, Organization, Person, Totals, connection, gid, load_org, load_person, wants_total};
+use super::types::{Conn, Totals, connection, load_org, load_person, wants_total};
 use super::{actor, gql_error, page, parse_id, state};
 use crate::services::{
     self,
-    audit::{AuditEventView, AuditFilter, AuditPageRequest, ChainAnchor, ChainReport, HistoryEntry},
+    attachments::AttachmentView,
+    audit::{AuditEventView, AuditFilter, AuditPageRequest, BrokenLink, ChainAnchor, ChainReport, HistoryEntry},
     dashboard::Dashboard,
+    measures::MeasureView,
+    organizations::OrganizationView,
     pagination::encode_key_cursor,
+    people::PersonView,
     supervision::{
-        InspectionFilter, InspectionPatch, InspectionView, ItemAction, ItemCounts, ItemFilter, ItemPatch,
-        ItemUpdateView, ItemView, NewInspection, NewItem, NewItemUpdate, OrgItemStats,
+        InspectionFilter, InspectionPatch, InspectionStatus, InspectionView, ItemAction, ItemCategory, ItemFilter,
+        ItemPatch, ItemStatus, ItemUpdateView, ItemView, NewInspection, NewItem, NewItemUpdate, OrgItemStats, Severity,
     },
 };
 
-pub use crate::services::supervision::InspectionStatus;
-
-pub use crate::services::supervision::ItemCategory as SupervisionCategory;
-
-pub use crate::services::supervision::Severity as SupervisionSeverity;
-
-pub use crate::services::supervision::ItemStatus as SupervisionItemStatus;
-
-pub use crate::services::supervision::UpdateKind as SupervisionUpdateKind;
-
-pub use crate::services::audit::BreakReason as AuditBreakReason;
-
-/// An inspection round (巡察) over an organisation subtree.
-pub struct Inspection(pub InspectionView);
-
-#[Object]
-impl Inspection {
-    /// Id (UUID v7).
-    async fn id(&self) -> ID {
-        gid(self.0.id)
-    }
-    /// Title.
-    async fn title(&self) -> &str {
-        &self.0.title
-    }
-    /// Focus (e.g. carrying out technology-innovation responsibility).
-    async fn focus(&self) -> &str {
-        &self.0.focus
-    }
-    /// First day.
-    async fn starts_on(&self) -> NaiveDate {
-        self.0.starts_on
-    }
-    /// Last day.
-    async fn ends_on(&self) -> Option<NaiveDate> {
-        self.0.ends_on
-    }
-    /// Status.
-    async fn status(&self) -> InspectionStatus {
-        self.0.status
-    }
-    /// Optimistic-concurrency version: pass it as `expectedVersion` when changing.
-    async fn version(&self) -> i32 {
-        self.0.version
-    }
-    /// Created at (UTC).
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-    /// Organisation id.
-    async fn organization_id(&self) -> ID {
-        gid(self.0.organization_id)
-    }
+#[ComplexObject]
+impl InspectionView {
     /// The inspected organisation.
-    async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
-        load_org(ctx, self.0.organization_id).await
-    }
-    /// Lead inspector id.
-    async fn lead_inspector_id(&self) -> Option<ID> {
-        self.0.lead_inspector_id.map(gid)
+    async fn organization(&self, ctx: &Context<'_>) -> Result<Option<OrganizationView>> {
+        load_org(ctx, *self.organization_id).await
     }
     /// The lead inspector (null when none or outside your scope).
-    async fn lead_inspector(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
-        load_person(ctx, self.0.lead_inspector_id).await
+    async fn lead_inspector(&self, ctx: &Context<'_>) -> Result<Option<PersonView>> {
+        load_person(ctx, self.lead_inspector_id.map(Uuid::from)).await
     }
 }
 
-/// A supervision item (巡察发现问题) and its rectification (整改).
-pub struct SupervisionItem(pub ItemView);
-
-#[Object]
-impl SupervisionItem {
-    /// Id (UUID v7).
-    async fn id(&self) -> ID {
-        gid(self.0.id)
-    }
-    /// The problem, in a line.
-    async fn title(&self) -> &str {
-        &self.0.title
-    }
-    /// The problem in detail.
-    async fn description(&self) -> Option<&str> {
-        self.0.description.as_deref()
-    }
-    /// Category.
-    async fn category(&self) -> SupervisionCategory {
-        self.0.category
-    }
-    /// Severity.
-    async fn severity(&self) -> SupervisionSeverity {
-        self.0.severity
-    }
-    /// Rectification plan (整改方案).
-    async fn rectification_plan(&self) -> Option<&str> {
-        self.0.rectification_plan.as_deref()
-    }
-    /// Rectification deadline.
-    async fn due_on(&self) -> NaiveDate {
-        self.0.due_on
-    }
-    /// Status.
-    async fn status(&self) -> SupervisionItemStatus {
-        self.0.status
-    }
-    /// Day it was opened.
-    async fn opened_on(&self) -> NaiveDate {
-        self.0.opened_on
-    }
-    /// Day it was verified (closed).
-    async fn closed_on(&self) -> Option<NaiveDate> {
-        self.0.closed_on
-    }
-    /// Past due (before today in the configured time zone) and not verified.
-    async fn overdue(&self) -> bool {
-        self.0.overdue
-    }
-    /// Created at (UTC).
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-    /// Last changed at (UTC).
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
-    }
-    /// Optimistic-concurrency version: pass it as `expectedVersion` when changing.
-    async fn version(&self) -> i32 {
-        self.0.version
-    }
-    /// Organisation id.
-    async fn organization_id(&self) -> ID {
-        gid(self.0.organization_id)
-    }
+#[ComplexObject]
+impl ItemView {
     /// The organisation that must rectify it.
-    async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
-        load_org(ctx, self.0.organization_id).await
-    }
-    /// Responsible person id.
-    async fn responsible_person_id(&self) -> ID {
-        gid(self.0.responsible_person_id)
+    async fn organization(&self, ctx: &Context<'_>) -> Result<Option<OrganizationView>> {
+        load_org(ctx, *self.organization_id).await
     }
     /// The responsible person (null when outside your scope).
-    async fn responsible_person(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
-        load_person(ctx, Some(self.0.responsible_person_id)).await
-    }
-    /// Inspection id.
-    async fn inspection_id(&self) -> Option<ID> {
-        self.0.inspection_id.map(gid)
+    async fn responsible_person(&self, ctx: &Context<'_>) -> Result<Option<PersonView>> {
+        load_person(ctx, Some(*self.responsible_person_id)).await
     }
     /// The inspection that found it (null when none or outside your scope).
-    async fn inspection(&self, ctx: &Context<'_>) -> Result<Option<Inspection>> {
-        let Some(id) = self.0.inspection_id else { return Ok(None) };
-        Ok(ctx.data::<Loaders>()?.inspections.load_one(id).await?.map(Inspection))
+    async fn inspection(&self, ctx: &Context<'_>) -> Result<Option<InspectionView>> {
+        let Some(id) = self.inspection_id else { return Ok(None) };
+        Ok(ctx.data::<Loaders>()?.inspections.load_one(*id).await?)
     }
     /// Rectification measures (implementation measures whose source is this item) you may read.
-    async fn measures(&self, ctx: &Context<'_>) -> Result<Vec<Measure>> {
-        let rows = ctx.data::<Loaders>()?.item_measures.load_one(self.0.id).await?.unwrap_or_default();
-        Ok(rows.into_iter().map(Measure).collect())
+    async fn measures(&self, ctx: &Context<'_>) -> Result<Vec<MeasureView>> {
+        Ok(ctx.data::<Loaders>()?.item_measures.load_one(*self.id).await?.unwrap_or_default())
     }
     /// The trail: every comment, plan, piece of evidence and status change, oldest first.
-    async fn updates(&self, ctx: &Context<'_>) -> Result<Vec<SupervisionItemUpdate>> {
-        let rows = ctx.data::<Loaders>()?.item_updates.load_one(self.0.id).await?.unwrap_or_default();
-        Ok(rows.into_iter().map(SupervisionItemUpdate).collect())
+    async fn updates(&self, ctx: &Context<'_>) -> Result<Vec<ItemUpdateView>> {
+        Ok(ctx.data::<Loaders>()?.item_updates.load_one(*self.id).await?.unwrap_or_default())
     }
 }
 
-/// A step in the trail of a supervision item.
-pub struct SupervisionItemUpdate(pub ItemUpdateView);
-
-#[Object]
-impl SupervisionItemUpdate {
-    /// Id.
-    async fn id(&self) -> ID {
-        gid(self.0.id)
-    }
-    /// The item (id).
-    async fn item_id(&self) -> ID {
-        gid(self.0.item_id)
-    }
-    /// Kind.
-    async fn kind(&self) -> SupervisionUpdateKind {
-        self.0.kind
-    }
-    /// Text (comment, plan, evidence, or the reason of a status change).
-    async fn text(&self) -> &str {
-        &self.0.text
-    }
-    /// Status before, for a status change.
-    async fn status_from(&self) -> Option<SupervisionItemStatus> {
-        self.0.status_from
-    }
-    /// Status after, for a status change.
-    async fn status_to(&self) -> Option<SupervisionItemStatus> {
-        self.0.status_to
-    }
-    /// Author id (person).
-    async fn author_person_id(&self) -> Option<ID> {
-        self.0.author_person_id.map(gid)
-    }
-    /// Author's account id.
-    async fn author_user_id(&self) -> Option<ID> {
-        self.0.author_user_id.map(gid)
-    }
+#[ComplexObject]
+impl ItemUpdateView {
     /// The author (null when not a person or outside your scope).
-    async fn author(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
-        load_person(ctx, self.0.author_person_id).await
-    }
-    /// Written at (UTC).
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn author(&self, ctx: &Context<'_>) -> Result<Option<PersonView>> {
+        load_person(ctx, self.author_person_id.map(Uuid::from)).await
     }
     /// Attached files (evidence), oldest first.
-    async fn attachments(&self, ctx: &Context<'_>) -> Result<Vec<Attachment>> {
-        let rows = ctx.data::<Loaders>()?.supervision_update_attachments.load_one(self.0.id).await?.unwrap_or_default();
-        Ok(rows.into_iter().map(Attachment).collect())
+    async fn attachments(&self, ctx: &Context<'_>) -> Result<Vec<AttachmentView>> {
+        Ok(ctx.data::<Loaders>()?.supervision_update_attachments.load_one(*self.id).await?.unwrap_or_default())
     }
 }
 
-/// Supervision item figures.
-#[derive(SimpleObject)]
-pub struct SupervisionCounts {
-    /// Every item.
-    pub total: i64,
-    /// Not yet verified.
-    pub open: i64,
-    /// Of those, past due.
-    pub overdue: i64,
-    /// Verified on or before the due date.
-    pub closed_on_time: i64,
-    /// Verified after the due date.
-    pub closed_late: i64,
-    /// Status OPEN.
-    pub status_open: i64,
-    /// Status RECTIFYING.
-    pub status_rectifying: i64,
-    /// Status SUBMITTED.
-    pub status_submitted: i64,
-    /// Status VERIFIED.
-    pub status_verified: i64,
-}
-
-impl From<ItemCounts> for SupervisionCounts {
-    fn from(c: ItemCounts) -> Self {
-        SupervisionCounts {
-            total: c.total,
-            open: c.open,
-            overdue: c.overdue,
-            closed_on_time: c.closed_on_time,
-            closed_late: c.closed_late,
-            status_open: c.status_open,
-            status_rectifying: c.status_rectifying,
-            status_submitted: c.status_submitted,
-            status_verified: c.status_verified,
-        }
-    }
-}
-
-/// Supervision item figures of one organisation.
-pub struct OrgSupervisionStats(pub OrgItemStats);
-
-#[Object]
-impl OrgSupervisionStats {
-    /// Organisation id.
-    async fn organization_id(&self) -> ID {
-        gid(self.0.organization_id)
-    }
-    /// Organisation name.
-    async fn organization_name(&self) -> &str {
-        &self.0.organization_name
-    }
-    /// The figures.
-    async fn counts(&self) -> SupervisionCounts {
-        self.0.counts.clone().into()
-    }
-}
-
-/// First-topic study figures of the dashboard.
-#[derive(SimpleObject)]
-pub struct DashboardStudy {
-    /// Study sessions held (any kind).
-    pub sessions_held: i64,
-    /// Of those, with the first topic (第一议题).
-    pub first_topic_sessions_held: i64,
-    /// People on the rosters of the first-topic sessions held.
-    pub roster: i64,
-    /// Present or late.
-    pub attended: i64,
-    /// On leave (excused).
-    pub on_leave: i64,
-    /// attended / (roster − onLeave); null when nobody was expected.
-    pub attendance_rate: Option<f64>,
-}
-
-/// Measure figures of the dashboard: measures due in the period.
-#[derive(SimpleObject)]
-pub struct DashboardMeasures {
-    /// Measures due on a day of the period.
-    pub due: i64,
-    /// Done.
-    pub done: i64,
-    /// Done on or before the due date.
-    pub done_on_time: i64,
-    /// Done after the due date.
-    pub done_late: i64,
-    /// Open and past due today.
-    pub overdue: i64,
-    /// Open, not yet due.
-    pub open_not_due: i64,
-    /// Cancelled.
-    pub cancelled: i64,
-}
-
-/// The statistics dashboard of an organisation subtree and period.
-pub struct DashboardNode(pub Dashboard);
-
-#[Object(name = "Dashboard")]
-impl DashboardNode {
-    /// The subtree root.
-    async fn organization_id(&self) -> ID {
-        gid(self.0.organization_id)
-    }
-    /// Its name.
-    async fn organization_name(&self) -> &str {
-        &self.0.organization_name
-    }
-    /// First day.
-    async fn from(&self) -> NaiveDate {
-        self.0.from
-    }
-    /// Last day (inclusive).
-    async fn to(&self) -> NaiveDate {
-        self.0.to
-    }
-    /// The day "overdue" is judged on.
-    async fn today(&self) -> NaiveDate {
-        self.0.today
-    }
-    /// First-topic study: sessions held on a day of the period, and attendance.
-    async fn study(&self) -> DashboardStudy {
-        let s = &self.0.study;
-        DashboardStudy {
-            sessions_held: s.sessions_held,
-            first_topic_sessions_held: s.first_topic_sessions_held,
-            roster: s.roster,
-            attended: s.attended,
-            on_leave: s.on_leave,
-            attendance_rate: s.attendance_rate,
-        }
-    }
-    /// Implementation measures due on a day of the period.
-    async fn measures(&self) -> DashboardMeasures {
-        let m = &self.0.measures;
-        DashboardMeasures {
-            due: m.due,
-            done: m.done,
-            done_on_time: m.done_on_time,
-            done_late: m.done_late,
-            overdue: m.overdue,
-            open_not_due: m.open_not_due,
-            cancelled: m.cancelled,
-        }
-    }
-    /// Supervision items opened on a day of the period.
-    async fn supervision(&self) -> SupervisionCounts {
-        self.0.supervision.clone().into()
-    }
-    /// Technology Innovation Year figures of the calendar year in which the period ends.
-    async fn innovation(&self) -> super::innovation::InnovationStatistics {
-        self.0.innovation.clone().into()
-    }
-}
-
-/// One audit record.
-pub struct AuditEvent(pub AuditEventView);
-
-#[Object]
-impl AuditEvent {
+#[ComplexObject]
+impl AuditEventView {
     /// Id (ascending in insertion order).
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
-    }
-    /// Position in the hash chain.
-    async fn sequence(&self) -> Option<i64> {
-        self.0.sequence
-    }
-    /// `user`, `client` or `system`.
-    async fn actor_kind(&self) -> &str {
-        &self.0.actor_kind
-    }
-    /// The account or service client that acted.
-    async fn actor_id(&self) -> Option<ID> {
-        self.0.actor_id.map(gid)
-    }
-    /// The account's username or the client's name.
-    async fn actor_name(&self) -> Option<&str> {
-        self.0.actor_name.as_deref()
-    }
-    /// Verb, e.g. create, update, verify.
-    async fn action(&self) -> &str {
-        &self.0.action
-    }
-    /// Entity name, e.g. supervision_item.
-    async fn entity(&self) -> &str {
-        &self.0.entity
-    }
-    /// The object's id.
-    async fn entity_id(&self) -> ID {
-        gid(self.0.entity_id)
-    }
-    /// The organisation the object belongs to.
-    async fn organization_id(&self) -> Option<ID> {
-        self.0.organization_id.map(gid)
-    }
-    /// The object before (null on create).
-    async fn before(&self) -> Option<Json<serde_json::Value>> {
-        self.0.before.clone().map(Json)
-    }
-    /// The object after (null on delete).
-    async fn after(&self) -> Option<Json<serde_json::Value>> {
-        self.0.after.clone().map(Json)
-    }
-    /// The request that made the change.
-    async fn request_id(&self) -> Option<&str> {
-        self.0.request_id.as_deref()
-    }
-    /// When (UTC).
-    async fn at(&self) -> DateTime<Utc> {
-        self.0.at
-    }
-    /// The record's chain hash.
-    async fn hash(&self) -> Option<&str> {
-        self.0.hash.as_deref()
-    }
-    /// The peer address the change came from.
-    async fn source_address(&self) -> Option<&str> {
-        self.0.source_address.as_deref()
-    }
-    /// The caller's user agent.
-    async fn user_agent(&self) -> Option<&str> {
-        self.0.user_agent.as_deref()
-    }
-    /// The roles the caller acted in (comma-separated), or `system`.
-    async fn acting_role(&self) -> Option<&str> {
-        self.0.acting_role.as_deref()
+        ID(self.id.to_string())
     }
 }
 
-/// One top-level field that changed.
-#[derive(SimpleObject)]
-pub struct FieldChange {
-    /// The field.
-    pub field: String,
-    /// Its value before.
-    pub before: Option<Json<serde_json::Value>>,
-    /// Its value after.
-    pub after: Option<Json<serde_json::Value>>,
-}
-
-/// One version of a record.
-pub struct HistoryVersion(pub HistoryEntry);
-
-#[Object]
-impl HistoryVersion {
-    /// The audit record (who, when, before and after).
-    async fn event(&self) -> AuditEvent {
-        AuditEvent(self.0.event.clone())
-    }
-    /// Fields that differ between before and after, in name order.
-    async fn changes(&self) -> Vec<FieldChange> {
-        self.0
-            .changes
-            .iter()
-            .map(|c| FieldChange {
-                field: c.field.clone(),
-                before: c.before.clone().map(Json),
-                after: c.after.clone().map(Json),
-            })
-            .collect()
-    }
-}
-
-/// The first broken link of the audit chain.
-#[derive(SimpleObject)]
-pub struct AuditBrokenLink {
-    /// Sequence number of the broken link (for a missing record: the missing number).
-    pub sequence: Option<i64>,
+#[ComplexObject]
+impl BrokenLink {
     /// Id of the offending audit record, when it exists.
-    pub audit_id: Option<ID>,
-    /// Why it is broken.
-    pub reason: AuditBreakReason,
-    /// A sentence for people.
-    pub detail: String,
-}
-
-/// The result of verifying the audit chain.
-#[derive(SimpleObject)]
-pub struct AuditChainReport {
-    /// Whether the whole chain verified.
-    pub ok: bool,
-    /// Records checked.
-    pub records_checked: i64,
-    /// The head's sequence number.
-    pub head_sequence: i64,
-    /// The head's hash (keep it with headSequence outside the database as an anchor).
-    pub head_hash: String,
-    /// The first broken link, if any.
-    pub first_broken: Option<AuditBrokenLink>,
-}
-
-impl From<ChainReport> for AuditChainReport {
-    fn from(r: ChainReport) -> Self {
-        AuditChainReport {
-            ok: r.ok,
-            records_checked: r.records_checked,
-            head_sequence: r.head_sequence,
-            head_hash: r.head_hash,
-            first_broken: r.first_broken.map(|b| AuditBrokenLink {
-                sequence: b.sequence,
-                audit_id: b.audit_id.map(|i| ID(i.to_string())),
-                reason: b.reason,
-                detail: b.detail,
-            }),
-        }
+    async fn audit_id(&self) -> Option<ID> {
+        self.audit_id.map(|i| ID(i.to_string()))
     }
 }
 
@@ -559,9 +103,9 @@ pub struct SupervisionQuery;
 #[Object]
 impl SupervisionQuery {
     /// One inspection; NOT_FOUND when missing or outside your scope.
-    async fn inspection(&self, ctx: &Context<'_>, id: ID) -> Result<Inspection> {
+    async fn inspection(&self, ctx: &Context<'_>, id: ID) -> Result<InspectionView> {
         let (s, a) = (state(ctx)?, actor(ctx)?);
-        Ok(Inspection(services::supervision::get_inspection(&s.db, a, parse_id(&id)?).await.map_err(gql_error)?))
+        services::supervision::get_inspection(&s.db, a, parse_id(&id)?).await.map_err(gql_error)
     }
 
     /// Inspections in your scope, in creation order.
@@ -573,19 +117,18 @@ impl SupervisionQuery {
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
         #[graphql(desc = "Only inspections in this organisation's subtree.")] organization_id: Option<ID>,
         #[graphql(desc = "Only this status.")] status: Option<InspectionStatus>,
-    ) -> Result<Conn<Inspection>> {
+    ) -> Result<Conn<InspectionView>> {
         let (s, a) = (state(ctx)?, actor(ctx)?);
         let filter = InspectionFilter { organization_id: organization_id.as_ref().map(parse_id).transpose()?, status };
         let req = page(ctx, first, after.as_deref(), wants_total(ctx))?;
         let p = services::supervision::list_inspections(&s.db, a, &filter, req).await.map_err(gql_error)?;
-        Ok(connection(p, after.is_some(), |i| i.id, Inspection))
+        Ok(connection(p, after.is_some(), |i| *i.id))
     }
 
     /// One supervision item; NOT_FOUND when missing or outside your scope.
-    async fn supervision_item(&self, ctx: &Context<'_>, id: ID) -> Result<SupervisionItem> {
+    async fn supervision_item(&self, ctx: &Context<'_>, id: ID) -> Result<ItemView> {
         let (s, a) = (state(ctx)?, actor(ctx)?);
-        let v = services::supervision::get_item(&s.db, a, s.today, parse_id(&id)?).await.map_err(gql_error)?;
-        Ok(SupervisionItem(v))
+        services::supervision::get_item(&s.db, a, s.today, parse_id(&id)?).await.map_err(gql_error)
     }
 
     /// Supervision items in your scope (and those you are responsible for), filtered, in
@@ -599,12 +142,12 @@ impl SupervisionQuery {
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
         #[graphql(desc = "Only items in this organisation's subtree.")] organization_id: Option<ID>,
         #[graphql(desc = "Only items of this inspection.")] inspection_id: Option<ID>,
-        #[graphql(desc = "Only this status.")] status: Option<SupervisionItemStatus>,
-        #[graphql(desc = "Only this severity.")] severity: Option<SupervisionSeverity>,
-        #[graphql(desc = "Only this category.")] category: Option<SupervisionCategory>,
+        #[graphql(desc = "Only this status.")] status: Option<ItemStatus>,
+        #[graphql(desc = "Only this severity.")] severity: Option<Severity>,
+        #[graphql(desc = "Only this category.")] category: Option<ItemCategory>,
         #[graphql(desc = "Only overdue (true) or not overdue (false).")] overdue: Option<bool>,
         #[graphql(desc = "Only items this person is responsible for.")] responsible_person_id: Option<ID>,
-    ) -> Result<Conn<SupervisionItem>> {
+    ) -> Result<Conn<ItemView>> {
         let (s, a) = (state(ctx)?, actor(ctx)?);
         let filter = ItemFilter {
             organization_id: organization_id.as_ref().map(parse_id).transpose()?,
@@ -617,7 +160,7 @@ impl SupervisionQuery {
         };
         let req = page(ctx, first, after.as_deref(), wants_total(ctx))?;
         let p = services::supervision::list_items(&s.db, a, s.today, &filter, req).await.map_err(gql_error)?;
-        Ok(connection(p, after.is_some(), |i| i.id, SupervisionItem))
+        Ok(connection(p, after.is_some(), |i| *i.id))
     }
 
     /// The escalation list: unverified items that are overdue or of high severity,
@@ -629,7 +172,7 @@ impl SupervisionQuery {
         #[graphql(desc = "Page size, 1–100 (default 20).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
         #[graphql(desc = "Only items in this organisation's subtree.")] organization_id: Option<ID>,
-    ) -> Result<Connection<String, SupervisionItem, Totals>> {
+    ) -> Result<Conn<ItemView>> {
         let (s, a) = (state(ctx)?, actor(ctx)?);
         let org = organization_id.as_ref().map(parse_id).transpose()?;
         let p = services::supervision::escalation(
@@ -648,21 +191,15 @@ impl SupervisionQuery {
             p.next_cursor.is_some(),
             Totals { total_count: p.total },
         );
-        conn.edges.extend(
-            p.items
-                .into_iter()
-                .map(|item| Edge::new(services::supervision::escalation_cursor(&item), SupervisionItem(item))),
-        );
+        conn.edges
+            .extend(p.items.into_iter().map(|item| Edge::new(services::supervision::escalation_cursor(&item), item)));
         Ok(conn)
     }
 
     /// Per organisation of a subtree: open, overdue, closed on time and closed late items.
-    async fn supervision_stats(&self, ctx: &Context<'_>, organization_id: ID) -> Result<Vec<OrgSupervisionStats>> {
+    async fn supervision_stats(&self, ctx: &Context<'_>, organization_id: ID) -> Result<Vec<OrgItemStats>> {
         let (s, a) = (state(ctx)?, actor(ctx)?);
-        let rows = services::supervision::stats_by_org(&s.db, a, s.today, parse_id(&organization_id)?)
-            .await
-            .map_err(gql_error)?;
-        Ok(rows.into_iter().map(OrgSupervisionStats).collect())
+        services::supervision::stats_by_org(&s.db, a, s.today, parse_id(&organization_id)?).await.map_err(gql_error)
     }
 
     /// The statistics dashboard of an organisation subtree on days `from..=to`
@@ -673,12 +210,11 @@ impl SupervisionQuery {
         organization_id: ID,
         from: NaiveDate,
         to: NaiveDate,
-    ) -> Result<DashboardNode> {
+    ) -> Result<Dashboard> {
         let (s, a) = (state(ctx)?, actor(ctx)?);
-        let d = services::dashboard::dashboard(&s.db, a, s.time_zone, s.today, parse_id(&organization_id)?, from, to)
+        services::dashboard::dashboard(&s.db, a, s.time_zone, s.today, parse_id(&organization_id)?, from, to)
             .await
-            .map_err(gql_error)?;
-        Ok(DashboardNode(d))
+            .map_err(gql_error)
     }
 
     /// Audit records, newest first (administrators: all; inspectors: their scope).
@@ -696,7 +232,7 @@ impl SupervisionQuery {
         #[graphql(desc = "Only this action.")] action: Option<String>,
         #[graphql(desc = "At or after this instant.")] from: Option<DateTime<Utc>>,
         #[graphql(desc = "Before this instant.")] to: Option<DateTime<Utc>>,
-    ) -> Result<Connection<String, AuditEvent, Totals>> {
+    ) -> Result<Conn<AuditEventView>> {
         let (s, a) = (state(ctx)?, actor(ctx)?);
         let mut req =
             AuditPageRequest::parse(first.map(i64::from), after.as_deref(), "first", "after").map_err(gql_error)?;
@@ -716,15 +252,15 @@ impl SupervisionQuery {
             p.next_cursor.is_some(),
             Totals { total_count: p.total.unwrap_or(0) },
         );
-        conn.edges.extend(p.items.into_iter().map(|e| Edge::new(encode_key_cursor(e.id), AuditEvent(e))));
+        conn.edges.extend(p.items.into_iter().map(|e| Edge::new(encode_key_cursor(e.id), e)));
         Ok(conn)
     }
 
     /// One audit record; NOT_FOUND when missing or outside your scope.
-    async fn audit_event(&self, ctx: &Context<'_>, id: ID) -> Result<AuditEvent> {
+    async fn audit_event(&self, ctx: &Context<'_>, id: ID) -> Result<AuditEventView> {
         let (s, a) = (state(ctx)?, actor(ctx)?);
         let id: i64 = id.parse().map_err(|_| gql_error(crate::error::AppError::NotFound))?;
-        Ok(AuditEvent(services::audit::get(&s.db, a, id).await.map_err(gql_error)?))
+        services::audit::get(&s.db, a, id).await.map_err(gql_error)
     }
 
     /// Every version of one record, oldest first, with who changed which fields.
@@ -733,10 +269,9 @@ impl SupervisionQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "Entity name, e.g. supervision_item.")] entity: String,
         id: ID,
-    ) -> Result<Vec<HistoryVersion>> {
+    ) -> Result<Vec<HistoryEntry>> {
         let (s, a) = (state(ctx)?, actor(ctx)?);
-        let rows = services::audit::history(&s.db, a, &entity, parse_id(&id)?).await.map_err(gql_error)?;
-        Ok(rows.into_iter().map(HistoryVersion).collect())
+        services::audit::history(&s.db, a, &entity, parse_id(&id)?).await.map_err(gql_error)
     }
 
     /// Verifies the audit hash chain (administrators) and reports the first broken link.
@@ -747,7 +282,7 @@ impl SupervisionQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "headSequence of an earlier report.")] anchor_sequence: Option<i64>,
         #[graphql(desc = "headHash of that report.")] anchor_hash: Option<String>,
-    ) -> Result<AuditChainReport> {
+    ) -> Result<ChainReport> {
         let (s, a) = (state(ctx)?, actor(ctx)?);
         let anchor = match (anchor_sequence, anchor_hash) {
             (Some(sequence), Some(hash)) => Some(ChainAnchor { sequence, hash }),
@@ -757,93 +292,8 @@ impl SupervisionQuery {
                 return Err(gql_error(e));
             }
         };
-        Ok(services::audit::verify_chain(&s.db, a, anchor.as_ref()).await.map_err(gql_error)?.into())
+        services::audit::verify_chain(&s.db, a, anchor.as_ref()).await.map_err(gql_error)
     }
-}
-
-/// A new inspection.
-#[derive(InputObject)]
-pub struct CreateInspectionInput {
-    /// The inspected organisation.
-    pub organization_id: ID,
-    /// Title.
-    pub title: String,
-    /// Focus.
-    pub focus: String,
-    /// Lead inspector (person id).
-    pub lead_inspector_id: Option<ID>,
-    /// First day.
-    pub starts_on: NaiveDate,
-    /// Last day.
-    pub ends_on: Option<NaiveDate>,
-}
-
-/// Changes to an inspection.
-#[derive(InputObject)]
-pub struct UpdateInspectionInput {
-    /// Title.
-    pub title: Option<String>,
-    /// Focus.
-    pub focus: Option<String>,
-    /// Lead inspector (person id).
-    pub lead_inspector_id: Option<ID>,
-    /// First day.
-    pub starts_on: Option<NaiveDate>,
-    /// Last day.
-    pub ends_on: Option<NaiveDate>,
-    /// Status.
-    pub status: Option<InspectionStatus>,
-}
-
-/// A new supervision item.
-#[derive(InputObject)]
-pub struct OpenSupervisionItemInput {
-    /// The inspection that found it.
-    pub inspection_id: Option<ID>,
-    /// The organisation that must rectify it.
-    pub organization_id: ID,
-    /// The problem, in a line.
-    pub title: String,
-    /// The problem in detail.
-    pub description: Option<String>,
-    /// Category.
-    pub category: SupervisionCategory,
-    /// Severity.
-    pub severity: SupervisionSeverity,
-    /// Responsible person (person id).
-    pub responsible_person_id: ID,
-    /// Rectification deadline (not before today).
-    pub due_on: NaiveDate,
-}
-
-/// Changes to a supervision item (inspectors).
-#[derive(InputObject)]
-pub struct UpdateSupervisionItemInput {
-    /// The problem, in a line.
-    pub title: Option<String>,
-    /// The problem in detail (empty clears it).
-    pub description: Option<String>,
-    /// Category.
-    pub category: Option<SupervisionCategory>,
-    /// Severity.
-    pub severity: Option<SupervisionSeverity>,
-    /// Responsible person (person id).
-    pub responsible_person_id: Option<ID>,
-    /// Rectification deadline.
-    pub due_on: Option<NaiveDate>,
-}
-
-/// A comment or evidence.
-#[derive(InputObject)]
-pub struct AddSupervisionItemUpdateInput {
-    /// COMMENT or EVIDENCE.
-    pub kind: SupervisionUpdateKind,
-    /// Text (1–5000 characters).
-    pub text: String,
-}
-
-fn opt_id(id: Option<ID>) -> Result<Option<Uuid>> {
-    id.as_ref().map(parse_id).transpose()
 }
 
 /// Write operations of the supervision area.
@@ -853,17 +303,9 @@ pub struct SupervisionMutation;
 #[Object]
 impl SupervisionMutation {
     /// Creates an inspection of an organisation you supervise.
-    async fn create_inspection(&self, ctx: &Context<'_>, input: CreateInspectionInput) -> Result<Inspection> {
+    async fn create_inspection(&self, ctx: &Context<'_>, input: NewInspection) -> Result<InspectionView> {
         let (s, a) = (state(ctx)?, actor(ctx)?);
-        let new = NewInspection {
-            organization_id: parse_id(&input.organization_id)?,
-            title: input.title,
-            focus: input.focus,
-            lead_inspector_id: opt_id(input.lead_inspector_id)?,
-            starts_on: input.starts_on,
-            ends_on: input.ends_on,
-        };
-        Ok(Inspection(services::supervision::create_inspection(&s.db, a, new).await.map_err(gql_error)?))
+        services::supervision::create_inspection(&s.db, a, input).await.map_err(gql_error)
     }
 
     /// Changes an inspection (inspectors in scope, administrators).
@@ -872,41 +314,18 @@ impl SupervisionMutation {
         ctx: &Context<'_>,
         id: ID,
         expected_version: i32,
-        input: UpdateInspectionInput,
-    ) -> Result<Inspection> {
+        input: InspectionPatch,
+    ) -> Result<InspectionView> {
         let (s, a) = (state(ctx)?, actor(ctx)?);
-        let patch = InspectionPatch {
-            title: input.title,
-            focus: input.focus,
-            lead_inspector_id: opt_id(input.lead_inspector_id)?,
-            starts_on: input.starts_on,
-            ends_on: input.ends_on,
-            status: input.status,
-        };
-        let v = services::supervision::update_inspection(&s.db, a, parse_id(&id)?, expected_version, patch)
+        services::supervision::update_inspection(&s.db, a, parse_id(&id)?, expected_version, input)
             .await
-            .map_err(gql_error)?;
-        Ok(Inspection(v))
+            .map_err(gql_error)
     }
 
     /// Opens a supervision item (inspectors in scope, administrators).
-    async fn open_supervision_item(
-        &self,
-        ctx: &Context<'_>,
-        input: OpenSupervisionItemInput,
-    ) -> Result<SupervisionItem> {
+    async fn open_supervision_item(&self, ctx: &Context<'_>, input: NewItem) -> Result<ItemView> {
         let (s, a) = (state(ctx)?, actor(ctx)?);
-        let new = NewItem {
-            inspection_id: opt_id(input.inspection_id)?,
-            organization_id: parse_id(&input.organization_id)?,
-            title: input.title,
-            description: input.description,
-            category: input.category,
-            severity: input.severity,
-            responsible_person_id: parse_id(&input.responsible_person_id)?,
-            due_on: input.due_on,
-        };
-        Ok(SupervisionItem(services::supervision::open_item(&s.db, a, s.today, new).await.map_err(gql_error)?))
+        services::supervision::open_item(&s.db, a, s.today, input).await.map_err(gql_error)
     }
 
     /// Changes a supervision item's facts (inspectors in scope, administrators).
@@ -915,21 +334,12 @@ impl SupervisionMutation {
         ctx: &Context<'_>,
         id: ID,
         expected_version: i32,
-        input: UpdateSupervisionItemInput,
-    ) -> Result<SupervisionItem> {
+        input: ItemPatch,
+    ) -> Result<ItemView> {
         let (s, a) = (state(ctx)?, actor(ctx)?);
-        let patch = ItemPatch {
-            title: input.title,
-            description: input.description,
-            category: input.category,
-            severity: input.severity,
-            responsible_person_id: opt_id(input.responsible_person_id)?,
-            due_on: input.due_on,
-        };
-        let v = services::supervision::update_item(&s.db, a, s.today, parse_id(&id)?, expected_version, patch)
+        services::supervision::update_item(&s.db, a, s.today, parse_id(&id)?, expected_version, input)
             .await
-            .map_err(gql_error)?;
-        Ok(SupervisionItem(v))
+            .map_err(gql_error)
     }
 
     /// Writes the rectification plan (the responsible organisation or person); an open
@@ -940,12 +350,11 @@ impl SupervisionMutation {
         id: ID,
         expected_version: i32,
         plan: String,
-    ) -> Result<SupervisionItem> {
+    ) -> Result<ItemView> {
         let (s, a) = (state(ctx)?, actor(ctx)?);
-        let v = services::supervision::set_plan(&s.db, a, s.today, parse_id(&id)?, expected_version, plan)
+        services::supervision::set_plan(&s.db, a, s.today, parse_id(&id)?, expected_version, plan)
             .await
-            .map_err(gql_error)?;
-        Ok(SupervisionItem(v))
+            .map_err(gql_error)
     }
 
     /// Submits the rectification for verification (the responsible side).
@@ -955,7 +364,7 @@ impl SupervisionMutation {
         id: ID,
         expected_version: i32,
         note: Option<String>,
-    ) -> Result<SupervisionItem> {
+    ) -> Result<ItemView> {
         step(ctx, id, expected_version, ItemAction::Submit, note).await
     }
 
@@ -966,7 +375,7 @@ impl SupervisionMutation {
         id: ID,
         expected_version: i32,
         #[graphql(desc = "Why the rectification is not accepted (required).")] reason: Option<String>,
-    ) -> Result<SupervisionItem> {
+    ) -> Result<ItemView> {
         step(ctx, id, expected_version, ItemAction::Reject, reason).await
     }
 
@@ -977,7 +386,7 @@ impl SupervisionMutation {
         id: ID,
         expected_version: i32,
         note: Option<String>,
-    ) -> Result<SupervisionItem> {
+    ) -> Result<ItemView> {
         step(ctx, id, expected_version, ItemAction::Verify, note).await
     }
 
@@ -987,26 +396,23 @@ impl SupervisionMutation {
         &self,
         ctx: &Context<'_>,
         item_id: ID,
-        input: AddSupervisionItemUpdateInput,
-    ) -> Result<SupervisionItemUpdate> {
+        input: NewItemUpdate,
+    ) -> Result<ItemUpdateView> {
         let (s, a) = (state(ctx)?, actor(ctx)?);
-        let new = NewItemUpdate { kind: input.kind, text: input.text };
-        let v =
-            services::supervision::add_update(&s.db, a, s.today, parse_id(&item_id)?, new).await.map_err(gql_error)?;
-        Ok(SupervisionItemUpdate(v))
+        services::supervision::add_update(&s.db, a, s.today, parse_id(&item_id)?, input).await.map_err(gql_error)
     }
 }
 
+/// Takes a workflow step on a supervision item.
 async fn step(
     ctx: &Context<'_>,
     id: ID,
     expected_version: i32,
     action: ItemAction,
     text: Option<String>,
-) -> Result<SupervisionItem> {
+) -> Result<ItemView> {
     let (s, a) = (state(ctx)?, actor(ctx)?);
-    let v = services::supervision::transition(&s.db, a, s.today, parse_id(&id)?, expected_version, action, text)
+    services::supervision::transition(&s.db, a, s.today, parse_id(&id)?, expected_version, action, text)
         .await
-        .map_err(gql_error)?;
-    Ok(SupervisionItem(v))
+        .map_err(gql_error)
 }

@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::audit::{self, Change};
+use super::types::Id;
 use super::{documents, innovation, measures, supervision};
 use crate::auth::Actor;
 use crate::db::write_tx;
@@ -112,14 +113,19 @@ const ALLOWED: &[(&str, Option<&[u8]>)] = &[
     ("text/markdown", None),
 ];
 
-/// An attachment's metadata.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+/// A file attached to a document, a measure's progress update, a supervision item's
+/// update or an achievement (its metadata). The bytes are downloaded from its download
+/// URL (REST, bearer token, byte ranges supported).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "Attachment")]
 pub struct AttachmentView {
     /// Id.
-    pub id: Uuid,
+    pub id: Id,
     /// What it is attached to: `document`, `measure_update`, `supervision_item_update` or `achievement`.
+    #[graphql(skip)]
     pub owner_kind: String,
     /// The owner's id.
+    #[graphql(skip)]
     pub owner_id: Uuid,
     /// Original file name.
     pub filename: String,
@@ -129,7 +135,7 @@ pub struct AttachmentView {
     pub size_bytes: i64,
     /// SHA-256 of the content, hex.
     pub sha256: String,
-    /// Where to download it.
+    /// Where to download it (REST, bearer token, `Range` supported).
     pub download_url: String,
     /// Uploaded at (UTC).
     pub created_at: DateTime<Utc>,
@@ -139,7 +145,7 @@ impl From<attachment::Model> for AttachmentView {
     fn from(m: attachment::Model) -> Self {
         AttachmentView {
             download_url: format!("/api/v1/attachments/{}", m.id),
-            id: m.id,
+            id: m.id.into(),
             owner_kind: m.owner_kind,
             owner_id: m.owner_id,
             filename: m.filename,

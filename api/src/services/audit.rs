@@ -34,7 +34,7 @@ use uuid::Uuid;
 use super::pagination::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, decode_key_cursor, encode_key_cursor};
 use super::scope::find_in_scope;
 use super::scope::{org_ids_query, org_ref_in, subtree};
-use super::types::text_enum;
+use super::types::{Id, text_enum};
 use crate::auth::{Actor, Permission, Scope};
 use crate::db::write_tx;
 use crate::error::{AppError, AppResult, Validator};
@@ -305,11 +305,13 @@ pub struct ChainAnchor {
 }
 
 /// The first broken link of the audit chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "AuditBrokenLink", complex)]
 pub struct BrokenLink {
     /// Sequence number of the broken link (for a missing record: the missing number).
     pub sequence: Option<i64>,
     /// Id of the offending audit record, when it exists.
+    #[graphql(skip)]
     pub audit_id: Option<i64>,
     /// Why it is broken.
     pub reason: BreakReason,
@@ -317,8 +319,9 @@ pub struct BrokenLink {
     pub detail: String,
 }
 
-/// The result of [`verify_chain`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+/// The result of verifying the audit chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "AuditChainReport")]
 pub struct ChainReport {
     /// Whether the whole chain verified.
     pub ok: bool,
@@ -515,16 +518,18 @@ async fn verify_chain_unaudited(
 }
 
 /// One audit record as readers see it.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "AuditEvent", complex)]
 pub struct AuditEventView {
     /// Id (ascending in insertion order).
+    #[graphql(skip)]
     pub id: i64,
     /// Position in the hash chain.
     pub sequence: Option<i64>,
     /// `user`, `client` or `system`.
     pub actor_kind: String,
-    /// The account or service client that acted.
-    pub actor_id: Option<Uuid>,
+    /// The account or service client that acted (id).
+    pub actor_id: Option<Id>,
     /// The account's username or the client's name.
     pub actor_name: Option<String>,
     /// Verb, e.g. `create`, `update`, `delete`.
@@ -532,9 +537,9 @@ pub struct AuditEventView {
     /// Entity name, e.g. `supervision_item`.
     pub entity: String,
     /// The object's id.
-    pub entity_id: Uuid,
-    /// The organisation the object belongs to.
-    pub organization_id: Option<Uuid>,
+    pub entity_id: Id,
+    /// The organisation the object belongs to (id).
+    pub organization_id: Option<Id>,
     /// The object before (null on create).
     #[schema(value_type = Option<Object>)]
     pub before: Option<Value>,
@@ -694,11 +699,11 @@ async fn views<C: ConnectionTrait>(
             id: r.id,
             sequence: r.seq,
             actor_kind: r.actor_kind,
-            actor_id: r.actor_id,
+            actor_id: r.actor_id.map(Id),
             action: r.action,
             entity: r.entity,
-            entity_id: r.entity_id,
-            organization_id: r.organization_id,
+            entity_id: r.entity_id.into(),
+            organization_id: r.organization_id.map(Id),
             before: r.before,
             after: r.after,
             request_id: r.request_id,
@@ -774,12 +779,12 @@ pub async fn list(
 pub async fn get(db: &DatabaseConnection, actor: &Actor, id: i64) -> AppResult<AuditEventView> {
     let row = audit_event::Entity::find_by_id(id).filter(readable(actor)?).one(db).await?.ok_or(AppError::NotFound)?;
     let view = views(db, actor, vec![row]).await?.remove(0);
-    note_read(db, actor, Some(view.entity_id), serde_json::json!({"audit_id": view.id})).await?;
+    note_read(db, actor, Some(*view.entity_id), serde_json::json!({"audit_id": view.id})).await?;
     Ok(view)
 }
 
 /// One top-level field that changed between two versions.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
 pub struct FieldChange {
     /// The field.
     pub field: String,
@@ -792,7 +797,8 @@ pub struct FieldChange {
 }
 
 /// One version of a record: the audit record that produced it and what changed.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "HistoryVersion")]
 pub struct HistoryEntry {
     /// The audit record (who, when, before and after).
     pub event: AuditEventView,

@@ -281,7 +281,7 @@ async fn actor_for_user<C: ConnectionTrait>(
         .await?
         .into_iter()
         .filter_map(|(g, org)| {
-            let role = Role::parse(&g.role)?;
+            let role = Role::parse(&g.role, "role").ok()?;
             match (g.organization_id, org) {
                 (None, _) => Some(Grant { role, org_id: None, org_path: None }),
                 (Some(id), Some(o)) => Some(Grant { role, org_id: Some(id), org_path: Some(o.path) }),
@@ -331,8 +331,8 @@ async fn checked_account(
     Ok(check_password(db, policy, &user, password_text).await?.then_some(user))
 }
 
-/// The caller as `me` answers it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// The caller: account or service client, person and role grants.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
 pub struct Me {
     /// `user` or `client`.
     pub kind: String,

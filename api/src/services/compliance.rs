@@ -19,7 +19,7 @@ use super::audit::{self, Change};
 use super::scope::find_in_scope;
 use super::scope::{org_ids_query, subtree};
 use super::study::{SessionKind, SessionStatus, SessionView, day_range, views as session_views};
-use super::types::{OrgKind, text_enum};
+use super::types::{Id, OrgKind, text_enum};
 use crate::auth::{Actor, Permission};
 use crate::db::write_tx;
 use crate::error::{AppError, AppResult};
@@ -40,10 +40,11 @@ text_enum! {
 
 /// A meeting norm: organisations of `org_kind` must hold `required_count` sessions of
 /// `session_kind` per `period`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "MeetingNorm")]
 pub struct NormView {
     /// Id.
-    pub id: Uuid,
+    pub id: Id,
     /// Kind of organisation the norm applies to.
     pub org_kind: OrgKind,
     /// Kind of session required.
@@ -53,8 +54,10 @@ pub struct NormView {
     /// Sessions required per period (0 = no requirement).
     pub required_count: i32,
     /// Last changed at (UTC).
+    #[graphql(skip)]
     pub updated_at: chrono::DateTime<chrono::Utc>,
-    /// Optimistic-concurrency version.
+    /// Optimistic-concurrency version; the set's version (its ETag in REST,
+    /// `expectedVersion` in GraphQL) is the sum over the norms in force.
     pub version: i32,
 }
 
@@ -64,7 +67,7 @@ impl NormView {
             org_kind: OrgKind::from_db(&m.org_kind)?,
             session_kind: SessionKind::from_db(&m.session_kind)?,
             period: NormPeriod::from_db(&m.period)?,
-            id: m.id,
+            id: m.id.into(),
             required_count: m.required_count,
             updated_at: m.updated_at,
             version: m.version,
@@ -72,8 +75,10 @@ impl NormView {
     }
 }
 
-/// One norm to set in [`set_norms`] (created or replaced, keyed by the two kinds).
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+/// A meeting norm to create or replace (keyed by the kind of organisation and the kind
+/// of session).
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "MeetingNormInput")]
 pub struct NormInput {
     /// Kind of organisation.
     pub org_kind: OrgKind,
@@ -86,24 +91,25 @@ pub struct NormInput {
 }
 
 /// The committee sessions of one organisation held without the first topic.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
 pub struct FirstTopicGap {
-    /// The organisation.
-    pub organization_id: Uuid,
-    /// Its name.
+    /// The organisation (id).
+    pub organization_id: Id,
+    /// The organisation's name.
     pub organization_name: String,
     /// The sessions, by `held_at`.
     pub sessions: Vec<SessionView>,
 }
 
 /// Required versus held sessions of one kind, in one organisation and period.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "MeetingCompliance")]
 pub struct MeetingComplianceRow {
-    /// The organisation.
-    pub organization_id: Uuid,
-    /// Its name.
+    /// The organisation (id).
+    pub organization_id: Id,
+    /// The organisation's name.
     pub organization_name: String,
-    /// Its kind.
+    /// The organisation's kind.
     pub org_kind: OrgKind,
     /// The period: `2026-03` (month) or `2026-Q1` (quarter).
     pub period: String,
@@ -162,13 +168,13 @@ pub async fn first_topic_gaps<C: ConnectionTrait>(
         .await?;
     let mut by_org: HashMap<Uuid, Vec<SessionView>> = HashMap::new();
     for s in session_views(db, rows).await? {
-        by_org.entry(s.organization_id).or_default().push(s);
+        by_org.entry(s.organization_id.0).or_default().push(s);
     }
     Ok(orgs
         .into_iter()
         .map(|o| FirstTopicGap {
             sessions: by_org.remove(&o.id).unwrap_or_default(),
-            organization_id: o.id,
+            organization_id: o.id.into(),
             organization_name: o.name,
         })
         .collect())
@@ -269,7 +275,7 @@ pub async fn meetings<C: ConnectionTrait>(
                     NormPeriod::Quarter => format!("{}-Q{}", period_start.year(), period_start.month0() / 3 + 1),
                 };
                 org_rows.push(MeetingComplianceRow {
-                    organization_id: org.id,
+                    organization_id: org.id.into(),
                     organization_name: org.name.clone(),
                     org_kind,
                     period,
@@ -373,7 +379,7 @@ pub async fn set_norms(
             Change {
                 action: if before.is_some() { "update" } else { "create" },
                 entity: crate::services::audit::entity_name(entity::meeting_norm::Entity),
-                entity_id: after.id,
+                entity_id: after.id.0,
                 organization_id: None,
                 before: before.as_ref().map(audit::snapshot).transpose()?.flatten(),
                 after: audit::snapshot(&after)?,

@@ -24,12 +24,15 @@ use super::scope::find_in_scope;
 use super::scope::{org_ids_query, subtree};
 use super::study::{SessionStatus, day_range};
 use super::supervision::{ItemCounts, count_when, counts_by_org, in_subtree};
+use super::types::Id;
 use crate::auth::{Actor, Permission};
 use crate::error::AppResult;
 use entity::{attendance, measure, study_session, supervision_item};
 
-/// First-topic study figures.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+/// First-topic study figures of the dashboard: sessions held in the period and their
+/// attendance.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "DashboardStudy")]
 pub struct StudyFigures {
     /// Study sessions held (any kind).
     pub sessions_held: i64,
@@ -41,12 +44,13 @@ pub struct StudyFigures {
     pub attended: i64,
     /// Of those, on leave (excused: not counted as expected).
     pub on_leave: i64,
-    /// `attended / (roster − on_leave)`, 0–1; null when nobody was expected.
+    /// Attended / (roster − on leave), 0–1; null when nobody was expected.
     pub attendance_rate: Option<f64>,
 }
 
-/// Implementation-measure figures: measures due in the period.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+/// Implementation-measure figures of the dashboard: measures due in the period.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "DashboardMeasures")]
 pub struct MeasureFigures {
     /// Measures due on a day of the period.
     pub due: i64,
@@ -64,11 +68,11 @@ pub struct MeasureFigures {
     pub cancelled: i64,
 }
 
-/// The dashboard of an organisation subtree and period.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+/// The statistics dashboard of an organisation subtree and period.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
 pub struct Dashboard {
-    /// The subtree root.
-    pub organization_id: Uuid,
+    /// The subtree root (id).
+    pub organization_id: Id,
     /// Its name.
     pub organization_name: String,
     /// First day (configured time zone).
@@ -77,7 +81,7 @@ pub struct Dashboard {
     pub to: NaiveDate,
     /// The day "overdue" is judged on.
     pub today: NaiveDate,
-    /// First-topic study: sessions held on a day of the period.
+    /// First-topic study: sessions held on a day of the period, and attendance.
     pub study: StudyFigures,
     /// Implementation measures due on a day of the period.
     pub measures: MeasureFigures,
@@ -186,7 +190,7 @@ pub async fn dashboard<C: ConnectionTrait>(
 
     let innovation = super::innovation::statistics::statistics(db, actor, today, root.id, to.year()).await?;
     Ok(Dashboard {
-        organization_id: root.id,
+        organization_id: root.id.into(),
         organization_name: root.name,
         from,
         to,

@@ -18,7 +18,7 @@ use super::pagination::{Page, PageRequest};
 use super::scope::find_in_scope;
 use super::scope::{self, org_ids_query, orgs_in, subtree};
 use super::search::{self};
-use super::types::{DocumentKind, DocumentStatus, Visibility};
+use super::types::{DocumentKind, DocumentStatus, Id, Visibility};
 use super::{check_version, clean};
 use crate::auth::{Actor, Permission, Scope};
 use crate::db::write_tx;
@@ -28,13 +28,14 @@ use entity::{document, document_tag, organization, person, reading_record, study
 /// The search-index entity name of documents.
 pub const SEARCH_ENTITY: &str = "document";
 
-/// A document revision as callers see it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+/// A revision of a knowledge-base document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "Document", complex)]
 pub struct DocumentView {
     /// Id of this revision (UUID v7).
-    pub id: Uuid,
+    pub id: Id,
     /// Id shared by every revision of the document (the first revision's id).
-    pub lineage_id: Uuid,
+    pub lineage_id: Id,
     /// Revision number, from 1.
     pub revision: i32,
     /// Kind.
@@ -51,7 +52,8 @@ pub struct DocumentView {
     pub summary: Option<String>,
     /// Tags.
     pub tags: Vec<String>,
-    /// Owning organisation.
+    /// Owning organisation (id).
+    #[graphql(skip)]
     pub organization_id: Uuid,
     /// Who may read it once published.
     pub visibility: Visibility,
@@ -60,6 +62,7 @@ pub struct DocumentView {
     /// When this revision was published.
     pub published_at: Option<DateTime<Utc>>,
     /// The revision that replaced this one (superseded revisions only).
+    #[graphql(skip)]
     pub superseded_by: Option<Uuid>,
     /// Created at (UTC).
     pub created_at: DateTime<Utc>,
@@ -75,8 +78,8 @@ impl DocumentView {
             kind: DocumentKind::from_db(&m.kind)?,
             visibility: Visibility::from_db(&m.visibility)?,
             status: DocumentStatus::from_db(&m.status)?,
-            id: m.id,
-            lineage_id: m.lineage_id,
+            id: m.id.into(),
+            lineage_id: m.lineage_id.into(),
             revision: m.revision,
             title: m.title,
             issuing_body: m.issuing_body,
@@ -94,8 +97,9 @@ impl DocumentView {
     }
 }
 
-/// Input of [`create`].
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+/// A new document, created as a draft.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "CreateDocumentInput")]
 pub struct NewDocument {
     /// Kind.
     pub kind: DocumentKind,
@@ -111,15 +115,17 @@ pub struct NewDocument {
     pub summary: Option<String>,
     /// Tags (up to 20, each up to 30 characters).
     #[serde(default)]
+    #[graphql(default)]
     pub tags: Vec<String>,
     /// Owning organisation (one you manage).
-    pub organization_id: Uuid,
+    pub organization_id: Id,
     /// Who may read it once published (default everyone).
     pub visibility: Option<Visibility>,
 }
 
 /// Changes to a draft (only the fields present change).
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "UpdateDocumentInput")]
 pub struct DocumentPatch {
     /// Kind.
     pub kind: Option<DocumentKind>,
@@ -311,7 +317,7 @@ pub async fn list<C: ConnectionTrait>(
     }
     let rows = query.order_by_desc(document::Column::Id).limit(page.limit + 1).all(db).await?;
     let items = views(db, rows).await?;
-    Ok(Page::from_rows(items, page, |d| d.id, total))
+    Ok(Page::from_rows(items, page, |d| d.id.0, total))
 }
 
 /// Every revision of the document `id` belongs to that the actor may read, oldest first.
@@ -337,7 +343,7 @@ pub async fn revisions_of<C: ConnectionTrait>(
         .await?;
     let mut map: HashMap<Uuid, Vec<DocumentView>> = HashMap::new();
     for view in views(db, rows).await? {
-        map.entry(view.lineage_id).or_default().push(view);
+        map.entry(view.lineage_id.0).or_default().push(view);
     }
     Ok(map)
 }
@@ -395,7 +401,7 @@ async fn record<C: ConnectionTrait>(
         Change {
             action,
             entity: crate::services::audit::entity_name(entity::document::Entity),
-            entity_id: after.id,
+            entity_id: after.id.0,
             organization_id: Some(after.organization_id),
             before: match before {
                 Some(b) => audit::snapshot(b)?,
@@ -419,7 +425,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewDocument) 
         Some(&input.tags),
     )?;
     let tx = write_tx(db).await?;
-    let owner = find_in_scope(&tx, &actor.scope(Permission::OrgRead), input.organization_id)
+    let owner = find_in_scope(&tx, &actor.scope(Permission::OrgRead), input.organization_id.0)
         .await
         .map_err(|_| AppError::invalid("organization_id", "no such organisation"))?;
     if !write.contains_path(&owner.path) {
@@ -552,7 +558,7 @@ pub async fn publish(
         am.updated_at = Set(now);
         am.version = Set(version + 1);
         let after = DocumentView::from_model(am.update(&tx).await?, before.tags.clone())?;
-        search::remove(&tx, SEARCH_ENTITY, after.id).await?;
+        search::remove(&tx, SEARCH_ENTITY, after.id.0).await?;
         record(&tx, actor, "supersede", Some(&before), &after).await?;
     }
     let before = views(&tx, vec![row.clone()]).await?.remove(0);
@@ -563,7 +569,7 @@ pub async fn publish(
     am.version = Set(expected_version + 1);
     let after = DocumentView::from_model(am.update(&tx).await?, before.tags.clone())?;
     let content = format!("{}\n{}", after.summary.as_deref().unwrap_or(""), after.body);
-    search::index(&tx, SEARCH_ENTITY, after.id, &after.title, &content).await?;
+    search::index(&tx, SEARCH_ENTITY, after.id.0, &after.title, &content).await?;
     record(&tx, actor, "publish", Some(&before), &after).await?;
     tx.commit().await?;
     Ok(after)
@@ -679,13 +685,15 @@ pub async fn delete_draft(db: &DatabaseConnection, actor: &Actor, id: Uuid, expe
 }
 
 /// A person's study record of one document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "Reading")]
 pub struct ReadingView {
-    /// The document revision.
-    pub document_id: Uuid,
+    /// The document revision (id).
+    pub document_id: Id,
     /// Its title.
     pub title: String,
-    /// The reader.
+    /// The reader (person id).
+    #[graphql(skip)]
     pub person_id: Uuid,
     /// First opened (UTC).
     pub first_read_at: DateTime<Utc>,
@@ -843,7 +851,7 @@ pub async fn record_reading(
     };
     tx.commit().await?;
     Ok(ReadingView {
-        document_id,
+        document_id: document_id.into(),
         title: doc.title,
         person_id,
         first_read_at: model.first_read_at,
@@ -854,8 +862,9 @@ pub async fn record_reading(
     })
 }
 
-/// Study time of one period.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+/// Study time of one month.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "StudyPeriod")]
 pub struct PeriodTotal {
     /// The month, `YYYY-MM`, in the configured time zone.
     pub period: String,
@@ -870,7 +879,7 @@ pub struct PeriodTotal {
 }
 
 /// A member's study record (学习记录).
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
 pub struct StudyRecord {
     /// What was studied, most recent first.
     pub records: Vec<ReadingView>,
@@ -929,7 +938,7 @@ pub async fn my_study_record<C: ConnectionTrait>(
         .into_iter()
         .map(|r| ReadingView {
             title: titles.get(&r.document_id).cloned().unwrap_or_default(),
-            document_id: r.document_id,
+            document_id: r.document_id.into(),
             person_id: r.person_id,
             first_read_at: r.first_read_at,
             last_read_at: r.last_read_at,
@@ -949,10 +958,10 @@ pub fn start_of(day: NaiveDate, tz: chrono_tz::Tz) -> DateTime<Utc> {
 }
 
 /// Study figures of one organisation (its own people).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, FromQueryResult)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
 pub struct StudyFigure {
-    /// The organisation.
-    pub organization_id: Uuid,
+    /// The organisation (id).
+    pub organization_id: Id,
     /// People who studied at least one document.
     pub readers: i64,
     /// Reading records (person × document).
@@ -961,6 +970,16 @@ pub struct StudyFigure {
     pub completed: i64,
     /// Seconds studied.
     pub seconds: i64,
+}
+
+/// One row of the study-figures query (the database's id type).
+#[derive(Debug, FromQueryResult)]
+struct FigureRow {
+    organization_id: Uuid,
+    readers: i64,
+    documents_read: i64,
+    completed: i64,
+    seconds: i64,
 }
 
 /// Study figures per organisation in a subtree, for reads last made in a date range;
@@ -1000,8 +1019,17 @@ pub async fn study_figures<C: ConnectionTrait>(
         .filter(reading_record::Column::LastReadAt.gte(start_of(from, tz)))
         .filter(reading_record::Column::LastReadAt.lt(start_of(to + chrono::Days::new(1), tz)))
         .group_by(person::Column::OrganizationId)
-        .into_model::<StudyFigure>()
+        .into_model::<FigureRow>()
         .all(db)
         .await?;
-    Ok(rows)
+    Ok(rows
+        .into_iter()
+        .map(|r| StudyFigure {
+            organization_id: r.organization_id.into(),
+            readers: r.readers,
+            documents_read: r.documents_read,
+            completed: r.completed,
+            seconds: r.seconds,
+        })
+        .collect())
 }

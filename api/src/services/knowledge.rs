@@ -17,7 +17,7 @@ use super::documents::{DocumentFilter, SEARCH_ENTITY, filter_condition, owner_su
 use super::pagination::{Page, decode_cursor, encode_cursor};
 use super::scope::{find_in_scope, org_ids_query, subtree};
 use super::search::{self, ParsedQuery, Tier};
-use super::types::{DocumentKind, DocumentStatus};
+use super::types::{DocumentKind, DocumentStatus, Id};
 use crate::auth::{Actor, Permission, Scope};
 use crate::error::{AppError, AppResult};
 use entity::document;
@@ -61,18 +61,18 @@ pub struct SearchPaging<'a> {
 }
 
 /// One search result: a document or a study session.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
 pub struct SearchHit {
     /// `document` or `session`.
     pub entity: String,
-    /// The document revision or the session.
-    pub id: Uuid,
+    /// The document revision or the session (id).
+    pub id: Id,
     /// Document title, or session topic.
     pub title: String,
     /// Document kind (e.g. `speech`) or session kind (e.g. `branch_committee`).
     pub kind: String,
-    /// Owning / holding organisation.
-    pub organization_id: Uuid,
+    /// Owning / holding organisation (id).
+    pub organization_id: Id,
     /// Date issued (documents) or held (sessions, UTC date).
     pub date: Option<NaiveDate>,
     /// Excerpt around the first match: HTML-escaped, matches in `<mark>`…`</mark>`.
@@ -188,9 +188,9 @@ pub async fn search<C: ConnectionTrait>(
                 entity: r.entity,
                 snippet: search::snippet(&source, &query.tokens, 120),
                 kind: r.kind,
-                id: r.id,
+                id: r.id.into(),
                 title: r.title,
-                organization_id: r.organization_id,
+                organization_id: r.organization_id.into(),
                 date: r.issued_on.or(r.held_at.map(|t| t.date_naive())),
                 score: r.score,
             })

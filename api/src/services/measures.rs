@@ -20,7 +20,7 @@ use super::clean;
 use super::pagination::{Page, PageRequest};
 use super::scope::find_in_scope;
 use super::scope::{org_ids_query, org_ref_in, subtree};
-use super::types::text_enum;
+use super::types::{Id, text_enum};
 use crate::auth::{Actor, Permission, Scope};
 use crate::db::write_tx;
 use crate::error::{AppError, AppResult, Validator};
@@ -67,23 +67,24 @@ impl MeasureStatus {
     }
 }
 
-/// An implementation measure.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+/// An implementation measure (贯彻落实措施).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "Measure", complex)]
 pub struct MeasureView {
     /// Id (UUID v7).
-    pub id: Uuid,
+    pub id: Id,
     /// Kind of source.
     pub source_kind: SourceKind,
-    /// The source's id.
-    pub source_id: Uuid,
-    /// The organisation responsible.
-    pub organization_id: Uuid,
+    /// The source's id (a study session, supervision item or campaign).
+    pub source_id: Id,
+    /// The organisation responsible (id).
+    pub organization_id: Id,
     /// Title.
     pub title: String,
     /// Description.
     pub description: Option<String>,
     /// Owner (person id).
-    pub owner_id: Uuid,
+    pub owner_id: Id,
     /// Due date.
     pub due_on: NaiveDate,
     /// Status.
@@ -107,12 +108,12 @@ impl MeasureView {
             source_kind: SourceKind::from_db(&m.source_kind)?,
             overdue: status.is_open() && m.due_on < today,
             status,
-            id: m.id,
-            source_id: m.source_id,
-            organization_id: m.organization_id,
+            id: m.id.into(),
+            source_id: m.source_id.into(),
+            organization_id: m.organization_id.into(),
             title: m.title,
             description: m.description,
-            owner_id: m.owner_person_id,
+            owner_id: m.owner_person_id.into(),
             due_on: m.due_on,
             completed_on: m.completed_on,
             created_at: m.created_at,
@@ -122,35 +123,37 @@ impl MeasureView {
     }
 }
 
-/// Input of [`create`].
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+/// A new measure.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "CreateMeasureInput")]
 pub struct NewMeasure {
     /// Kind of source.
     pub source_kind: SourceKind,
     /// The source's id (a session must be one you can read).
-    pub source_id: Uuid,
+    pub source_id: Id,
     /// The organisation responsible (one you manage).
-    pub organization_id: Uuid,
+    pub organization_id: Id,
     /// Title (1–200 characters).
     pub title: String,
     /// Description (up to 5000 characters).
     pub description: Option<String>,
     /// Owner (person id).
-    pub owner_id: Uuid,
+    pub owner_id: Id,
     /// Due date.
     pub due_on: NaiveDate,
 }
 
-/// Input of [`update`]: only the fields present change. Owners who do not manage the
+/// Changes to a measure: only the fields present change. Owners who do not manage the
 /// organisation may change only `status`.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "UpdateMeasureInput")]
 pub struct MeasurePatch {
     /// Title.
     pub title: Option<String>,
     /// Description (empty clears it).
     pub description: Option<String>,
     /// Owner (person id).
-    pub owner_id: Option<Uuid>,
+    pub owner_id: Option<Id>,
     /// Due date.
     pub due_on: Option<NaiveDate>,
     /// Status (see the allowed transitions; others are CONFLICT).
@@ -181,15 +184,18 @@ pub struct MeasureFilter {
 }
 
 /// A progress update on a measure.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "MeasureUpdate", complex)]
 pub struct MeasureUpdateView {
     /// Id.
-    pub id: Uuid,
-    /// The measure.
-    pub measure_id: Uuid,
+    pub id: Id,
+    /// The measure (id).
+    pub measure_id: Id,
     /// Author (person id), if the author is a person.
+    #[graphql(skip)]
     pub author_person_id: Option<Uuid>,
     /// Author's account.
+    #[graphql(skip)]
     pub author_user_id: Option<Uuid>,
     /// Text.
     pub text: String,
@@ -206,8 +212,8 @@ impl MeasureUpdateView {
         Ok(MeasureUpdateView {
             status_from: m.status_from.as_deref().map(MeasureStatus::from_db).transpose()?,
             status_to: m.status_to.as_deref().map(MeasureStatus::from_db).transpose()?,
-            id: m.id,
-            measure_id: m.measure_id,
+            id: m.id.into(),
+            measure_id: m.measure_id.into(),
             author_person_id: m.author_person_id,
             author_user_id: m.author_user_id,
             text: m.text,
@@ -216,8 +222,9 @@ impl MeasureUpdateView {
     }
 }
 
-/// Input of [`add_update`].
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+/// A progress update, optionally changing the measure's status.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "AddMeasureUpdateInput")]
 pub struct NewMeasureUpdate {
     /// What was done (1–2000 characters).
     pub text: String,
@@ -295,7 +302,7 @@ async fn page_of<C: ConnectionTrait>(
     }
     let rows = query.order_by_asc(measure::Column::Id).limit(page.limit + 1).all(db).await?;
     let items = rows.into_iter().map(|m| MeasureView::from_model(m, today)).collect::<AppResult<Vec<_>>>()?;
-    Ok(Page::from_rows(items, page, |m| m.id, total))
+    Ok(Page::from_rows(items, page, |m| m.id.0, total))
 }
 
 /// A page of measures the actor may read, in creation order.
@@ -365,8 +372,8 @@ async fn audit_measure<C: ConnectionTrait>(
         Change {
             action,
             entity: crate::services::audit::entity_name(entity::measure::Entity),
-            entity_id: subject.id,
-            organization_id: Some(subject.organization_id),
+            entity_id: subject.id.0,
+            organization_id: Some(subject.organization_id.0),
             before: before.map(audit::snapshot).transpose()?.flatten(),
             after: after.map(audit::snapshot).transpose()?.flatten(),
         },
@@ -385,30 +392,30 @@ pub async fn create(
     let manage = actor.require(Permission::MeasureManage)?;
     validate(Some(&input.title), input.description.as_deref())?;
     let tx = write_tx(db).await?;
-    let org = find_in_scope(&tx, &actor.scope(Permission::OrgRead), input.organization_id).await?;
+    let org = find_in_scope(&tx, &actor.scope(Permission::OrgRead), input.organization_id.0).await?;
     if !manage.contains_path(&org.path) {
         return Err(AppError::forbidden("this organisation is outside the subtree you manage"));
     }
     if input.source_kind == SourceKind::Session {
-        super::study::find_readable(&tx, actor, input.source_id)
+        super::study::find_readable(&tx, actor, input.source_id.0)
             .await
             .map_err(|_| AppError::invalid("source_id", "no such session"))?;
     }
     if input.source_kind == SourceKind::SupervisionItem {
-        super::supervision::find_readable(&tx, actor, input.source_id)
+        super::supervision::find_readable(&tx, actor, input.source_id.0)
             .await
             .map_err(|_| AppError::invalid("source_id", "no such supervision item"))?;
     }
-    ensure_owner(&tx, actor, input.owner_id).await?;
+    ensure_owner(&tx, actor, input.owner_id.0).await?;
     let now = super::now();
     let model = measure::ActiveModel {
         id: Set(Uuid::now_v7()),
         source_kind: Set(input.source_kind.as_str().to_owned()),
-        source_id: Set(input.source_id),
+        source_id: Set(input.source_id.0),
         organization_id: Set(org.id),
         title: Set(input.title.trim().to_owned()),
         description: Set(clean(input.description)),
-        owner_person_id: Set(input.owner_id),
+        owner_person_id: Set(input.owner_id.0),
         due_on: Set(input.due_on),
         status: Set(MeasureStatus::Todo.as_str().to_owned()),
         completed_on: Set(None),
@@ -463,7 +470,7 @@ pub async fn update(
         transition(before.status, next)?;
     }
     if let Some(owner) = patch.owner_id {
-        ensure_owner(&tx, actor, owner).await?;
+        ensure_owner(&tx, actor, owner.0).await?;
     }
     let mut am: measure::ActiveModel = row.into();
     if let Some(v) = patch.title {
@@ -473,7 +480,7 @@ pub async fn update(
         am.description = Set(clean(Some(v)));
     }
     if let Some(v) = patch.owner_id {
-        am.owner_person_id = Set(v);
+        am.owner_person_id = Set(v.0);
     }
     if let Some(v) = patch.due_on {
         am.due_on = Set(v);
@@ -641,8 +648,8 @@ pub async fn add_update(
         Change {
             action: "create",
             entity: crate::services::audit::entity_name(entity::measure_update::Entity),
-            entity_id: view.id,
-            organization_id: Some(before.organization_id),
+            entity_id: view.id.0,
+            organization_id: Some(before.organization_id.0),
             before: None,
             after: audit::snapshot(&view)?,
         },

@@ -14,19 +14,20 @@ use super::audit::{self, Change};
 use super::check_version;
 use super::pagination::{Page, PageRequest};
 use super::scope::{self, find_in_scope, orgs_in, subtree};
-use super::types::OrgKind;
+use super::types::{Id, OrgKind};
 use crate::auth::{Actor, Permission, Scope};
 use crate::db::write_tx;
 use crate::error::{AppError, AppResult, Validator};
 use entity::{organization, person, role_assignment, service_client};
 
-/// An organisation as callers see it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+/// A node of the party organisation tree (党委, 党总支, 党支部, 党小组).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "Organization", complex)]
 pub struct OrganizationView {
     /// Id (UUID v7).
-    pub id: Uuid,
+    pub id: Id,
     /// Parent organisation; null for a root committee.
-    pub parent_id: Option<Uuid>,
+    pub parent_id: Option<Id>,
     /// Full name, e.g. 技术研发党总支.
     pub name: String,
     /// Short name.
@@ -53,8 +54,8 @@ impl OrganizationView {
     fn from_model(m: organization::Model) -> AppResult<Self> {
         Ok(OrganizationView {
             kind: OrgKind::from_db(&m.kind)?,
-            id: m.id,
-            parent_id: m.parent_id,
+            id: m.id.into(),
+            parent_id: m.parent_id.map(Id),
             name: m.name,
             short_name: m.short_name,
             path: m.path,
@@ -68,11 +69,12 @@ impl OrganizationView {
     }
 }
 
-/// Input of [`create`].
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+/// A new organisation.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "CreateOrganizationInput")]
 pub struct NewOrganization {
-    /// Parent; omit only for a new root committee (admins only).
-    pub parent_id: Option<Uuid>,
+    /// Parent; omit only for a new root committee (administrators only).
+    pub parent_id: Option<Id>,
     /// Full name (1–100 characters).
     pub name: String,
     /// Short name (up to 30 characters).
@@ -85,8 +87,9 @@ pub struct NewOrganization {
     pub established_on: Option<NaiveDate>,
 }
 
-/// Input of [`update`]: only the fields present change.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+/// Changes to an organisation: only the fields given change.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "UpdateOrganizationInput")]
 pub struct OrganizationPatch {
     /// New full name.
     pub name: Option<String>,
@@ -229,7 +232,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewOrganizati
     validate_fields(Some(&input.name), input.short_name.as_deref(), input.sort_order)?;
     let tx = write_tx(db).await?;
     let id = Uuid::now_v7();
-    let (path, depth) = match input.parent_id {
+    let (path, depth) = match input.parent_id.map(Uuid::from) {
         None => {
             if write != Scope::Global {
                 return Err(AppError::forbidden("only administrators create root organisations"));
@@ -254,7 +257,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewOrganizati
     let now = super::now();
     let model = organization::ActiveModel {
         id: Set(id),
-        parent_id: Set(input.parent_id),
+        parent_id: Set(input.parent_id.map(Uuid::from)),
         name: Set(input.name.trim().to_owned()),
         short_name: Set(input.short_name.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())),
         kind: Set(input.kind.as_str().to_owned()),

@@ -16,7 +16,7 @@ use super::clean;
 use super::pagination::{Page, PageRequest};
 use super::scope::find_in_scope;
 use super::scope::{org_ids_query, org_ref_in, subtree};
-use super::types::PartyStatus;
+use super::types::{Id, PartyStatus};
 use crate::auth::{Actor, Permission, Scope};
 use crate::db::write_tx;
 use crate::error::{AppError, AppResult, Validator};
@@ -24,12 +24,13 @@ use entity::{organization, person, person_transfer};
 
 /// A person as the caller may see them: `phone` and `email` are null unless the caller
 /// is the person, manages their organisation, or is a client with the `personal_data` scope.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "Person", complex)]
 pub struct PersonView {
     /// Id (UUID v7).
-    pub id: Uuid,
+    pub id: Id,
     /// Primary organisation.
-    pub organization_id: Uuid,
+    pub organization_id: Id,
     /// Name.
     pub name: String,
     /// Employee number: unique, the key HR systems match on.
@@ -62,8 +63,8 @@ impl PersonView {
     fn from_model(m: person::Model, show_personal: bool) -> AppResult<Self> {
         Ok(PersonView {
             party_status: PartyStatus::from_db(&m.party_status)?,
-            id: m.id,
-            organization_id: m.organization_id,
+            id: m.id.into(),
+            organization_id: m.organization_id.into(),
             name: m.name,
             employee_no: m.employee_no,
             phone: m.phone.filter(|_| show_personal),
@@ -80,11 +81,12 @@ impl PersonView {
     }
 }
 
-/// Input of [`create`].
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+/// A new person.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "CreatePersonInput")]
 pub struct NewPerson {
     /// Primary organisation (must be one you manage).
-    pub organization_id: Uuid,
+    pub organization_id: Id,
     /// Name (1–50 characters).
     pub name: String,
     /// Employee number (1–32 characters, unique).
@@ -101,17 +103,21 @@ pub struct NewPerson {
     pub position: Option<String>,
     /// Leadership-team member.
     #[serde(default)]
+    #[graphql(default)]
     pub is_leadership: bool,
     /// Technical backbone.
     #[serde(default)]
+    #[graphql(default)]
     pub is_tech_backbone: bool,
     /// Model worker.
     #[serde(default)]
+    #[graphql(default)]
     pub is_model_worker: bool,
 }
 
-/// Input of [`update`]: only the fields present change; an empty string clears an optional text.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+/// Changes to a person: only the fields given change; an empty string clears an optional text.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "UpdatePersonInput")]
 pub struct PersonPatch {
     /// Name.
     pub name: Option<String>,
@@ -135,11 +141,12 @@ pub struct PersonPatch {
     pub is_model_worker: Option<bool>,
 }
 
-/// Input of [`transfer`].
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+/// A transfer to another organisation.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "TransferPersonInput")]
 pub struct TransferInput {
     /// The receiving organisation.
-    pub to_organization_id: Uuid,
+    pub to_organization_id: Id,
     /// Date the transfer takes effect (default: today in the configured time zone).
     pub effective_on: Option<NaiveDate>,
     /// Reason (up to 500 characters).
@@ -147,21 +154,24 @@ pub struct TransferInput {
 }
 
 /// One recorded transfer (组织关系转接).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "Transfer", complex)]
 pub struct TransferView {
     /// Id.
-    pub id: Uuid,
+    pub id: Id,
     /// Who moved.
+    #[graphql(skip)]
     pub person_id: Uuid,
-    /// From.
-    pub from_organization_id: Uuid,
-    /// To.
-    pub to_organization_id: Uuid,
+    /// Organisation left (id).
+    pub from_organization_id: Id,
+    /// Organisation joined (id).
+    pub to_organization_id: Id,
     /// Effective date.
     pub effective_on: NaiveDate,
     /// Reason.
     pub reason: Option<String>,
     /// The account that recorded it.
+    #[graphql(skip)]
     pub recorded_by: Option<Uuid>,
     /// Recorded at (UTC).
     pub created_at: DateTime<Utc>,
@@ -343,7 +353,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewPerson) ->
         input.position.as_deref(),
     )?;
     let tx = write_tx(db).await?;
-    let org = find_in_scope(&tx, &actor.scope(Permission::OrgRead), input.organization_id).await?;
+    let org = find_in_scope(&tx, &actor.scope(Permission::OrgRead), *input.organization_id).await?;
     if !write.contains_path(&org.path) {
         return Err(AppError::forbidden("this organisation is outside the subtree you manage"));
     }
@@ -515,7 +525,7 @@ pub async fn transfer(
     let tx = write_tx(db).await?;
     let row = find_writable(&tx, actor, id).await?;
     super::check_version(row.version, expected_version)?;
-    let target = find_in_scope(&tx, &actor.scope(Permission::OrgRead), input.to_organization_id).await?;
+    let target = find_in_scope(&tx, &actor.scope(Permission::OrgRead), *input.to_organization_id).await?;
     if !write.contains_path(&target.path) {
         return Err(AppError::forbidden("the receiving organisation is outside the subtree you manage"));
     }
@@ -589,10 +599,10 @@ pub async fn transfers_of<C: ConnectionTrait>(
         .await?
     {
         map.entry(t.person_id).or_default().push(TransferView {
-            id: t.id,
+            id: t.id.into(),
             person_id: t.person_id,
-            from_organization_id: t.from_organization_id,
-            to_organization_id: t.to_organization_id,
+            from_organization_id: t.from_organization_id.into(),
+            to_organization_id: t.to_organization_id.into(),
             effective_on: t.effective_on,
             reason: t.reason,
             recorded_by: t.recorded_by,

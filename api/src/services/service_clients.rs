@@ -14,16 +14,18 @@ use uuid::Uuid;
 use super::audit::{self, Change};
 use super::pagination::{Page, PageRequest};
 use super::scope::find_in_scope;
+use super::types::Id;
 use crate::auth::{Actor, ClientScope, Permission, Scope};
 use crate::db::write_tx;
 use crate::error::{AppError, AppResult, Validator};
 use entity::service_client;
 
-/// A service client (never its secret).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+/// A machine client (HR system, mobile backend); never its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "ServiceClient", complex)]
 pub struct ServiceClientView {
     /// Internal id.
-    pub id: Uuid,
+    pub id: Id,
     /// Public client id used with the `client_credentials` grant.
     pub client_id: String,
     /// Display name.
@@ -31,7 +33,7 @@ pub struct ServiceClientView {
     /// Granted scopes: `organizations:read`, `people:read`, `personal_data`.
     pub scopes: Vec<String>,
     /// Subtree the client may read; null = everything.
-    pub organization_id: Option<Uuid>,
+    pub organization_id: Option<Id>,
     /// Disabled clients get no tokens and their tokens stop working.
     pub disabled: bool,
     /// Last token issued.
@@ -39,6 +41,7 @@ pub struct ServiceClientView {
     /// Created at (UTC).
     pub created_at: DateTime<Utc>,
     /// Last changed at (UTC).
+    #[graphql(skip)]
     pub updated_at: DateTime<Utc>,
     /// Optimistic-concurrency version.
     pub version: i32,
@@ -48,10 +51,10 @@ impl From<service_client::Model> for ServiceClientView {
     fn from(m: service_client::Model) -> Self {
         ServiceClientView {
             scopes: scopes_of(&m),
-            id: m.id,
+            id: m.id.into(),
             client_id: m.client_id,
             name: m.name,
-            organization_id: m.organization_id,
+            organization_id: m.organization_id.map(Id),
             disabled: m.disabled,
             last_used_at: m.last_used_at,
             created_at: m.created_at,
@@ -72,7 +75,8 @@ pub fn client_scopes_of(m: &service_client::Model) -> Vec<ClientScope> {
 }
 
 /// A newly created (or re-keyed) client with its secret, shown this once.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "ServiceClientSecret")]
 pub struct ServiceClientWithSecret {
     /// The client.
     pub client: ServiceClientView,
@@ -80,19 +84,21 @@ pub struct ServiceClientWithSecret {
     pub client_secret: String,
 }
 
-/// Input of [`create`].
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+/// A new service client.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "CreateServiceClientInput")]
 pub struct NewServiceClient {
     /// Display name (1–100 characters).
     pub name: String,
     /// Scopes to grant.
     pub scopes: Vec<String>,
     /// Subtree the client may read; omit for everything.
-    pub organization_id: Option<Uuid>,
+    pub organization_id: Option<Id>,
 }
 
-/// Input of [`update`].
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+/// Changes to a service client: only the fields given change.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "UpdateServiceClientInput")]
 pub struct ServiceClientPatch {
     /// New name.
     pub name: Option<String>,
@@ -175,7 +181,7 @@ pub async fn create_with_secret(
     validate_scopes(&input.scopes)?;
     let tx = write_tx(db).await?;
     if let Some(org) = input.organization_id {
-        find_in_scope(&tx, &Scope::Global, org)
+        find_in_scope(&tx, &Scope::Global, *org)
             .await
             .map_err(|_| AppError::invalid("organization_id", "no such organisation"))?;
     }
@@ -190,7 +196,7 @@ pub async fn create_with_secret(
         name: Set(input.name.trim().to_owned()),
         secret_hash: Set(hash_secret(&secret)),
         scopes: Set(serde_json::json!(scopes)),
-        organization_id: Set(input.organization_id),
+        organization_id: Set(input.organization_id.map(Uuid::from)),
         disabled: Set(false),
         token_version: Set(0),
         last_used_at: Set(None),

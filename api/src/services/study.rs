@@ -22,7 +22,7 @@ use super::clean;
 use super::pagination::{Page, PageRequest};
 use super::scope::find_in_scope;
 use super::scope::{org_ids_query, org_ref_in, subtree};
-use super::types::text_enum;
+use super::types::{Id, text_enum};
 use crate::auth::{Actor, Permission};
 use crate::db::write_tx;
 use crate::error::{AppError, AppResult, Validator};
@@ -98,13 +98,14 @@ pub const LATE_AFTER_MINUTES: i64 = 15;
 /// Most materials a session may list.
 pub const MAX_MATERIALS: usize = 50;
 
-/// A study session.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+/// A study session (第一议题学习).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "StudySession", complex)]
 pub struct SessionView {
     /// Id (UUID v7).
-    pub id: Uuid,
+    pub id: Id,
     /// The organisation holding the session.
-    pub organization_id: Uuid,
+    pub organization_id: Id,
     /// Kind of meeting.
     pub kind: SessionKind,
     /// Whether the first agenda item was the first topic (第一议题).
@@ -116,9 +117,9 @@ pub struct SessionView {
     /// Place.
     pub place: Option<String>,
     /// Host (person id).
-    pub host_id: Option<Uuid>,
+    pub host_id: Option<Id>,
     /// Recorder (person id): may mark attendance.
-    pub recorder_id: Option<Uuid>,
+    pub recorder_id: Option<Id>,
     /// Minutes (Markdown).
     pub minutes: Option<String>,
     /// Status.
@@ -127,13 +128,13 @@ pub struct SessionView {
     pub checkin_opens_at: DateTime<Utc>,
     /// Self check-in closes (UTC).
     pub checkin_closes_at: DateTime<Utc>,
-    /// Documents studied (ids of knowledge-base documents).
-    pub material_document_ids: Vec<Uuid>,
+    /// Documents studied (ids of knowledge-base documents, in the order listed).
+    pub material_document_ids: Vec<Id>,
     /// Created at (UTC).
     pub created_at: DateTime<Utc>,
     /// Last changed at (UTC).
     pub updated_at: DateTime<Utc>,
-    /// Optimistic-concurrency version.
+    /// Optimistic-concurrency version: the ETag in REST, `expectedVersion` in GraphQL when changing.
     pub version: i32,
 }
 
@@ -142,18 +143,18 @@ impl SessionView {
         Ok(SessionView {
             kind: SessionKind::from_db(&m.kind)?,
             status: SessionStatus::from_db(&m.status)?,
-            id: m.id,
-            organization_id: m.organization_id,
+            id: m.id.into(),
+            organization_id: m.organization_id.into(),
             is_first_topic: m.is_first_topic,
             topic: m.topic,
             held_at: m.held_at,
             place: m.place,
-            host_id: m.host_person_id,
-            recorder_id: m.recorder_person_id,
+            host_id: m.host_person_id.map(Id),
+            recorder_id: m.recorder_person_id.map(Id),
             minutes: m.minutes,
             checkin_opens_at: m.checkin_opens_at,
             checkin_closes_at: m.checkin_closes_at,
-            material_document_ids: materials,
+            material_document_ids: materials.into_iter().map(Id).collect(),
             created_at: m.created_at,
             updated_at: m.updated_at,
             version: m.version,
@@ -161,15 +162,18 @@ impl SessionView {
     }
 }
 
-/// Input of [`create`].
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+/// A new study session. Its roster is filled with every person whose primary
+/// organisation holds it.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "CreateStudySessionInput")]
 pub struct NewSession {
     /// The organisation holding it (one you manage).
-    pub organization_id: Uuid,
+    pub organization_id: Id,
     /// Kind of meeting.
     pub kind: SessionKind,
     /// Whether the first agenda item is the first topic (default true).
     #[serde(default = "yes")]
+    #[graphql(default = true)]
     pub is_first_topic: bool,
     /// Topic (1–200 characters).
     pub topic: String,
@@ -178,26 +182,29 @@ pub struct NewSession {
     /// Place (up to 200 characters).
     pub place: Option<String>,
     /// Host (person id).
-    pub host_id: Option<Uuid>,
-    /// Recorder (person id).
-    pub recorder_id: Option<Uuid>,
+    pub host_id: Option<Id>,
+    /// Recorder (person id): may mark attendance.
+    pub recorder_id: Option<Id>,
     /// Minutes (Markdown, up to 100 000 characters).
     pub minutes: Option<String>,
     /// Check-in opens (default: 30 minutes before `held_at`).
     pub checkin_opens_at: Option<DateTime<Utc>>,
     /// Check-in closes (default: 2 hours after `held_at`).
     pub checkin_closes_at: Option<DateTime<Utc>>,
-    /// Documents studied (at most 50).
+    /// Documents studied (at most 50, in the order listed).
     #[serde(default)]
-    pub material_document_ids: Vec<Uuid>,
+    #[graphql(default)]
+    pub material_document_ids: Vec<Id>,
 }
 
 fn yes() -> bool {
     true
 }
 
-/// Input of [`update`]: only the fields present change; an empty string clears an optional text.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+/// Changes to a study session: only the fields present change; an empty string clears
+/// an optional text.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "UpdateStudySessionInput")]
 pub struct SessionPatch {
     /// Kind of meeting.
     pub kind: Option<SessionKind>,
@@ -207,13 +214,13 @@ pub struct SessionPatch {
     pub topic: Option<String>,
     /// When it is held; without an explicit window, the window moves along.
     pub held_at: Option<DateTime<Utc>>,
-    /// Place.
+    /// Place (empty clears it).
     pub place: Option<String>,
     /// Host (person id).
-    pub host_id: Option<Uuid>,
+    pub host_id: Option<Id>,
     /// Recorder (person id).
-    pub recorder_id: Option<Uuid>,
-    /// Minutes (Markdown).
+    pub recorder_id: Option<Id>,
+    /// Minutes (Markdown; empty clears them).
     pub minutes: Option<String>,
     /// Status: `planned` may become `held` or `cancelled`; nothing else (CONFLICT).
     pub status: Option<SessionStatus>,
@@ -222,7 +229,7 @@ pub struct SessionPatch {
     /// Check-in closes.
     pub checkin_closes_at: Option<DateTime<Utc>>,
     /// Documents studied (replace the list).
-    pub material_document_ids: Option<Vec<Uuid>>,
+    pub material_document_ids: Option<Vec<Id>>,
 }
 
 /// Filters of [`list`].
@@ -242,15 +249,16 @@ pub struct SessionFilter {
     pub held_before: Option<DateTime<Utc>>,
 }
 
-/// One roster entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+/// One roster entry: a person's attendance at a session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "Attendance", complex)]
 pub struct AttendanceView {
     /// Id.
-    pub id: Uuid,
-    /// The session.
-    pub session_id: Uuid,
-    /// The person.
-    pub person_id: Uuid,
+    pub id: Id,
+    /// The session (id).
+    pub session_id: Id,
+    /// The person (id).
+    pub person_id: Id,
     /// Status.
     pub status: AttendanceStatus,
     /// Reason (required for `leave`).
@@ -260,8 +268,9 @@ pub struct AttendanceView {
     /// How it was recorded: `self` (check-in) or `recorder`.
     pub method: Option<String>,
     /// Last changed at (UTC).
+    #[graphql(skip)]
     pub updated_at: DateTime<Utc>,
-    /// Optimistic-concurrency version.
+    /// Optimistic-concurrency version (the roster entry's ETag in REST).
     pub version: i32,
 }
 
@@ -269,9 +278,9 @@ impl AttendanceView {
     fn from_model(m: attendance::Model) -> AppResult<Self> {
         Ok(AttendanceView {
             status: AttendanceStatus::from_db(&m.status)?,
-            id: m.id,
-            session_id: m.session_id,
-            person_id: m.person_id,
+            id: m.id.into(),
+            session_id: m.session_id.into(),
+            person_id: m.person_id.into(),
             reason: m.reason,
             checked_in_at: m.checked_in_at,
             method: m.method,
@@ -281,8 +290,9 @@ impl AttendanceView {
     }
 }
 
-/// Input of [`mark_attendance`].
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+/// An attendance mark.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "MarkAttendanceInput")]
 pub struct MarkAttendance {
     /// The new status.
     pub status: AttendanceStatus,
@@ -294,7 +304,7 @@ pub struct MarkAttendance {
 /// `(present + late) / (roster − leave)`: people on leave are excused and leave the
 /// denominator; `expected` (nothing recorded) and `absent` count as not attended. Null
 /// when the denominator is 0.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
 pub struct AttendanceCounts {
     /// Everyone on the roster.
     pub roster: i64,
@@ -332,22 +342,24 @@ impl AttendanceCounts {
 }
 
 /// Attendance of one organisation's held sessions in a period.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "OrgAttendance", complex)]
 pub struct OrgAttendanceRate {
-    /// The organisation.
-    pub organization_id: Uuid,
+    /// The organisation (id).
+    pub organization_id: Id,
     /// Held sessions.
     pub sessions: i64,
     /// Counts over those sessions, and the rate.
     pub counts: AttendanceCounts,
 }
 
-/// Attendance of an organisation subtree's held sessions in a period (see
-/// [`AttendanceCounts`] for the rate's definition).
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+/// Attendance of an organisation subtree's held sessions in a period, in total and per
+/// organisation. Rate = (present + late) / (roster − leave).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "AttendanceRate")]
 pub struct AttendanceRateReport {
-    /// The subtree root.
-    pub organization_id: Uuid,
+    /// The subtree root (id).
+    pub organization_id: Id,
     /// First day (in the configured time zone).
     pub from: NaiveDate,
     /// Last day, inclusive.
@@ -361,14 +373,15 @@ pub struct AttendanceRateReport {
 }
 
 /// A contribution in joint study (联学联议).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "Statement", complex)]
 pub struct StatementView {
     /// Id.
-    pub id: Uuid,
-    /// The session.
-    pub session_id: Uuid,
+    pub id: Id,
+    /// The session (id).
+    pub session_id: Id,
     /// The author (person id).
-    pub person_id: Uuid,
+    pub person_id: Id,
     /// Whether the author is on the leadership team (listed first).
     pub author_is_leadership: bool,
     /// Text (up to 5000 characters).
@@ -376,6 +389,7 @@ pub struct StatementView {
     /// Written at (UTC).
     pub created_at: DateTime<Utc>,
     /// Last changed at (UTC).
+    #[graphql(skip)]
     pub updated_at: DateTime<Utc>,
     /// Optimistic-concurrency version.
     pub version: i32,
@@ -394,9 +408,9 @@ pub const SEARCH_ENTITY: &str = "session";
 /// Keeps a session's topic and minutes in the search index (cancelled sessions leave it).
 async fn index_for_search<C: ConnectionTrait>(db: &C, view: &SessionView) -> AppResult<()> {
     if view.status == SessionStatus::Cancelled {
-        super::search::remove(db, SEARCH_ENTITY, view.id).await
+        super::search::remove(db, SEARCH_ENTITY, view.id.0).await
     } else {
-        super::search::index(db, SEARCH_ENTITY, view.id, &view.topic, view.minutes.as_deref().unwrap_or("")).await
+        super::search::index(db, SEARCH_ENTITY, view.id.0, &view.topic, view.minutes.as_deref().unwrap_or("")).await
     }
 }
 
@@ -531,14 +545,14 @@ pub async fn list<C: ConnectionTrait>(
     }
     let rows = query.order_by_asc(study_session::Column::Id).limit(page.limit + 1).all(db).await?;
     let items = views(db, rows).await?;
-    Ok(Page::from_rows(items, page, |s| s.id, total))
+    Ok(Page::from_rows(items, page, |s| s.id.0, total))
 }
 
 fn validate_session(
     topic: Option<&str>,
     place: Option<&str>,
     minutes: Option<&str>,
-    materials: Option<&[Uuid]>,
+    materials: Option<&[Id]>,
 ) -> AppResult<()> {
     Validator::new()
         .opt_text(topic, "topic", 200)
@@ -575,8 +589,8 @@ async fn ensure_person<C: ConnectionTrait>(db: &C, actor: &Actor, id: Option<Uui
 }
 
 /// Sets a session's materials: documents the actor may read, each listed once.
-async fn replace_materials<C: ConnectionTrait>(db: &C, actor: &Actor, session_id: Uuid, ids: &[Uuid]) -> AppResult<()> {
-    let unique: std::collections::HashSet<Uuid> = ids.iter().copied().collect();
+async fn replace_materials<C: ConnectionTrait>(db: &C, actor: &Actor, session_id: Uuid, ids: &[Id]) -> AppResult<()> {
+    let unique: std::collections::HashSet<Uuid> = ids.iter().map(|id| id.0).collect();
     if !unique.is_empty() {
         let found = super::documents::by_ids(db, actor, &unique.iter().copied().collect::<Vec<_>>()).await?;
         if found.len() != unique.len() {
@@ -595,7 +609,7 @@ async fn replace_materials<C: ConnectionTrait>(db: &C, actor: &Actor, session_id
         .enumerate()
         .map(|(position, id)| session_material::ActiveModel {
             session_id: Set(session_id),
-            document_id: Set(*id),
+            document_id: Set(id.0),
             created_at: Set(now),
             position: Set(position as i32),
         })
@@ -619,12 +633,12 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewSession) -
     )?;
     let (opens, closes) = window(input.held_at, input.checkin_opens_at, input.checkin_closes_at)?;
     let tx = write_tx(db).await?;
-    let org = find_in_scope(&tx, &actor.scope(Permission::OrgRead), input.organization_id).await?;
+    let org = find_in_scope(&tx, &actor.scope(Permission::OrgRead), input.organization_id.0).await?;
     if !write.contains_path(&org.path) {
         return Err(AppError::forbidden("this organisation is outside the subtree you manage"));
     }
-    ensure_person(&tx, actor, input.host_id, "host_id").await?;
-    ensure_person(&tx, actor, input.recorder_id, "recorder_id").await?;
+    ensure_person(&tx, actor, input.host_id.map(Uuid::from), "host_id").await?;
+    ensure_person(&tx, actor, input.recorder_id.map(Uuid::from), "recorder_id").await?;
     let now = super::now();
     let id = Uuid::now_v7();
     let model = study_session::ActiveModel {
@@ -635,8 +649,8 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewSession) -
         topic: Set(input.topic.trim().to_owned()),
         held_at: Set(input.held_at),
         place: Set(clean(input.place)),
-        host_person_id: Set(input.host_id),
-        recorder_person_id: Set(input.recorder_id),
+        host_person_id: Set(input.host_id.map(Uuid::from)),
+        recorder_person_id: Set(input.recorder_id.map(Uuid::from)),
         minutes: Set(clean(input.minutes)),
         status: Set(SessionStatus::Planned.as_str().to_owned()),
         checkin_opens_at: Set(opens),
@@ -724,8 +738,8 @@ pub async fn update(
             next.as_str()
         )));
     }
-    ensure_person(&tx, actor, patch.host_id, "host_id").await?;
-    ensure_person(&tx, actor, patch.recorder_id, "recorder_id").await?;
+    ensure_person(&tx, actor, patch.host_id.map(Uuid::from), "host_id").await?;
+    ensure_person(&tx, actor, patch.recorder_id.map(Uuid::from), "recorder_id").await?;
     let held_at = patch.held_at.unwrap_or(row.held_at);
     let shift = held_at - row.held_at;
     let (opens, closes) = window(
@@ -747,10 +761,10 @@ pub async fn update(
         am.place = Set(clean(Some(v)));
     }
     if let Some(v) = patch.host_id {
-        am.host_person_id = Set(Some(v));
+        am.host_person_id = Set(Some(v.0));
     }
     if let Some(v) = patch.recorder_id {
-        am.recorder_person_id = Set(Some(v));
+        am.recorder_person_id = Set(Some(v.0));
     }
     if let Some(v) = patch.minutes {
         am.minutes = Set(clean(Some(v)));
@@ -775,7 +789,7 @@ pub async fn update(
             action: "update",
             entity: crate::services::audit::entity_name(entity::study_session::Entity),
             entity_id: id,
-            organization_id: Some(after.organization_id),
+            organization_id: Some(after.organization_id.0),
             before: audit::snapshot(&before)?,
             after: audit::snapshot(&after)?,
         },
@@ -874,7 +888,7 @@ async fn record_attendance(
         Change {
             action,
             entity: crate::services::audit::entity_name(entity::attendance::Entity),
-            entity_id: after.id,
+            entity_id: after.id.0,
             organization_id: Some(session.organization_id),
             before: audit::snapshot(&before)?,
             after: audit::snapshot(&after)?,
@@ -1059,14 +1073,14 @@ pub async fn attendance_rate<C: ConnectionTrait>(
     let mut by_organization: Vec<OrgAttendanceRate> = session_rows
         .iter()
         .map(|(org_id, n)| OrgAttendanceRate {
-            organization_id: *org_id,
+            organization_id: Id(*org_id),
             sessions: *n,
             counts: per_org.remove(org_id).unwrap_or_default().finish(),
         })
         .collect();
     by_organization.sort_by_key(|r| r.organization_id);
     Ok(AttendanceRateReport {
-        organization_id: org.id,
+        organization_id: org.id.into(),
         from,
         to,
         sessions: session_rows.iter().map(|(_, n)| n).sum(),
@@ -1094,9 +1108,9 @@ async fn statement_views<C: ConnectionTrait>(
         .into_iter()
         .map(|r| StatementView {
             author_is_leadership: leaders.get(&r.person_id).copied().unwrap_or(false),
-            id: r.id,
-            session_id: r.session_id,
-            person_id: r.person_id,
+            id: r.id.into(),
+            session_id: r.session_id.into(),
+            person_id: r.person_id.into(),
             text: r.text,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -1129,7 +1143,7 @@ pub async fn statements_of<C: ConnectionTrait>(
         .await?;
     let mut map: HashMap<Uuid, Vec<StatementView>> = HashMap::new();
     for view in statement_views(db, rows).await? {
-        map.entry(view.session_id).or_default().push(view);
+        map.entry(view.session_id.0).or_default().push(view);
     }
     for views in map.values_mut() {
         // Stable: within each group the creation (id) order stays.
@@ -1191,7 +1205,7 @@ pub async fn create_statement(
         Change {
             action: "create",
             entity: crate::services::audit::entity_name(entity::session_statement::Entity),
-            entity_id: view.id,
+            entity_id: view.id.0,
             organization_id: Some(session.organization_id),
             before: None,
             after: audit::snapshot(&view)?,

@@ -29,7 +29,7 @@ use super::audit::{self, Change};
 use super::pagination::{Page, PageRequest};
 use super::scope::find_in_scope;
 use super::scope::{org_ids_query, org_ref_in, subtree};
-use super::types::text_enum;
+use super::types::{Id, text_enum};
 use super::{check_version, clean};
 use crate::auth::{Actor, Permission, Scope};
 use crate::db::write_tx;
@@ -124,19 +124,20 @@ text_enum! {
     }
 }
 
-/// An inspection round (巡察).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+/// An inspection round (巡察) over an organisation subtree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "Inspection", complex)]
 pub struct InspectionView {
     /// Id (UUID v7).
-    pub id: Uuid,
-    /// The inspected organisation (its subtree is in scope).
-    pub organization_id: Uuid,
+    pub id: Id,
+    /// The inspected organisation's id (its subtree is in scope).
+    pub organization_id: Id,
     /// Title.
     pub title: String,
     /// Focus (e.g. carrying out technology-innovation responsibility).
     pub focus: String,
     /// Lead inspector (person id).
-    pub lead_inspector_id: Option<Uuid>,
+    pub lead_inspector_id: Option<Id>,
     /// First day.
     pub starts_on: NaiveDate,
     /// Last day.
@@ -146,8 +147,10 @@ pub struct InspectionView {
     /// Created at (UTC).
     pub created_at: DateTime<Utc>,
     /// Last changed at (UTC).
+    #[graphql(skip)]
     pub updated_at: DateTime<Utc>,
-    /// Optimistic-concurrency version.
+    /// Optimistic-concurrency version: the ETag over REST, `expectedVersion` of the
+    /// GraphQL mutations.
     pub version: i32,
 }
 
@@ -155,11 +158,11 @@ impl InspectionView {
     fn from_model(m: inspection::Model) -> AppResult<Self> {
         Ok(InspectionView {
             status: InspectionStatus::from_db(&m.status)?,
-            id: m.id,
-            organization_id: m.organization_id,
+            id: m.id.into(),
+            organization_id: m.organization_id.into(),
             title: m.title,
             focus: m.focus,
-            lead_inspector_id: m.lead_inspector_person_id,
+            lead_inspector_id: m.lead_inspector_person_id.map(Id),
             starts_on: m.starts_on,
             ends_on: m.ends_on,
             created_at: m.created_at,
@@ -169,32 +172,34 @@ impl InspectionView {
     }
 }
 
-/// Input of [`create_inspection`].
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+/// A new inspection.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "CreateInspectionInput")]
 pub struct NewInspection {
     /// The inspected organisation (inside your supervision scope).
-    pub organization_id: Uuid,
+    pub organization_id: Id,
     /// Title (1–200 characters).
     pub title: String,
     /// Focus (1–2000 characters).
     pub focus: String,
     /// Lead inspector (person id).
-    pub lead_inspector_id: Option<Uuid>,
+    pub lead_inspector_id: Option<Id>,
     /// First day.
     pub starts_on: NaiveDate,
     /// Last day (not before `starts_on`).
     pub ends_on: Option<NaiveDate>,
 }
 
-/// Input of [`update_inspection`]: only the fields present change.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+/// Changes to an inspection: only the fields present change.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "UpdateInspectionInput")]
 pub struct InspectionPatch {
-    /// Title.
+    /// Title (1–200 characters).
     pub title: Option<String>,
-    /// Focus.
+    /// Focus (1–2000 characters).
     pub focus: Option<String>,
     /// Lead inspector (person id).
-    pub lead_inspector_id: Option<Uuid>,
+    pub lead_inspector_id: Option<Id>,
     /// First day.
     pub starts_on: Option<NaiveDate>,
     /// Last day.
@@ -203,15 +208,16 @@ pub struct InspectionPatch {
     pub status: Option<InspectionStatus>,
 }
 
-/// A supervision item (巡察发现问题).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+/// A supervision item (巡察发现问题) and its rectification (整改).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "SupervisionItem", complex)]
 pub struct ItemView {
     /// Id (UUID v7).
-    pub id: Uuid,
-    /// The inspection that found it.
-    pub inspection_id: Option<Uuid>,
-    /// The organisation that must rectify it.
-    pub organization_id: Uuid,
+    pub id: Id,
+    /// The inspection that found it (id).
+    pub inspection_id: Option<Id>,
+    /// The organisation that must rectify it (id).
+    pub organization_id: Id,
     /// The problem, in a line.
     pub title: String,
     /// The problem in detail.
@@ -221,7 +227,7 @@ pub struct ItemView {
     /// Severity.
     pub severity: Severity,
     /// Responsible person (person id).
-    pub responsible_person_id: Uuid,
+    pub responsible_person_id: Id,
     /// Rectification plan (整改方案).
     pub rectification_plan: Option<String>,
     /// Rectification deadline.
@@ -238,7 +244,8 @@ pub struct ItemView {
     pub created_at: DateTime<Utc>,
     /// Last changed at (UTC).
     pub updated_at: DateTime<Utc>,
-    /// Optimistic-concurrency version.
+    /// Optimistic-concurrency version: the ETag over REST, `expectedVersion` of the
+    /// GraphQL mutations.
     pub version: i32,
 }
 
@@ -250,12 +257,12 @@ impl ItemView {
             status,
             category: ItemCategory::from_db(&m.category)?,
             severity: Severity::from_db(&m.severity)?,
-            id: m.id,
-            inspection_id: m.inspection_id,
-            organization_id: m.organization_id,
+            id: m.id.into(),
+            inspection_id: m.inspection_id.map(Id),
+            organization_id: m.organization_id.into(),
             title: m.title,
             description: m.description,
-            responsible_person_id: m.responsible_person_id,
+            responsible_person_id: m.responsible_person_id.into(),
             rectification_plan: m.rectification_plan,
             due_on: m.due_on,
             opened_on: m.opened_on,
@@ -267,13 +274,14 @@ impl ItemView {
     }
 }
 
-/// Input of [`open_item`].
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+/// A new supervision item.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "OpenSupervisionItemInput")]
 pub struct NewItem {
     /// The inspection that found it (its subtree must contain the organisation).
-    pub inspection_id: Option<Uuid>,
+    pub inspection_id: Option<Id>,
     /// The organisation that must rectify it (inside your supervision scope).
-    pub organization_id: Uuid,
+    pub organization_id: Id,
     /// The problem, in a line (1–200 characters).
     pub title: String,
     /// The problem in detail (up to 5000 characters).
@@ -283,39 +291,41 @@ pub struct NewItem {
     /// Severity.
     pub severity: Severity,
     /// Responsible person (person id).
-    pub responsible_person_id: Uuid,
+    pub responsible_person_id: Id,
     /// Rectification deadline (not before today).
     pub due_on: NaiveDate,
 }
 
-/// Input of [`update_item`] (inspectors): only the fields present change.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+/// Changes to a supervision item (inspectors): only the fields present change.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "UpdateSupervisionItemInput")]
 pub struct ItemPatch {
-    /// The problem, in a line.
+    /// The problem, in a line (1–200 characters).
     pub title: Option<String>,
-    /// The problem in detail (empty clears it).
+    /// The problem in detail (up to 5000 characters; empty clears it).
     pub description: Option<String>,
     /// Category.
     pub category: Option<ItemCategory>,
     /// Severity.
     pub severity: Option<Severity>,
     /// Responsible person (person id).
-    pub responsible_person_id: Option<Uuid>,
+    pub responsible_person_id: Option<Id>,
     /// Rectification deadline.
     pub due_on: Option<NaiveDate>,
 }
 
-/// A step in the trail of an item.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+/// A step in the trail of a supervision item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "SupervisionItemUpdate", complex)]
 pub struct ItemUpdateView {
     /// Id.
-    pub id: Uuid,
-    /// The item.
-    pub item_id: Uuid,
+    pub id: Id,
+    /// The item (id).
+    pub item_id: Id,
     /// Author (person id), if the author is a person.
-    pub author_person_id: Option<Uuid>,
-    /// Author's account.
-    pub author_user_id: Option<Uuid>,
+    pub author_person_id: Option<Id>,
+    /// Author's account id.
+    pub author_user_id: Option<Id>,
     /// Kind.
     pub kind: UpdateKind,
     /// Text (the comment, plan, evidence or the reason of a status change).
@@ -334,20 +344,21 @@ impl ItemUpdateView {
             kind: UpdateKind::from_db(&m.kind)?,
             status_from: m.status_from.as_deref().map(ItemStatus::from_db).transpose()?,
             status_to: m.status_to.as_deref().map(ItemStatus::from_db).transpose()?,
-            id: m.id,
-            item_id: m.item_id,
-            author_person_id: m.author_person_id,
-            author_user_id: m.author_user_id,
+            id: m.id.into(),
+            item_id: m.item_id.into(),
+            author_person_id: m.author_person_id.map(Id),
+            author_user_id: m.author_user_id.map(Id),
             text: m.text,
             created_at: m.created_at,
         })
     }
 }
 
-/// Input of [`add_update`]: a comment or evidence.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+/// A comment or evidence on a supervision item.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "AddSupervisionItemUpdateInput")]
 pub struct NewItemUpdate {
-    /// `comment` or `evidence` (plans and status changes have their own operations).
+    /// A comment or evidence (plans and status changes have their own operations).
     pub kind: UpdateKind,
     /// Text (1–5000 characters).
     pub text: String,
@@ -416,8 +427,9 @@ pub struct InspectionFilter {
     pub status: Option<InspectionStatus>,
 }
 
-/// Item figures of one organisation.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+/// Supervision item figures (of one organisation, or summed over several).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "SupervisionCounts")]
 pub struct ItemCounts {
     /// Every item.
     pub total: i64,
@@ -429,21 +441,22 @@ pub struct ItemCounts {
     pub closed_on_time: i64,
     /// Verified after the due date.
     pub closed_late: i64,
-    /// Status `open`.
+    /// Of status open.
     pub status_open: i64,
-    /// Status `rectifying`.
+    /// Of status rectifying.
     pub status_rectifying: i64,
-    /// Status `submitted`.
+    /// Of status submitted.
     pub status_submitted: i64,
-    /// Status `verified`.
+    /// Of status verified.
     pub status_verified: i64,
 }
 
-/// Item figures of one organisation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+/// Supervision item figures of one organisation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "OrgSupervisionStats")]
 pub struct OrgItemStats {
-    /// The organisation.
-    pub organization_id: Uuid,
+    /// The organisation's id.
+    pub organization_id: Id,
     /// Its name.
     pub organization_name: String,
     /// The figures.
@@ -524,8 +537,8 @@ async fn audit_inspection<C: ConnectionTrait>(
         Change {
             action,
             entity: crate::services::audit::entity_name(entity::inspection::Entity),
-            entity_id: after.id,
-            organization_id: Some(after.organization_id),
+            entity_id: *after.id,
+            organization_id: Some(*after.organization_id),
             before: before.map(audit::snapshot).transpose()?.flatten(),
             after: audit::snapshot(after)?,
         },
@@ -558,7 +571,7 @@ pub async fn inspections_by_ids<C: ConnectionTrait>(
         .all(db)
         .await?
         .into_iter()
-        .map(|m| InspectionView::from_model(m).map(|v| (v.id, v)))
+        .map(|m| InspectionView::from_model(m).map(|v| (*v.id, v)))
         .collect()
 }
 
@@ -586,7 +599,7 @@ pub async fn list_inspections<C: ConnectionTrait>(
     }
     let rows = query.order_by_asc(inspection::Column::Id).limit(page.limit + 1).all(db).await?;
     let items = rows.into_iter().map(InspectionView::from_model).collect::<AppResult<Vec<_>>>()?;
-    Ok(Page::from_rows(items, page, |i| i.id, total))
+    Ok(Page::from_rows(items, page, |i| *i.id, total))
 }
 
 fn validate_inspection(
@@ -612,12 +625,12 @@ pub async fn create_inspection(
     let manage = actor.require(Permission::SupervisionManage)?;
     validate_inspection(Some(&input.title), Some(&input.focus), Some(input.starts_on), input.ends_on)?;
     let tx = write_tx(db).await?;
-    let org = find_in_scope(&tx, &actor.scope(Permission::SupervisionRead), input.organization_id).await?;
+    let org = find_in_scope(&tx, &actor.scope(Permission::SupervisionRead), *input.organization_id).await?;
     if !manage.contains_path(&org.path) {
         return Err(AppError::forbidden("this organisation is outside the subtree you supervise"));
     }
     if let Some(p) = input.lead_inspector_id {
-        super::people::ensure_readable(&tx, actor, p, "lead_inspector_id").await?;
+        super::people::ensure_readable(&tx, actor, *p, "lead_inspector_id").await?;
     }
     let now = super::now();
     let row = inspection::ActiveModel {
@@ -625,7 +638,7 @@ pub async fn create_inspection(
         organization_id: Set(org.id),
         title: Set(input.title.trim().to_owned()),
         focus: Set(input.focus.trim().to_owned()),
-        lead_inspector_person_id: Set(input.lead_inspector_id),
+        lead_inspector_person_id: Set(input.lead_inspector_id.map(Uuid::from)),
         starts_on: Set(input.starts_on),
         ends_on: Set(input.ends_on),
         status: Set(InspectionStatus::Planned.as_str().to_owned()),
@@ -664,7 +677,7 @@ pub async fn update_inspection(
     let ends = patch.ends_on.or(row.ends_on);
     validate_inspection(None, None, Some(starts), ends)?;
     if let Some(p) = patch.lead_inspector_id {
-        super::people::ensure_readable(&tx, actor, p, "lead_inspector_id").await?;
+        super::people::ensure_readable(&tx, actor, *p, "lead_inspector_id").await?;
     }
     let before = InspectionView::from_model(row.clone())?;
     let mut am: inspection::ActiveModel = row.into();
@@ -675,7 +688,7 @@ pub async fn update_inspection(
         am.focus = Set(v.trim().to_owned());
     }
     if let Some(v) = patch.lead_inspector_id {
-        am.lead_inspector_person_id = Set(Some(v));
+        am.lead_inspector_person_id = Set(Some(*v));
     }
     am.starts_on = Set(starts);
     am.ends_on = Set(ends);
@@ -706,8 +719,8 @@ async fn audit_item<C: ConnectionTrait>(
         Change {
             action,
             entity: crate::services::audit::entity_name(entity::supervision_item::Entity),
-            entity_id: after.id,
-            organization_id: Some(after.organization_id),
+            entity_id: *after.id,
+            organization_id: Some(*after.organization_id),
             before: before.map(audit::snapshot).transpose()?.flatten(),
             after: audit::snapshot(after)?,
         },
@@ -726,7 +739,7 @@ async fn write_update<C: ConnectionTrait>(
 ) -> AppResult<ItemUpdateView> {
     let row = supervision_item_update::ActiveModel {
         id: Set(Uuid::now_v7()),
-        item_id: Set(item.id),
+        item_id: Set(*item.id),
         author_person_id: Set(actor.person_id()),
         author_user_id: Set(actor.user_id()),
         kind: Set(kind.as_str().to_owned()),
@@ -744,8 +757,8 @@ async fn write_update<C: ConnectionTrait>(
         Change {
             action: "create",
             entity: crate::services::audit::entity_name(entity::supervision_item_update::Entity),
-            entity_id: view.id,
-            organization_id: Some(item.organization_id),
+            entity_id: *view.id,
+            organization_id: Some(*item.organization_id),
             before: None,
             after: audit::snapshot(&view)?,
         },
@@ -779,30 +792,31 @@ pub async fn open_item(
     validate_item(Some(&input.title), input.description.as_deref())?;
     Validator::new().check(input.due_on >= today, "due_on", "must not be before today").finish()?;
     let tx = write_tx(db).await?;
-    let org = find_in_scope(&tx, &actor.scope(Permission::SupervisionRead), input.organization_id).await?;
+    let org = find_in_scope(&tx, &actor.scope(Permission::SupervisionRead), *input.organization_id).await?;
     if !manage.contains_path(&org.path) {
         return Err(AppError::forbidden("this organisation is outside the subtree you supervise"));
     }
     if let Some(inspection_id) = input.inspection_id {
-        let ins = get_inspection(&tx, actor, inspection_id)
+        let ins = get_inspection(&tx, actor, *inspection_id)
             .await
             .map_err(|_| AppError::invalid("inspection_id", "no such inspection"))?;
-        let target = organization::Entity::find_by_id(ins.organization_id).one(&tx).await?.ok_or(AppError::NotFound)?;
+        let target =
+            organization::Entity::find_by_id(*ins.organization_id).one(&tx).await?.ok_or(AppError::NotFound)?;
         if !org.path.starts_with(&target.path) {
             return Err(AppError::invalid("organization_id", "must lie in the inspected organisation's subtree"));
         }
     }
-    super::people::ensure_readable(&tx, actor, input.responsible_person_id, "responsible_person_id").await?;
+    super::people::ensure_readable(&tx, actor, *input.responsible_person_id, "responsible_person_id").await?;
     let now = super::now();
     let row = supervision_item::ActiveModel {
         id: Set(Uuid::now_v7()),
-        inspection_id: Set(input.inspection_id),
+        inspection_id: Set(input.inspection_id.map(Uuid::from)),
         organization_id: Set(org.id),
         title: Set(input.title.trim().to_owned()),
         description: Set(clean(input.description)),
         category: Set(input.category.as_str().to_owned()),
         severity: Set(input.severity.as_str().to_owned()),
-        responsible_person_id: Set(input.responsible_person_id),
+        responsible_person_id: Set(*input.responsible_person_id),
         rectification_plan: Set(None),
         due_on: Set(input.due_on),
         status: Set(ItemStatus::Open.as_str().to_owned()),
@@ -845,7 +859,7 @@ pub async fn update_item(
         return Err(AppError::Conflict("a verified item cannot change".into()));
     }
     if let Some(p) = patch.responsible_person_id {
-        super::people::ensure_readable(&tx, actor, p, "responsible_person_id").await?;
+        super::people::ensure_readable(&tx, actor, *p, "responsible_person_id").await?;
     }
     let mut am: supervision_item::ActiveModel = row.into();
     if let Some(v) = patch.title {
@@ -861,7 +875,7 @@ pub async fn update_item(
         am.severity = Set(v.as_str().to_owned());
     }
     if let Some(v) = patch.responsible_person_id {
-        am.responsible_person_id = Set(v);
+        am.responsible_person_id = Set(*v);
     }
     if let Some(v) = patch.due_on {
         am.due_on = Set(v);
@@ -1140,7 +1154,7 @@ pub async fn list_items<C: ConnectionTrait>(
     }
     let rows = query.order_by_asc(supervision_item::Column::Id).limit(page.limit + 1).all(db).await?;
     let items = rows.into_iter().map(|m| ItemView::from_model(m, today)).collect::<AppResult<Vec<_>>>()?;
-    Ok(Page::from_rows(items, page, |i| i.id, total))
+    Ok(Page::from_rows(items, page, |i| *i.id, total))
 }
 
 /// Every item matching the filter (for exports), in creation order; at most `cap` rows.
@@ -1180,7 +1194,7 @@ impl EscalationKey {
             Severity::Medium => 1,
             Severity::Low => 2,
         };
-        EscalationKey { not_overdue: u8::from(!item.overdue), rank, due_on: item.due_on, id: item.id }
+        EscalationKey { not_overdue: u8::from(!item.overdue), rank, due_on: item.due_on, id: *item.id }
     }
 
     fn encode(self) -> String {
@@ -1396,7 +1410,7 @@ pub async fn stats_by_org<C: ConnectionTrait>(
         .into_iter()
         .map(|o| OrgItemStats {
             counts: counts.remove(&o.id).unwrap_or_default(),
-            organization_id: o.id,
+            organization_id: o.id.into(),
             organization_name: o.name,
         })
         .collect())

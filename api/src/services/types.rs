@@ -47,7 +47,7 @@ impl std::fmt::Display for Id {
 macro_rules! text_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
         #[derive(
-            Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema,
+            Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
             async_graphql::Enum,
         )]
         #[serde(rename_all = "snake_case")]
@@ -64,10 +64,10 @@ macro_rules! text_enum {
             }
 
             /// Parses a stored or wire name; `field` names the input on failure.
-            pub fn parse(s: &str, field: &str) -> AppResult<Self> {
+            pub fn parse(s: &str, field: &str) -> $crate::error::AppResult<Self> {
                 match s {
                     $($text => Ok($name::$variant),)+
-                    _ => Err(AppError::invalid(field, format!(
+                    _ => Err($crate::error::AppError::invalid(field, format!(
                         "unknown value '{}'; expected one of: {}", s,
                         [$($text),+].join(", ")
                     ))),
@@ -75,8 +75,8 @@ macro_rules! text_enum {
             }
 
             /// Parses a value read from the database (corrupt values are internal errors).
-            pub fn from_db(s: &str) -> AppResult<Self> {
-                Self::parse(s, stringify!($name)).map_err(|_| AppError::internal(anyhow::anyhow!(
+            pub fn from_db(s: &str) -> $crate::error::AppResult<Self> {
+                Self::parse(s, stringify!($name)).map_err(|_| $crate::error::AppError::internal(anyhow::anyhow!(
                     "unexpected {} value in database: {}", stringify!($name), s)))
             }
         }

@@ -17,19 +17,22 @@ use super::credentials::{AuthPolicy, check_password};
 use super::pagination::{Page, PageRequest};
 use super::scope::find_in_scope;
 use super::scope::org_ref_in;
+use super::types::Id;
 use crate::auth::{Actor, Permission, Role, Scope, password};
 use crate::db::write_tx;
 use crate::error::{AppError, AppResult, Validator};
 use entity::{organization, person, refresh_token, role_assignment, user_account};
 
-/// A user account as callers see it (never the password hash).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+/// A login account (never its password hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "User", complex)]
 pub struct UserView {
     /// Id.
-    pub id: Uuid,
+    pub id: Id,
     /// Login name.
     pub username: String,
     /// The person this account belongs to.
+    #[graphql(skip)]
     pub person_id: Option<Uuid>,
     /// Disabled accounts cannot log in and their tokens stop working.
     pub disabled: bool,
@@ -40,6 +43,7 @@ pub struct UserView {
     /// Created at (UTC).
     pub created_at: DateTime<Utc>,
     /// Last changed at (UTC).
+    #[graphql(skip)]
     pub updated_at: DateTime<Utc>,
     /// Optimistic-concurrency version.
     pub version: i32,
@@ -48,7 +52,7 @@ pub struct UserView {
 impl From<user_account::Model> for UserView {
     fn from(m: user_account::Model) -> Self {
         UserView {
-            id: m.id,
+            id: m.id.into(),
             username: m.username,
             person_id: m.person_id,
             disabled: m.disabled,
@@ -61,18 +65,20 @@ impl From<user_account::Model> for UserView {
     }
 }
 
-/// A role grant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+/// A role grant: a role, global or over an organisation subtree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "RoleAssignment", complex)]
 pub struct RoleAssignmentView {
     /// Id.
-    pub id: Uuid,
-    /// The account holding the role.
-    pub user_id: Uuid,
+    pub id: Id,
     /// The role.
     pub role: Role,
+    /// The account holding the role.
+    pub user_id: Id,
     /// Root of the subtree the role applies to; null = everywhere.
-    pub organization_id: Option<Uuid>,
+    pub organization_id: Option<Id>,
     /// Who granted it.
+    #[graphql(skip)]
     pub granted_by: Option<Uuid>,
     /// Granted at (UTC).
     pub created_at: DateTime<Utc>,
@@ -81,36 +87,38 @@ pub struct RoleAssignmentView {
 impl RoleAssignmentView {
     fn from_model(m: role_assignment::Model) -> AppResult<Self> {
         Ok(RoleAssignmentView {
-            role: Role::parse(&m.role).ok_or_else(|| AppError::internal(anyhow::anyhow!("bad role {}", m.role)))?,
-            id: m.id,
-            user_id: m.user_id,
-            organization_id: m.organization_id,
+            role: Role::from_db(&m.role)?,
+            id: m.id.into(),
+            user_id: m.user_id.into(),
+            organization_id: m.organization_id.map(Id),
             granted_by: m.granted_by,
             created_at: m.created_at,
         })
     }
 }
 
-/// Input of [`create`].
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+/// A new account.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "CreateUserInput")]
 pub struct NewUser {
     /// Login name: 3–64 characters of letters, digits, `.`, `_`, `-`.
     pub username: String,
     /// Initial password (at least 10 characters mixing three kinds).
     pub password: String,
     /// The person the account is for (required unless you are an administrator).
-    pub person_id: Option<Uuid>,
+    pub person_id: Option<Id>,
 }
 
-/// Input of [`assign_role`].
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+/// A role grant to make.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "AssignRoleInput")]
 pub struct NewRoleAssignment {
     /// The account.
-    pub user_id: Uuid,
+    pub user_id: Id,
     /// The role (`hr_reader` is for service clients only).
     pub role: Role,
     /// Subtree root; omit for a global grant (administrators only).
-    pub organization_id: Option<Uuid>,
+    pub organization_id: Option<Id>,
 }
 
 /// Filters of [`list`].
@@ -167,7 +175,7 @@ async fn find_writable<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> A
             .all(db)
             .await?;
         let beyond = grants.iter().any(|(g, org)| {
-            let grantable = Role::parse(&g.role).is_some_and(Role::grantable_by_org_admin);
+            let grantable = Role::parse(&g.role, "role").is_ok_and(Role::grantable_by_org_admin);
             let inside = org.as_ref().is_some_and(|o| grant_scope.contains_path(&o.path));
             !(grantable && inside)
         });
@@ -313,7 +321,7 @@ pub async fn create(
     password::validate_new(&input.password, "password", Some(&username))?;
     let hash = passwords.hash(input.password).await?;
     let tx = write_tx(db).await?;
-    let org_id = match input.person_id {
+    let org_id = match input.person_id.map(Uuid::from) {
         None if write == Scope::Global => None,
         None => return Err(AppError::invalid("person_id", "is required")),
         Some(pid) => {
@@ -342,7 +350,7 @@ pub async fn create(
     let model = user_account::ActiveModel {
         id: Set(Uuid::now_v7()),
         username: Set(username),
-        person_id: Set(input.person_id),
+        person_id: Set(input.person_id.map(Uuid::from)),
         password_hash: Set(hash),
         disabled: Set(false),
         failed_logins: Set(0),
@@ -577,9 +585,9 @@ pub async fn assign_role(
         return Err(AppError::invalid("role", "hr_reader is held by service clients, not accounts"));
     }
     let tx = write_tx(db).await?;
-    let user = find_grantee(&tx, actor, input.user_id).await?;
+    let user = find_grantee(&tx, actor, *input.user_id).await?;
     let org = match input.organization_id {
-        Some(org_id) => Some(find_in_scope(&tx, &actor.scope(Permission::OrgRead), org_id).await?),
+        Some(org_id) => Some(find_in_scope(&tx, &actor.scope(Permission::OrgRead), *org_id).await?),
         None => None,
     };
     if grant_scope != Scope::Global {

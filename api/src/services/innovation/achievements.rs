@@ -24,7 +24,7 @@ use crate::db::write_tx;
 use crate::error::{AppError, AppResult, Validator};
 use crate::services::pagination::{Page, PageRequest};
 use crate::services::scope::org_ref_in;
-use crate::services::types::text_enum;
+use crate::services::types::{Id, text_enum};
 use entity::{achievement, innovation_campaign};
 
 text_enum! {
@@ -82,15 +82,16 @@ impl AchievementStatus {
         [AchievementStatus::Accepted, AchievementStatus::Awarded, AchievementStatus::Promoted];
 }
 
-/// A "five small" achievement.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+/// A "five small" innovation achievement (五小创新创效). Money in fen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "Achievement", complex)]
 pub struct AchievementView {
     /// Id (UUID v7).
-    pub id: Uuid,
+    pub id: Id,
     /// The organisation it belongs to.
-    pub organization_id: Uuid,
+    pub organization_id: Id,
     /// The campaign it was submitted to, if any.
-    pub campaign_id: Option<Uuid>,
+    pub campaign_id: Option<Id>,
     /// Category.
     pub category: AchievementCategory,
     /// Title.
@@ -98,11 +99,11 @@ pub struct AchievementView {
     /// Description.
     pub description: Option<String>,
     /// Team lead (person id).
-    pub lead_id: Uuid,
+    pub lead_id: Id,
     /// Team members besides the lead.
     pub members: Vec<PersonLink>,
     /// Who submitted it (person id), if a person.
-    pub submitted_by_id: Option<Uuid>,
+    pub submitted_by_id: Option<Id>,
     /// Day of submission (configured time zone); the year it counts in.
     pub submitted_on: NaiveDate,
     /// Economic benefit in fen (元 × 100).
@@ -112,7 +113,7 @@ pub struct AchievementView {
     /// Review status.
     pub status: AchievementStatus,
     /// The reviewer (person id) of the last review step.
-    pub reviewer_id: Option<Uuid>,
+    pub reviewer_id: Option<Id>,
     /// Why it was rejected.
     pub rejection_reason: Option<String>,
     /// Day it was accepted or rejected.
@@ -134,18 +135,18 @@ impl AchievementView {
         Ok(AchievementView {
             category: AchievementCategory::from_db(&m.category)?,
             status: AchievementStatus::from_db(&m.status)?,
-            id: m.id,
-            organization_id: m.organization_id,
-            campaign_id: m.campaign_id,
+            id: m.id.into(),
+            organization_id: m.organization_id.into(),
+            campaign_id: m.campaign_id.map(Id),
             title: m.title,
             description: m.description,
-            lead_id: m.lead_person_id,
+            lead_id: m.lead_person_id.into(),
             members: person_links(members),
-            submitted_by_id: m.submitted_by_person_id,
+            submitted_by_id: m.submitted_by_person_id.map(Id),
             submitted_on: m.submitted_on,
             benefit_fen: m.benefit_fen,
             reward_fen: m.reward_fen,
-            reviewer_id: m.reviewer_person_id,
+            reviewer_id: m.reviewer_person_id.map(Id),
             rejection_reason: m.rejection_reason,
             decided_on: m.decided_on,
             awarded_on: m.awarded_on,
@@ -159,18 +160,19 @@ impl AchievementView {
     /// Whether `person` is the lead, the submitter or on the team.
     fn involves(&self, person: Uuid) -> bool {
         self.lead_id == person
-            || self.submitted_by_id == Some(person)
+            || self.submitted_by_id.is_some_and(|s| s == person)
             || self.members.iter().any(|m| m.person_id == person)
     }
 }
 
-/// Input of [`submit`].
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+/// A new "five small" achievement.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "SubmitAchievementInput")]
 pub struct NewAchievement {
     /// The organisation (one you may submit or manage in).
-    pub organization_id: Uuid,
+    pub organization_id: Id,
     /// The campaign, if any (must be readable).
-    pub campaign_id: Option<Uuid>,
+    pub campaign_id: Option<Id>,
     /// Category.
     pub category: AchievementCategory,
     /// Title (1–200 characters).
@@ -178,18 +180,21 @@ pub struct NewAchievement {
     /// Description (up to 5000 characters).
     pub description: Option<String>,
     /// Team lead (person id); defaults to you. Members must be the lead or on the team.
-    pub lead_id: Option<Uuid>,
+    pub lead_id: Option<Id>,
     /// Team members besides the lead.
     #[serde(default)]
+    #[graphql(default)]
     pub members: Vec<PersonLink>,
     /// Economic benefit in fen (non-negative).
     #[serde(default)]
+    #[graphql(default)]
     pub benefit_fen: i64,
 }
 
-/// Input of [`update`]: only while submitted, by the submitter, lead or an
-/// administrator in scope. Only the fields present change.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+/// Changes to a submitted achievement: only while it is submitted, by its submitter,
+/// lead or an administrator in scope. Only the fields given change.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "UpdateAchievementInput")]
 pub struct AchievementPatch {
     /// Category.
     pub category: Option<AchievementCategory>,
@@ -203,8 +208,9 @@ pub struct AchievementPatch {
     pub benefit_fen: Option<i64>,
 }
 
-/// Input of [`review`]: one workflow step.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+/// One workflow step of an achievement's review.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "ReviewAchievementInput")]
 pub struct AchievementReview {
     /// The new status (an allowed transition; others are CONFLICT).
     pub status: AchievementStatus,
@@ -302,7 +308,7 @@ pub async fn list<C: ConnectionTrait>(
     }
     let (rows, total) = keyset::<_, achievement::Entity>(db, cond, achievement::Column::Id, page).await?;
     let items = views(db, rows).await?;
-    Ok(Page::from_rows(items, page, |a| a.id, total))
+    Ok(Page::from_rows(items, page, |a| *a.id, total))
 }
 
 fn validate(title: Option<&str>, description: Option<&str>, benefit: Option<i64>) -> AppResult<()> {
@@ -328,10 +334,10 @@ pub async fn submit(
     actor.require(Permission::AchievementSubmit)?;
     validate(Some(&input.title), input.description.as_deref(), Some(input.benefit_fen))?;
     let tx = write_tx(db).await?;
-    let org = org_for_write(&tx, actor, input.organization_id, Permission::AchievementSubmit).await?;
+    let org = org_for_write(&tx, actor, *input.organization_id, Permission::AchievementSubmit).await?;
     let manages = holds_over(&tx, actor, org.id, Permission::InnovationManage).await?;
     let lead = match (input.lead_id, actor.person_id()) {
-        (Some(l), _) => l,
+        (Some(l), _) => *l,
         (None, Some(me)) => me,
         (None, None) => return Err(AppError::invalid("lead_id", "required when you are not a person")),
     };
@@ -347,7 +353,7 @@ pub async fn submit(
         }
     }
     if let Some(c) = input.campaign_id {
-        let found = innovation_campaign::Entity::find_by_id(c)
+        let found = innovation_campaign::Entity::find_by_id(*c)
             .filter(org_ref_in(innovation_campaign::Column::OrganizationId, &actor.scope(Permission::InnovationRead)))
             .count(&tx)
             .await?;
@@ -359,7 +365,7 @@ pub async fn submit(
     let row = achievement::ActiveModel {
         id: Set(Uuid::now_v7()),
         organization_id: Set(org.id),
-        campaign_id: Set(input.campaign_id),
+        campaign_id: Set(input.campaign_id.map(Uuid::from)),
         category: Set(input.category.as_str().to_owned()),
         title: Set(input.title.trim().to_owned()),
         description: Set(clean(input.description)),
@@ -389,8 +395,8 @@ pub async fn submit(
         actor,
         "create",
         crate::services::audit::entity_name(entity::achievement::Entity),
-        after.id,
-        after.organization_id,
+        *after.id,
+        *after.organization_id,
         None,
         Some(&after),
     )
@@ -423,9 +429,9 @@ pub async fn update(
     validate(patch.title.as_deref(), patch.description.as_deref(), patch.benefit_fen)?;
     let tx = write_tx(db).await?;
     let (row, before) = find_for_change(&tx, actor, id).await?;
-    let manages = holds_over(&tx, actor, before.organization_id, Permission::InnovationManage).await?;
+    let manages = holds_over(&tx, actor, *before.organization_id, Permission::InnovationManage).await?;
     let me = actor.person_id();
-    if !manages && me.is_none_or(|p| before.lead_id != p && before.submitted_by_id != Some(p)) {
+    if !manages && me.is_none_or(|p| before.lead_id != p && before.submitted_by_id != Some(Id(p))) {
         return Err(AppError::forbidden(
             "only the submitter, the lead or an administrator may change this achievement",
         ));
@@ -437,7 +443,7 @@ pub async fn update(
     let members = match &patch.members {
         Some(m) => {
             let m = check_people(&tx, actor, m, "members").await?;
-            if m.iter().any(|(p, _)| *p == before.lead_id) {
+            if m.iter().any(|(p, _)| before.lead_id == *p) {
                 return Err(AppError::invalid("members", "the lead is not listed among the members"));
             }
             Some(m)
@@ -470,7 +476,7 @@ pub async fn update(
         "update",
         crate::services::audit::entity_name(entity::achievement::Entity),
         id,
-        after.organization_id,
+        *after.organization_id,
         Some(&before),
         Some(&after),
     )
@@ -485,7 +491,7 @@ pub async fn update(
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn attachment_access<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid, write: bool) -> AppResult<Uuid> {
     let a = get(db, actor, id).await?;
-    if write && !holds_over(db, actor, a.organization_id, Permission::InnovationManage).await? {
+    if write && !holds_over(db, actor, *a.organization_id, Permission::InnovationManage).await? {
         let involved = actor.person_id().is_some_and(|me| a.involves(me));
         if !involved || a.status != AchievementStatus::Submitted {
             return Err(AppError::forbidden(
@@ -493,7 +499,7 @@ pub async fn attachment_access<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uu
             ));
         }
     }
-    Ok(a.organization_id)
+    Ok(*a.organization_id)
 }
 
 /// Takes one workflow step (administrators in scope, never on an achievement they
@@ -529,7 +535,7 @@ pub async fn review(
     actor.require(Permission::InnovationManage)?;
     let tx = write_tx(db).await?;
     let (row, before) = find_for_change(&tx, actor, id).await?;
-    if !holds_over(&tx, actor, before.organization_id, Permission::InnovationManage).await? {
+    if !holds_over(&tx, actor, *before.organization_id, Permission::InnovationManage).await? {
         return Err(AppError::forbidden("only an administrator of this organisation may review it"));
     }
     let submitted_by_me = actor.user_id().is_some_and(|me| row.submitted_by_user_id == Some(me));
@@ -570,7 +576,7 @@ pub async fn review(
         "review",
         crate::services::audit::entity_name(entity::achievement::Entity),
         id,
-        after.organization_id,
+        *after.organization_id,
         Some(&before),
         Some(&after),
     )

@@ -29,7 +29,7 @@ use crate::db::write_tx;
 use crate::error::{AppError, AppResult, Validator};
 use crate::services::pagination::{Page, PageRequest};
 use crate::services::scope::{org_ids_query, org_ref_in, subtree};
-use crate::services::types::text_enum;
+use crate::services::types::{Id, text_enum};
 use entity::{achievement, campaign_indicator, innovation_activity, innovation_campaign, organization, rd_expenditure};
 
 text_enum! {
@@ -77,11 +77,12 @@ text_enum! {
     }
 }
 
-/// A campaign indicator with its actual.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+/// A campaign indicator with its actual; computed ones carry the figure the system holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "Indicator")]
 pub struct IndicatorView {
     /// Id.
-    pub id: Uuid,
+    pub id: Id,
     /// Name, e.g. 研发经费投入强度.
     pub name: String,
     /// Unit, e.g. 项, 元, %.
@@ -96,13 +97,14 @@ pub struct IndicatorView {
     pub version: i32,
 }
 
-/// A campaign.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+/// A Technology Innovation Year campaign (科技创新年).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "Campaign", complex)]
 pub struct CampaignView {
     /// Id (UUID v7).
-    pub id: Uuid,
+    pub id: Id,
     /// The organisation running it.
-    pub organization_id: Uuid,
+    pub organization_id: Id,
     /// Year.
     pub year: i32,
     /// Title.
@@ -128,7 +130,8 @@ pub struct CampaignView {
 }
 
 /// An indicator of a new campaign, or one added later.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "IndicatorInput")]
 pub struct NewIndicator {
     /// Name (1–100 characters).
     pub name: String,
@@ -142,11 +145,12 @@ pub struct NewIndicator {
     pub actual: Option<i64>,
 }
 
-/// Input of [`create`].
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+/// A new campaign.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "CreateCampaignInput")]
 pub struct NewCampaign {
     /// The organisation (one you manage).
-    pub organization_id: Uuid,
+    pub organization_id: Id,
     /// Year (2000–2100).
     pub year: i32,
     /// Title (1–200 characters).
@@ -161,11 +165,13 @@ pub struct NewCampaign {
     pub ends_on: NaiveDate,
     /// Indicators.
     #[serde(default)]
+    #[graphql(default)]
     pub indicators: Vec<NewIndicator>,
 }
 
-/// Input of [`update`]: only the fields present change.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+/// Changes to a campaign: only the fields given change.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "UpdateCampaignInput")]
 pub struct CampaignPatch {
     /// Title.
     pub title: Option<String>,
@@ -177,8 +183,9 @@ pub struct CampaignPatch {
     pub status: Option<CampaignStatus>,
 }
 
-/// Input of [`update_indicator`].
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+/// Changes to an indicator: only the fields given change.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "UpdateIndicatorInput")]
 pub struct IndicatorPatch {
     /// Target.
     pub target: Option<i64>,
@@ -186,24 +193,36 @@ pub struct IndicatorPatch {
     pub actual: Option<i64>,
 }
 
-/// A participant of an activity.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+/// A participant of an activity with their result.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    async_graphql::SimpleObject,
+    async_graphql::InputObject,
+)]
+#[graphql(name = "ActivityParticipant", input_name = "ParticipantInput", complex)]
 pub struct Participant {
-    /// The person.
-    pub person_id: Uuid,
+    /// The person's id.
+    pub person_id: Id,
     /// Result, e.g. 一等奖, 第二名, 劳动模范 (up to 100 characters).
     pub result: Option<String>,
 }
 
-/// An activity of the campaign.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+/// A campaign activity with participants and results.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "Activity", complex)]
 pub struct ActivityView {
     /// Id (UUID v7).
-    pub id: Uuid,
+    pub id: Id,
     /// The organisation holding it.
-    pub organization_id: Uuid,
+    pub organization_id: Id,
     /// The campaign, if any.
-    pub campaign_id: Option<Uuid>,
+    pub campaign_id: Option<Id>,
     /// Kind.
     pub kind: ActivityKind,
     /// Title.
@@ -224,13 +243,14 @@ pub struct ActivityView {
     pub version: i32,
 }
 
-/// Input of [`create_activity`].
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+/// A new activity.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "CreateActivityInput")]
 pub struct NewActivity {
     /// The organisation (one you manage).
-    pub organization_id: Uuid,
+    pub organization_id: Id,
     /// The campaign, if any (readable).
-    pub campaign_id: Option<Uuid>,
+    pub campaign_id: Option<Id>,
     /// Kind.
     pub kind: ActivityKind,
     /// Title (1–200 characters).
@@ -243,11 +263,13 @@ pub struct NewActivity {
     pub summary: Option<String>,
     /// Participants with their results.
     #[serde(default)]
+    #[graphql(default)]
     pub participants: Vec<Participant>,
 }
 
-/// Input of [`update_activity`]: only the fields present change.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+/// Changes to an activity: only the fields given change.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "UpdateActivityInput")]
 pub struct ActivityPatch {
     /// Title.
     pub title: Option<String>,
@@ -339,7 +361,7 @@ async fn campaign_view<C: ConnectionTrait>(db: &C, m: innovation_campaign::Model
             None => i.manual_actual,
         };
         indicators.push(IndicatorView {
-            id: i.id,
+            id: i.id.into(),
             name: i.name,
             unit: i.unit,
             target: i.target,
@@ -355,8 +377,8 @@ fn campaign_from_model(m: innovation_campaign::Model, indicators: Vec<IndicatorV
     Ok(CampaignView {
         status: CampaignStatus::from_db(&m.status)?,
         indicators,
-        id: m.id,
-        organization_id: m.organization_id,
+        id: m.id.into(),
+        organization_id: m.organization_id.into(),
         year: m.year,
         title: m.title,
         theme: m.theme,
@@ -398,7 +420,7 @@ pub async fn list<C: ConnectionTrait>(
     let (rows, total) =
         keyset::<_, innovation_campaign::Entity>(db, cond, innovation_campaign::Column::Id, page).await?;
     let items = rows.into_iter().map(|m| campaign_from_model(m, Vec::new())).collect::<AppResult<Vec<_>>>()?;
-    Ok(Page::from_rows(items, page, |c| c.id, total))
+    Ok(Page::from_rows(items, page, |c| *c.id, total))
 }
 
 fn check_indicator(v: &mut Validator, i: &NewIndicator) {
@@ -449,7 +471,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewCampaign) 
     }
     v.finish()?;
     let tx = write_tx(db).await?;
-    let org = org_for_write(&tx, actor, input.organization_id, Permission::InnovationManage).await?;
+    let org = org_for_write(&tx, actor, *input.organization_id, Permission::InnovationManage).await?;
     let now = crate::services::now();
     let row = innovation_campaign::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -476,7 +498,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewCampaign) 
         actor,
         "create",
         crate::services::audit::entity_name(entity::innovation_campaign::Entity),
-        after.id,
+        *after.id,
         org.id,
         None,
         Some(&after),
@@ -551,7 +573,7 @@ pub async fn update(
         "update",
         crate::services::audit::entity_name(entity::innovation_campaign::Entity),
         id,
-        after.organization_id,
+        *after.organization_id,
         Some(&before),
         Some(&after),
     )
@@ -582,7 +604,7 @@ pub async fn add_indicator(
         "update",
         crate::services::audit::entity_name(entity::innovation_campaign::Entity),
         campaign_id,
-        after.organization_id,
+        *after.organization_id,
         Some(&before),
         Some(&after),
     )
@@ -628,8 +650,8 @@ pub async fn update_indicator(
         actor,
         "update",
         crate::services::audit::entity_name(entity::innovation_campaign::Entity),
-        after.id,
-        after.organization_id,
+        *after.id,
+        *after.organization_id,
         Some(&before),
         Some(&after),
     )
@@ -657,11 +679,11 @@ async fn activity_views<C: ConnectionTrait>(
                     .remove(&m.id)
                     .unwrap_or_default()
                     .into_iter()
-                    .map(|(person_id, result)| Participant { person_id, result })
+                    .map(|(person_id, result)| Participant { person_id: Id(person_id), result })
                     .collect(),
-                id: m.id,
-                organization_id: m.organization_id,
-                campaign_id: m.campaign_id,
+                id: m.id.into(),
+                organization_id: m.organization_id.into(),
+                campaign_id: m.campaign_id.map(Id),
                 title: m.title,
                 held_on: m.held_on,
                 place: m.place,
@@ -716,7 +738,7 @@ pub async fn activities<C: ConnectionTrait>(
     }
     let (rows, total) =
         keyset::<_, innovation_activity::Entity>(db, cond, innovation_activity::Column::Id, page).await?;
-    Ok(Page::from_rows(activity_views(db, rows).await?, page, |a| a.id, total))
+    Ok(Page::from_rows(activity_views(db, rows).await?, page, |a| *a.id, total))
 }
 
 async fn check_participants<C: ConnectionTrait>(
@@ -742,9 +764,9 @@ pub async fn create_activity(db: &DatabaseConnection, actor: &Actor, input: NewA
         )
         .finish()?;
     let tx = write_tx(db).await?;
-    let org = org_for_write(&tx, actor, input.organization_id, Permission::InnovationManage).await?;
+    let org = org_for_write(&tx, actor, *input.organization_id, Permission::InnovationManage).await?;
     if let Some(c) = input.campaign_id {
-        let found = innovation_campaign::Entity::find_by_id(c).filter(campaign_readable(actor)?).count(&tx).await?;
+        let found = innovation_campaign::Entity::find_by_id(*c).filter(campaign_readable(actor)?).count(&tx).await?;
         if found == 0 {
             return Err(AppError::invalid("campaign_id", "no such campaign"));
         }
@@ -754,7 +776,7 @@ pub async fn create_activity(db: &DatabaseConnection, actor: &Actor, input: NewA
     let row = innovation_activity::ActiveModel {
         id: Set(Uuid::now_v7()),
         organization_id: Set(org.id),
-        campaign_id: Set(input.campaign_id),
+        campaign_id: Set(input.campaign_id.map(Uuid::from)),
         kind: Set(input.kind.as_str().to_owned()),
         title: Set(input.title.trim().to_owned()),
         held_on: Set(input.held_on),
@@ -773,7 +795,7 @@ pub async fn create_activity(db: &DatabaseConnection, actor: &Actor, input: NewA
         actor,
         "create",
         crate::services::audit::entity_name(entity::innovation_activity::Entity),
-        after.id,
+        *after.id,
         org.id,
         None,
         Some(&after),
@@ -841,7 +863,7 @@ pub async fn update_activity(
         "update",
         crate::services::audit::entity_name(entity::innovation_activity::Entity),
         id,
-        after.organization_id,
+        *after.organization_id,
         Some(&before),
         Some(&after),
     )

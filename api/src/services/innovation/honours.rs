@@ -24,7 +24,7 @@ use crate::db::write_tx;
 use crate::error::{AppError, AppResult, Validator};
 use crate::services::pagination::{Page, PageRequest};
 use crate::services::scope::org_ref_in;
-use crate::services::types::text_enum;
+use crate::services::types::{Id, text_enum};
 use entity::honour;
 
 text_enum! {
@@ -117,16 +117,17 @@ text_enum! {
 
 /// A patent, software copyright, award or standard. Kind-specific fields are null
 /// where they do not apply.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "Honour", complex)]
 pub struct HonourView {
     /// Id (UUID v7).
-    pub id: Uuid,
+    pub id: Id,
     /// Kind.
     pub kind: HonourKind,
     /// The organisation holding it.
-    pub organization_id: Uuid,
+    pub organization_id: Id,
     /// The project it came from, if any.
-    pub project_id: Option<Uuid>,
+    pub project_id: Option<Id>,
     /// Title (patent title, software name, award name, standard name).
     pub title: String,
     /// Number (patent number, registration number, certificate or standard number).
@@ -170,9 +171,9 @@ impl HonourView {
             standard_role: m.standard_role.as_deref().map(StandardRole::from_db).transpose()?,
             people: person_links(people),
             kind,
-            id: m.id,
-            organization_id: m.organization_id,
-            project_id: m.project_id,
+            id: m.id.into(),
+            organization_id: m.organization_id.into(),
+            project_id: m.project_id.map(Id),
             title: m.title,
             number: m.number,
             dated_on: m.dated_on,
@@ -184,17 +185,18 @@ impl HonourView {
     }
 }
 
-/// Input of [`create`]. Patents need `patent_type` (region defaults to domestic, status
-/// to granted); awards need `award_level`; standards need `standard_level` and
-/// `standard_role`; fields of another kind are refused.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+/// A new patent, software copyright, award or standard. Patents need the patent type
+/// (the region defaults to domestic, the status to granted); awards need the award
+/// level; standards need the standard level and role; fields of another kind are refused.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "CreateHonourInput")]
 pub struct NewHonour {
     /// Kind.
     pub kind: HonourKind,
     /// The organisation (one you manage).
-    pub organization_id: Uuid,
+    pub organization_id: Id,
     /// The project, if any (readable).
-    pub project_id: Option<Uuid>,
+    pub project_id: Option<Id>,
     /// Title (1–200 characters).
     pub title: String,
     /// Number (up to 100 characters).
@@ -217,11 +219,13 @@ pub struct NewHonour {
     pub standard_role: Option<StandardRole>,
     /// People credited.
     #[serde(default)]
+    #[graphql(default)]
     pub people: Vec<PersonLink>,
 }
 
-/// Input of [`update`]: only the fields present change (the kind never does).
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+/// Changes to an honour: only the fields given change (the kind never does).
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "UpdateHonourInput")]
 pub struct HonourPatch {
     /// Title.
     pub title: Option<String>,
@@ -305,7 +309,7 @@ pub async fn list<C: ConnectionTrait>(
         cond = cond.add(honour::Column::Id.in_subquery(owners_of_person(&HONOUR_PEOPLE, p)));
     }
     let (rows, total) = keyset::<_, honour::Entity>(db, cond, honour::Column::Id, page).await?;
-    Ok(Page::from_rows(views(db, rows).await?, page, |h| h.id, total))
+    Ok(Page::from_rows(views(db, rows).await?, page, |h| *h.id, total))
 }
 
 /// The kind-specific columns of a new honour, checked against its kind.
@@ -365,9 +369,9 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewHonour) ->
         .finish()?;
     let cols = kind_columns(&input)?;
     let tx = write_tx(db).await?;
-    let org = org_for_write(&tx, actor, input.organization_id, Permission::InnovationManage).await?;
+    let org = org_for_write(&tx, actor, *input.organization_id, Permission::InnovationManage).await?;
     if let Some(p) = input.project_id {
-        super::projects::find_readable(&tx, actor, p)
+        super::projects::find_readable(&tx, actor, *p)
             .await
             .map_err(|_| AppError::invalid("project_id", "no such project"))?;
     }
@@ -377,7 +381,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewHonour) ->
         id: Set(Uuid::now_v7()),
         kind: Set(input.kind.as_str().to_owned()),
         organization_id: Set(org.id),
-        project_id: Set(input.project_id),
+        project_id: Set(input.project_id.map(Uuid::from)),
         title: Set(input.title.trim().to_owned()),
         number: Set(clean(input.number)),
         patent_type: Set(cols.patent_type),
@@ -400,7 +404,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewHonour) ->
         actor,
         "create",
         crate::services::audit::entity_name(entity::honour::Entity),
-        after.id,
+        *after.id,
         org.id,
         None,
         Some(&after),
@@ -482,7 +486,7 @@ pub async fn update(
         "update",
         crate::services::audit::entity_name(entity::honour::Entity),
         id,
-        after.organization_id,
+        *after.organization_id,
         Some(&before),
         Some(&after),
     )
@@ -505,7 +509,7 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: Uuid, expected_v
         "delete",
         crate::services::audit::entity_name(entity::honour::Entity),
         id,
-        before.organization_id,
+        *before.organization_id,
         Some(&before),
         None,
     )

@@ -28,23 +28,35 @@ use uuid::Uuid;
 
 use super::scope::find_in_scope;
 use super::scope::org_ref_in;
+use super::types::Id;
 use crate::auth::{Actor, Permission, Scope};
 use crate::error::{AppError, AppResult};
 use entity::{organization, person};
 
 /// A person linked to an object (team member, inventor, winner, unit member) with an
 /// optional role.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+    async_graphql::SimpleObject,
+    async_graphql::InputObject,
+)]
+#[graphql(name = "PersonRole", input_name = "PersonRoleInput", complex)]
 pub struct PersonLink {
-    /// The person.
-    pub person_id: Uuid,
+    /// The person's id.
+    pub person_id: Id,
     /// Role, e.g. 第一发明人, 队长 (up to 100 characters).
     pub role: Option<String>,
 }
 
 /// Links as read by [`links_of`], as views.
 pub(crate) fn person_links(links: Vec<(Uuid, Option<String>)>) -> Vec<PersonLink> {
-    links.into_iter().map(|(person_id, role)| PersonLink { person_id, role }).collect()
+    links.into_iter().map(|(person_id, role)| PersonLink { person_id: Id(person_id), role }).collect()
 }
 
 /// A table linking an owner row to people: `(owner column, person_id, label column)`.
@@ -138,14 +150,14 @@ pub(crate) async fn check_people<C: ConnectionTrait>(
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::with_capacity(links.len());
     for l in links {
-        if !seen.insert(l.person_id) {
+        if !seen.insert(*l.person_id) {
             return Err(AppError::invalid(field, "lists a person twice"));
         }
         let role = l.role.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_owned);
         if role.as_ref().is_some_and(|r| r.chars().count() > 100) {
             return Err(AppError::invalid(field, "a role must be at most 100 characters"));
         }
-        out.push((l.person_id, role));
+        out.push((*l.person_id, role));
     }
     ensure_persons(db, actor, seen.into_iter().collect(), field).await?;
     Ok(out)

@@ -26,7 +26,7 @@ use crate::db::write_tx;
 use crate::error::{AppError, AppResult, Validator};
 use crate::services::pagination::{Page, PageRequest};
 use crate::services::scope::org_ref_in;
-use crate::services::types::{OrgKind, text_enum};
+use crate::services::types::{Id, OrgKind, text_enum};
 use entity::{project_milestone, rd_expenditure, research_project};
 
 text_enum! {
@@ -95,13 +95,14 @@ pub fn milestone_status(planned: NaiveDate, actual: Option<NaiveDate>, today: Na
     }
 }
 
-/// A milestone of a project.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+/// A milestone of a research project.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "Milestone")]
 pub struct MilestoneView {
     /// Id.
-    pub id: Uuid,
+    pub id: Id,
     /// The project.
-    pub project_id: Uuid,
+    pub project_id: Id,
     /// Title.
     pub title: String,
     /// Planned day.
@@ -118,8 +119,8 @@ impl MilestoneView {
     fn from_model(m: project_milestone::Model, today: NaiveDate) -> Self {
         MilestoneView {
             status: milestone_status(m.planned_on, m.actual_on, today),
-            id: m.id,
-            project_id: m.project_id,
+            id: m.id.into(),
+            project_id: m.project_id.into(),
             title: m.title,
             planned_on: m.planned_on,
             actual_on: m.actual_on,
@@ -128,15 +129,16 @@ impl MilestoneView {
     }
 }
 
-/// A research project.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+/// A research project (科研项目) with its team, party group, milestones and spending.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "ResearchProject", complex)]
 pub struct ProjectView {
     /// Id (UUID v7).
-    pub id: Uuid,
+    pub id: Id,
     /// The organisation running it.
-    pub organization_id: Uuid,
+    pub organization_id: Id,
     /// The party group built on the project (an organisation of kind group).
-    pub party_group_id: Option<Uuid>,
+    pub party_group_id: Option<Id>,
     /// Project code (unique).
     pub code: String,
     /// Title.
@@ -144,7 +146,7 @@ pub struct ProjectView {
     /// Level.
     pub level: ProjectLevel,
     /// Leader (person id).
-    pub leader_id: Option<Uuid>,
+    pub leader_id: Option<Id>,
     /// Team members besides the leader.
     pub members: Vec<PersonLink>,
     /// Budget in fen.
@@ -171,13 +173,14 @@ pub struct ProjectView {
     pub version: i32,
 }
 
-/// Input of [`create`].
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+/// A new research project.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "CreateResearchProjectInput")]
 pub struct NewProject {
     /// The organisation running it (one you manage).
-    pub organization_id: Uuid,
+    pub organization_id: Id,
     /// The party group built on it: an organisation of kind group you manage.
-    pub party_group_id: Option<Uuid>,
+    pub party_group_id: Option<Id>,
     /// Code (1–50 characters, unique).
     pub code: String,
     /// Title (1–200 characters).
@@ -185,32 +188,35 @@ pub struct NewProject {
     /// Level.
     pub level: ProjectLevel,
     /// Leader (person id).
-    pub leader_id: Option<Uuid>,
+    pub leader_id: Option<Id>,
     /// Team members besides the leader.
     #[serde(default)]
+    #[graphql(default)]
     pub members: Vec<PersonLink>,
     /// Budget in fen (non-negative).
     #[serde(default)]
+    #[graphql(default)]
     pub budget_fen: i64,
     /// Day proposed.
     pub proposed_on: NaiveDate,
 }
 
-/// Input of [`update`]: only the fields present change.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+/// Changes to a research project: only the fields given change.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "UpdateResearchProjectInput")]
 pub struct ProjectPatch {
     /// Title.
     pub title: Option<String>,
     /// Level.
     pub level: Option<ProjectLevel>,
     /// Leader.
-    pub leader_id: Option<Uuid>,
+    pub leader_id: Option<Id>,
     /// Team (replaces the list).
     pub members: Option<Vec<PersonLink>>,
     /// Budget in fen.
     pub budget_fen: Option<i64>,
     /// Party group (an organisation of kind group).
-    pub party_group_id: Option<Uuid>,
+    pub party_group_id: Option<Id>,
     /// Next status (one step: proposed → active → completed → accepted).
     pub status: Option<ProjectStatus>,
     /// Day of the status change (default today).
@@ -228,8 +234,9 @@ pub struct ProjectFilter {
     pub status: Option<ProjectStatus>,
 }
 
-/// Input of [`add_milestone`].
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+/// A new milestone.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "MilestoneInput")]
 pub struct NewMilestone {
     /// Title (1–200 characters).
     pub title: String,
@@ -239,8 +246,9 @@ pub struct NewMilestone {
     pub actual_on: Option<NaiveDate>,
 }
 
-/// Input of [`update_milestone`]: only the fields present change.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+/// Changes to a milestone: only the fields given change.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "UpdateMilestoneInput")]
 pub struct MilestonePatch {
     /// Title.
     pub title: Option<String>,
@@ -250,15 +258,17 @@ pub struct MilestonePatch {
     pub actual_on: Option<NaiveDate>,
 }
 
-/// One month's R&D expenditure of an organisation (optionally of a project).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+/// One month's R&D expenditure (研发经费) of an organisation, optionally booked on a
+/// project, in fen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "RdExpenditure")]
 pub struct ExpenditureView {
     /// Id.
-    pub id: Uuid,
+    pub id: Id,
     /// The organisation that spent it.
-    pub organization_id: Uuid,
+    pub organization_id: Id,
     /// The project, if booked on one.
-    pub project_id: Option<Uuid>,
+    pub project_id: Option<Id>,
     /// First day of the month.
     pub period_start: NaiveDate,
     /// Amount in fen.
@@ -267,16 +277,16 @@ pub struct ExpenditureView {
     pub note: Option<String>,
     /// Created at (UTC).
     pub created_at: DateTime<Utc>,
-    /// Optimistic-concurrency version (the ETag; removing the entry needs it).
+    /// Optimistic-concurrency version (removing the entry needs it; the ETag over REST).
     pub version: i32,
 }
 
 impl From<rd_expenditure::Model> for ExpenditureView {
     fn from(m: rd_expenditure::Model) -> Self {
         ExpenditureView {
-            id: m.id,
-            organization_id: m.organization_id,
-            project_id: m.project_id,
+            id: m.id.into(),
+            organization_id: m.organization_id.into(),
+            project_id: m.project_id.map(Id),
             period_start: m.period_start,
             amount_fen: m.amount_fen,
             note: m.note,
@@ -286,13 +296,14 @@ impl From<rd_expenditure::Model> for ExpenditureView {
     }
 }
 
-/// Input of [`add_expenditure`].
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+/// A month's R&D expenditure to book.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "RdExpenditureInput")]
 pub struct NewExpenditure {
     /// The organisation (one you manage); for a project entry, the project's organisation by default.
-    pub organization_id: Option<Uuid>,
+    pub organization_id: Option<Id>,
     /// The project, if any.
-    pub project_id: Option<Uuid>,
+    pub project_id: Option<Id>,
     /// First day of the month.
     pub period_start: NaiveDate,
     /// Amount in fen (non-negative).
@@ -356,12 +367,12 @@ async fn views<C: ConnectionTrait>(
                 members: person_links(team.remove(&m.id).unwrap_or_default()),
                 milestones: milestones.remove(&m.id).unwrap_or_default(),
                 spent_fen: spent.get(&m.id).copied().unwrap_or(0),
-                id: m.id,
-                organization_id: m.organization_id,
-                party_group_id: m.party_group_id,
+                id: m.id.into(),
+                organization_id: m.organization_id.into(),
+                party_group_id: m.party_group_id.map(Id),
                 code: m.code,
                 title: m.title,
-                leader_id: m.leader_person_id,
+                leader_id: m.leader_person_id.map(Id),
                 budget_fen: m.budget_fen,
                 proposed_on: m.proposed_on,
                 started_on: m.started_on,
@@ -432,7 +443,7 @@ pub async fn list<C: ConnectionTrait>(
         cond = cond.add(research_project::Column::Status.eq(s.as_str()));
     }
     let (rows, total) = keyset::<_, research_project::Entity>(db, cond, research_project::Column::Id, page).await?;
-    Ok(Page::from_rows(views(db, today, rows).await?, page, |p| p.id, total))
+    Ok(Page::from_rows(views(db, today, rows).await?, page, |p| *p.id, total))
 }
 
 async fn check_party_group<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<()> {
@@ -462,23 +473,23 @@ pub async fn create(
 ) -> AppResult<ProjectView> {
     validate(Some(&input.code), Some(&input.title), Some(input.budget_fen))?;
     let tx = write_tx(db).await?;
-    let org = org_for_write(&tx, actor, input.organization_id, Permission::InnovationManage).await?;
+    let org = org_for_write(&tx, actor, *input.organization_id, Permission::InnovationManage).await?;
     if let Some(g) = input.party_group_id {
-        check_party_group(&tx, actor, g).await?;
+        check_party_group(&tx, actor, *g).await?;
     }
     if let Some(l) = input.leader_id {
-        ensure_persons(&tx, actor, vec![l], "leader_id").await?;
+        ensure_persons(&tx, actor, vec![*l], "leader_id").await?;
     }
     let members = check_people(&tx, actor, &input.members, "members").await?;
     let now = crate::services::now();
     let row = research_project::ActiveModel {
         id: Set(Uuid::now_v7()),
         organization_id: Set(org.id),
-        party_group_id: Set(input.party_group_id),
+        party_group_id: Set(input.party_group_id.map(Uuid::from)),
         code: Set(input.code.trim().to_owned()),
         title: Set(input.title.trim().to_owned()),
         level: Set(input.level.as_str().to_owned()),
-        leader_person_id: Set(input.leader_id),
+        leader_person_id: Set(input.leader_id.map(Uuid::from)),
         budget_fen: Set(input.budget_fen),
         status: Set(ProjectStatus::Proposed.as_str().to_owned()),
         proposed_on: Set(input.proposed_on),
@@ -498,7 +509,7 @@ pub async fn create(
         actor,
         "create",
         crate::services::audit::entity_name(entity::research_project::Entity),
-        after.id,
+        *after.id,
         org.id,
         None,
         Some(&after),
@@ -524,10 +535,10 @@ pub async fn update(
     check_version(row.version, expected_version)?;
     let before = view(&tx, today, row.clone()).await?;
     if let Some(g) = patch.party_group_id {
-        check_party_group(&tx, actor, g).await?;
+        check_party_group(&tx, actor, *g).await?;
     }
     if let Some(l) = patch.leader_id {
-        ensure_persons(&tx, actor, vec![l], "leader_id").await?;
+        ensure_persons(&tx, actor, vec![*l], "leader_id").await?;
     }
     let members = match &patch.members {
         Some(m) => Some(check_people(&tx, actor, m, "members").await?),
@@ -564,13 +575,13 @@ pub async fn update(
         am.level = Set(v.as_str().to_owned());
     }
     if let Some(v) = patch.leader_id {
-        am.leader_person_id = Set(Some(v));
+        am.leader_person_id = Set(Some(*v));
     }
     if let Some(v) = patch.budget_fen {
         am.budget_fen = Set(v);
     }
     if let Some(v) = patch.party_group_id {
-        am.party_group_id = Set(Some(v));
+        am.party_group_id = Set(Some(*v));
     }
     am.updated_at = Set(crate::services::now());
     am.version = Set(expected_version + 1);
@@ -585,7 +596,7 @@ pub async fn update(
         "update",
         crate::services::audit::entity_name(entity::research_project::Entity),
         id,
-        after.organization_id,
+        *after.organization_id,
         Some(&before),
         Some(&after),
     )
@@ -625,7 +636,7 @@ pub async fn add_milestone(
         actor,
         "create",
         crate::services::audit::entity_name(entity::project_milestone::Entity),
-        after.id,
+        *after.id,
         project.organization_id,
         None,
         Some(&after),
@@ -709,20 +720,20 @@ pub async fn add_expenditure(
     let tx = write_tx(db).await?;
     let org_id = match input.project_id {
         Some(p) => {
-            let project = find_managed(&tx, actor, p).await?;
+            let project = find_managed(&tx, actor, *p).await?;
             if input.organization_id.is_some_and(|o| o != project.organization_id) {
                 return Err(AppError::invalid("organization_id", "must be the project's organisation"));
             }
             project.organization_id
         }
-        None => input.organization_id.ok_or_else(|| AppError::invalid("organization_id", "required"))?,
+        None => *input.organization_id.ok_or_else(|| AppError::invalid("organization_id", "required"))?,
     };
     let org = org_for_write(&tx, actor, org_id, Permission::InnovationManage).await?;
     let now = crate::services::now();
     let row = rd_expenditure::ActiveModel {
         id: Set(Uuid::now_v7()),
         organization_id: Set(org.id),
-        project_id: Set(input.project_id),
+        project_id: Set(input.project_id.map(Uuid::from)),
         period_start: Set(input.period_start),
         amount_fen: Set(input.amount_fen),
         note: Set(clean(input.note)),
@@ -738,7 +749,7 @@ pub async fn add_expenditure(
         actor,
         "create",
         crate::services::audit::entity_name(entity::rd_expenditure::Entity),
-        after.id,
+        *after.id,
         org.id,
         None,
         Some(&after),
@@ -769,7 +780,7 @@ pub async fn expenditures<C: ConnectionTrait>(
         cond = cond.add(rd_expenditure::Column::PeriodStart.gte(from)).add(rd_expenditure::Column::PeriodStart.lt(to));
     }
     let (rows, total) = keyset::<_, rd_expenditure::Entity>(db, cond, rd_expenditure::Column::Id, page).await?;
-    Ok(Page::from_rows(rows.into_iter().map(ExpenditureView::from).collect(), page, |e| e.id, total))
+    Ok(Page::from_rows(rows.into_iter().map(ExpenditureView::from).collect(), page, |e| *e.id, total))
 }
 
 /// Removes a wrongly booked expenditure entry (administrators in scope).
@@ -800,7 +811,7 @@ pub async fn delete_expenditure(
         "delete",
         crate::services::audit::entity_name(entity::rd_expenditure::Entity),
         id,
-        before.organization_id,
+        *before.organization_id,
         Some(&before),
         None,
     )

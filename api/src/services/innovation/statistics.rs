@@ -38,19 +38,27 @@ use crate::auth::{Actor, Permission};
 use crate::error::AppResult;
 use crate::services::scope::find_in_scope;
 use crate::services::scope::{org_ids_query, org_ref_in, subtree};
+use crate::services::types::Id;
 use entity::{achievement, honour, innovation_activity, person, rd_expenditure, research_project};
 
 /// A count under a key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct Count<K> {
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(concrete(name = "AchievementCategoryCount", params(AchievementCategory)))]
+#[graphql(concrete(name = "AchievementStatusCount", params(AchievementStatus)))]
+#[graphql(concrete(name = "ProjectLevelCount", params(ProjectLevel)))]
+#[graphql(concrete(name = "ProjectStatusCount", params(ProjectStatus)))]
+#[graphql(concrete(name = "AwardLevelCount", params(AwardLevel)))]
+#[graphql(concrete(name = "StandardLevelCount", params(StandardLevel)))]
+#[graphql(concrete(name = "ActivityKindCount", params(ActivityKind)))]
+pub struct Count<K: async_graphql::OutputType> {
     /// The key.
     pub key: K,
     /// How many.
     pub count: i64,
 }
 
-/// "Five small" figures of the year.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+/// "Five small" figures of the year (by submission day).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
 pub struct AchievementFigures {
     /// Submitted in the year (any status).
     pub submitted: i64,
@@ -69,7 +77,7 @@ pub struct AchievementFigures {
 }
 
 /// Research-project figures of the year (projects under way in it).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
 pub struct ProjectFigures {
     /// Projects under way.
     pub total: i64,
@@ -82,7 +90,7 @@ pub struct ProjectFigures {
 }
 
 /// Award figures of the year.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
 pub struct AwardFigures {
     /// Technology awards won.
     pub total: i64,
@@ -97,7 +105,7 @@ pub struct AwardFigures {
 }
 
 /// Intellectual property held at the year's end.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
 pub struct IpFigures {
     /// Intellectual-property rights held (granted patents + software copyrights).
     pub total: i64,
@@ -116,7 +124,7 @@ pub struct IpFigures {
 }
 
 /// Standards of the year.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
 pub struct StandardFigures {
     /// Standards led or taken part in.
     pub total: i64,
@@ -131,7 +139,7 @@ pub struct StandardFigures {
 }
 
 /// R&D expenditure and its growth.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
 pub struct SpendingFigures {
     /// Months counted: January up to this day's month.
     pub through: NaiveDate,
@@ -145,7 +153,7 @@ pub struct SpendingFigures {
 }
 
 /// Activity figures of the year.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
 pub struct ActivityFigures {
     /// Activities held.
     pub total: i64,
@@ -153,34 +161,36 @@ pub struct ActivityFigures {
     pub by_kind: Vec<Count<ActivityKind>>,
 }
 
-/// Every figure of an organisation subtree's innovation year.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+/// Every figure of an organisation subtree's innovation year (see the REST
+/// `/innovation-statistics` for the definitions).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(complex)]
 pub struct InnovationStatistics {
     /// The subtree's root.
-    pub organization_id: Uuid,
+    pub organization_id: Id,
     /// The year.
     pub year: i32,
-    /// "Five small" achievements.
+    /// "Five small" achievements (by submission day).
     pub achievements: AchievementFigures,
-    /// Research projects.
+    /// Research projects under way in the year.
     pub projects: ProjectFigures,
-    /// Technology awards.
+    /// Technology awards of the year.
     pub awards: AwardFigures,
-    /// Intellectual property.
+    /// Intellectual property held at the year's end.
     pub intellectual_property: IpFigures,
-    /// Standards.
+    /// Standards of the year.
     pub standards: StandardFigures,
-    /// R&D expenditure.
+    /// R&D expenditure and growth over the same months of the previous year.
     pub rd_spending: SpendingFigures,
     /// Campaign activities.
     pub activities: ActivityFigures,
     /// How many people won awards (distinct).
     pub award_winner_count: i64,
-    /// Who won awards (ids of the people among them you may read).
-    pub award_winner_ids: Vec<Uuid>,
+    /// Who won awards: the ids of the people among them you may read.
+    pub award_winner_ids: Vec<Id>,
 }
 
-fn counts<K: Ord + Copy>(map: BTreeMap<K, i64>) -> Vec<Count<K>> {
+fn counts<K: Ord + Copy + async_graphql::OutputType>(map: BTreeMap<K, i64>) -> Vec<Count<K>> {
     map.into_iter().map(|(key, count)| Count { key, count }).collect()
 }
 
@@ -477,7 +487,7 @@ pub async fn statistics<C: ConnectionTrait>(
     };
 
     Ok(InnovationStatistics {
-        organization_id: org.id,
+        organization_id: org.id.into(),
         year,
         achievements,
         projects,
@@ -487,7 +497,7 @@ pub async fn statistics<C: ConnectionTrait>(
         rd_spending,
         activities,
         award_winner_count,
-        award_winner_ids,
+        award_winner_ids: award_winner_ids.into_iter().map(Id).collect(),
     })
 }
 

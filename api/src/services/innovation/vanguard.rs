@@ -19,7 +19,7 @@ use crate::db::write_tx;
 use crate::error::{AppError, AppResult, Validator};
 use crate::services::pagination::{Page, PageRequest};
 use crate::services::scope::org_ref_in;
-use crate::services::types::text_enum;
+use crate::services::types::{Id, text_enum};
 use entity::vanguard_unit;
 
 text_enum! {
@@ -32,17 +32,18 @@ text_enum! {
     }
 }
 
-/// A vanguard unit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+/// A vanguard unit: a commando team (党员突击队) or demonstration post (党员示范岗).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "VanguardUnit", complex)]
 pub struct VanguardUnitView {
     /// Id (UUID v7).
-    pub id: Uuid,
+    pub id: Id,
     /// Kind.
     pub kind: VanguardKind,
     /// The organisation.
-    pub organization_id: Uuid,
+    pub organization_id: Id,
     /// The project it serves, if any.
-    pub project_id: Option<Uuid>,
+    pub project_id: Option<Id>,
     /// Name.
     pub name: String,
     /// Day established.
@@ -59,15 +60,16 @@ pub struct VanguardUnitView {
     pub version: i32,
 }
 
-/// Input of [`create`].
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+/// A new vanguard unit.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "CreateVanguardUnitInput")]
 pub struct NewVanguardUnit {
     /// Kind.
     pub kind: VanguardKind,
     /// The organisation (one you manage).
-    pub organization_id: Uuid,
+    pub organization_id: Id,
     /// The project, if any (readable).
-    pub project_id: Option<Uuid>,
+    pub project_id: Option<Id>,
     /// Name (1–200 characters).
     pub name: String,
     /// Day established.
@@ -76,11 +78,13 @@ pub struct NewVanguardUnit {
     pub ends_on: Option<NaiveDate>,
     /// Members.
     #[serde(default)]
+    #[graphql(default)]
     pub members: Vec<PersonLink>,
 }
 
-/// Input of [`update`]: only the fields present change.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+/// Changes to a vanguard unit: only the fields given change.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "UpdateVanguardUnitInput")]
 pub struct VanguardUnitPatch {
     /// Name.
     pub name: Option<String>,
@@ -114,9 +118,9 @@ async fn views<C: ConnectionTrait>(db: &C, rows: Vec<vanguard_unit::Model>) -> A
             Ok(VanguardUnitView {
                 kind: VanguardKind::from_db(&m.kind)?,
                 members: person_links(members.remove(&m.id).unwrap_or_default()),
-                id: m.id,
-                organization_id: m.organization_id,
-                project_id: m.project_id,
+                id: m.id.into(),
+                organization_id: m.organization_id.into(),
+                project_id: m.project_id.map(Id),
                 name: m.name,
                 established_on: m.established_on,
                 ends_on: m.ends_on,
@@ -159,7 +163,7 @@ pub async fn list<C: ConnectionTrait>(
         cond = cond.add(vanguard_unit::Column::ProjectId.eq(p));
     }
     let (rows, total) = keyset::<_, vanguard_unit::Entity>(db, cond, vanguard_unit::Column::Id, page).await?;
-    Ok(Page::from_rows(views(db, rows).await?, page, |u| u.id, total))
+    Ok(Page::from_rows(views(db, rows).await?, page, |u| *u.id, total))
 }
 
 /// Creates a unit in an organisation the actor manages.
@@ -170,9 +174,9 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewVanguardUn
         .check(input.ends_on.is_none_or(|e| e >= input.established_on), "ends_on", "must not be before established_on")
         .finish()?;
     let tx = write_tx(db).await?;
-    let org = org_for_write(&tx, actor, input.organization_id, Permission::InnovationManage).await?;
+    let org = org_for_write(&tx, actor, *input.organization_id, Permission::InnovationManage).await?;
     if let Some(p) = input.project_id {
-        super::projects::find_readable(&tx, actor, p)
+        super::projects::find_readable(&tx, actor, *p)
             .await
             .map_err(|_| AppError::invalid("project_id", "no such project"))?;
     }
@@ -181,7 +185,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewVanguardUn
     let row = vanguard_unit::ActiveModel {
         id: Set(Uuid::now_v7()),
         organization_id: Set(org.id),
-        project_id: Set(input.project_id),
+        project_id: Set(input.project_id.map(Uuid::from)),
         kind: Set(input.kind.as_str().to_owned()),
         name: Set(input.name.trim().to_owned()),
         established_on: Set(input.established_on),
@@ -199,7 +203,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewVanguardUn
         actor,
         "create",
         crate::services::audit::entity_name(entity::vanguard_unit::Entity),
-        after.id,
+        *after.id,
         org.id,
         None,
         Some(&after),
@@ -252,7 +256,7 @@ pub async fn update(
         "update",
         crate::services::audit::entity_name(entity::vanguard_unit::Entity),
         id,
-        after.organization_id,
+        *after.organization_id,
         Some(&before),
         Some(&after),
     )
