@@ -18,7 +18,7 @@ use crate::services::{
     people::{self, NewPerson},
     service_clients::{self, NewServiceClient},
     study, supervision,
-    types::{DocumentKind, OrgKind, PartyStatus, Visibility},
+    types::{DocumentKind, Id, OrgKind, PartyStatus, Visibility},
     users::{self, NewRoleAssignment, NewUser},
 };
 
@@ -136,7 +136,7 @@ pub async fn seed_demo(
             db,
             &sys,
             NewOrganization {
-                parent_id: parent,
+                parent_id: parent.map(Id),
                 name: node.0.into(),
                 short_name: Some(node.1.into()),
                 kind: node.2,
@@ -145,9 +145,9 @@ pub async fn seed_demo(
             },
         )
         .await?;
-        by_name.push((node.0, org.id));
+        by_name.push((node.0, *org.id));
         for child in node.3.iter().rev() {
-            stack.push((Some(org.id), child));
+            stack.push((Some(*org.id), child));
         }
     }
     let org = |name: &str| by_name.iter().find(|(n, _)| *n == name).map(|(_, id)| *id).unwrap_or_default();
@@ -162,7 +162,7 @@ pub async fn seed_demo(
             db,
             &sys,
             NewPerson {
-                organization_id: org_id,
+                organization_id: Id(org_id),
                 name,
                 employee_no: format!("JC{:05}", 10001 + i),
                 phone: Some(format!("138{:08}", 20_000_000 + i * 7919 % 10_000_000)),
@@ -177,7 +177,7 @@ pub async fn seed_demo(
         )
         .await?;
         if !first_in.iter().any(|(o, _)| *o == org_id) {
-            first_in.push((org_id, p.id));
+            first_in.push((org_id, *p.id));
         }
     }
     let person_in = |org_id: Uuid| first_in.iter().find(|(o, _)| *o == org_id).map(|(_, p)| *p);
@@ -194,10 +194,10 @@ pub async fn seed_demo(
             db,
             &sys,
             passwords,
-            NewUser { username: username.into(), password: DEMO_PASSWORD.into(), person_id },
+            NewUser { username: username.into(), password: DEMO_PASSWORD.into(), person_id: person_id.map(Id) },
         )
         .await?;
-        users::assign_role(db, &sys, NewRoleAssignment { user_id: user.id, role, organization_id: scope }).await?;
+        users::assign_role(db, &sys, NewRoleAssignment { user_id: user.id, role, organization_id: scope.map(Id) }).await?;
     }
     let documents = seed_documents(db, &sys, org(ROOT_NAME), rd).await?;
     let sessions = seed_sessions(db, &sys, lab, &documents).await?;
@@ -210,7 +210,7 @@ pub async fn seed_demo(
         NewServiceClient {
             name: "HR 系统同步".into(),
             scopes: [ClientScope::OrganizationsRead, ClientScope::PeopleRead].map(|c| c.as_str().to_owned()).to_vec(),
-            organization_id: Some(org(ROOT_NAME)),
+            organization_id: Some(Id(org(ROOT_NAME))),
         },
         DEMO_CLIENT_SECRET.into(),
     )
@@ -331,20 +331,20 @@ async fn seed_documents(db: &DatabaseConnection, sys: &Actor, root: Uuid, rd: Uu
                 body: (*body).into(),
                 summary: Some((*summary).into()),
                 tags: tags.iter().map(|t| (*t).to_owned()).collect(),
-                organization_id: owner,
+                organization_id: Id(owner),
                 visibility: Some(if i == 6 { Visibility::Subtree } else { Visibility::Everyone }),
             },
         )
         .await?;
-        let published = documents::publish(db, sys, doc.id, doc.version).await?;
-        ids.push(published.id);
+        let published = documents::publish(db, sys, *doc.id, doc.version).await?;
+        ids.push(*published.id);
     }
     // The reward regulation gets a second revision, superseding the first.
     let draft = documents::revise(db, sys, ids[3]).await?;
     let draft = documents::update(
         db,
         sys,
-        draft.id,
+        *draft.id,
         draft.version,
         DocumentPatch {
             title: Some("科技成果评价及奖励办法（2026年修订）".into()),
@@ -353,8 +353,8 @@ async fn seed_documents(db: &DatabaseConnection, sys: &Actor, root: Uuid, rd: Uu
         },
     )
     .await?;
-    let revised = documents::publish(db, sys, draft.id, draft.version).await?;
-    ids[3] = revised.id;
+    let revised = documents::publish(db, sys, *draft.id, draft.version).await?;
+    ids[3] = *revised.id;
     Ok(ids)
 }
 
@@ -400,18 +400,18 @@ async fn seed_sessions(
             db,
             sys,
             study::NewSession {
-                organization_id: branch,
+                organization_id: Id(branch),
                 kind,
                 is_first_topic: !(kind == study::SessionKind::BranchCommittee && month == 7),
                 topic: topic.into(),
                 held_at,
                 place: Some("工艺研究所三楼会议室".into()),
-                host_id: Some(host),
-                recorder_id: Some(recorder),
+                host_id: Some(Id(host)),
+                recorder_id: Some(Id(recorder)),
                 minutes: None,
                 checkin_opens_at: None,
                 checkin_closes_at: None,
-                material_document_ids: documents.get(i % documents.len()).copied().into_iter().collect(),
+                material_document_ids: documents.get(i % documents.len()).copied().map(Id).into_iter().collect(),
             },
         )
         .await?;
@@ -427,13 +427,13 @@ async fn seed_sessions(
                 _ => study::AttendanceStatus::Present,
             };
             let reason = (status == study::AttendanceStatus::Leave).then(|| "出差".to_owned());
-            study::mark_attendance(db, sys, session.id, *person, 1, study::MarkAttendance { status, reason }).await?;
+            study::mark_attendance(db, sys, *session.id, *person, 1, study::MarkAttendance { status, reason }).await?;
         }
-        let current = study::get(db, sys, session.id).await?;
+        let current = study::get(db, sys, *session.id).await?;
         study::update(
             db,
             sys,
-            session.id,
+            *session.id,
             current.version,
             study::SessionPatch {
                 status: Some(study::SessionStatus::Held),
@@ -443,7 +443,7 @@ async fn seed_sessions(
         )
         .await?;
         if kind == study::SessionKind::BranchCommittee {
-            last_committee = Some(session.id);
+            last_committee = Some(*session.id);
         }
     }
     if let Some(source) = last_committee {
@@ -458,11 +458,11 @@ async fn seed_sessions(
                 today,
                 measures::NewMeasure {
                     source_kind: measures::SourceKind::Session,
-                    source_id: source,
-                    organization_id: branch,
+                    source_id: Id(source),
+                    organization_id: Id(branch),
                     title: title.into(),
                     description: None,
-                    owner_id: people[k % people.len()],
+                    owner_id: Id(people[k % people.len()]),
                     due_on: today + chrono::Duration::days(due_days),
                 },
             )
@@ -659,10 +659,10 @@ async fn seed_supervision(db: &DatabaseConnection) -> anyhow::Result<usize> {
         db,
         &inspector,
         supervision::NewInspection {
-            organization_id: rd,
+            organization_id: Id(rd),
             title: DEMO_INSPECTION.into(),
             focus: "科技创新责任落实情况：研发投入、党小组建在项目上、“五小”创新、成果转化".into(),
-            lead_inspector_id: inspector.person_id(),
+            lead_inspector_id: (inspector.person_id()).map(Id),
             starts_on: day(-95),
             ends_on: Some(day(-80)),
         },
@@ -671,7 +671,7 @@ async fn seed_supervision(db: &DatabaseConnection) -> anyhow::Result<usize> {
     supervision::update_inspection(
         db,
         &inspector,
-        inspection.id,
+        *inspection.id,
         inspection.version,
         supervision::InspectionPatch { status: Some(supervision::InspectionStatus::Finished), ..Default::default() },
     )
@@ -692,12 +692,12 @@ async fn seed_supervision(db: &DatabaseConnection) -> anyhow::Result<usize> {
             opened,
             supervision::NewItem {
                 inspection_id: Some(inspection.id),
-                organization_id: org,
+                organization_id: Id(org),
                 title: title.into(),
                 description: Some(format!("巡察组在{branch}发现：{title}。")),
                 category,
                 severity,
-                responsible_person_id: responsible,
+                responsible_person_id: Id(responsible),
                 due_on: day(due_in),
             },
         )
@@ -707,7 +707,7 @@ async fn seed_supervision(db: &DatabaseConnection) -> anyhow::Result<usize> {
             continue;
         }
         let plan = format!("针对“{title}”，支部召开专题会议，明确责任人和完成时限，逐项整改。");
-        it = supervision::set_plan(db, &secretary, opened, it.id, it.version, plan).await?;
+        it = supervision::set_plan(db, &secretary, opened, *it.id, it.version, plan).await?;
         if count == 4 {
             measures::create(
                 db,
@@ -716,10 +716,10 @@ async fn seed_supervision(db: &DatabaseConnection) -> anyhow::Result<usize> {
                 measures::NewMeasure {
                     source_kind: measures::SourceKind::SupervisionItem,
                     source_id: it.id,
-                    organization_id: org,
+                    organization_id: Id(org),
                     title: "在每个在研项目上建立党小组或党员责任区".into(),
                     description: None,
-                    owner_id: responsible,
+                    owner_id: Id(responsible),
                     due_on: day(due_in),
                 },
             )
@@ -729,7 +729,7 @@ async fn seed_supervision(db: &DatabaseConnection) -> anyhow::Result<usize> {
             kind: supervision::UpdateKind::Evidence,
             text: "上传专题会议纪要和整改台账".into(),
         };
-        supervision::add_update(db, &secretary, opened, it.id, evidence).await?;
+        supervision::add_update(db, &secretary, opened, *it.id, evidence).await?;
         if state == "rectifying" {
             continue;
         }
@@ -738,7 +738,7 @@ async fn seed_supervision(db: &DatabaseConnection) -> anyhow::Result<usize> {
             db,
             &secretary,
             submitted_on,
-            it.id,
+            *it.id,
             it.version,
             supervision::ItemAction::Submit,
             None,
@@ -749,7 +749,7 @@ async fn seed_supervision(db: &DatabaseConnection) -> anyhow::Result<usize> {
                 db,
                 &inspector,
                 submitted_on,
-                it.id,
+                *it.id,
                 it.version,
                 supervision::ItemAction::Reject,
                 Some("整改台账缺少奖励兑现凭证，请补充后重新提交".into()),
@@ -762,7 +762,7 @@ async fn seed_supervision(db: &DatabaseConnection) -> anyhow::Result<usize> {
                 db,
                 &inspector,
                 day(due_in + late_by),
-                it.id,
+                *it.id,
                 it.version,
                 supervision::ItemAction::Verify,
                 Some("经现场核查，整改到位，同意销号".into()),

@@ -7,7 +7,6 @@
 pub mod jwt;
 pub mod password;
 
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::AppError;

@@ -23,7 +23,7 @@ use crate::services::innovation::{
     vanguard::{self, NewVanguardUnit, VanguardKind},
 };
 use crate::services::organizations::{self, NewOrganization};
-use crate::services::types::OrgKind;
+use crate::services::types::{Id, OrgKind};
 
 /// (title, level, status, branch name)
 const PROJECTS: [(&str, ProjectLevel, ProjectStatus, &str); 12] = [
@@ -59,7 +59,7 @@ fn day(year: i32, month: u32, d: u32) -> NaiveDate {
 }
 
 fn link(p: Uuid, role: Option<&str>) -> PersonLink {
-    PersonLink { person_id: p, role: role.map(str::to_owned) }
+    PersonLink { person_id: Id(p), role: role.map(str::to_owned) }
 }
 
 /// The people of an organisation, in creation order.
@@ -95,7 +95,7 @@ pub async fn seed(
         db,
         sys,
         NewCampaign {
-            organization_id: root,
+            organization_id: Id(root),
             year,
             title: format!("{year}年“科技创新年”活动"),
             theme: Some("党建引领 创新驱动 绿色发展".into()),
@@ -147,7 +147,7 @@ pub async fn seed(
     campaigns::update(
         db,
         sys,
-        campaign.id,
+        *campaign.id,
         campaign.version,
         CampaignPatch { status: Some(CampaignStatus::Running), ..Default::default() },
     )
@@ -202,13 +202,13 @@ pub async fn seed(
             .filter_map(|(k, r)| pick(b, i + k).1.map(|p| (p, r.map(str::to_owned))))
             .collect::<std::collections::BTreeMap<_, _>>()
             .into_iter()
-            .map(|(person_id, result)| Participant { person_id, result })
+            .map(|(person_id, result)| Participant { person_id: Id(person_id), result })
             .collect();
         campaigns::create_activity(
             db,
             sys,
             NewActivity {
-                organization_id: org_id,
+                organization_id: Id(org_id),
                 campaign_id: Some(campaign.id),
                 kind,
                 title: title.into(),
@@ -233,12 +233,12 @@ pub async fn seed(
             sys,
             submitted_on,
             NewAchievement {
-                organization_id: org_id,
+                organization_id: Id(org_id),
                 campaign_id: Some(campaign.id),
                 category: categories[i % categories.len()],
                 title: format!("{}（{}）", ACHIEVEMENT_TITLES[i % ACHIEVEMENT_TITLES.len()], i + 1),
                 description: Some("针对现场运行中的实际问题提出改进方案，经试运行验证效果明显。".into()),
-                lead_id: Some(lead),
+                lead_id: Some(Id(lead)),
                 members: mate.map(|m| vec![link(m, Some("成员"))]).unwrap_or_default(),
                 // Between about 20 万 and 200 万 元, in fen.
                 benefit_fen: (200_000 + (i as i64 * 37_301) % 1_800_000) * 100 + (i as i64 % 100),
@@ -262,7 +262,7 @@ pub async fn seed(
                 db,
                 sys,
                 decided,
-                current.id,
+                *current.id,
                 current.version,
                 AchievementReview {
                     status: *step,
@@ -294,7 +294,7 @@ pub async fn seed(
                     db,
                     sys,
                     NewOrganization {
-                        parent_id: Some(branch_id),
+                        parent_id: Some(Id(branch_id)),
                         name: format!("{}项目党小组", title.chars().take(8).collect::<String>()),
                         short_name: None,
                         kind: OrgKind::Group,
@@ -304,6 +304,7 @@ pub async fn seed(
                 )
                 .await?
                 .id
+                .0
             }
         };
         let proposed = day(year - 1, 1 + (i as u32 % 12), 10);
@@ -312,12 +313,12 @@ pub async fn seed(
             sys,
             today,
             NewProject {
-                organization_id: branch_id,
-                party_group_id: Some(group),
+                organization_id: Id(branch_id),
+                party_group_id: Some(Id(group)),
                 code: format!("JC-KY-{}-{:02}", year - 1, i + 1),
                 title: title.into(),
                 level,
-                leader_id: people.first().copied(),
+                leader_id: (people.first().copied()).map(Id),
                 members: people.iter().skip(1).take(3).map(|p| link(*p, Some("骨干"))).collect(),
                 budget_fen: (3_000_000 + i as i64 * 1_250_000) * 100,
                 proposed_on: proposed,
@@ -336,7 +337,7 @@ pub async fn seed(
             }
             let when = when.max(last + Duration::days(1)).min(today).max(last);
             let patch = ProjectPatch { status: Some(next), status_on: Some(when), ..Default::default() };
-            p = projects::update(db, sys, today, p.id, p.version, patch).await?;
+            p = projects::update(db, sys, today, *p.id, p.version, patch).await?;
             last = when;
         }
         for (k, (name, months)) in [("方案论证", 2u32), ("中试验证", 6), ("成果验收", 11)].into_iter().enumerate()
@@ -349,7 +350,7 @@ pub async fn seed(
                 db,
                 sys,
                 today,
-                p.id,
+                *p.id,
                 NewMilestone { title: name.into(), planned_on: planned, actual_on: reached },
             )
             .await?;
@@ -383,7 +384,7 @@ pub async fn seed(
             sys,
             NewVanguardUnit {
                 kind: VanguardKind::CommandoTeam,
-                organization_id: *branch_id,
+                organization_id: Id(*branch_id),
                 project_id: Some(*project),
                 name: ["低碳攻关党员突击队", "智慧管网党员突击队", "再生水回用党员突击队"][k].into(),
                 established_on: day(year, 2, 1).min(today),
@@ -400,7 +401,7 @@ pub async fn seed(
             sys,
             NewVanguardUnit {
                 kind: VanguardKind::DemonstrationPost,
-                organization_id: org_id,
+                organization_id: Id(org_id),
                 project_id: None,
                 name: ["中控室党员示范岗", "化验室党员示范岗", "管网抢修党员示范岗"][k].into(),
                 established_on: day(year - 1, 7, 1),
@@ -417,7 +418,7 @@ pub async fn seed(
         let (project, branch_id, people) = &project_ids[i % project_ids.len()];
         NewHonour {
             kind,
-            organization_id: *branch_id,
+            organization_id: Id(*branch_id),
             project_id: Some(*project),
             title: title.into(),
             number: None,

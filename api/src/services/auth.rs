@@ -435,7 +435,7 @@ pub async fn ensure_admin(
         audit::Change {
             action: "create",
             entity: crate::services::audit::entity_name(entity::user_account::Entity),
-            entity_id: view.id,
+            entity_id: *view.id,
             organization_id: None,
             before: None,
             after: audit::snapshot(&view)?,

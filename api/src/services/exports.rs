@@ -258,12 +258,12 @@ pub async fn items<C: ConnectionTrait>(
     format: ExportFormat,
 ) -> AppResult<ExportFile> {
     let items = supervision::all_items(db, actor, today, filter, MAX_EXPORT_ROWS).await?;
-    let org_ids: Vec<Uuid> = items.iter().map(|i| i.organization_id).collect();
-    let person_ids: Vec<Uuid> = items.iter().map(|i| i.responsible_person_id).collect();
+    let org_ids: Vec<Uuid> = items.iter().map(|i| *i.organization_id).collect();
+    let person_ids: Vec<Uuid> = items.iter().map(|i| *i.responsible_person_id).collect();
     let orgs: HashMap<Uuid, String> =
-        super::organizations::by_ids(db, actor, &org_ids).await?.into_iter().map(|o| (o.id, o.name)).collect();
+        super::organizations::by_ids(db, actor, &org_ids).await?.into_iter().map(|o| (*o.id, o.name)).collect();
     let people: HashMap<Uuid, String> =
-        super::people::by_ids(db, actor, &person_ids).await?.into_iter().map(|p| (p.id, p.name)).collect();
+        super::people::by_ids(db, actor, &person_ids).await?.into_iter().map(|p| (*p.id, p.name)).collect();
     let sheet =
         Sheet {
             name: "巡察整改问题".into(), headers: ITEM_HEADERS.to_vec(), rows: item_rows(&items, &orgs, &people)

@@ -196,7 +196,7 @@ pub async fn list<C: ConnectionTrait>(
     }
     let rows = query.order_by_asc(organization::Column::Id).limit(page.limit + 1).all(db).await?;
     let rows = rows.into_iter().map(OrganizationView::from_model).collect::<AppResult<Vec<_>>>()?;
-    Ok(Page::from_rows(rows, page, |o| o.id, total))
+    Ok(Page::from_rows(rows, page, |o| *o.id, total))
 }
 
 /// The path from the root down to the organisation (itself last), skipping ancestors

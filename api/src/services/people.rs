@@ -312,7 +312,7 @@ pub async fn list<C: ConnectionTrait>(
     }
     let rows = query.order_by_asc(person::Column::Id).limit(page.limit + 1).all(db).await?;
     let items = views(db, actor, rows).await?;
-    Ok(Page::from_rows(items, page, |p| p.id, total))
+    Ok(Page::from_rows(items, page, |p| *p.id, total))
 }
 
 fn validate(
@@ -493,7 +493,7 @@ pub async fn update(
             action: "update",
             entity: crate::services::audit::entity_name(entity::person::Entity),
             entity_id: id,
-            organization_id: Some(after.organization_id),
+            organization_id: Some(*after.organization_id),
             before: audit::snapshot(&before)?,
             after: audit::snapshot(&after)?,
         },

@@ -155,7 +155,7 @@ pub async fn list<C: ConnectionTrait>(db: &C, actor: &Actor, page: PageRequest) 
         q = q.filter(service_client::Column::Id.gt(after));
     }
     let rows = q.order_by_asc(service_client::Column::Id).limit(page.limit + 1).all(db).await?;
-    Ok(Page::from_rows(rows.into_iter().map(ServiceClientView::from).collect(), page, |c| c.id, total))
+    Ok(Page::from_rows(rows.into_iter().map(ServiceClientView::from).collect(), page, |c| *c.id, total))
 }
 
 /// Creates a client and returns its secret once.
@@ -214,7 +214,7 @@ pub async fn create_with_secret(
             action: "create",
             entity: crate::services::audit::entity_name(entity::service_client::Entity),
             entity_id: id,
-            organization_id: view.organization_id,
+            organization_id: view.organization_id.map(Uuid::from),
             before: None,
             after: audit::snapshot(&view)?,
         },
@@ -269,7 +269,7 @@ pub async fn update(
             action: "update",
             entity: crate::services::audit::entity_name(entity::service_client::Entity),
             entity_id: id,
-            organization_id: after.organization_id,
+            organization_id: after.organization_id.map(Uuid::from),
             before: audit::snapshot(&before)?,
             after: audit::snapshot(&after)?,
         },
@@ -303,7 +303,7 @@ pub async fn rotate_secret(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> 
             action: "rotate_secret",
             entity: crate::services::audit::entity_name(entity::service_client::Entity),
             entity_id: id,
-            organization_id: view.organization_id,
+            organization_id: view.organization_id.map(Uuid::from),
             before: None,
             after: None,
         },

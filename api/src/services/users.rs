@@ -228,7 +228,7 @@ pub async fn list<C: ConnectionTrait>(
         query = query.filter(user_account::Column::Id.gt(after));
     }
     let rows = query.order_by_asc(user_account::Column::Id).limit(page.limit + 1).all(db).await?;
-    Ok(Page::from_rows(rows.into_iter().map(UserView::from).collect(), page, |u| u.id, total))
+    Ok(Page::from_rows(rows.into_iter().map(UserView::from).collect(), page, |u| *u.id, total))
 }
 
 /// The accounts of several people (DataLoader batch: person id → account), in scope.
@@ -370,7 +370,7 @@ pub async fn create(
         Change {
             action: "create",
             entity: crate::services::audit::entity_name(entity::user_account::Entity),
-            entity_id: view.id,
+            entity_id: *view.id,
             organization_id: org_id,
             before: None,
             after: audit::snapshot(&view)?,
@@ -636,7 +636,7 @@ pub async fn assign_role(
         Change {
             action: "grant",
             entity: crate::services::audit::entity_name(entity::role_assignment::Entity),
-            entity_id: view.id,
+            entity_id: *view.id,
             organization_id: org_id,
             before: None,
             after: audit::snapshot(&view)?,
@@ -657,7 +657,7 @@ pub async fn revoke_role(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> Ap
     let view = RoleAssignmentView::from_model(row)?;
     if grant_scope != Scope::Global {
         let org = match view.organization_id {
-            Some(o) => find_in_scope(&tx, &actor.scope(Permission::OrgRead), o).await.ok(),
+            Some(o) => find_in_scope(&tx, &actor.scope(Permission::OrgRead), *o).await.ok(),
             None => None,
         };
         let inside = org.is_some_and(|o| grant_scope.contains_path(&o.path));
@@ -673,7 +673,7 @@ pub async fn revoke_role(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> Ap
             action: "revoke",
             entity: crate::services::audit::entity_name(entity::role_assignment::Entity),
             entity_id: id,
-            organization_id: view.organization_id,
+            organization_id: view.organization_id.map(Uuid::from),
             before: audit::snapshot(&view)?,
             after: None,
         },

@@ -3,6 +3,7 @@
 //! name the first broken record; records written before the chain existed are chained
 //! at start-up; who may read which records; filters and keyset paging.
 
+use dangjian::services::types::Id;
 use actix_web::http::StatusCode;
 use dangjian::auth::Actor;
 use dangjian::services::{self, organizations::NewOrganization, types::OrgKind};
@@ -158,7 +159,7 @@ async fn concurrent_writers_keep_one_gap_free_chain() {
         let parent = f.gb;
         tasks.push(tokio::spawn(async move {
             let input = NewOrganization {
-                parent_id: Some(parent),
+                parent_id: Some(Id(parent)),
                 name: format!("并发支部{i}"),
                 short_name: None,
                 kind: OrgKind::Branch,
@@ -265,7 +266,7 @@ async fn who_reads_which_audit_records() {
         email: Some("zhang@example.com".into()),
         ..Default::default()
     };
-    services::people::update(f.app.db(), &sys, p.id, p.version, patch).await.unwrap();
+    services::people::update(f.app.db(), &sys, *p.id, p.version, patch).await.unwrap();
     let path = format!("/api/v1/audit-history/person/{}", p.id);
     let h = f.app.get(&path, Some(&inspector)).await;
     assert_eq!(h.status, StatusCode::OK, "{}", h.text());

@@ -1,6 +1,7 @@
 //! Test harness: a fresh database and app per test, a fixture organisation with one
 //! login per role, and small HTTP / GraphQL helpers.
 
+use dangjian::services::types::Id;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -263,7 +264,7 @@ impl Fixture {
         let pw = app.state.policy.passwords.clone();
         let sys = Actor::system();
         let org = |parent: Option<Uuid>, name: &str, kind: OrgKind| NewOrganization {
-            parent_id: parent,
+            parent_id: parent.map(Id),
             name: name.into(),
             short_name: None,
             kind,
@@ -272,20 +273,20 @@ impl Fixture {
         };
         let root =
             services::organizations::create(&db, &sys, org(None, "集团党委", OrgKind::Committee)).await.unwrap().id;
-        let gb = services::organizations::create(&db, &sys, org(Some(root), "技术研发党总支", OrgKind::GeneralBranch))
+        let gb = services::organizations::create(&db, &sys, org(Some(*root), "技术研发党总支", OrgKind::GeneralBranch))
             .await
             .unwrap()
             .id;
         let b1 =
-            services::organizations::create(&db, &sys, org(Some(gb), "研发一支部", OrgKind::Branch)).await.unwrap().id;
+            services::organizations::create(&db, &sys, org(Some(*gb), "研发一支部", OrgKind::Branch)).await.unwrap().id;
         let b2 =
-            services::organizations::create(&db, &sys, org(Some(gb), "研发二支部", OrgKind::Branch)).await.unwrap().id;
-        let b3 = services::organizations::create(&db, &sys, org(Some(root), "机关党支部", OrgKind::Branch))
+            services::organizations::create(&db, &sys, org(Some(*gb), "研发二支部", OrgKind::Branch)).await.unwrap().id;
+        let b3 = services::organizations::create(&db, &sys, org(Some(*root), "机关党支部", OrgKind::Branch))
             .await
             .unwrap()
             .id;
         let person = |org: Uuid, name: &str, no: &str| NewPerson {
-            organization_id: org,
+            organization_id: Id(org),
             name: name.into(),
             employee_no: no.into(),
             phone: Some("13800000000".into()),
@@ -303,30 +304,30 @@ impl Fixture {
             let p = person(o, n, no);
             async move { services::people::create(&db, &sys, p).await.unwrap().id }
         };
-        let p_orgadmin_b1 = mk(b1, "王书记", "E001").await;
-        let p_member_b1 = mk(b1, "李党员", "E002").await;
-        let p_other_b1 = mk(b1, "张工", "E003").await;
-        let p_b2 = mk(b2, "赵工", "E004").await;
-        let p_b3 = mk(b3, "钱主任", "E005").await;
-        let p_inspector = mk(gb, "孙巡察", "E006").await;
-        let p_orgadmin_b2 = mk(b2, "周书记", "E007").await;
+        let p_orgadmin_b1 = mk(*b1, "王书记", "E001").await;
+        let p_member_b1 = mk(*b1, "李党员", "E002").await;
+        let p_other_b1 = mk(*b1, "张工", "E003").await;
+        let p_b2 = mk(*b2, "赵工", "E004").await;
+        let p_b3 = mk(*b3, "钱主任", "E005").await;
+        let p_inspector = mk(*gb, "孙巡察", "E006").await;
+        let p_orgadmin_b2 = mk(*b2, "周书记", "E007").await;
 
         services::auth::ensure_admin(&db, &pw, "admin", Some(PASSWORD.into())).await.unwrap();
         let user = |name: &str, person: Uuid| NewUser {
             username: name.into(),
             password: PASSWORD.into(),
-            person_id: Some(person),
+            person_id: Some(Id(person)),
         };
         let grant =
-            |user_id: Uuid, role: Role, org: Uuid| NewRoleAssignment { user_id, role, organization_id: Some(org) };
-        let u = services::users::create(&db, &sys, &pw, user("orgadmin_b1", p_orgadmin_b1)).await.unwrap();
+            |user_id: Id, role: Role, org: Id| NewRoleAssignment { user_id, role, organization_id: Some(org) };
+        let u = services::users::create(&db, &sys, &pw, user("orgadmin_b1", *p_orgadmin_b1)).await.unwrap();
         services::users::assign_role(&db, &sys, grant(u.id, Role::OrgAdmin, b1)).await.unwrap();
         let u_orgadmin_b2 =
-            services::users::create(&db, &sys, &pw, user("orgadmin_b2", p_orgadmin_b2)).await.unwrap().id;
+            services::users::create(&db, &sys, &pw, user("orgadmin_b2", *p_orgadmin_b2)).await.unwrap().id;
         services::users::assign_role(&db, &sys, grant(u_orgadmin_b2, Role::OrgAdmin, b2)).await.unwrap();
-        let u = services::users::create(&db, &sys, &pw, user("inspector_gb", p_inspector)).await.unwrap();
+        let u = services::users::create(&db, &sys, &pw, user("inspector_gb", *p_inspector)).await.unwrap();
         services::users::assign_role(&db, &sys, grant(u.id, Role::Inspector, gb)).await.unwrap();
-        let u_member_b1 = services::users::create(&db, &sys, &pw, user("member_b1", p_member_b1)).await.unwrap().id;
+        let u_member_b1 = services::users::create(&db, &sys, &pw, user("member_b1", *p_member_b1)).await.unwrap().id;
         services::users::assign_role(&db, &sys, grant(u_member_b1, Role::Member, b1)).await.unwrap();
         let hr = services::service_clients::create(
             &db,
@@ -341,18 +342,18 @@ impl Fixture {
         .unwrap();
         Fixture {
             app,
-            root,
-            gb,
-            b1,
-            b2,
-            b3,
-            p_orgadmin_b1,
-            p_member_b1,
-            p_other_b1,
-            p_b2,
-            p_b3,
-            u_member_b1,
-            u_orgadmin_b2,
+            root: *root,
+            gb: *gb,
+            b1: *b1,
+            b2: *b2,
+            b3: *b3,
+            p_orgadmin_b1: *p_orgadmin_b1,
+            p_member_b1: *p_member_b1,
+            p_other_b1: *p_other_b1,
+            p_b2: *p_b2,
+            p_b3: *p_b3,
+            u_member_b1: *u_member_b1,
+            u_orgadmin_b2: *u_orgadmin_b2,
             hr_client_id: hr.client.client_id,
             hr_secret: hr.client_secret,
         }
@@ -378,9 +379,9 @@ impl Fixture {
     /// Gives `person` an account `username` with the member role on `org`, and logs in.
     pub async fn add_member(&self, username: &str, person: Uuid, org: Uuid) -> String {
         let sys = Actor::system();
-        let new = NewUser { username: username.into(), password: PASSWORD.into(), person_id: Some(person) };
+        let new = NewUser { username: username.into(), password: PASSWORD.into(), person_id: Some(Id(person)) };
         let u = services::users::create(self.app.db(), &sys, &self.app.state.policy.passwords, new).await.unwrap();
-        let grant = NewRoleAssignment { user_id: u.id, role: Role::Member, organization_id: Some(org) };
+        let grant = NewRoleAssignment { user_id: u.id, role: Role::Member, organization_id: Some(Id(org)) };
         services::users::assign_role(self.app.db(), &sys, grant).await.unwrap();
         self.app.login(username).await
     }

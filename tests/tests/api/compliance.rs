@@ -24,7 +24,7 @@ async fn held(f: &Fixture, org: Uuid, kind: SessionKind, held_at: &str, first_to
     let s = session(f, org, kind, at(held_at), None).await;
     let patch =
         SessionPatch { status: Some(SessionStatus::Held), is_first_topic: Some(first_topic), ..Default::default() };
-    services::study::update(f.app.db(), &Actor::system(), s.id, s.version, patch).await.unwrap();
+    services::study::update(f.app.db(), &Actor::system(), *s.id, s.version, patch).await.unwrap();
 }
 
 /// The calendar of Q1 2026:

@@ -1,6 +1,7 @@
 //! The knowledge base: lifecycle and revisions, visibility, Chinese full-text search,
 //! reading records and study figures.
 
+use dangjian::services::types::Id;
 use actix_web::{http::StatusCode, test};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -337,7 +338,7 @@ async fn sessions_are_searched_by_topic_and_minutes_with_their_visibility() {
     let f = Fixture::new().await;
     let sys = dangjian::auth::Actor::system();
     let new = |org: Uuid, topic: &str, minutes: &str| NewSession {
-        organization_id: org,
+        organization_id: Id(org),
         kind: SessionKind::BranchCommittee,
         is_first_topic: true,
         topic: topic.into(),
@@ -381,11 +382,11 @@ async fn sessions_are_searched_by_topic_and_minutes_with_their_visibility() {
     assert_eq!(g["data"]["search"]["totalCount"], 3, "{g}");
     assert_eq!(g["data"]["search"]["hits"].as_array().map(Vec::len), Some(1), "{g}");
     // A cancelled session leaves the index.
-    let v = study::get(f.app.db(), &sys, mine.id).await.unwrap();
+    let v = study::get(f.app.db(), &sys, *mine.id).await.unwrap();
     study::update(
         f.app.db(),
         &sys,
-        mine.id,
+        *mine.id,
         v.version,
         study::SessionPatch { status: Some(study::SessionStatus::Cancelled), ..Default::default() },
     )

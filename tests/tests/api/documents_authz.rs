@@ -6,6 +6,7 @@
 //! one of b3 (a sibling of b1's general branch); `Above` a document the group committee
 //! shares with everyone (readable by all, writable by no org_admin below it).
 
+use dangjian::services::types::Id;
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
@@ -182,14 +183,14 @@ async fn target(f: &Fixture, op: Op, rel: Rel) -> Uuid {
         body: "坚持创新驱动发展。".into(),
         summary: None,
         tags: vec![],
-        organization_id: org,
+        organization_id: Id(org),
         visibility: Some(visibility),
     };
     let d = documents::create(f.app.db(), &sys, input).await.unwrap();
     if matches!(op, ReadDraft | UpdateDraft | PublishDraft | DeleteDraft) {
-        return d.id;
+        return *d.id;
     }
-    documents::publish(f.app.db(), &sys, d.id, d.version).await.unwrap().id
+    *documents::publish(f.app.db(), &sys, *d.id, d.version).await.unwrap().id
 }
 
 async fn version(f: &Fixture, id: Uuid) -> i32 {

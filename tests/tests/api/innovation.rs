@@ -3,6 +3,7 @@
 //! refused transition, self-review, money to the fen, milestone status at its boundary
 //! days, and the statistics against a hand-counted fixture with subtree scope.
 
+use dangjian::services::types::Id;
 use actix_web::{http::StatusCode, test};
 use chrono::{Duration, NaiveDate};
 use dangjian::auth::Actor;
@@ -44,13 +45,13 @@ pub async fn achievement(
     day: NaiveDate,
 ) -> achievements::AchievementView {
     let input = NewAchievement {
-        organization_id: org,
+        organization_id: Id(org),
         campaign_id: None,
         category: AchievementCategory::SmallInnovation,
         title: "泵站节能改造".into(),
         description: None,
-        lead_id: Some(lead),
-        members: members.iter().map(|p| PersonLink { person_id: *p, role: None }).collect(),
+        lead_id: Some(Id(lead)),
+        members: members.iter().map(|p| PersonLink { person_id: Id(*p), role: None }).collect(),
         benefit_fen,
     };
     achievements::submit(f.app.db(), &Actor::system(), day, input).await.expect("submit")
@@ -78,7 +79,7 @@ pub async fn drive(
             reason: (*step == Rejected).then(|| "效益测算依据不足".to_owned()),
             reward_fen: (*step == Awarded).then_some(10_000),
         };
-        a = achievements::review(f.app.db(), &Actor::system(), day, a.id, a.version, review).await.expect("review");
+        a = achievements::review(f.app.db(), &Actor::system(), day, *a.id, a.version, review).await.expect("review");
     }
     a
 }
@@ -324,7 +325,7 @@ async fn money_never_loses_a_fen() {
     let sys = Actor::system();
     for (org, month, amount) in [(f.b1, "2025-01-01", odd), (f.b2, "2025-02-01", 2), (f.b1, "2024-01-01", 3)] {
         let e = NewExpenditure {
-            organization_id: Some(org),
+            organization_id: Some(Id(org)),
             project_id: None,
             period_start: d(month),
             amount_fen: amount,
@@ -453,7 +454,7 @@ async fn statistics_fixture(f: &Fixture) -> Uuid {
     // Projects: b1 group_major active since 2024; b1 national_key accepted in 2024 (not under
     // way in 2025); b1 provincial proposed 2025; b2 group_major completed 2025; b3 proposed 2026.
     let project = |org: Uuid, code: &str, level: ProjectLevel, proposed: &str| NewProject {
-        organization_id: org,
+        organization_id: Id(org),
         party_group_id: None,
         code: code.into(),
         title: format!("项目{code}"),
@@ -495,16 +496,16 @@ async fn statistics_fixture(f: &Fixture) -> Uuid {
     ] {
         let mut p = projects::create(db, &sys, today, project(org, code, level, proposed)).await.expect("project");
         for (status, on) in steps {
-            p = projects::update(db, &sys, today, p.id, p.version, step(status, on)).await.expect("step");
+            p = projects::update(db, &sys, today, *p.id, p.version, step(status, on)).await.expect("step");
         }
         if code == "P4" {
-            b2_project = p.id;
+            b2_project = *p.id;
         }
     }
     // Honours.
     let honour = |kind: HonourKind, org: Uuid, day: &str, people: &[Uuid]| NewHonour {
         kind,
-        organization_id: org,
+        organization_id: Id(org),
         project_id: None,
         title: "成果".into(),
         number: None,
@@ -516,7 +517,7 @@ async fn statistics_fixture(f: &Fixture) -> Uuid {
         award_rank: None,
         standard_level: None,
         standard_role: None,
-        people: people.iter().map(|p| PersonLink { person_id: *p, role: None }).collect(),
+        people: people.iter().map(|p| PersonLink { person_id: Id(*p), role: None }).collect(),
     };
     let award = |org, level, day: &str, people: &[Uuid]| NewHonour {
         award_level: Some(level),
@@ -563,8 +564,8 @@ async fn statistics_fixture(f: &Fixture) -> Uuid {
         (f.b2, None, "2024-06-01", 10_000_000),
     ] {
         let e = NewExpenditure {
-            organization_id: Some(org),
-            project_id: project,
+            organization_id: Some(Id(org)),
+            project_id: project.map(Id),
             period_start: y(month),
             amount_fen: amount,
             note: None,
@@ -573,7 +574,7 @@ async fn statistics_fixture(f: &Fixture) -> Uuid {
     }
     // Activities: b1 lecture, b1 skills competition (p_other_b1 一等奖), b2 training, b3
     // model-worker selection (p_b3 劳动模范); b1 lecture in 2024.
-    let person = |p: Uuid, result: Option<&str>| Participant { person_id: p, result: result.map(str::to_owned) };
+    let person = |p: Uuid, result: Option<&str>| Participant { person_id: Id(p), result: result.map(str::to_owned) };
     for (org, kind, day, people) in [
         (f.b1, ActivityKind::Lecture, "2025-03-10", vec![person(f.p_member_b1, None)]),
         (
@@ -587,7 +588,7 @@ async fn statistics_fixture(f: &Fixture) -> Uuid {
         (f.b1, ActivityKind::Lecture, "2024-03-10", vec![person(f.p_orgadmin_b1, Some("优秀学员"))]),
     ] {
         let a = NewActivity {
-            organization_id: org,
+            organization_id: Id(org),
             campaign_id: None,
             kind,
             title: "活动".into(),
@@ -711,7 +712,7 @@ async fn projects_step_forward_with_dates_and_party_groups_are_groups() {
         f.app.db(),
         &Actor::system(),
         dangjian::services::organizations::NewOrganization {
-            parent_id: Some(f.b1),
+            parent_id: Some(Id(f.b1)),
             name: "智慧管网项目党小组".into(),
             short_name: None,
             kind: dangjian::services::types::OrgKind::Group,
@@ -721,7 +722,7 @@ async fn projects_step_forward_with_dates_and_party_groups_are_groups() {
     )
     .await
     .unwrap();
-    let r = f.app.post("/api/v1/research-projects", Some(&admin), body(group.id)).await;
+    let r = f.app.post("/api/v1/research-projects", Some(&admin), body(*group.id)).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let id = r.json()["id"].as_str().unwrap().to_owned();
     let path = format!("/api/v1/research-projects/{id}");

@@ -2,6 +2,7 @@
 //! (inside scope, outside scope) → expected outcome, over REST and GraphQL, with every
 //! out-of-scope NOT_FOUND compared with the answer for a random id.
 
+use dangjian::services::types::Id;
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
@@ -108,12 +109,12 @@ impl Ctx {
             ReadAchievement | ReviewAchievement => achievement(f, org, person, &[], 100, today).await.id,
             ReadProject => {
                 let p = NewProject {
-                    organization_id: org,
+                    organization_id: Id(org),
                     party_group_id: None,
                     code: format!("T-{}", Uuid::now_v7().simple()),
                     title: "项目".into(),
                     level: ProjectLevel::Company,
-                    leader_id: Some(person),
+                    leader_id: Some(Id(person)),
                     members: vec![],
                     budget_fen: 0,
                     proposed_on: today,
@@ -123,7 +124,7 @@ impl Ctx {
             ReadHonour => {
                 let h = NewHonour {
                     kind: HonourKind::Award,
-                    organization_id: org,
+                    organization_id: Id(org),
                     project_id: None,
                     title: "科技进步奖".into(),
                     number: None,
@@ -141,7 +142,7 @@ impl Ctx {
             }
             ReadActivity => {
                 let a = NewActivity {
-                    organization_id: org,
+                    organization_id: Id(org),
                     campaign_id: None,
                     kind: ActivityKind::Training,
                     title: "宣贯培训".into(),
@@ -154,7 +155,7 @@ impl Ctx {
             }
             ReadCampaign => {
                 let c = campaigns::NewCampaign {
-                    organization_id: org,
+                    organization_id: Id(org),
                     year: 2026,
                     title: "科技创新年".into(),
                     theme: None,
@@ -168,7 +169,7 @@ impl Ctx {
             ReadVanguardUnit => {
                 let u = vanguard::NewVanguardUnit {
                     kind: vanguard::VanguardKind::DemonstrationPost,
-                    organization_id: org,
+                    organization_id: Id(org),
                     project_id: None,
                     name: "党员示范岗".into(),
                     established_on: today,
@@ -177,9 +178,9 @@ impl Ctx {
                 };
                 vanguard::create(db, &sys, u).await.unwrap().id
             }
-            SubmitAchievement | CreateProject | CreateHonour | CreateActivity | BookSpending | Statistics => org,
+            SubmitAchievement | CreateProject | CreateHonour | CreateActivity | BookSpending | Statistics => Id(org),
         };
-        Target { id, org, person }
+        Target { id: *id, org, person }
     }
 
     fn submit_body(&self, t: Target) -> Value {

@@ -1,6 +1,7 @@
 //! Implementation measures: ownership rules, status transitions, overdue at boundary
 //! dates, and the mobile app's own list.
 
+use dangjian::services::types::Id;
 use actix_web::http::StatusCode;
 use chrono::{Duration, NaiveDate};
 use dangjian::auth::Actor;
@@ -21,11 +22,11 @@ pub async fn measure(f: &Fixture, org: Uuid, owner: Uuid, due_on: NaiveDate) -> 
         f.app.state.settings.today(),
         NewMeasure {
             source_kind: SourceKind::Campaign,
-            source_id: Uuid::now_v7(),
-            organization_id: org,
+            source_id: Id(Uuid::now_v7()),
+            organization_id: Id(org),
             title: "建立科技攻关党员责任区".into(),
             description: None,
-            owner_id: owner,
+            owner_id: Id(owner),
             due_on,
         },
     )
@@ -125,7 +126,7 @@ async fn overdue_at_boundary_dates() {
     let mut version = done.version;
     for status in [MeasureStatus::InProgress, MeasureStatus::Done] {
         let patch = MeasurePatch { status: Some(status), ..Default::default() };
-        version = services::measures::update(f.app.db(), &sys, today, done.id, version, patch).await.unwrap().version;
+        version = services::measures::update(f.app.db(), &sys, today, *done.id, version, patch).await.unwrap().version;
     }
     // Someone else's overdue measure does not show in "my" list.
     measure(&f, f.b1, f.p_other_b1, yesterday).await;

@@ -1,6 +1,7 @@
 //! Study sessions: check-in rules, attendance marking, statements, status transitions,
 //! attendance rates, and constant SQL statements for a page of sessions with relations.
 
+use dangjian::services::types::Id;
 use actix_web::{http::StatusCode, test};
 use chrono::{DateTime, Duration, Utc};
 use dangjian::auth::{Actor, Role};
@@ -29,14 +30,14 @@ pub async fn session(
         f.app.db(),
         &Actor::system(),
         NewSession {
-            organization_id: org,
+            organization_id: Id(org),
             kind,
             is_first_topic: true,
             topic: "学习最新重要讲话精神".into(),
             held_at,
             place: Some("三楼会议室".into()),
             host_id: None,
-            recorder_id: recorder,
+            recorder_id: recorder.map(Id),
             minutes: None,
             checkin_opens_at: None,
             checkin_closes_at: None,
@@ -60,17 +61,17 @@ pub async fn published_document(f: &Fixture, title: &str) -> Uuid {
         body: format!("{title}全文。"),
         summary: None,
         tags: vec![],
-        organization_id: f.root,
+        organization_id: Id(f.root),
         visibility: None,
     };
     let d = documents::create(f.app.db(), &sys, input).await.unwrap();
-    documents::publish(f.app.db(), &sys, d.id, d.version).await.unwrap().id
+    *documents::publish(f.app.db(), &sys, *d.id, d.version).await.unwrap().id
 }
 
 /// Moves a session to a status (system actor).
 pub async fn set_status(f: &Fixture, s: &SessionView, status: SessionStatus) -> SessionView {
     let patch = SessionPatch { status: Some(status), ..Default::default() };
-    services::study::update(f.app.db(), &Actor::system(), s.id, s.version, patch).await.unwrap()
+    services::study::update(f.app.db(), &Actor::system(), *s.id, s.version, patch).await.unwrap()
 }
 
 /// A PUT with an optional If-Match.
@@ -92,14 +93,14 @@ pub async fn member_login(f: &Fixture, username: &str, person: Uuid, org: Uuid) 
         f.app.db(),
         &sys,
         &f.app.state.policy.passwords,
-        NewUser { username: username.into(), password: PASSWORD.into(), person_id: Some(person) },
+        NewUser { username: username.into(), password: PASSWORD.into(), person_id: Some(Id(person)) },
     )
     .await
     .unwrap();
     services::users::assign_role(
         f.app.db(),
         &sys,
-        NewRoleAssignment { user_id: u.id, role: Role::Member, organization_id: Some(org) },
+        NewRoleAssignment { user_id: u.id, role: Role::Member, organization_id: Some(Id(org)) },
     )
     .await
     .unwrap();
@@ -117,18 +118,18 @@ async fn check_in_rules_window_roster_twice_and_late() {
 
     // Inside the window, on time: present; a second time: CONFLICT.
     let s = session(&f, f.b1, SessionKind::BranchGeneralMeeting, now + Duration::minutes(10), None).await;
-    let r = f.app.post(&check_in_path(s.id), Some(&member), json!({})).await;
+    let r = f.app.post(&check_in_path(*s.id), Some(&member), json!({})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json()["status"], "present");
     assert_eq!(r.json()["method"], "self");
-    let r = f.app.post(&check_in_path(s.id), Some(&member), json!({})).await;
+    let r = f.app.post(&check_in_path(*s.id), Some(&member), json!({})).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
     assert_eq!(r.json()["code"], "CONFLICT");
 
     // Before the window opens and after it closes: VALIDATION naming the window.
     for held_at in [now + Duration::hours(3), now - Duration::hours(3)] {
         let s = session(&f, f.b1, SessionKind::PartyLecture, held_at, None).await;
-        let r = f.app.post(&check_in_path(s.id), Some(&member), json!({})).await;
+        let r = f.app.post(&check_in_path(*s.id), Some(&member), json!({})).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
         assert_eq!(r.json()["code"], "VALIDATION");
         assert_eq!(r.json()["errors"][0]["field"], "check_in_window", "{}", r.text());
@@ -136,7 +137,7 @@ async fn check_in_rules_window_roster_twice_and_late() {
 
     // More than 15 minutes after held_at: late.
     let s = session(&f, f.b1, SessionKind::ThemeDay, now - Duration::minutes(20), None).await;
-    let r = f.app.post(&check_in_path(s.id), Some(&member), json!({})).await;
+    let r = f.app.post(&check_in_path(*s.id), Some(&member), json!({})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json()["status"], "late");
 
@@ -145,7 +146,7 @@ async fn check_in_rules_window_roster_twice_and_late() {
         f.app.db(),
         &Actor::system(),
         NewOrganization {
-            parent_id: Some(f.b1),
+            parent_id: Some(Id(f.b1)),
             name: "项目党小组".into(),
             short_name: None,
             kind: OrgKind::Group,
@@ -155,13 +156,13 @@ async fn check_in_rules_window_roster_twice_and_late() {
     )
     .await
     .unwrap();
-    let s = session(&f, group.id, SessionKind::GroupMeeting, now, None).await;
-    let r = f.app.post(&check_in_path(s.id), Some(&member), json!({})).await;
+    let s = session(&f, *group.id, SessionKind::GroupMeeting, now, None).await;
+    let r = f.app.post(&check_in_path(*s.id), Some(&member), json!({})).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
 
     // Not visible at all: NOT_FOUND, like a random id.
     let s = session(&f, f.b2, SessionKind::BranchGeneralMeeting, now, None).await;
-    let r = f.app.post(&check_in_path(s.id), Some(&member), json!({})).await;
+    let r = f.app.post(&check_in_path(*s.id), Some(&member), json!({})).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     let random = f.app.post(&check_in_path(Uuid::now_v7()), Some(&member), json!({})).await;
     assert_eq!(r.body, random.body);
@@ -259,7 +260,7 @@ async fn statements_are_own_and_leaders_first() {
     let sys = Actor::system();
     let leader = services::people::get(f.app.db(), &sys, f.p_orgadmin_b1).await.unwrap();
     let patch = PersonPatch { is_leadership: Some(true), ..Default::default() };
-    services::people::update(f.app.db(), &sys, leader.id, leader.version, patch).await.unwrap();
+    services::people::update(f.app.db(), &sys, *leader.id, leader.version, patch).await.unwrap();
     let member = f.token("member_b1").await;
     let oa = f.token("orgadmin_b1").await;
     let s = session(&f, f.b1, SessionKind::BranchCommittee, Utc::now(), None).await;
@@ -368,7 +369,7 @@ async fn attendance_rate_per_session_and_subtree() {
                 status: serde_json::from_value(json!(status)).unwrap(),
                 reason: reason.map(Into::into),
             };
-            services::study::mark_attendance(&db, &sys, s.id, p, 1, input).await.unwrap();
+            services::study::mark_attendance(&db, &sys, *s.id, p, 1, input).await.unwrap();
         }
     };
     mark(f.p_member_b1, "present", None).await;
@@ -418,11 +419,11 @@ async fn listing_sessions_with_relations_costs_constant_statements() {
             let host = if org == f.b1 { f.p_orgadmin_b1 } else { f.p_b2 };
             let s = session(&f, org, SessionKind::BranchCommittee, now, Some(host)).await;
             let patch = SessionPatch {
-                host_id: Some(host),
-                material_document_ids: Some(vec![regulation, speech]),
+                host_id: Some(Id(host)),
+                material_document_ids: Some(vec![Id(regulation), Id(speech)]),
                 ..Default::default()
             };
-            services::study::update(f.app.db(), &Actor::system(), s.id, s.version, patch).await.unwrap();
+            services::study::update(f.app.db(), &Actor::system(), *s.id, s.version, patch).await.unwrap();
         }
     }
     let mut counts = Vec::new();

@@ -192,11 +192,11 @@ impl Ctx {
             ReadSession | UpdateSession | CheckIn | MarkAttendance | WriteStatement => {
                 let s =
                     session(f, org, SessionKind::BranchGeneralMeeting, Utc::now() + Duration::minutes(5), None).await;
-                Target { id: s.id, other: person }
+                Target { id: *s.id, other: person }
             }
             ReadMeasure | UpdateMeasure => {
                 let m = measure(f, org, person, Utc::now().date_naive() + Duration::days(10)).await;
-                Target { id: m.id, other: person }
+                Target { id: *m.id, other: person }
             }
             _ => Target { id: org, other: person },
         }

@@ -2,6 +2,7 @@
 //! and state, rejection without a reason, overdue at boundary dates, the views
 //! (filters, escalation, per-organisation figures), the dashboard and the exports.
 
+use dangjian::services::types::Id;
 use std::io::Read;
 
 use actix_web::http::StatusCode;
@@ -28,12 +29,12 @@ pub async fn item_on(f: &Fixture, org: Uuid, responsible: Uuid, opened: NaiveDat
         opened,
         NewItem {
             inspection_id: None,
-            organization_id: org,
+            organization_id: Id(org),
             title: "第一议题学习后贯彻落实措施不具体".into(),
             description: Some("部分支部学习后未形成可检查的措施".into()),
             category: ItemCategory::TheoryStudy,
             severity: Severity::Medium,
-            responsible_person_id: responsible,
+            responsible_person_id: Id(responsible),
             due_on: due,
         },
     )
@@ -53,14 +54,14 @@ pub async fn advance(f: &Fixture, item: &ItemView, to: &str, on: NaiveDate) -> I
     let sys = Actor::system();
     let mut v = item.clone();
     if v.status.as_str() == "open" {
-        v = services::supervision::set_plan(db, &sys, on, v.id, v.version, "召开专题会议，逐条制定整改措施".into())
+        v = services::supervision::set_plan(db, &sys, on, *v.id, v.version, "召开专题会议，逐条制定整改措施".into())
             .await
             .unwrap();
         services::supervision::add_update(
             db,
             &sys,
             on,
-            v.id,
+            *v.id,
             NewItemUpdate { kind: UpdateKind::Evidence, text: "专题会议纪要".into() },
         )
         .await
@@ -69,11 +70,11 @@ pub async fn advance(f: &Fixture, item: &ItemView, to: &str, on: NaiveDate) -> I
     if to == "rectifying" {
         return v;
     }
-    v = services::supervision::transition(db, &sys, on, v.id, v.version, ItemAction::Submit, None).await.unwrap();
+    v = services::supervision::transition(db, &sys, on, *v.id, v.version, ItemAction::Submit, None).await.unwrap();
     if to == "submitted" {
         return v;
     }
-    services::supervision::transition(db, &sys, on, v.id, v.version, ItemAction::Verify, None).await.unwrap()
+    services::supervision::transition(db, &sys, on, *v.id, v.version, ItemAction::Verify, None).await.unwrap()
 }
 
 fn path(id: &str) -> String {
@@ -316,7 +317,7 @@ async fn every_move_by_role_and_state() {
     let oa = f.token("orgadmin_b1").await;
     let it = item(&f, f.b1, f.p_member_b1).await;
     let it =
-        services::supervision::set_plan(f.app.db(), &Actor::system(), today, it.id, 1, "方案".into()).await.unwrap();
+        services::supervision::set_plan(f.app.db(), &Actor::system(), today, *it.id, 1, "方案".into()).await.unwrap();
     let r = f.app.send_with_tag(&format!("{}/submit", path(&it.id.to_string())), &oa, "\"v2\"", json!({})).await;
     if r.status != StatusCode::CONFLICT {
         failures.push(format!("submit without evidence: {} {}", r.status, r.text()));
@@ -348,7 +349,7 @@ async fn rejection_without_a_reason_is_refused_on_both_transports() {
     let g = f.app.gql(Some(&inspector), q, json!({"id": id, "v": it.version})).await;
     assert_eq!(gql_code(&g).as_deref(), Some("VALIDATION"), "{g}");
     assert_eq!(g["errors"][0]["extensions"]["field"], "reason");
-    let after = services::supervision::get_item(f.app.db(), &Actor::system(), today, it.id).await.unwrap();
+    let after = services::supervision::get_item(f.app.db(), &Actor::system(), today, *it.id).await.unwrap();
     assert_eq!(after.status.as_str(), "submitted");
     // Permission comes first: the responsible side may not reject, reason or not.
     let oa = f.token("orgadmin_b1").await;
@@ -378,7 +379,7 @@ async fn overdue_at_boundary_dates_and_the_views() {
         f.app.db(),
         &Actor::system(),
         today,
-        due_tomorrow.id,
+        *due_tomorrow.id,
         due_tomorrow.version,
         services::supervision::ItemPatch { severity: Some(Severity::High), ..Default::default() },
     )
@@ -391,11 +392,11 @@ async fn overdue_at_boundary_dates_and_the_views() {
         let app = &f.app;
         async move { app.get(&path(&id.to_string()), Some(&t)).await.json() }
     };
-    assert_eq!(get(due_yesterday.id).await["overdue"], true);
-    assert_eq!(get(due_today.id).await["overdue"], false, "due today is not overdue yet");
-    assert_eq!(get(due_tomorrow.id).await["overdue"], false);
-    assert_eq!(get(on_time.id).await["overdue"], false, "verified items are never overdue");
-    assert_eq!(get(late.id).await["closed_on"], d(-9).to_string());
+    assert_eq!(get(*due_yesterday.id).await["overdue"], true);
+    assert_eq!(get(*due_today.id).await["overdue"], false, "due today is not overdue yet");
+    assert_eq!(get(*due_tomorrow.id).await["overdue"], false);
+    assert_eq!(get(*on_time.id).await["overdue"], false, "verified items are never overdue");
+    assert_eq!(get(*late.id).await["closed_on"], d(-9).to_string());
 
     let ids = |v: &Value| -> Vec<String> {
         v["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_owned()).collect()
@@ -498,7 +499,7 @@ async fn exports_open_as_csv_and_xlsx_with_the_right_rows() {
         f.app.db(),
         &Actor::system(),
         today,
-        formula.id,
+        *formula.id,
         1,
         services::supervision::ItemPatch { title: Some("=HYPERLINK(\"x\")".into()), ..Default::default() },
     )
@@ -567,18 +568,18 @@ async fn dashboard_counts_every_area_in_the_subtree_and_period() {
         (f.p_other_b1, AttendanceStatus::Leave),
     ] {
         let reason = (st == AttendanceStatus::Leave).then(|| "出差".to_owned());
-        services::study::mark_attendance(db, &sys, s.id, p, 1, MarkAttendance { status: st, reason }).await.unwrap();
+        services::study::mark_attendance(db, &sys, *s.id, p, 1, MarkAttendance { status: st, reason }).await.unwrap();
     }
     let patch = SessionPatch { status: Some(SessionStatus::Held), ..Default::default() };
-    let version = services::study::get(db, &sys, s.id).await.unwrap().version;
-    services::study::update(db, &sys, s.id, version, patch).await.unwrap();
+    let version = services::study::get(db, &sys, *s.id).await.unwrap().version;
+    services::study::update(db, &sys, *s.id, version, patch).await.unwrap();
     // Measures due in the period: one done on time, one overdue; one due later.
     let m1 = crate::measures::measure(&f, f.b1, f.p_member_b1, today + Duration::days(5)).await;
     services::measures::update(
         db,
         &sys,
         today,
-        m1.id,
+        *m1.id,
         1,
         services::measures::MeasurePatch {
             status: Some(services::measures::MeasureStatus::InProgress),
@@ -591,7 +592,7 @@ async fn dashboard_counts_every_area_in_the_subtree_and_period() {
         db,
         &sys,
         today,
-        m1.id,
+        *m1.id,
         2,
         services::measures::MeasurePatch {
             status: Some(services::measures::MeasureStatus::Done),
@@ -605,7 +606,7 @@ async fn dashboard_counts_every_area_in_the_subtree_and_period() {
         db,
         &sys,
         today,
-        m2.id,
+        *m2.id,
         1,
         services::measures::MeasurePatch { due_on: Some(today - Duration::days(1)), ..Default::default() },
     )
@@ -652,9 +653,9 @@ async fn a_measure_may_come_from_a_readable_supervision_item() {
     let it = item(&f, f.b1, f.p_orgadmin_b1).await;
     let outside = item(&f, f.b3, f.p_b3).await;
     let body = |src: Uuid| json!({"source_kind": "supervision_item", "source_id": src, "organization_id": f.b1, "title": "整改措施", "owner_id": f.p_member_b1, "due_on": "2027-01-31"});
-    let r = f.app.post("/api/v1/measures", Some(&oa), body(it.id)).await;
+    let r = f.app.post("/api/v1/measures", Some(&oa), body(*it.id)).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-    let r = f.app.post("/api/v1/measures", Some(&oa), body(outside.id)).await;
+    let r = f.app.post("/api/v1/measures", Some(&oa), body(*outside.id)).await;
     assert_eq!(r.status.as_u16(), 422, "{}", r.text());
     assert_eq!(r.json()["errors"][0]["field"], "source_id");
     let r = f.app.get(&format!("/api/v1/measures?source_kind=supervision_item&source_id={}", it.id), Some(&oa)).await;
@@ -662,7 +663,7 @@ async fn a_measure_may_come_from_a_readable_supervision_item() {
     // GraphQL lists an item's measures through a loader: the same statements for 1 or 5 items.
     for _ in 0..4 {
         let other = item(&f, f.b1, f.p_orgadmin_b1).await;
-        assert_eq!(f.app.post("/api/v1/measures", Some(&oa), body(other.id)).await.status, StatusCode::CREATED);
+        assert_eq!(f.app.post("/api/v1/measures", Some(&oa), body(*other.id)).await.status, StatusCode::CREATED);
     }
     let q = "query($n: Int!) { supervisionItems(first: $n, organizationId: \"%ORG%\") { edges { node { measures { title overdue owner { name } } updates { kind } } } } }"
         .replace("%ORG%", &f.b1.to_string());
@@ -727,7 +728,7 @@ async fn evidence_files_on_item_updates() {
     assert_eq!(files.len(), 1, "{g}");
     assert_eq!(files[0]["filename"], "整改台账.pdf");
     // Once verified, the trail is closed.
-    let it = services::supervision::get_item(f.app.db(), &Actor::system(), today, it.id).await.unwrap();
+    let it = services::supervision::get_item(f.app.db(), &Actor::system(), today, *it.id).await.unwrap();
     advance(&f, &it, "verified", today).await;
     assert_eq!(f.app.send(send(&oa, &url)).await.status, StatusCode::CONFLICT);
 }

@@ -180,7 +180,7 @@ impl Ctx {
         };
         let it = item(f, org, person).await;
         let it = if state == "open" { it } else { advance(f, &it, state, today).await };
-        Target { id: it.id, person, version: it.version }
+        Target { id: *it.id, person, version: it.version }
     }
 
     async fn rest(&self, token: Option<&str>, op: Op, t: Target) -> (Outcome, StatusCode, Vec<u8>) {
