@@ -197,7 +197,8 @@ pub async fn seed_demo(
             NewUser { username: username.into(), password: DEMO_PASSWORD.into(), person_id: person_id.map(Id) },
         )
         .await?;
-        users::assign_role(db, &sys, NewRoleAssignment { user_id: user.id, role, organization_id: scope.map(Id) }).await?;
+        users::assign_role(db, &sys, NewRoleAssignment { user_id: user.id, role, organization_id: scope.map(Id) })
+            .await?;
     }
     let documents = seed_documents(db, &sys, org(ROOT_NAME), rd).await?;
     let sessions = seed_sessions(db, &sys, lab, &documents).await?;

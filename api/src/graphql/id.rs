@@ -4,8 +4,8 @@
 use std::borrow::Cow;
 
 use async_graphql::{
-    ContextSelectionSet, ID, InputType, InputValueError, InputValueResult, OutputType, Positioned, ServerResult,
-    Value, parser::types::Field, registry::Registry,
+    ContextSelectionSet, ID, InputType, InputValueError, InputValueResult, OutputType, Positioned, ServerResult, Value,
+    parser::types::Field, registry::Registry,
 };
 use uuid::Uuid;
 

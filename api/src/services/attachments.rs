@@ -230,14 +230,14 @@ pub async fn upload(
         audit::record(
             &tx,
             actor,
-            Change {
-                action: "attach",
-                entity: crate::services::audit::entity_name(entity::attachment::Entity),
-                entity_id: id,
-                organization_id: Some(organization_id),
-                before: None,
-                after: audit::snapshot(&view)?,
-            },
+            Change::of(
+                "attach",
+                crate::services::audit::entity_name(entity::attachment::Entity),
+                id,
+                Some(organization_id),
+                None,
+                Some(&view),
+            )?,
         )
         .await?;
         tx.commit().await?;
@@ -312,14 +312,14 @@ pub async fn delete(db: &DatabaseConnection, store: &dyn ObjectStore, actor: &Ac
     audit::record(
         &tx,
         actor,
-        Change {
-            action: "detach",
-            entity: crate::services::audit::entity_name(entity::attachment::Entity),
-            entity_id: id,
-            organization_id: Some(organization_id),
-            before: audit::snapshot(&view)?,
-            after: None,
-        },
+        Change::of(
+            "detach",
+            crate::services::audit::entity_name(entity::attachment::Entity),
+            id,
+            Some(organization_id),
+            Some(&view),
+            None,
+        )?,
     )
     .await?;
     tx.commit().await?;

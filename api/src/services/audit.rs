@@ -65,6 +65,28 @@ pub struct Change<'a> {
     pub after: Option<serde_json::Value>,
 }
 
+impl<'a> Change<'a> {
+    /// A change with the object before and after it, snapshotted as JSON (`None` on
+    /// create and on delete respectively).
+    pub fn of<T: Serialize>(
+        action: &'a str,
+        entity: &'a str,
+        entity_id: Uuid,
+        organization_id: Option<Uuid>,
+        before: Option<&T>,
+        after: Option<&T>,
+    ) -> AppResult<Self> {
+        Ok(Change {
+            action,
+            entity,
+            entity_id,
+            organization_id,
+            before: before.map(snapshot).transpose()?.flatten(),
+            after: after.map(snapshot).transpose()?.flatten(),
+        })
+    }
+}
+
 /// Serialises a view for the audit record (views never hold secrets).
 pub fn snapshot<T: Serialize>(value: &T) -> AppResult<Option<serde_json::Value>> {
     serde_json::to_value(value).map(Some).map_err(AppError::internal)

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::audit::{self, Change};
-use super::pagination::{Page, PageRequest};
+use super::pagination::{KeyOrder, Page, PageRequest, keyset};
 use super::scope::find_in_scope;
 use super::scope::{self, org_ids_query, orgs_in, subtree};
 use super::search::{self};
@@ -309,13 +309,7 @@ pub async fn list<C: ConnectionTrait>(
         .add(readable(actor)?)
         .add(filter_condition(filter))
         .add(owner_subtree(db, actor, filter.organization_id).await?);
-    let total =
-        if page.with_total { Some(document::Entity::find().filter(cond.clone()).count(db).await?) } else { None };
-    let mut query = document::Entity::find().filter(cond);
-    if let Some(after) = page.after {
-        query = query.filter(document::Column::Id.lt(after));
-    }
-    let rows = query.order_by_desc(document::Column::Id).limit(page.limit + 1).all(db).await?;
+    let (rows, total) = keyset::<_, document::Entity>(db, cond, document::Column::Id, page, KeyOrder::Newest).await?;
     let items = views(db, rows).await?;
     Ok(Page::from_rows(items, page, |d| d.id.0, total))
 }
@@ -670,14 +664,14 @@ pub async fn delete_draft(db: &DatabaseConnection, actor: &Actor, id: Uuid, expe
     audit::record(
         &tx,
         actor,
-        Change {
-            action: "delete",
-            entity: crate::services::audit::entity_name(entity::document::Entity),
-            entity_id: id,
-            organization_id: Some(before.organization_id),
-            before: audit::snapshot(&before)?,
-            after: None,
-        },
+        Change::of(
+            "delete",
+            crate::services::audit::entity_name(entity::document::Entity),
+            id,
+            Some(before.organization_id),
+            Some(&before),
+            None,
+        )?,
     )
     .await?;
     tx.commit().await?;

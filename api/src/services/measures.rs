@@ -9,16 +9,17 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::audit::{self, Change};
 use super::clean;
-use super::pagination::{Page, PageRequest};
+use super::pagination::{KeyOrder, Page, PageRequest, keyset};
 use super::scope::find_in_scope;
+use super::scope::org_for_write;
 use super::scope::{org_ids_query, org_ref_in, subtree};
 use super::types::{Id, text_enum};
 use crate::auth::{Actor, Permission, Scope};
@@ -294,13 +295,7 @@ async fn page_of<C: ConnectionTrait>(
     if let Some(source) = filter.source_id {
         cond = cond.add(measure::Column::SourceId.eq(source));
     }
-    let total =
-        if page.with_total { Some(measure::Entity::find().filter(cond.clone()).count(db).await?) } else { None };
-    let mut query = measure::Entity::find().filter(cond);
-    if let Some(after) = page.after {
-        query = query.filter(measure::Column::Id.gt(after));
-    }
-    let rows = query.order_by_asc(measure::Column::Id).limit(page.limit + 1).all(db).await?;
+    let (rows, total) = keyset::<_, measure::Entity>(db, cond, measure::Column::Id, page, KeyOrder::Oldest).await?;
     let items = rows.into_iter().map(|m| MeasureView::from_model(m, today)).collect::<AppResult<Vec<_>>>()?;
     Ok(Page::from_rows(items, page, |m| m.id.0, total))
 }
@@ -389,13 +384,10 @@ pub async fn create(
     today: NaiveDate,
     input: NewMeasure,
 ) -> AppResult<MeasureView> {
-    let manage = actor.require(Permission::MeasureManage)?;
+    actor.require(Permission::MeasureManage)?;
     validate(Some(&input.title), input.description.as_deref())?;
     let tx = write_tx(db).await?;
-    let org = find_in_scope(&tx, &actor.scope(Permission::OrgRead), input.organization_id.0).await?;
-    if !manage.contains_path(&org.path) {
-        return Err(AppError::forbidden("this organisation is outside the subtree you manage"));
-    }
+    let org = org_for_write(&tx, actor, input.organization_id.0, Permission::MeasureManage).await?;
     if input.source_kind == SourceKind::Session {
         super::study::find_readable(&tx, actor, input.source_id.0)
             .await
@@ -645,14 +637,14 @@ pub async fn add_update(
     audit::record(
         &tx,
         actor,
-        Change {
-            action: "create",
-            entity: crate::services::audit::entity_name(entity::measure_update::Entity),
-            entity_id: view.id.0,
-            organization_id: Some(before.organization_id.0),
-            before: None,
-            after: audit::snapshot(&view)?,
-        },
+        Change::of(
+            "create",
+            crate::services::audit::entity_name(entity::measure_update::Entity),
+            view.id.0,
+            Some(before.organization_id.0),
+            None,
+            Some(&view),
+        )?,
     )
     .await?;
     tx.commit().await?;

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::audit::{self, Change};
 use super::check_version;
-use super::pagination::{Page, PageRequest};
+use super::pagination::{KeyOrder, Page, PageRequest, keyset};
 use super::scope::{self, find_in_scope, orgs_in, subtree};
 use super::types::{Id, OrgKind};
 use crate::auth::{Actor, Permission, Scope};
@@ -188,13 +188,8 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(text) = filter.name_contains.as_deref().filter(|t| !t.trim().is_empty()) {
         cond = cond.add(organization::Column::Name.contains(text.trim()));
     }
-    let total =
-        if page.with_total { Some(organization::Entity::find().filter(cond.clone()).count(db).await?) } else { None };
-    let mut query = organization::Entity::find().filter(cond);
-    if let Some(after) = page.after {
-        query = query.filter(organization::Column::Id.gt(after));
-    }
-    let rows = query.order_by_asc(organization::Column::Id).limit(page.limit + 1).all(db).await?;
+    let (rows, total) =
+        keyset::<_, organization::Entity>(db, cond, organization::Column::Id, page, KeyOrder::Oldest).await?;
     let rows = rows.into_iter().map(OrganizationView::from_model).collect::<AppResult<Vec<_>>>()?;
     Ok(Page::from_rows(rows, page, |o| *o.id, total))
 }
@@ -275,14 +270,14 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewOrganizati
     audit::record(
         &tx,
         actor,
-        Change {
-            action: "create",
-            entity: crate::services::audit::entity_name(entity::organization::Entity),
-            entity_id: id,
-            organization_id: Some(id),
-            before: None,
-            after: audit::snapshot(&view)?,
-        },
+        Change::of(
+            "create",
+            crate::services::audit::entity_name(entity::organization::Entity),
+            id,
+            Some(id),
+            None,
+            Some(&view),
+        )?,
     )
     .await?;
     tx.commit().await?;
@@ -323,14 +318,14 @@ pub async fn update(
     audit::record(
         &tx,
         actor,
-        Change {
-            action: "update",
-            entity: crate::services::audit::entity_name(entity::organization::Entity),
-            entity_id: id,
-            organization_id: Some(id),
-            before: audit::snapshot(&before)?,
-            after: audit::snapshot(&after)?,
-        },
+        Change::of(
+            "update",
+            crate::services::audit::entity_name(entity::organization::Entity),
+            id,
+            Some(id),
+            Some(&before),
+            Some(&after),
+        )?,
     )
     .await?;
     tx.commit().await?;
@@ -394,14 +389,14 @@ pub async fn move_to(
     audit::record(
         &tx,
         actor,
-        Change {
-            action: "move",
-            entity: crate::services::audit::entity_name(entity::organization::Entity),
-            entity_id: id,
-            organization_id: Some(id),
-            before: audit::snapshot(&before)?,
-            after: audit::snapshot(&after)?,
-        },
+        Change::of(
+            "move",
+            crate::services::audit::entity_name(entity::organization::Entity),
+            id,
+            Some(id),
+            Some(&before),
+            Some(&after),
+        )?,
     )
     .await?;
     tx.commit().await?;
@@ -435,14 +430,14 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: Uuid, expected_v
     audit::record(
         &tx,
         actor,
-        Change {
-            action: "delete",
-            entity: crate::services::audit::entity_name(entity::organization::Entity),
-            entity_id: id,
-            organization_id: Some(id),
-            before: audit::snapshot(&before)?,
-            after: None,
-        },
+        Change::of(
+            "delete",
+            crate::services::audit::entity_name(entity::organization::Entity),
+            id,
+            Some(id),
+            Some(&before),
+            None,
+        )?,
     )
     .await?;
     tx.commit().await?;

@@ -2,6 +2,9 @@
 //! with a hard maximum page size.
 
 use base64::Engine;
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
@@ -62,6 +65,44 @@ impl<T> Page<T> {
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
         Page { items: self.items.into_iter().map(f).collect(), next_cursor: self.next_cursor, total: self.total }
     }
+}
+
+/// Which way a keyset page runs over the UUID v7 key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyOrder {
+    /// Oldest first (creation order).
+    Oldest,
+    /// Newest first.
+    Newest,
+}
+
+/// Reads one keyset page of `E` matching `cond`, ordered by the UUID v7 column `id`:
+/// `page.limit + 1` rows (so [`Page::from_rows`] knows whether more follow) and the
+/// total when asked for. Every paged list of the services goes through here.
+pub async fn keyset<C, E>(
+    db: &C,
+    cond: Condition,
+    id: E::Column,
+    page: PageRequest,
+    order: KeyOrder,
+) -> AppResult<(Vec<E::Model>, Option<u64>)>
+where
+    C: ConnectionTrait,
+    E: EntityTrait,
+    E::Model: Sync,
+{
+    let total = if page.with_total { Some(E::find().filter(cond.clone()).count(db).await?) } else { None };
+    let mut query = E::find().filter(cond);
+    query = match (order, page.after) {
+        (KeyOrder::Oldest, Some(after)) => query.filter(id.gt(after)),
+        (KeyOrder::Newest, Some(after)) => query.filter(id.lt(after)),
+        (_, None) => query,
+    };
+    query = match order {
+        KeyOrder::Oldest => query.order_by_asc(id),
+        KeyOrder::Newest => query.order_by_desc(id),
+    };
+    Ok((query.limit(page.limit + 1).all(db).await?, total))
 }
 
 /// The opaque cursor for an item id.

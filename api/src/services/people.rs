@@ -13,8 +13,9 @@ use uuid::Uuid;
 
 use super::audit::{self, Change};
 use super::clean;
-use super::pagination::{Page, PageRequest};
+use super::pagination::{KeyOrder, Page, PageRequest, keyset};
 use super::scope::find_in_scope;
+use super::scope::org_for_write;
 use super::scope::{org_ids_query, org_ref_in, subtree};
 use super::types::{Id, PartyStatus};
 use crate::auth::{Actor, Permission, Scope};
@@ -305,12 +306,7 @@ pub async fn list<C: ConnectionTrait>(
         cond = cond
             .add(Condition::any().add(person::Column::Name.contains(q)).add(person::Column::EmployeeNo.starts_with(q)));
     }
-    let total = if page.with_total { Some(person::Entity::find().filter(cond.clone()).count(db).await?) } else { None };
-    let mut query = person::Entity::find().filter(cond);
-    if let Some(after) = page.after {
-        query = query.filter(person::Column::Id.gt(after));
-    }
-    let rows = query.order_by_asc(person::Column::Id).limit(page.limit + 1).all(db).await?;
+    let (rows, total) = keyset::<_, person::Entity>(db, cond, person::Column::Id, page, KeyOrder::Oldest).await?;
     let items = views(db, actor, rows).await?;
     Ok(Page::from_rows(items, page, |p| *p.id, total))
 }
@@ -344,7 +340,7 @@ fn validate(
 /// Creates a person in an organisation the actor manages.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewPerson) -> AppResult<PersonView> {
-    let write = actor.require(Permission::PersonWrite)?;
+    actor.require(Permission::PersonWrite)?;
     validate(
         Some(&input.name),
         Some(&input.employee_no),
@@ -353,10 +349,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewPerson) ->
         input.position.as_deref(),
     )?;
     let tx = write_tx(db).await?;
-    let org = find_in_scope(&tx, &actor.scope(Permission::OrgRead), *input.organization_id).await?;
-    if !write.contains_path(&org.path) {
-        return Err(AppError::forbidden("this organisation is outside the subtree you manage"));
-    }
+    let org = org_for_write(&tx, actor, *input.organization_id, Permission::PersonWrite).await?;
     let employee_no = input.employee_no.trim().to_owned();
     ensure_employee_no_free(&tx, actor, &employee_no, None).await?;
     let now = super::now();
@@ -384,14 +377,14 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewPerson) ->
     audit::record(
         &tx,
         actor,
-        Change {
-            action: "create",
-            entity: crate::services::audit::entity_name(entity::person::Entity),
-            entity_id: id,
-            organization_id: Some(org.id),
-            before: None,
-            after: audit::snapshot(&view)?,
-        },
+        Change::of(
+            "create",
+            crate::services::audit::entity_name(entity::person::Entity),
+            id,
+            Some(org.id),
+            None,
+            Some(&view),
+        )?,
     )
     .await?;
     tx.commit().await?;
@@ -489,14 +482,14 @@ pub async fn update(
     audit::record(
         &tx,
         actor,
-        Change {
-            action: "update",
-            entity: crate::services::audit::entity_name(entity::person::Entity),
-            entity_id: id,
-            organization_id: Some(*after.organization_id),
-            before: audit::snapshot(&before)?,
-            after: audit::snapshot(&after)?,
-        },
+        Change::of(
+            "update",
+            crate::services::audit::entity_name(entity::person::Entity),
+            id,
+            Some(*after.organization_id),
+            Some(&before),
+            Some(&after),
+        )?,
     )
     .await?;
     tx.commit().await?;
@@ -554,14 +547,14 @@ pub async fn transfer(
     audit::record(
         &tx,
         actor,
-        Change {
-            action: "transfer",
-            entity: crate::services::audit::entity_name(entity::person::Entity),
-            entity_id: id,
-            organization_id: Some(target.id),
-            before: audit::snapshot(&before)?,
-            after: audit::snapshot(&after)?,
-        },
+        Change::of(
+            "transfer",
+            crate::services::audit::entity_name(entity::person::Entity),
+            id,
+            Some(target.id),
+            Some(&before),
+            Some(&after),
+        )?,
     )
     .await?;
     tx.commit().await?;

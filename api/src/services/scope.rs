@@ -10,7 +10,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::auth::Scope;
+use crate::auth::{Actor, Permission, Scope};
 use crate::error::{AppError, AppResult};
 use entity::organization;
 
@@ -23,6 +23,23 @@ pub(crate) async fn find_in_scope<C: ConnectionTrait>(
     id: Uuid,
 ) -> AppResult<organization::Model> {
     organization::Entity::find_by_id(id).filter(orgs_in(scope)).one(db).await?.ok_or(AppError::NotFound)
+}
+
+/// Loads an organisation the actor may change data of (`perm` over it):
+/// NOT_FOUND when not readable, FORBIDDEN when readable but not in the `perm` scope.
+#[tracing::instrument(level = "debug", skip_all)]
+pub(crate) async fn org_for_write<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    org_id: Uuid,
+    perm: Permission,
+) -> AppResult<organization::Model> {
+    let scope = actor.require(perm)?;
+    let org = find_in_scope(db, &actor.scope(Permission::OrgRead), org_id).await?;
+    if !scope.contains_path(&org.path) {
+        return Err(AppError::forbidden("this organisation is outside the subtree you manage"));
+    }
+    Ok(org)
 }
 
 /// The exclusive upper bound of the subtree whose root has `path`.

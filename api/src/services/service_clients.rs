@@ -3,16 +3,13 @@
 
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QuerySelect, Set};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::audit::{self, Change};
-use super::pagination::{Page, PageRequest};
+use super::pagination::{KeyOrder, Page, PageRequest, keyset};
 use super::scope::find_in_scope;
 use super::types::Id;
 use crate::auth::{Actor, ClientScope, Permission, Scope};
@@ -149,12 +146,14 @@ pub async fn get<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResu
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn list<C: ConnectionTrait>(db: &C, actor: &Actor, page: PageRequest) -> AppResult<Page<ServiceClientView>> {
     admin_only(actor)?;
-    let total = if page.with_total { Some(service_client::Entity::find().count(db).await?) } else { None };
-    let mut q = service_client::Entity::find();
-    if let Some(after) = page.after {
-        q = q.filter(service_client::Column::Id.gt(after));
-    }
-    let rows = q.order_by_asc(service_client::Column::Id).limit(page.limit + 1).all(db).await?;
+    let (rows, total) = keyset::<_, service_client::Entity>(
+        db,
+        sea_orm::Condition::all(),
+        service_client::Column::Id,
+        page,
+        KeyOrder::Oldest,
+    )
+    .await?;
     Ok(Page::from_rows(rows.into_iter().map(ServiceClientView::from).collect(), page, |c| *c.id, total))
 }
 
@@ -210,14 +209,14 @@ pub async fn create_with_secret(
     audit::record(
         &tx,
         actor,
-        Change {
-            action: "create",
-            entity: crate::services::audit::entity_name(entity::service_client::Entity),
-            entity_id: id,
-            organization_id: view.organization_id.map(Uuid::from),
-            before: None,
-            after: audit::snapshot(&view)?,
-        },
+        Change::of(
+            "create",
+            crate::services::audit::entity_name(entity::service_client::Entity),
+            id,
+            view.organization_id.map(Uuid::from),
+            None,
+            Some(&view),
+        )?,
     )
     .await?;
     tx.commit().await?;
@@ -265,14 +264,14 @@ pub async fn update(
     audit::record(
         &tx,
         actor,
-        Change {
-            action: "update",
-            entity: crate::services::audit::entity_name(entity::service_client::Entity),
-            entity_id: id,
-            organization_id: after.organization_id.map(Uuid::from),
-            before: audit::snapshot(&before)?,
-            after: audit::snapshot(&after)?,
-        },
+        Change::of(
+            "update",
+            crate::services::audit::entity_name(entity::service_client::Entity),
+            id,
+            after.organization_id.map(Uuid::from),
+            Some(&before),
+            Some(&after),
+        )?,
     )
     .await?;
     tx.commit().await?;

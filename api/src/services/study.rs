@@ -19,8 +19,9 @@ use uuid::Uuid;
 
 use super::audit::{self, Change};
 use super::clean;
-use super::pagination::{Page, PageRequest};
+use super::pagination::{KeyOrder, Page, PageRequest, keyset};
 use super::scope::find_in_scope;
+use super::scope::org_for_write;
 use super::scope::{org_ids_query, org_ref_in, subtree};
 use super::types::{Id, text_enum};
 use crate::auth::{Actor, Permission};
@@ -537,13 +538,8 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(before) = filter.held_before {
         cond = cond.add(study_session::Column::HeldAt.lt(before));
     }
-    let total =
-        if page.with_total { Some(study_session::Entity::find().filter(cond.clone()).count(db).await?) } else { None };
-    let mut query = study_session::Entity::find().filter(cond);
-    if let Some(after) = page.after {
-        query = query.filter(study_session::Column::Id.gt(after));
-    }
-    let rows = query.order_by_asc(study_session::Column::Id).limit(page.limit + 1).all(db).await?;
+    let (rows, total) =
+        keyset::<_, study_session::Entity>(db, cond, study_session::Column::Id, page, KeyOrder::Oldest).await?;
     let items = views(db, rows).await?;
     Ok(Page::from_rows(items, page, |s| s.id.0, total))
 }
@@ -624,7 +620,7 @@ async fn replace_materials<C: ConnectionTrait>(db: &C, actor: &Actor, session_id
 /// every person whose primary organisation it is (status `expected`).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewSession) -> AppResult<SessionView> {
-    let write = actor.require(Permission::SessionWrite)?;
+    actor.require(Permission::SessionWrite)?;
     validate_session(
         Some(&input.topic),
         input.place.as_deref(),
@@ -633,10 +629,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewSession) -
     )?;
     let (opens, closes) = window(input.held_at, input.checkin_opens_at, input.checkin_closes_at)?;
     let tx = write_tx(db).await?;
-    let org = find_in_scope(&tx, &actor.scope(Permission::OrgRead), input.organization_id.0).await?;
-    if !write.contains_path(&org.path) {
-        return Err(AppError::forbidden("this organisation is outside the subtree you manage"));
-    }
+    let org = org_for_write(&tx, actor, input.organization_id.0, Permission::SessionWrite).await?;
     ensure_person(&tx, actor, input.host_id.map(Uuid::from), "host_id").await?;
     ensure_person(&tx, actor, input.recorder_id.map(Uuid::from), "recorder_id").await?;
     let now = super::now();
@@ -692,14 +685,14 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewSession) -
     audit::record(
         &tx,
         actor,
-        Change {
-            action: "create",
-            entity: crate::services::audit::entity_name(entity::study_session::Entity),
-            entity_id: id,
-            organization_id: Some(org.id),
-            before: None,
-            after: audit::snapshot(&view)?,
-        },
+        Change::of(
+            "create",
+            crate::services::audit::entity_name(entity::study_session::Entity),
+            id,
+            Some(org.id),
+            None,
+            Some(&view),
+        )?,
     )
     .await?;
     index_for_search(&tx, &view).await?;
@@ -785,14 +778,14 @@ pub async fn update(
     audit::record(
         &tx,
         actor,
-        Change {
-            action: "update",
-            entity: crate::services::audit::entity_name(entity::study_session::Entity),
-            entity_id: id,
-            organization_id: Some(after.organization_id.0),
-            before: audit::snapshot(&before)?,
-            after: audit::snapshot(&after)?,
-        },
+        Change::of(
+            "update",
+            crate::services::audit::entity_name(entity::study_session::Entity),
+            id,
+            Some(after.organization_id.0),
+            Some(&before),
+            Some(&after),
+        )?,
     )
     .await?;
     index_for_search(&tx, &after).await?;
@@ -1202,14 +1195,14 @@ pub async fn create_statement(
     audit::record(
         &tx,
         actor,
-        Change {
-            action: "create",
-            entity: crate::services::audit::entity_name(entity::session_statement::Entity),
-            entity_id: view.id.0,
-            organization_id: Some(session.organization_id),
-            before: None,
-            after: audit::snapshot(&view)?,
-        },
+        Change::of(
+            "create",
+            crate::services::audit::entity_name(entity::session_statement::Entity),
+            view.id.0,
+            Some(session.organization_id),
+            None,
+            Some(&view),
+        )?,
     )
     .await?;
     tx.commit().await?;
@@ -1249,14 +1242,14 @@ pub async fn update_statement(
     audit::record(
         &tx,
         actor,
-        Change {
-            action: "update",
-            entity: crate::services::audit::entity_name(entity::session_statement::Entity),
-            entity_id: statement_id,
-            organization_id: Some(session.organization_id),
-            before: audit::snapshot(&before)?,
-            after: audit::snapshot(&after)?,
-        },
+        Change::of(
+            "update",
+            crate::services::audit::entity_name(entity::session_statement::Entity),
+            statement_id,
+            Some(session.organization_id),
+            Some(&before),
+            Some(&after),
+        )?,
     )
     .await?;
     tx.commit().await?;

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::audit::{self, Change};
-use super::pagination::{Page, PageRequest};
+use super::pagination::{KeyOrder, Page, PageRequest, keyset};
 use super::scope::find_in_scope;
 use super::scope::{org_ids_query, org_ref_in, subtree};
 use super::types::{Id, text_enum};
@@ -591,13 +591,8 @@ pub async fn list_inspections<C: ConnectionTrait>(
     if let Some(status) = filter.status {
         cond = cond.add(inspection::Column::Status.eq(status.as_str()));
     }
-    let total =
-        if page.with_total { Some(inspection::Entity::find().filter(cond.clone()).count(db).await?) } else { None };
-    let mut query = inspection::Entity::find().filter(cond);
-    if let Some(after) = page.after {
-        query = query.filter(inspection::Column::Id.gt(after));
-    }
-    let rows = query.order_by_asc(inspection::Column::Id).limit(page.limit + 1).all(db).await?;
+    let (rows, total) =
+        keyset::<_, inspection::Entity>(db, cond, inspection::Column::Id, page, KeyOrder::Oldest).await?;
     let items = rows.into_iter().map(InspectionView::from_model).collect::<AppResult<Vec<_>>>()?;
     Ok(Page::from_rows(items, page, |i| *i.id, total))
 }
@@ -754,14 +749,14 @@ async fn write_update<C: ConnectionTrait>(
     audit::record(
         tx,
         actor,
-        Change {
-            action: "create",
-            entity: crate::services::audit::entity_name(entity::supervision_item_update::Entity),
-            entity_id: *view.id,
-            organization_id: Some(*item.organization_id),
-            before: None,
-            after: audit::snapshot(&view)?,
-        },
+        Change::of(
+            "create",
+            crate::services::audit::entity_name(entity::supervision_item_update::Entity),
+            *view.id,
+            Some(*item.organization_id),
+            None,
+            Some(&view),
+        )?,
     )
     .await?;
     Ok(view)
@@ -1143,16 +1138,8 @@ pub async fn list_items<C: ConnectionTrait>(
     page: PageRequest,
 ) -> AppResult<Page<ItemView>> {
     let cond = filtered(db, actor, today, filter).await?;
-    let total = if page.with_total {
-        Some(supervision_item::Entity::find().filter(cond.clone()).count(db).await?)
-    } else {
-        None
-    };
-    let mut query = supervision_item::Entity::find().filter(cond);
-    if let Some(after) = page.after {
-        query = query.filter(supervision_item::Column::Id.gt(after));
-    }
-    let rows = query.order_by_asc(supervision_item::Column::Id).limit(page.limit + 1).all(db).await?;
+    let (rows, total) =
+        keyset::<_, supervision_item::Entity>(db, cond, supervision_item::Column::Id, page, KeyOrder::Oldest).await?;
     let items = rows.into_iter().map(|m| ItemView::from_model(m, today)).collect::<AppResult<Vec<_>>>()?;
     Ok(Page::from_rows(items, page, |i| *i.id, total))
 }

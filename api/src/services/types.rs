@@ -5,7 +5,6 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-
 /// An object's id: a UUID (version 7 for objects made here). A UUID string in JSON
 /// and OpenAPI (`format: uuid`, by the alias in `build.rs`), an `ID` in GraphQL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::audit::{self, Change};
 use super::credentials::{AuthPolicy, check_password};
-use super::pagination::{Page, PageRequest};
+use super::pagination::{KeyOrder, Page, PageRequest, keyset};
 use super::scope::find_in_scope;
 use super::scope::org_ref_in;
 use super::types::Id;
@@ -71,10 +71,10 @@ impl From<user_account::Model> for UserView {
 pub struct RoleAssignmentView {
     /// Id.
     pub id: Id,
-    /// The role.
-    pub role: Role,
     /// The account holding the role.
     pub user_id: Id,
+    /// The role.
+    pub role: Role,
     /// Root of the subtree the role applies to; null = everywhere.
     pub organization_id: Option<Id>,
     /// Who granted it.
@@ -221,13 +221,8 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(pid) = filter.person_id {
         cond = cond.add(user_account::Column::PersonId.eq(pid));
     }
-    let total =
-        if page.with_total { Some(user_account::Entity::find().filter(cond.clone()).count(db).await?) } else { None };
-    let mut query = user_account::Entity::find().filter(cond);
-    if let Some(after) = page.after {
-        query = query.filter(user_account::Column::Id.gt(after));
-    }
-    let rows = query.order_by_asc(user_account::Column::Id).limit(page.limit + 1).all(db).await?;
+    let (rows, total) =
+        keyset::<_, user_account::Entity>(db, cond, user_account::Column::Id, page, KeyOrder::Oldest).await?;
     Ok(Page::from_rows(rows.into_iter().map(UserView::from).collect(), page, |u| *u.id, total))
 }
 
@@ -367,14 +362,14 @@ pub async fn create(
     audit::record(
         &tx,
         actor,
-        Change {
-            action: "create",
-            entity: crate::services::audit::entity_name(entity::user_account::Entity),
-            entity_id: *view.id,
-            organization_id: org_id,
-            before: None,
-            after: audit::snapshot(&view)?,
-        },
+        Change::of(
+            "create",
+            crate::services::audit::entity_name(entity::user_account::Entity),
+            *view.id,
+            org_id,
+            None,
+            Some(&view),
+        )?,
     )
     .await?;
     tx.commit().await?;
@@ -633,14 +628,14 @@ pub async fn assign_role(
     audit::record(
         &tx,
         actor,
-        Change {
-            action: "grant",
-            entity: crate::services::audit::entity_name(entity::role_assignment::Entity),
-            entity_id: *view.id,
-            organization_id: org_id,
-            before: None,
-            after: audit::snapshot(&view)?,
-        },
+        Change::of(
+            "grant",
+            crate::services::audit::entity_name(entity::role_assignment::Entity),
+            *view.id,
+            org_id,
+            None,
+            Some(&view),
+        )?,
     )
     .await?;
     tx.commit().await?;
@@ -669,14 +664,14 @@ pub async fn revoke_role(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> Ap
     audit::record(
         &tx,
         actor,
-        Change {
-            action: "revoke",
-            entity: crate::services::audit::entity_name(entity::role_assignment::Entity),
-            entity_id: id,
-            organization_id: view.organization_id.map(Uuid::from),
-            before: audit::snapshot(&view)?,
-            after: None,
-        },
+        Change::of(
+            "revoke",
+            crate::services::audit::entity_name(entity::role_assignment::Entity),
+            id,
+            view.organization_id.map(Uuid::from),
+            Some(&view),
+            None,
+        )?,
     )
     .await?;
     tx.commit().await?;

@@ -3,9 +3,9 @@
 //! name the first broken record; records written before the chain existed are chained
 //! at start-up; who may read which records; filters and keyset paging.
 
-use dangjian::services::types::Id;
 use actix_web::http::StatusCode;
 use dangjian::auth::Actor;
+use dangjian::services::types::Id;
 use dangjian::services::{self, organizations::NewOrganization, types::OrgKind};
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};

@@ -8,7 +8,7 @@ use actix_web::http::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::common::{Fixture, Outcome, gql_code, gql_outcome, rest_outcome};
+use crate::common::{AuthzTable, Fixture, Outcome, gql_code, gql_outcome, rest_outcome, run_authz_table};
 
 use Outcome::*;
 
@@ -122,7 +122,26 @@ struct Ctx {
 }
 
 impl Ctx {
-    fn target(&self, who: &str, op: Op, rel: Rel) -> Uuid {
+    async fn version(&self, path: &str) -> i64 {
+        self.f.app.get(path, Some(&self.admin)).await.json()["version"].as_i64().unwrap_or(1)
+    }
+}
+
+impl AuthzTable for Ctx {
+    type Op = Op;
+    type Rel = Rel;
+    type Target = Uuid;
+    const OUT_OF_SCOPE: Rel = OutOfScope;
+
+    fn random(&self, _t: Uuid) -> Uuid {
+        Uuid::now_v7()
+    }
+
+    fn compare_with_random(&self, op: Op) -> bool {
+        op != ReadUserOfPerson
+    }
+
+    async fn target(&self, who: &str, op: Op, rel: Rel) -> Uuid {
         let f = &self.f;
         let person_ops = matches!(op, ReadPerson | UpdatePerson | ReadUserOfPerson);
         match (rel, person_ops) {
@@ -136,10 +155,6 @@ impl Ctx {
             (OutOfScope, false) => f.b3,
             (NoTarget, _) => Uuid::nil(),
         }
-    }
-
-    async fn version(&self, path: &str) -> i64 {
-        self.f.app.get(path, Some(&self.admin)).await.json()["version"].as_i64().unwrap_or(1)
     }
 
     /// Runs `op` over REST; returns the outcome and the raw answer.
@@ -250,33 +265,7 @@ async fn role_operation_relationship_table_over_rest_and_graphql() {
     let own = HashMap::from([("orgadmin_b1", f.p_orgadmin_b1), ("member_b1", f.p_member_b1)]);
     let ctx = Ctx { f, tokens, admin, group_b1, own };
 
-    let mut failures = Vec::new();
-    for &(who, op, rel, expected) in TABLE {
-        let token = ctx.tokens.get(who).map(String::as_str);
-        let id = ctx.target(who, op, rel);
-        let (rest, status, body) = ctx.rest(token, op, id).await;
-        let (gql, gql_err) = ctx.gql(token, op, id).await;
-        if rest != expected {
-            failures.push(format!("REST    {who:13} {op:?} {rel:?}: expected {expected:?}, got {rest:?}"));
-        }
-        if gql != expected {
-            failures.push(format!("GraphQL {who:13} {op:?} {rel:?}: expected {expected:?}, got {gql:?}"));
-        }
-        // Out of scope must look exactly like a random id, in both transports.
-        if expected == NotFound && rel == OutOfScope && op != ReadUserOfPerson {
-            let random = Uuid::now_v7();
-            let (_, r_status, r_body) = ctx.rest(token, op, random).await;
-            let (_, r_err) = ctx.gql(token, op, random).await;
-            if (status, &body) != (r_status, &r_body) {
-                failures.push(format!("REST    {who} {op:?}: out-of-scope answer differs from a random id"));
-            }
-            if gql_err != r_err {
-                failures
-                    .push(format!("GraphQL {who} {op:?}: out-of-scope error {gql_err} differs from random id {r_err}"));
-            }
-        }
-    }
-    assert!(failures.is_empty(), "authorisation table mismatches:\n{}", failures.join("\n"));
+    run_authz_table("role", &ctx, &ctx.tokens, TABLE).await;
 }
 
 #[actix_web::test]

@@ -318,8 +318,7 @@ impl Fixture {
             password: PASSWORD.into(),
             person_id: Some(Id(person)),
         };
-        let grant =
-            |user_id: Id, role: Role, org: Id| NewRoleAssignment { user_id, role, organization_id: Some(org) };
+        let grant = |user_id: Id, role: Role, org: Id| NewRoleAssignment { user_id, role, organization_id: Some(org) };
         let u = services::users::create(&db, &sys, &pw, user("orgadmin_b1", *p_orgadmin_b1)).await.unwrap();
         services::users::assign_role(&db, &sys, grant(u.id, Role::OrgAdmin, b1)).await.unwrap();
         let u_orgadmin_b2 =
@@ -446,4 +445,72 @@ pub fn urlencode(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// One area's authorisation table: how to make a target of an operation and how to try
+/// the operation over each transport. [`run_authz_table`] runs the rows.
+#[allow(async_fn_in_trait)]
+pub trait AuthzTable {
+    /// The area's operations.
+    type Op: Copy + std::fmt::Debug;
+    /// How the caller stands to the target (own, in scope, out of scope, ...).
+    type Rel: Copy + std::fmt::Debug + PartialEq;
+    /// What an operation acts on.
+    type Target: Copy;
+    /// The relationship whose denials must answer exactly like a missing object.
+    const OUT_OF_SCOPE: Self::Rel;
+    /// A fresh target of `op` for `who` standing in `rel` to it.
+    async fn target(&self, who: &str, op: Self::Op, rel: Self::Rel) -> Self::Target;
+    /// The target with its id replaced by a random (missing) one.
+    fn random(&self, t: Self::Target) -> Self::Target;
+    /// Whether `op`'s out-of-scope denial is compared with a random id's (default: yes).
+    fn compare_with_random(&self, _op: Self::Op) -> bool {
+        true
+    }
+    /// Runs `op` over REST: the outcome and the raw answer.
+    async fn rest(&self, token: Option<&str>, op: Self::Op, t: Self::Target) -> (Outcome, StatusCode, Vec<u8>);
+    /// Runs `op` over GraphQL: the outcome and the first error (code and message).
+    async fn gql(&self, token: Option<&str>, op: Self::Op, t: Self::Target) -> (Outcome, Value);
+}
+
+/// Runs an authorisation table (login × operation × relationship → outcome) over REST and
+/// GraphQL, a fresh target for each transport (publishing, checking in and deleting are
+/// not repeatable), and checks that every out-of-scope denial answers byte for byte like
+/// a random id. Fails listing every row that differs.
+pub async fn run_authz_table<T: AuthzTable>(
+    name: &str,
+    area: &T,
+    tokens: &std::collections::HashMap<&str, String>,
+    rows: &[(&str, T::Op, T::Rel, Outcome)],
+) {
+    let mut failures = Vec::new();
+    for &(who, op, rel, expected) in rows {
+        let token = tokens.get(who).map(String::as_str);
+        let t = area.target(who, op, rel).await;
+        let (rest, status, body) = area.rest(token, op, t).await;
+        let t2 = area.target(who, op, rel).await;
+        let (gql, gql_err) = area.gql(token, op, t2).await;
+        if rest != expected {
+            let text = String::from_utf8_lossy(&body);
+            failures.push(format!("REST    {who:13} {op:?} {rel:?}: expected {expected:?}, got {rest:?} {text}"));
+        }
+        if gql != expected {
+            failures.push(format!("GraphQL {who:13} {op:?} {rel:?}: expected {expected:?}, got {gql:?} {gql_err}"));
+        }
+        if matches!(expected, Outcome::NotFound | Outcome::Invalid)
+            && rel == T::OUT_OF_SCOPE
+            && area.compare_with_random(op)
+        {
+            let random = area.random(t);
+            let (_, r_status, r_body) = area.rest(token, op, random).await;
+            let (_, r_err) = area.gql(token, op, area.random(t2)).await;
+            if (status, &body) != (r_status, &r_body) {
+                failures.push(format!("REST    {who} {op:?}: out-of-scope answer differs from a random id"));
+            }
+            if gql_err != r_err {
+                failures.push(format!("GraphQL {who} {op:?}: out-of-scope {gql_err} differs from random id {r_err}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{name} authorisation table mismatches:\n{}", failures.join("\n"));
 }

@@ -1,8 +1,8 @@
 //! The knowledge base: lifecycle and revisions, visibility, Chinese full-text search,
 //! reading records and study figures.
 
-use dangjian::services::types::Id;
 use actix_web::{http::StatusCode, test};
+use dangjian::services::types::Id;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -249,20 +249,27 @@ async fn study_time_is_what_the_server_can_vouch_for() {
     };
     // Never opened: nothing is credited, whatever is claimed.
     assert_eq!(report(&a, 86_400).await["credited_seconds"], 0);
-    // Opened just now: a claim of a day is credited only the seconds that passed.
+    // Opened just now: a claim of a day is credited only the seconds that passed (the
+    // bounds allow for a slow machine: at most the seconds this test saw pass, plus one).
+    let started = std::time::Instant::now();
+    let passed = |since: std::time::Instant| since.elapsed().as_secs() as i64 + 1;
     assert_eq!(f.app.get(&format!("/api/v1/documents/{a}"), Some(&member)).await.status, StatusCode::OK);
-    assert!(report(&a, 86_400).await["credited_seconds"].as_i64().unwrap() <= 2);
+    let credited = report(&a, 86_400).await["credited_seconds"].as_i64().unwrap();
+    assert!(credited <= passed(started), "credited {credited}");
     // Opened ten minutes ago: twenty reports of a day are credited ten minutes once.
+    let started = std::time::Instant::now();
     opened_ago(&f, &a, 600).await;
     let mut total = 0;
     for _ in 0..20 {
         total += report(&a, 86_400).await["credited_seconds"].as_i64().unwrap();
     }
-    assert!((598..=605).contains(&total), "credited {total}");
+    assert!((598..=600 + passed(started)).contains(&total), "credited {total}");
     // The same wall-clock time is not credited twice on another open document.
+    let started = std::time::Instant::now();
     f.app.get(&format!("/api/v1/documents/{b}"), Some(&member)).await;
     opened_ago(&f, &b, 600).await;
-    assert!(report(&b, 600).await["credited_seconds"].as_i64().unwrap() <= 2);
+    let overlap = report(&b, 600).await["credited_seconds"].as_i64().unwrap();
+    assert!(overlap <= passed(started), "credited {overlap}");
     // The daily limit (4 hours) caps what a long-open document can bring (as if nothing
     // had been credited for ten hours, but the ten minutes above count against today).
     opened_ago(&f, &b, 10 * 3600).await;
@@ -277,7 +284,7 @@ async fn study_time_is_what_the_server_can_vouch_for() {
     }
     let r = report(&b, 86_400).await;
     let today = r["credited_seconds"].as_i64().unwrap() + total;
-    assert!((4 * 3600 - 5..=4 * 3600).contains(&today), "credited today {today}");
+    assert!((4 * 3600 - overlap - credited - 5..=4 * 3600).contains(&today), "credited today {today}");
     assert_eq!(report(&b, 86_400).await["credited_seconds"], 0, "the day is used up");
     // Statistics count only credited time.
     let rec = f.app.get("/api/v1/me/study-record", Some(&member)).await.json();

@@ -18,7 +18,7 @@ use dangjian::services::{
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::common::{Fixture, Outcome, gql_outcome, rest_outcome};
+use crate::common::{AuthzTable, Fixture, Outcome, gql_outcome, rest_outcome, run_authz_table};
 
 use Outcome::*;
 
@@ -263,6 +263,32 @@ async fn gql(f: &Fixture, token: Option<&str>, op: Op, id: Uuid) -> (Outcome, Va
     (gql_outcome(&v), err)
 }
 
+/// The knowledge base's operations for the table runner.
+struct Docs(Fixture);
+
+impl AuthzTable for Docs {
+    type Op = Op;
+    type Rel = Rel;
+    type Target = Uuid;
+    const OUT_OF_SCOPE: Rel = OutOfScope;
+
+    fn random(&self, _t: Uuid) -> Uuid {
+        Uuid::now_v7()
+    }
+
+    async fn target(&self, _who: &str, op: Op, rel: Rel) -> Uuid {
+        target(&self.0, op, rel).await
+    }
+
+    async fn rest(&self, token: Option<&str>, op: Op, id: Uuid) -> (Outcome, StatusCode, Vec<u8>) {
+        rest(&self.0, token, op, id).await
+    }
+
+    async fn gql(&self, token: Option<&str>, op: Op, id: Uuid) -> (Outcome, Value) {
+        gql(&self.0, token, op, id).await
+    }
+}
+
 #[actix_web::test]
 async fn document_operation_role_relationship_table_over_rest_and_graphql() {
     let f = Fixture::new().await;
@@ -270,32 +296,5 @@ async fn document_operation_role_relationship_table_over_rest_and_graphql() {
     for who in ["admin", "orgadmin_b1", "inspector_gb", "member_b1", "hr"] {
         tokens.insert(who, f.token(who).await);
     }
-    let mut failures = Vec::new();
-    for &(who, op, rel, expected) in TABLE {
-        let token = tokens.get(who).map(String::as_str);
-        let t = target(&f, op, rel).await;
-        let (rest_got, status, body) = rest(&f, token, op, t).await;
-        // A fresh target for GraphQL: publishing, revising and deleting are not repeatable.
-        let t2 = target(&f, op, rel).await;
-        let (gql_got, gql_err) = gql(&f, token, op, t2).await;
-        if rest_got != expected {
-            let text = String::from_utf8_lossy(&body);
-            failures.push(format!("REST    {who:13} {op:?} {rel:?}: expected {expected:?}, got {rest_got:?} {text}"));
-        }
-        if gql_got != expected {
-            failures.push(format!("GraphQL {who:13} {op:?} {rel:?}: expected {expected:?}, got {gql_got:?} {gql_err}"));
-        }
-        if matches!(expected, NotFound | Invalid) && rel == OutOfScope {
-            let random = Uuid::now_v7();
-            let (_, r_status, r_body) = rest(&f, token, op, random).await;
-            let (_, r_err) = gql(&f, token, op, random).await;
-            if (status, &body) != (r_status, &r_body) {
-                failures.push(format!("REST    {who} {op:?}: out-of-scope answer differs from a random id"));
-            }
-            if gql_err != r_err {
-                failures.push(format!("GraphQL {who} {op:?}: out-of-scope {gql_err} differs from random id {r_err}"));
-            }
-        }
-    }
-    assert!(failures.is_empty(), "knowledge-base authorisation table mismatches:\n{}", failures.join("\n"));
+    run_authz_table("knowledge-base", &Docs(f), &tokens, TABLE).await;
 }

@@ -3,7 +3,6 @@
 //! refused transition, self-review, money to the fen, milestone status at its boundary
 //! days, and the statistics against a hand-counted fixture with subtree scope.
 
-use dangjian::services::types::Id;
 use actix_web::{http::StatusCode, test};
 use chrono::{Duration, NaiveDate};
 use dangjian::auth::Actor;
@@ -16,6 +15,7 @@ use dangjian::services::innovation::{
     },
     projects::{self, NewExpenditure, NewProject, ProjectLevel, ProjectPatch, ProjectStatus},
 };
+use dangjian::services::types::Id;
 use serde_json::{Value, json};
 use uuid::Uuid;
 

@@ -16,7 +16,7 @@ use dangjian::services::innovation::{
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::common::{Fixture, Outcome, gql_outcome, rest_outcome};
+use crate::common::{AuthzTable, Fixture, Outcome, gql_outcome, rest_outcome, run_authz_table};
 use crate::innovation::{achievement, post_if_match};
 
 use Outcome::*;
@@ -99,7 +99,24 @@ struct Ctx {
 }
 
 impl Ctx {
-    async fn target(&self, op: Op, rel: Rel) -> Target {
+    fn submit_body(&self, t: Target) -> Value {
+        // In scope the member is on the team, so members may submit it.
+        let members = if t.org == self.f.b1 { json!([{"person_id": self.f.p_member_b1}]) } else { json!([]) };
+        json!({"organization_id": t.id, "category": "small_suggestion", "title": "建议", "lead_id": t.person, "members": members})
+    }
+}
+
+impl AuthzTable for Ctx {
+    type Op = Op;
+    type Rel = Rel;
+    type Target = Target;
+    const OUT_OF_SCOPE: Rel = OutOfScope;
+
+    fn random(&self, t: Target) -> Target {
+        Target { id: Uuid::now_v7(), ..t }
+    }
+
+    async fn target(&self, _who: &str, op: Op, rel: Rel) -> Target {
         let f = &self.f;
         let sys = Actor::system();
         let db = f.app.db();
@@ -183,12 +200,6 @@ impl Ctx {
         Target { id: *id, org, person }
     }
 
-    fn submit_body(&self, t: Target) -> Value {
-        // In scope the member is on the team, so members may submit it.
-        let members = if t.org == self.f.b1 { json!([{"person_id": self.f.p_member_b1}]) } else { json!([]) };
-        json!({"organization_id": t.id, "category": "small_suggestion", "title": "建议", "lead_id": t.person, "members": members})
-    }
-
     async fn rest(&self, token: Option<&str>, op: Op, t: Target) -> (Outcome, StatusCode, Vec<u8>) {
         let app = &self.f.app;
         let id = t.id;
@@ -264,40 +275,13 @@ async fn innovation_operation_role_relationship_table_over_rest_and_graphql() {
         tokens.insert(who, f.token(who).await);
     }
     let ctx = Ctx { f, tokens };
-    let mut failures = Vec::new();
+    let mut rows = Vec::new();
     for who in ["admin", "orgadmin_b1", "inspector_gb", "member_b1", "hr", "anonymous"] {
         for op in OPS {
             for rel in [InScope, OutOfScope] {
-                let expected = expected(who, op, rel);
-                let token = ctx.tokens.get(who).map(String::as_str);
-                let t = ctx.target(op, rel).await;
-                let (rest, status, body) = ctx.rest(token, op, t).await;
-                let t2 = ctx.target(op, rel).await;
-                let (gql, gql_err) = ctx.gql(token, op, t2).await;
-                if rest != expected {
-                    let text = String::from_utf8_lossy(&body);
-                    failures
-                        .push(format!("REST    {who:13} {op:?} {rel:?}: expected {expected:?}, got {rest:?} {text}"));
-                }
-                if gql != expected {
-                    failures
-                        .push(format!("GraphQL {who:13} {op:?} {rel:?}: expected {expected:?}, got {gql:?} {gql_err}"));
-                }
-                if expected == NotFound && rel == OutOfScope {
-                    let random = Target { id: Uuid::now_v7(), ..t };
-                    let (_, r_status, r_body) = ctx.rest(token, op, random).await;
-                    let (_, r_err) = ctx.gql(token, op, random).await;
-                    if (status, &body) != (r_status, &r_body) {
-                        failures.push(format!("REST    {who} {op:?}: out-of-scope answer differs from a random id"));
-                    }
-                    if gql_err != r_err {
-                        failures.push(format!(
-                            "GraphQL {who} {op:?}: out-of-scope {gql_err} differs from random id {r_err}"
-                        ));
-                    }
-                }
+                rows.push((who, op, rel, expected(who, op, rel)));
             }
         }
     }
-    assert!(failures.is_empty(), "innovation authorisation table mismatches:\n{}", failures.join("\n"));
+    run_authz_table("innovation", &ctx, &ctx.tokens, &rows).await;
 }

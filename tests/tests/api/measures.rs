@@ -1,10 +1,10 @@
 //! Implementation measures: ownership rules, status transitions, overdue at boundary
 //! dates, and the mobile app's own list.
 
-use dangjian::services::types::Id;
 use actix_web::http::StatusCode;
 use chrono::{Duration, NaiveDate};
 use dangjian::auth::Actor;
+use dangjian::services::types::Id;
 use dangjian::services::{
     self,
     measures::{MeasurePatch, MeasureStatus, MeasureView, NewMeasure, SourceKind},

@@ -1,10 +1,10 @@
 //! Study sessions: check-in rules, attendance marking, statements, status transitions,
 //! attendance rates, and constant SQL statements for a page of sessions with relations.
 
-use dangjian::services::types::Id;
 use actix_web::{http::StatusCode, test};
 use chrono::{DateTime, Duration, Utc};
 use dangjian::auth::{Actor, Role};
+use dangjian::services::types::Id;
 use dangjian::services::{
     self,
     organizations::NewOrganization,

@@ -11,7 +11,7 @@ use dangjian::services::{self, study::SessionKind};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::common::{Fixture, Outcome, gql_outcome, rest_outcome};
+use crate::common::{AuthzTable, Fixture, Outcome, gql_outcome, rest_outcome, run_authz_table};
 use crate::measures::measure;
 use crate::study::{put, session};
 
@@ -180,28 +180,6 @@ struct Target {
 }
 
 impl Ctx {
-    /// A fresh target: sessions open for check-in now, measures in todo.
-    async fn target(&self, who: &str, op: Op, rel: Rel) -> Target {
-        let f = &self.f;
-        let (org, person) = match rel {
-            OutOfScope => (f.b3, f.p_b3),
-            Own => (f.b1, self.own_person.get(who).copied().unwrap_or(f.p_other_b1)),
-            _ => (f.b1, f.p_other_b1),
-        };
-        match op {
-            ReadSession | UpdateSession | CheckIn | MarkAttendance | WriteStatement => {
-                let s =
-                    session(f, org, SessionKind::BranchGeneralMeeting, Utc::now() + Duration::minutes(5), None).await;
-                Target { id: *s.id, other: person }
-            }
-            ReadMeasure | UpdateMeasure => {
-                let m = measure(f, org, person, Utc::now().date_naive() + Duration::days(10)).await;
-                Target { id: *m.id, other: person }
-            }
-            _ => Target { id: org, other: person },
-        }
-    }
-
     async fn session_version(&self, id: Uuid) -> i32 {
         services::study::get(self.f.app.db(), &Actor::system(), id).await.map(|s| s.version).unwrap_or(1)
     }
@@ -227,6 +205,39 @@ impl Ctx {
     async fn measure_version(&self, id: Uuid) -> i32 {
         let today = self.f.app.state.settings.today();
         services::measures::get(self.f.app.db(), &Actor::system(), today, id).await.map(|m| m.version).unwrap_or(1)
+    }
+}
+
+impl AuthzTable for Ctx {
+    type Op = Op;
+    type Rel = Rel;
+    type Target = Target;
+    const OUT_OF_SCOPE: Rel = OutOfScope;
+
+    fn random(&self, t: Target) -> Target {
+        Target { id: Uuid::now_v7(), other: t.other }
+    }
+
+    /// A fresh target: sessions open for check-in now, measures in todo.
+    async fn target(&self, who: &str, op: Op, rel: Rel) -> Target {
+        let f = &self.f;
+        let (org, person) = match rel {
+            OutOfScope => (f.b3, f.p_b3),
+            Own => (f.b1, self.own_person.get(who).copied().unwrap_or(f.p_other_b1)),
+            _ => (f.b1, f.p_other_b1),
+        };
+        match op {
+            ReadSession | UpdateSession | CheckIn | MarkAttendance | WriteStatement => {
+                let s =
+                    session(f, org, SessionKind::BranchGeneralMeeting, Utc::now() + Duration::minutes(5), None).await;
+                Target { id: *s.id, other: person }
+            }
+            ReadMeasure | UpdateMeasure => {
+                let m = measure(f, org, person, Utc::now().date_naive() + Duration::days(10)).await;
+                Target { id: *m.id, other: person }
+            }
+            _ => Target { id: org, other: person },
+        }
     }
 
     async fn rest(&self, token: Option<&str>, op: Op, t: Target) -> (Outcome, StatusCode, Vec<u8>) {
@@ -324,32 +335,5 @@ async fn study_operation_role_relationship_table_over_rest_and_graphql() {
     let own_person = HashMap::from([("orgadmin_b1", f.p_orgadmin_b1), ("member_b1", f.p_member_b1)]);
     let ctx = Ctx { f, tokens, own_person };
 
-    let mut failures = Vec::new();
-    for &(who, op, rel, expected) in TABLE {
-        let token = ctx.tokens.get(who).map(String::as_str);
-        let t = ctx.target(who, op, rel).await;
-        let (rest, status, body) = ctx.rest(token, op, t).await;
-        // A fresh target for GraphQL: check-in and creates are not repeatable.
-        let t2 = ctx.target(who, op, rel).await;
-        let (gql, gql_err) = ctx.gql(token, op, t2).await;
-        if rest != expected {
-            let text = String::from_utf8_lossy(&body);
-            failures.push(format!("REST    {who:13} {op:?} {rel:?}: expected {expected:?}, got {rest:?} {text}"));
-        }
-        if gql != expected {
-            failures.push(format!("GraphQL {who:13} {op:?} {rel:?}: expected {expected:?}, got {gql:?} {gql_err}"));
-        }
-        if expected == NotFound && rel == OutOfScope {
-            let random = Target { id: Uuid::now_v7(), other: t.other };
-            let (_, r_status, r_body) = ctx.rest(token, op, random).await;
-            let (_, r_err) = ctx.gql(token, op, random).await;
-            if (status, &body) != (r_status, &r_body) {
-                failures.push(format!("REST    {who} {op:?}: out-of-scope answer differs from a random id"));
-            }
-            if gql_err != r_err {
-                failures.push(format!("GraphQL {who} {op:?}: out-of-scope {gql_err} differs from random id {r_err}"));
-            }
-        }
-    }
-    assert!(failures.is_empty(), "study authorisation table mismatches:\n{}", failures.join("\n"));
+    run_authz_table("study", &ctx, &ctx.tokens, TABLE).await;
 }

@@ -8,7 +8,7 @@ use actix_web::http::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::common::{Fixture, Outcome, gql_outcome, rest_outcome};
+use crate::common::{AuthzTable, Fixture, Outcome, gql_outcome, rest_outcome, run_authz_table};
 use crate::study::put;
 use crate::supervision::{advance, item};
 
@@ -163,7 +163,16 @@ struct Target {
     version: i32,
 }
 
-impl Ctx {
+impl AuthzTable for Ctx {
+    type Op = Op;
+    type Rel = Rel;
+    type Target = Target;
+    const OUT_OF_SCOPE: Rel = OutOfScope;
+
+    fn random(&self, t: Target) -> Target {
+        Target { id: Uuid::now_v7(), ..t }
+    }
+
     async fn target(&self, who: &str, op: Op, rel: Rel) -> Target {
         let f = &self.f;
         let today = f.app.state.settings.today();
@@ -273,31 +282,5 @@ async fn supervision_operation_role_relationship_table_over_rest_and_graphql() {
     let own_person = HashMap::from([("orgadmin_b1", f.p_orgadmin_b1), ("member_b1", f.p_member_b1)]);
     let ctx = Ctx { f, tokens, own_person };
 
-    let mut failures = Vec::new();
-    for &(who, op, rel, expected) in TABLE {
-        let token = ctx.tokens.get(who).map(String::as_str);
-        let t = ctx.target(who, op, rel).await;
-        let (rest, status, body) = ctx.rest(token, op, t).await;
-        let t2 = ctx.target(who, op, rel).await;
-        let (gql, gql_err) = ctx.gql(token, op, t2).await;
-        if rest != expected {
-            let text = String::from_utf8_lossy(&body);
-            failures.push(format!("REST    {who:13} {op:?} {rel:?}: expected {expected:?}, got {rest:?} {text}"));
-        }
-        if gql != expected {
-            failures.push(format!("GraphQL {who:13} {op:?} {rel:?}: expected {expected:?}, got {gql:?} {gql_err}"));
-        }
-        if expected == NotFound && rel == OutOfScope {
-            let random = Target { id: Uuid::now_v7(), ..t };
-            let (_, r_status, r_body) = ctx.rest(token, op, random).await;
-            let (_, r_err) = ctx.gql(token, op, random).await;
-            if (status, &body) != (r_status, &r_body) {
-                failures.push(format!("REST    {who} {op:?}: out-of-scope answer differs from a random id"));
-            }
-            if gql_err != r_err {
-                failures.push(format!("GraphQL {who} {op:?}: out-of-scope {gql_err} differs from random id {r_err}"));
-            }
-        }
-    }
-    assert!(failures.is_empty(), "supervision authorisation table mismatches:\n{}", failures.join("\n"));
+    run_authz_table("supervision", &ctx, &ctx.tokens, TABLE).await;
 }

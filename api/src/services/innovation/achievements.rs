@@ -16,13 +16,15 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    ACHIEVEMENT_TEAM, PersonLink, audit_change, check_people, check_version, clean, holds_over, in_subtree_of, keyset,
-    links_of, non_negative, org_for_write, owners_of_person, person_links, set_links, year_bounds,
+    ACHIEVEMENT_TEAM, PersonLink, check_people, check_version, clean, holds_over, in_subtree_of, links_of,
+    non_negative, owners_of_person, person_links, set_links, year_bounds,
 };
 use crate::auth::{Actor, Permission, Scope};
 use crate::db::write_tx;
 use crate::error::{AppError, AppResult, Validator};
-use crate::services::pagination::{Page, PageRequest};
+use crate::services::audit::{self, Change};
+use crate::services::pagination::{KeyOrder, Page, PageRequest, keyset};
+use crate::services::scope::org_for_write;
 use crate::services::scope::org_ref_in;
 use crate::services::types::{Id, text_enum};
 use entity::{achievement, innovation_campaign};
@@ -306,7 +308,8 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(p) = filter.person_id {
         cond = cond.add(involving(p));
     }
-    let (rows, total) = keyset::<_, achievement::Entity>(db, cond, achievement::Column::Id, page).await?;
+    let (rows, total) =
+        keyset::<_, achievement::Entity>(db, cond, achievement::Column::Id, page, KeyOrder::Oldest).await?;
     let items = views(db, rows).await?;
     Ok(Page::from_rows(items, page, |a| *a.id, total))
 }
@@ -390,15 +393,17 @@ pub async fn submit(
     .await?;
     set_links(&tx, &ACHIEVEMENT_TEAM, row.id, &members).await?;
     let after = view(&tx, row).await?;
-    audit_change(
+    audit::record(
         &tx,
         actor,
-        "create",
-        crate::services::audit::entity_name(entity::achievement::Entity),
-        *after.id,
-        *after.organization_id,
-        None,
-        Some(&after),
+        Change::of(
+            "create",
+            crate::services::audit::entity_name(entity::achievement::Entity),
+            *after.id,
+            Some(*after.organization_id),
+            None,
+            Some(&after),
+        )?,
     )
     .await?;
     tx.commit().await?;
@@ -470,15 +475,17 @@ pub async fn update(
         set_links(&tx, &ACHIEVEMENT_TEAM, id, &m).await?;
     }
     let after = view(&tx, row).await?;
-    audit_change(
+    audit::record(
         &tx,
         actor,
-        "update",
-        crate::services::audit::entity_name(entity::achievement::Entity),
-        id,
-        *after.organization_id,
-        Some(&before),
-        Some(&after),
+        Change::of(
+            "update",
+            crate::services::audit::entity_name(entity::achievement::Entity),
+            id,
+            Some(*after.organization_id),
+            Some(&before),
+            Some(&after),
+        )?,
     )
     .await?;
     tx.commit().await?;
@@ -570,15 +577,17 @@ pub async fn review(
     am.updated_at = Set(crate::services::now());
     am.version = Set(expected_version + 1);
     let after = view(&tx, am.update(&tx).await?).await?;
-    audit_change(
+    audit::record(
         &tx,
         actor,
-        "review",
-        crate::services::audit::entity_name(entity::achievement::Entity),
-        id,
-        *after.organization_id,
-        Some(&before),
-        Some(&after),
+        Change::of(
+            "review",
+            crate::services::audit::entity_name(entity::achievement::Entity),
+            id,
+            Some(*after.organization_id),
+            Some(&before),
+            Some(&after),
+        )?,
     )
     .await?;
     tx.commit().await?;

@@ -20,14 +20,13 @@ use uuid::Uuid;
 
 use super::achievements::AchievementStatus;
 use super::projects::sum_fen;
-use super::{
-    PARTICIPANTS, audit_change, check_version, clean, in_subtree_of, keyset, links_of, org_for_write, owners_of_person,
-    set_links, year_bounds,
-};
+use super::{PARTICIPANTS, check_version, clean, in_subtree_of, links_of, owners_of_person, set_links, year_bounds};
 use crate::auth::{Actor, Permission};
 use crate::db::write_tx;
 use crate::error::{AppError, AppResult, Validator};
-use crate::services::pagination::{Page, PageRequest};
+use crate::services::audit::{self, Change};
+use crate::services::pagination::{KeyOrder, Page, PageRequest, keyset};
+use crate::services::scope::org_for_write;
 use crate::services::scope::{org_ids_query, org_ref_in, subtree};
 use crate::services::types::{Id, text_enum};
 use entity::{achievement, campaign_indicator, innovation_activity, innovation_campaign, organization, rd_expenditure};
@@ -418,7 +417,8 @@ pub async fn list<C: ConnectionTrait>(
         cond = cond.add(innovation_campaign::Column::Year.eq(y));
     }
     let (rows, total) =
-        keyset::<_, innovation_campaign::Entity>(db, cond, innovation_campaign::Column::Id, page).await?;
+        keyset::<_, innovation_campaign::Entity>(db, cond, innovation_campaign::Column::Id, page, KeyOrder::Oldest)
+            .await?;
     let items = rows.into_iter().map(|m| campaign_from_model(m, Vec::new())).collect::<AppResult<Vec<_>>>()?;
     Ok(Page::from_rows(items, page, |c| *c.id, total))
 }
@@ -493,15 +493,17 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewCampaign) 
         insert_indicator(&tx, row.id, i).await?;
     }
     let after = campaign_view(&tx, row).await?;
-    audit_change(
+    audit::record(
         &tx,
         actor,
-        "create",
-        crate::services::audit::entity_name(entity::innovation_campaign::Entity),
-        *after.id,
-        org.id,
-        None,
-        Some(&after),
+        Change::of(
+            "create",
+            crate::services::audit::entity_name(entity::innovation_campaign::Entity),
+            *after.id,
+            Some(org.id),
+            None,
+            Some(&after),
+        )?,
     )
     .await?;
     tx.commit().await?;
@@ -567,15 +569,17 @@ pub async fn update(
     am.updated_at = Set(crate::services::now());
     am.version = Set(expected_version + 1);
     let after = campaign_view(&tx, am.update(&tx).await?).await?;
-    audit_change(
+    audit::record(
         &tx,
         actor,
-        "update",
-        crate::services::audit::entity_name(entity::innovation_campaign::Entity),
-        id,
-        *after.organization_id,
-        Some(&before),
-        Some(&after),
+        Change::of(
+            "update",
+            crate::services::audit::entity_name(entity::innovation_campaign::Entity),
+            id,
+            Some(*after.organization_id),
+            Some(&before),
+            Some(&after),
+        )?,
     )
     .await?;
     tx.commit().await?;
@@ -598,15 +602,17 @@ pub async fn add_indicator(
     let before = campaign_view(&tx, row.clone()).await?;
     insert_indicator(&tx, campaign_id, input).await?;
     let after = campaign_view(&tx, row).await?;
-    audit_change(
+    audit::record(
         &tx,
         actor,
-        "update",
-        crate::services::audit::entity_name(entity::innovation_campaign::Entity),
-        campaign_id,
-        *after.organization_id,
-        Some(&before),
-        Some(&after),
+        Change::of(
+            "update",
+            crate::services::audit::entity_name(entity::innovation_campaign::Entity),
+            campaign_id,
+            Some(*after.organization_id),
+            Some(&before),
+            Some(&after),
+        )?,
     )
     .await?;
     tx.commit().await?;
@@ -645,15 +651,17 @@ pub async fn update_indicator(
     am.version = Set(expected_version + 1);
     am.update(&tx).await?;
     let after = campaign_view(&tx, campaign).await?;
-    audit_change(
+    audit::record(
         &tx,
         actor,
-        "update",
-        crate::services::audit::entity_name(entity::innovation_campaign::Entity),
-        *after.id,
-        *after.organization_id,
-        Some(&before),
-        Some(&after),
+        Change::of(
+            "update",
+            crate::services::audit::entity_name(entity::innovation_campaign::Entity),
+            *after.id,
+            Some(*after.organization_id),
+            Some(&before),
+            Some(&after),
+        )?,
     )
     .await?;
     tx.commit().await?;
@@ -737,7 +745,8 @@ pub async fn activities<C: ConnectionTrait>(
         cond = cond.add(innovation_activity::Column::Id.in_subquery(owners_of_person(&PARTICIPANTS, p)));
     }
     let (rows, total) =
-        keyset::<_, innovation_activity::Entity>(db, cond, innovation_activity::Column::Id, page).await?;
+        keyset::<_, innovation_activity::Entity>(db, cond, innovation_activity::Column::Id, page, KeyOrder::Oldest)
+            .await?;
     Ok(Page::from_rows(activity_views(db, rows).await?, page, |a| *a.id, total))
 }
 
@@ -790,15 +799,17 @@ pub async fn create_activity(db: &DatabaseConnection, actor: &Actor, input: NewA
     .await?;
     set_links(&tx, &PARTICIPANTS, row.id, &participants).await?;
     let after = activity_view(&tx, row).await?;
-    audit_change(
+    audit::record(
         &tx,
         actor,
-        "create",
-        crate::services::audit::entity_name(entity::innovation_activity::Entity),
-        *after.id,
-        org.id,
-        None,
-        Some(&after),
+        Change::of(
+            "create",
+            crate::services::audit::entity_name(entity::innovation_activity::Entity),
+            *after.id,
+            Some(org.id),
+            None,
+            Some(&after),
+        )?,
     )
     .await?;
     tx.commit().await?;
@@ -857,15 +868,17 @@ pub async fn update_activity(
         set_links(&tx, &PARTICIPANTS, id, &p).await?;
     }
     let after = activity_view(&tx, row).await?;
-    audit_change(
+    audit::record(
         &tx,
         actor,
-        "update",
-        crate::services::audit::entity_name(entity::innovation_activity::Entity),
-        id,
-        *after.organization_id,
-        Some(&before),
-        Some(&after),
+        Change::of(
+            "update",
+            crate::services::audit::entity_name(entity::innovation_activity::Entity),
+            id,
+            Some(*after.organization_id),
+            Some(&before),
+            Some(&after),
+        )?,
     )
     .await?;
     tx.commit().await?;

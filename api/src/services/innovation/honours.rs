@@ -16,13 +16,15 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    HONOUR_PEOPLE, PersonLink, audit_change, check_people, check_version, clean, in_subtree_of, keyset, links_of,
-    org_for_write, owners_of_person, person_links, set_links, year_bounds,
+    HONOUR_PEOPLE, PersonLink, check_people, check_version, clean, in_subtree_of, links_of, owners_of_person,
+    person_links, set_links, year_bounds,
 };
 use crate::auth::{Actor, Permission};
 use crate::db::write_tx;
 use crate::error::{AppError, AppResult, Validator};
-use crate::services::pagination::{Page, PageRequest};
+use crate::services::audit::{self, Change};
+use crate::services::pagination::{KeyOrder, Page, PageRequest, keyset};
+use crate::services::scope::org_for_write;
 use crate::services::scope::org_ref_in;
 use crate::services::types::{Id, text_enum};
 use entity::honour;
@@ -308,7 +310,7 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(p) = filter.person_id {
         cond = cond.add(honour::Column::Id.in_subquery(owners_of_person(&HONOUR_PEOPLE, p)));
     }
-    let (rows, total) = keyset::<_, honour::Entity>(db, cond, honour::Column::Id, page).await?;
+    let (rows, total) = keyset::<_, honour::Entity>(db, cond, honour::Column::Id, page, KeyOrder::Oldest).await?;
     Ok(Page::from_rows(views(db, rows).await?, page, |h| *h.id, total))
 }
 
@@ -399,15 +401,17 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewHonour) ->
     .await?;
     set_links(&tx, &HONOUR_PEOPLE, row.id, &people).await?;
     let after = view(&tx, row).await?;
-    audit_change(
+    audit::record(
         &tx,
         actor,
-        "create",
-        crate::services::audit::entity_name(entity::honour::Entity),
-        *after.id,
-        org.id,
-        None,
-        Some(&after),
+        Change::of(
+            "create",
+            crate::services::audit::entity_name(entity::honour::Entity),
+            *after.id,
+            Some(org.id),
+            None,
+            Some(&after),
+        )?,
     )
     .await?;
     tx.commit().await?;
@@ -480,15 +484,17 @@ pub async fn update(
         set_links(&tx, &HONOUR_PEOPLE, id, &p).await?;
     }
     let after = view(&tx, row).await?;
-    audit_change(
+    audit::record(
         &tx,
         actor,
-        "update",
-        crate::services::audit::entity_name(entity::honour::Entity),
-        id,
-        *after.organization_id,
-        Some(&before),
-        Some(&after),
+        Change::of(
+            "update",
+            crate::services::audit::entity_name(entity::honour::Entity),
+            id,
+            Some(*after.organization_id),
+            Some(&before),
+            Some(&after),
+        )?,
     )
     .await?;
     tx.commit().await?;
@@ -503,15 +509,17 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: Uuid, expected_v
     check_version(row.version, expected_version)?;
     let before = view(&tx, row).await?;
     honour::Entity::delete_by_id(id).exec(&tx).await?;
-    audit_change(
+    audit::record(
         &tx,
         actor,
-        "delete",
-        crate::services::audit::entity_name(entity::honour::Entity),
-        id,
-        *before.organization_id,
-        Some(&before),
-        None,
+        Change::of(
+            "delete",
+            crate::services::audit::entity_name(entity::honour::Entity),
+            id,
+            Some(*before.organization_id),
+            Some(&before),
+            None,
+        )?,
     )
     .await?;
     tx.commit().await?;

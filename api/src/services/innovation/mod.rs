@@ -186,23 +186,6 @@ pub(crate) async fn ensure_persons<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Loads an organisation the actor may change innovation data of (`perm` over it):
-/// NOT_FOUND when not readable, FORBIDDEN when readable but not in the `perm` scope.
-#[tracing::instrument(level = "debug", skip_all)]
-pub(crate) async fn org_for_write<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
-    org_id: Uuid,
-    perm: Permission,
-) -> AppResult<organization::Model> {
-    let scope = actor.require(perm)?;
-    let org = find_in_scope(db, &actor.scope(Permission::OrgRead), org_id).await?;
-    if !scope.contains_path(&org.path) {
-        return Err(AppError::forbidden("this organisation is outside the subtree you manage"));
-    }
-    Ok(org)
-}
-
 /// Whether the actor holds `perm` over organisation `org_id`.
 #[tracing::instrument(level = "debug", skip_all)]
 pub(crate) async fn holds_over<C: ConnectionTrait>(
@@ -227,63 +210,9 @@ pub fn year_bounds(year: i32) -> AppResult<(NaiveDate, NaiveDate)> {
     }
 }
 
-/// One keyset page of `E` under `cond`, in id order (`limit + 1` rows, for
-/// [`Page::from_rows`](crate::services::pagination::Page::from_rows)), with the total
-/// when asked for.
-#[tracing::instrument(level = "debug", skip_all)]
-pub(crate) async fn keyset<C, E>(
-    db: &C,
-    cond: sea_orm::Condition,
-    id: E::Column,
-    page: crate::services::pagination::PageRequest,
-) -> AppResult<(Vec<E::Model>, Option<u64>)>
-where
-    C: ConnectionTrait,
-    E: EntityTrait,
-    E::Model: Sync,
-{
-    use sea_orm::{QueryOrder, QuerySelect};
-    let total = if page.with_total { Some(E::find().filter(cond.clone()).count(db).await?) } else { None };
-    let mut query = E::find().filter(cond);
-    if let Some(after) = page.after {
-        query = query.filter(id.gt(after));
-    }
-    let rows = query.order_by_asc(id).limit(page.limit + 1).all(db).await?;
-    Ok((rows, total))
-}
-
 /// Fails with VALIDATION on `field` when a money amount (fen) is negative.
 pub(crate) fn non_negative(v: &mut crate::error::Validator, amount: Option<i64>, field: &str) {
     v.check(amount.is_none_or(|a| a >= 0), field, "must not be negative");
-}
-
-/// Writes the audit record of a change to an innovation object.
-#[allow(clippy::too_many_arguments)]
-#[tracing::instrument(level = "debug", skip_all)]
-pub(crate) async fn audit_change<C: ConnectionTrait, T: Serialize>(
-    tx: &C,
-    actor: &Actor,
-    action: &str,
-    entity: &str,
-    id: Uuid,
-    organization_id: Uuid,
-    before: Option<&T>,
-    after: Option<&T>,
-) -> AppResult<()> {
-    use super::audit::{self, Change};
-    audit::record(
-        tx,
-        actor,
-        Change {
-            action,
-            entity,
-            entity_id: id,
-            organization_id: Some(organization_id),
-            before: before.map(audit::snapshot).transpose()?.flatten(),
-            after: after.map(audit::snapshot).transpose()?.flatten(),
-        },
-    )
-    .await
 }
 
 /// `organization_id IN (subtree of org)` after checking the org is readable: the

@@ -18,13 +18,15 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    PROJECT_TEAM, PersonLink, audit_change, check_people, check_version, clean, ensure_persons, in_subtree_of, keyset,
-    links_of, non_negative, org_for_write, person_links, set_links, year_bounds,
+    PROJECT_TEAM, PersonLink, check_people, check_version, clean, ensure_persons, in_subtree_of, links_of,
+    non_negative, person_links, set_links, year_bounds,
 };
 use crate::auth::{Actor, Permission};
 use crate::db::write_tx;
 use crate::error::{AppError, AppResult, Validator};
-use crate::services::pagination::{Page, PageRequest};
+use crate::services::audit::{self, Change};
+use crate::services::pagination::{KeyOrder, Page, PageRequest, keyset};
+use crate::services::scope::org_for_write;
 use crate::services::scope::org_ref_in;
 use crate::services::types::{Id, OrgKind, text_enum};
 use entity::{project_milestone, rd_expenditure, research_project};
@@ -442,7 +444,8 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(s) = filter.status {
         cond = cond.add(research_project::Column::Status.eq(s.as_str()));
     }
-    let (rows, total) = keyset::<_, research_project::Entity>(db, cond, research_project::Column::Id, page).await?;
+    let (rows, total) =
+        keyset::<_, research_project::Entity>(db, cond, research_project::Column::Id, page, KeyOrder::Oldest).await?;
     Ok(Page::from_rows(views(db, today, rows).await?, page, |p| *p.id, total))
 }
 
@@ -504,15 +507,17 @@ pub async fn create(
     .await?;
     set_links(&tx, &PROJECT_TEAM, row.id, &members).await?;
     let after = view(&tx, today, row).await?;
-    audit_change(
+    audit::record(
         &tx,
         actor,
-        "create",
-        crate::services::audit::entity_name(entity::research_project::Entity),
-        *after.id,
-        org.id,
-        None,
-        Some(&after),
+        Change::of(
+            "create",
+            crate::services::audit::entity_name(entity::research_project::Entity),
+            *after.id,
+            Some(org.id),
+            None,
+            Some(&after),
+        )?,
     )
     .await?;
     tx.commit().await?;
@@ -590,15 +595,17 @@ pub async fn update(
         set_links(&tx, &PROJECT_TEAM, id, &m).await?;
     }
     let after = view(&tx, today, row).await?;
-    audit_change(
+    audit::record(
         &tx,
         actor,
-        "update",
-        crate::services::audit::entity_name(entity::research_project::Entity),
-        id,
-        *after.organization_id,
-        Some(&before),
-        Some(&after),
+        Change::of(
+            "update",
+            crate::services::audit::entity_name(entity::research_project::Entity),
+            id,
+            Some(*after.organization_id),
+            Some(&before),
+            Some(&after),
+        )?,
     )
     .await?;
     tx.commit().await?;
@@ -631,15 +638,17 @@ pub async fn add_milestone(
     .insert(&tx)
     .await?;
     let after = MilestoneView::from_model(row, today);
-    audit_change(
+    audit::record(
         &tx,
         actor,
-        "create",
-        crate::services::audit::entity_name(entity::project_milestone::Entity),
-        *after.id,
-        project.organization_id,
-        None,
-        Some(&after),
+        Change::of(
+            "create",
+            crate::services::audit::entity_name(entity::project_milestone::Entity),
+            *after.id,
+            Some(project.organization_id),
+            None,
+            Some(&after),
+        )?,
     )
     .await?;
     tx.commit().await?;
@@ -685,15 +694,17 @@ pub async fn update_milestone(
     am.updated_at = Set(crate::services::now());
     am.version = Set(expected_version + 1);
     let after = MilestoneView::from_model(am.update(&tx).await?, today);
-    audit_change(
+    audit::record(
         &tx,
         actor,
-        "update",
-        crate::services::audit::entity_name(entity::project_milestone::Entity),
-        id,
-        project.organization_id,
-        Some(&before),
-        Some(&after),
+        Change::of(
+            "update",
+            crate::services::audit::entity_name(entity::project_milestone::Entity),
+            id,
+            Some(project.organization_id),
+            Some(&before),
+            Some(&after),
+        )?,
     )
     .await?;
     tx.commit().await?;
@@ -744,15 +755,17 @@ pub async fn add_expenditure(
     .insert(&tx)
     .await?;
     let after = ExpenditureView::from(row);
-    audit_change(
+    audit::record(
         &tx,
         actor,
-        "create",
-        crate::services::audit::entity_name(entity::rd_expenditure::Entity),
-        *after.id,
-        org.id,
-        None,
-        Some(&after),
+        Change::of(
+            "create",
+            crate::services::audit::entity_name(entity::rd_expenditure::Entity),
+            *after.id,
+            Some(org.id),
+            None,
+            Some(&after),
+        )?,
     )
     .await?;
     tx.commit().await?;
@@ -779,7 +792,8 @@ pub async fn expenditures<C: ConnectionTrait>(
         let (from, to) = year_bounds(y)?;
         cond = cond.add(rd_expenditure::Column::PeriodStart.gte(from)).add(rd_expenditure::Column::PeriodStart.lt(to));
     }
-    let (rows, total) = keyset::<_, rd_expenditure::Entity>(db, cond, rd_expenditure::Column::Id, page).await?;
+    let (rows, total) =
+        keyset::<_, rd_expenditure::Entity>(db, cond, rd_expenditure::Column::Id, page, KeyOrder::Oldest).await?;
     Ok(Page::from_rows(rows.into_iter().map(ExpenditureView::from).collect(), page, |e| *e.id, total))
 }
 
@@ -805,15 +819,17 @@ pub async fn delete_expenditure(
     }
     let before = ExpenditureView::from(row);
     rd_expenditure::Entity::delete_by_id(id).exec(&tx).await?;
-    audit_change(
+    audit::record(
         &tx,
         actor,
-        "delete",
-        crate::services::audit::entity_name(entity::rd_expenditure::Entity),
-        id,
-        *before.organization_id,
-        Some(&before),
-        None,
+        Change::of(
+            "delete",
+            crate::services::audit::entity_name(entity::rd_expenditure::Entity),
+            id,
+            Some(*before.organization_id),
+            Some(&before),
+            None,
+        )?,
     )
     .await?;
     tx.commit().await?;

@@ -10,14 +10,13 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{
-    PersonLink, UNIT_MEMBERS, audit_change, check_people, check_version, in_subtree_of, keyset, links_of,
-    org_for_write, person_links, set_links,
-};
+use super::{PersonLink, UNIT_MEMBERS, check_people, check_version, in_subtree_of, links_of, person_links, set_links};
 use crate::auth::{Actor, Permission};
 use crate::db::write_tx;
 use crate::error::{AppError, AppResult, Validator};
-use crate::services::pagination::{Page, PageRequest};
+use crate::services::audit::{self, Change};
+use crate::services::pagination::{KeyOrder, Page, PageRequest, keyset};
+use crate::services::scope::org_for_write;
 use crate::services::scope::org_ref_in;
 use crate::services::types::{Id, text_enum};
 use entity::vanguard_unit;
@@ -162,7 +161,8 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(p) = filter.project_id {
         cond = cond.add(vanguard_unit::Column::ProjectId.eq(p));
     }
-    let (rows, total) = keyset::<_, vanguard_unit::Entity>(db, cond, vanguard_unit::Column::Id, page).await?;
+    let (rows, total) =
+        keyset::<_, vanguard_unit::Entity>(db, cond, vanguard_unit::Column::Id, page, KeyOrder::Oldest).await?;
     Ok(Page::from_rows(views(db, rows).await?, page, |u| *u.id, total))
 }
 
@@ -198,15 +198,17 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewVanguardUn
     .await?;
     set_links(&tx, &UNIT_MEMBERS, row.id, &members).await?;
     let after = view(&tx, row).await?;
-    audit_change(
+    audit::record(
         &tx,
         actor,
-        "create",
-        crate::services::audit::entity_name(entity::vanguard_unit::Entity),
-        *after.id,
-        org.id,
-        None,
-        Some(&after),
+        Change::of(
+            "create",
+            crate::services::audit::entity_name(entity::vanguard_unit::Entity),
+            *after.id,
+            Some(org.id),
+            None,
+            Some(&after),
+        )?,
     )
     .await?;
     tx.commit().await?;
@@ -250,15 +252,17 @@ pub async fn update(
         set_links(&tx, &UNIT_MEMBERS, id, &m).await?;
     }
     let after = view(&tx, row).await?;
-    audit_change(
+    audit::record(
         &tx,
         actor,
-        "update",
-        crate::services::audit::entity_name(entity::vanguard_unit::Entity),
-        id,
-        *after.organization_id,
-        Some(&before),
-        Some(&after),
+        Change::of(
+            "update",
+            crate::services::audit::entity_name(entity::vanguard_unit::Entity),
+            id,
+            Some(*after.organization_id),
+            Some(&before),
+            Some(&after),
+        )?,
     )
     .await?;
     tx.commit().await?;
