@@ -26,7 +26,7 @@ impl DocumentView {
     /// The revision that replaced this one (superseded revisions only).
     async fn superseded_by(&self, ctx: &Context<'_>) -> Result<Option<DocumentView>> {
         let Some(next) = self.superseded_by else { return Ok(None) };
-        Ok(ctx.data::<Loaders>()?.documents.load_one(next).await?)
+        ctx.data::<Loaders>()?.documents.load_one(next).await
     }
     /// Every revision you may read, oldest first.
     async fn revisions(&self, ctx: &Context<'_>) -> Result<Vec<DocumentView>> {

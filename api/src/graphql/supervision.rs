@@ -56,7 +56,7 @@ impl ItemView {
     /// The inspection that found it (null when none or outside your scope).
     async fn inspection(&self, ctx: &Context<'_>) -> Result<Option<InspectionView>> {
         let Some(id) = self.inspection_id else { return Ok(None) };
-        Ok(ctx.data::<Loaders>()?.inspections.load_one(*id).await?)
+        ctx.data::<Loaders>()?.inspections.load_one(*id).await
     }
     /// Rectification measures (implementation measures whose source is this item) you may read.
     async fn measures(&self, ctx: &Context<'_>) -> Result<Vec<MeasureView>> {

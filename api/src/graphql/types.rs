@@ -74,13 +74,13 @@ impl OrganizationView {
 
 /// An organisation through the request's scoped loader (None when missing or out of scope).
 pub(crate) async fn load_org(ctx: &Context<'_>, id: Uuid) -> Result<Option<OrganizationView>> {
-    Ok(ctx.data::<Loaders>()?.orgs.load_one(id).await?)
+    ctx.data::<Loaders>()?.orgs.load_one(id).await
 }
 
 /// A person through the request's scoped loader (None when absent, missing or out of scope).
 pub(crate) async fn load_person(ctx: &Context<'_>, id: Option<Uuid>) -> Result<Option<PersonView>> {
     let Some(id) = id else { return Ok(None) };
-    Ok(ctx.data::<Loaders>()?.people.load_one(id).await?)
+    ctx.data::<Loaders>()?.people.load_one(id).await
 }
 
 #[ComplexObject]
@@ -91,7 +91,7 @@ impl PersonView {
     }
     /// The person's login account, if any and visible to you.
     async fn user(&self, ctx: &Context<'_>) -> Result<Option<UserView>> {
-        Ok(ctx.data::<Loaders>()?.user_by_person.load_one(*self.id).await?)
+        ctx.data::<Loaders>()?.user_by_person.load_one(*self.id).await
     }
     /// Transfers between organisations, oldest first.
     async fn transfers(&self, ctx: &Context<'_>) -> Result<Vec<TransferView>> {
