@@ -5,10 +5,14 @@
 //! limits; no field suggestions; introspection for administrators only. Every error
 //! carries the stable `extensions.code`, internal details never leave the server.
 
+pub mod audit;
+pub mod compliance;
+pub mod dashboard;
 pub mod documents;
 mod id;
 pub mod innovation;
 pub mod loaders;
+pub mod measures;
 pub mod mutation;
 pub mod query;
 pub mod study;
@@ -39,7 +43,17 @@ use crate::state::AppState;
 
 /// Every read operation: one part per area, merged.
 #[derive(async_graphql::MergedObject, Default)]
-pub struct QueryRoot(CoreQuery, documents::DocumentQuery, StudyQuery, InnovationQuery, SupervisionQuery);
+pub struct QueryRoot(
+    CoreQuery,
+    documents::DocumentQuery,
+    StudyQuery,
+    measures::MeasureQuery,
+    compliance::ComplianceQuery,
+    InnovationQuery,
+    SupervisionQuery,
+    dashboard::DashboardQuery,
+    audit::AuditQuery,
+);
 
 /// Every write operation: one part per area, merged.
 #[derive(async_graphql::MergedObject, Default)]
@@ -47,6 +61,8 @@ pub struct MutationRoot(
     CoreMutation,
     documents::DocumentMutation,
     StudyMutation,
+    measures::MeasureMutation,
+    compliance::ComplianceMutation,
     InnovationMutation,
     SupervisionMutation,
 );

@@ -4,7 +4,7 @@
 //! (`services::{study, measures, compliance}`); this module holds the roots and the
 //! relations, which resolve through the request's DataLoaders.
 
-use async_graphql::{ComplexObject, Context, ID, Object, Result, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, Object, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::loaders::Loaders;
@@ -12,13 +12,7 @@ use super::types::{Conn, connection, load_org, load_person, wants_total};
 use super::{actor, gql_error, page, parse_id, state};
 use crate::services::{
     self,
-    attachments::AttachmentView,
-    compliance::{FirstTopicGap, MeetingComplianceRow, NormInput, NormView},
     documents::DocumentView,
-    measures::{
-        MeasureFilter, MeasurePatch, MeasureStatus, MeasureUpdateView, MeasureView, NewMeasure, NewMeasureUpdate,
-        SourceKind,
-    },
     organizations::OrganizationView,
     people::PersonView,
     study::{
@@ -85,44 +79,6 @@ impl OrgAttendanceRate {
     }
 }
 
-#[ComplexObject]
-impl MeasureView {
-    /// The organisation responsible.
-    async fn organization(&self, ctx: &Context<'_>) -> Result<Option<OrganizationView>> {
-        load_org(ctx, self.organization_id.0).await
-    }
-    /// The owner.
-    async fn owner(&self, ctx: &Context<'_>) -> Result<Option<PersonView>> {
-        load_person(ctx, Some(self.owner_id.0)).await
-    }
-    /// Progress updates, oldest first.
-    async fn updates(&self, ctx: &Context<'_>) -> Result<Vec<MeasureUpdateView>> {
-        Ok(ctx.data::<Loaders>()?.measure_updates.load_one(self.id.0).await?.unwrap_or_default())
-    }
-}
-
-#[ComplexObject]
-impl MeasureUpdateView {
-    /// The author.
-    async fn author(&self, ctx: &Context<'_>) -> Result<Option<PersonView>> {
-        load_person(ctx, self.author_person_id).await
-    }
-    /// Evidence attached to the update, oldest first.
-    async fn attachments(&self, ctx: &Context<'_>) -> Result<Vec<AttachmentView>> {
-        Ok(ctx.data::<Loaders>()?.measure_update_attachments.load_one(self.id.0).await?.unwrap_or_default())
-    }
-}
-
-/// Compliance of an organisation subtree in a period.
-#[derive(SimpleObject)]
-pub struct ComplianceReport {
-    /// Committee sessions (party committee, central group, branch committee) held
-    /// without the first topic, per organisation.
-    pub first_topic_gaps: Vec<FirstTopicGap>,
-    /// Required versus held meetings per organisation, period and kind.
-    pub meetings: Vec<MeetingComplianceRow>,
-}
-
 /// Read operations of the study area.
 #[derive(Default)]
 pub struct StudyQuery;
@@ -180,85 +136,6 @@ impl StudyQuery {
         services::study::attendance_rate(&s.db, a, s.time_zone, parse_id(&organization_id)?, from, to)
             .await
             .map_err(gql_error)
-    }
-
-    /// One measure; NOT_FOUND when missing or outside your scope.
-    async fn measure(&self, ctx: &Context<'_>, id: ID) -> Result<MeasureView> {
-        let a = actor(ctx)?;
-        let s = state(ctx)?;
-        services::measures::get(&s.db, a, s.today, parse_id(&id)?).await.map_err(gql_error)
-    }
-
-    /// Measures in your scope (and your own), in creation order.
-    #[graphql(complexity = "crate::graphql::page_complexity(first, child_complexity)")]
-    #[allow(clippy::too_many_arguments)]
-    async fn measures(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Page size, 1–100 (default 20).")] first: Option<i32>,
-        #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
-        #[graphql(desc = "Only measures in this organisation's subtree.")] organization_id: Option<ID>,
-        #[graphql(desc = "Only this owner.")] owner_id: Option<ID>,
-        #[graphql(desc = "Only this status.")] status: Option<MeasureStatus>,
-        #[graphql(desc = "Only overdue (true) or not overdue (false).")] overdue: Option<bool>,
-        #[graphql(desc = "Only this kind of source.")] source_kind: Option<SourceKind>,
-        #[graphql(desc = "Only this source.")] source_id: Option<ID>,
-    ) -> Result<Conn<MeasureView>> {
-        let a = actor(ctx)?;
-        let s = state(ctx)?;
-        let filter = MeasureFilter {
-            organization_id: organization_id.as_ref().map(parse_id).transpose()?,
-            owner_id: owner_id.as_ref().map(parse_id).transpose()?,
-            status,
-            overdue,
-            source_kind,
-            source_id: source_id.as_ref().map(parse_id).transpose()?,
-        };
-        let req = page(ctx, first, after.as_deref(), wants_total(ctx))?;
-        let p = services::measures::list(&s.db, a, s.today, &filter, req).await.map_err(gql_error)?;
-        Ok(connection(p, after.is_some(), |m| m.id.0))
-    }
-
-    /// Your own measures (for the mobile app).
-    #[graphql(complexity = "crate::graphql::page_complexity(first, child_complexity)")]
-    async fn my_measures(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Page size, 1–100 (default 20).")] first: Option<i32>,
-        #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
-        #[graphql(desc = "Only this status.")] status: Option<MeasureStatus>,
-        #[graphql(desc = "Only overdue (true) or not overdue (false).")] overdue: Option<bool>,
-    ) -> Result<Conn<MeasureView>> {
-        let a = actor(ctx)?;
-        let s = state(ctx)?;
-        let filter = MeasureFilter { status, overdue, ..Default::default() };
-        let req = page(ctx, first, after.as_deref(), wants_total(ctx))?;
-        let p = services::measures::mine(&s.db, a, s.today, &filter, req).await.map_err(gql_error)?;
-        Ok(connection(p, after.is_some(), |m| m.id.0))
-    }
-
-    /// Compliance of an organisation subtree on days `from..=to` (configured time zone).
-    async fn compliance(
-        &self,
-        ctx: &Context<'_>,
-        organization_id: ID,
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> Result<ComplianceReport> {
-        let a = actor(ctx)?;
-        let s = state(ctx)?;
-        let org = parse_id(&organization_id)?;
-        let first_topic_gaps =
-            services::compliance::first_topic_gaps(&s.db, a, s.time_zone, org, from, to).await.map_err(gql_error)?;
-        let meetings = services::compliance::meetings(&s.db, a, s.time_zone, org, from, to).await.map_err(gql_error)?;
-        Ok(ComplianceReport { first_topic_gaps, meetings })
-    }
-
-    /// The meeting norms in force.
-    async fn meeting_norms(&self, ctx: &Context<'_>) -> Result<Vec<NormView>> {
-        let a = actor(ctx)?;
-        let s = state(ctx)?;
-        services::compliance::norms(&s.db, a).await.map_err(gql_error)
     }
 }
 
@@ -337,58 +214,5 @@ impl StudyMutation {
         services::study::update_statement(&s.db, a, session_id, id, expected_version, StatementInput { text })
             .await
             .map_err(gql_error)
-    }
-
-    /// Creates a measure in an organisation you manage.
-    async fn create_measure(&self, ctx: &Context<'_>, input: NewMeasure) -> Result<MeasureView> {
-        let a = actor(ctx)?;
-        let s = state(ctx)?;
-        services::measures::create(&s.db, a, s.today, input).await.map_err(gql_error)
-    }
-
-    /// Changes a measure (administrators: any field; its owner: the status).
-    async fn update_measure(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-        expected_version: i32,
-        input: MeasurePatch,
-    ) -> Result<MeasureView> {
-        let a = actor(ctx)?;
-        let s = state(ctx)?;
-        services::measures::update(&s.db, a, s.today, parse_id(&id)?, expected_version, input).await.map_err(gql_error)
-    }
-
-    /// Deletes a measure (administrators in scope); returns its id.
-    async fn delete_measure(&self, ctx: &Context<'_>, id: ID, expected_version: i32) -> Result<ID> {
-        let a = actor(ctx)?;
-        let s = state(ctx)?;
-        services::measures::delete(&s.db, a, s.today, parse_id(&id)?, expected_version).await.map_err(gql_error)?;
-        Ok(id)
-    }
-
-    /// Posts a progress update on a measure (owner or administrator).
-    async fn add_measure_update(
-        &self,
-        ctx: &Context<'_>,
-        measure_id: ID,
-        input: NewMeasureUpdate,
-    ) -> Result<MeasureUpdateView> {
-        let a = actor(ctx)?;
-        let s = state(ctx)?;
-        services::measures::add_update(&s.db, a, s.today, parse_id(&measure_id)?, input).await.map_err(gql_error)
-    }
-
-    /// Creates or replaces meeting norms (administrators); returns every norm in force.
-    async fn set_meeting_norms(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Version of the set of norms in force: the sum of their `version`s (0 when there are none).")]
-        expected_version: i32,
-        norms: Vec<NormInput>,
-    ) -> Result<Vec<NormView>> {
-        let a = actor(ctx)?;
-        let s = state(ctx)?;
-        services::compliance::set_norms(&s.db, a, expected_version, norms).await.map_err(gql_error)
     }
 }

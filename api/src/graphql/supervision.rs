@@ -10,7 +10,6 @@ use async_graphql::{
     ComplexObject, Context, ID, Object, Result,
     connection::{Connection, Edge},
 };
-use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::loaders::Loaders;
@@ -19,11 +18,8 @@ use super::{actor, gql_error, page, parse_id, state};
 use crate::services::{
     self,
     attachments::AttachmentView,
-    audit::{AuditEventView, AuditFilter, AuditPageRequest, BrokenLink, ChainAnchor, ChainReport, HistoryEntry},
-    dashboard::Dashboard,
     measures::MeasureView,
     organizations::OrganizationView,
-    pagination::encode_key_cursor,
     people::PersonView,
     supervision::{
         InspectionFilter, InspectionPatch, InspectionStatus, InspectionView, ItemAction, ItemCategory, ItemFilter,
@@ -77,22 +73,6 @@ impl ItemUpdateView {
     /// Attached files (evidence), oldest first.
     async fn attachments(&self, ctx: &Context<'_>) -> Result<Vec<AttachmentView>> {
         Ok(ctx.data::<Loaders>()?.supervision_update_attachments.load_one(*self.id).await?.unwrap_or_default())
-    }
-}
-
-#[ComplexObject]
-impl AuditEventView {
-    /// Id (ascending in insertion order).
-    async fn id(&self) -> ID {
-        ID(self.id.to_string())
-    }
-}
-
-#[ComplexObject]
-impl BrokenLink {
-    /// Id of the offending audit record, when it exists.
-    async fn audit_id(&self) -> Option<ID> {
-        self.audit_id.map(|i| ID(i.to_string()))
     }
 }
 
@@ -200,99 +180,6 @@ impl SupervisionQuery {
     async fn supervision_stats(&self, ctx: &Context<'_>, organization_id: ID) -> Result<Vec<OrgItemStats>> {
         let (s, a) = (state(ctx)?, actor(ctx)?);
         services::supervision::stats_by_org(&s.db, a, s.today, parse_id(&organization_id)?).await.map_err(gql_error)
-    }
-
-    /// The statistics dashboard of an organisation subtree on days `from..=to`
-    /// (configured time zone).
-    async fn dashboard(
-        &self,
-        ctx: &Context<'_>,
-        organization_id: ID,
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> Result<Dashboard> {
-        let (s, a) = (state(ctx)?, actor(ctx)?);
-        services::dashboard::dashboard(&s.db, a, s.time_zone, s.today, parse_id(&organization_id)?, from, to)
-            .await
-            .map_err(gql_error)
-    }
-
-    /// Audit records, newest first (administrators: all; inspectors: their scope).
-    #[graphql(complexity = "crate::graphql::page_complexity(first, child_complexity)")]
-    #[allow(clippy::too_many_arguments)]
-    async fn audit_events(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Page size, 1–100 (default 20).")] first: Option<i32>,
-        #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
-        #[graphql(desc = "Only this entity name (e.g. supervision_item).")] entity: Option<String>,
-        #[graphql(desc = "Only this object.")] entity_id: Option<ID>,
-        #[graphql(desc = "Only this actor (account or client id).")] actor_id: Option<ID>,
-        #[graphql(desc = "Only objects of this organisation's subtree.")] organization_id: Option<ID>,
-        #[graphql(desc = "Only this action.")] action: Option<String>,
-        #[graphql(desc = "At or after this instant.")] from: Option<DateTime<Utc>>,
-        #[graphql(desc = "Before this instant.")] to: Option<DateTime<Utc>>,
-    ) -> Result<Conn<AuditEventView>> {
-        let (s, a) = (state(ctx)?, actor(ctx)?);
-        let mut req =
-            AuditPageRequest::parse(first.map(i64::from), after.as_deref(), "first", "after").map_err(gql_error)?;
-        req.with_total = wants_total(ctx);
-        let filter = AuditFilter {
-            entity,
-            entity_id: entity_id.as_ref().map(parse_id).transpose()?,
-            actor_id: actor_id.as_ref().map(parse_id).transpose()?,
-            organization_id: organization_id.as_ref().map(parse_id).transpose()?,
-            action,
-            from,
-            to,
-        };
-        let p = services::audit::list(&s.db, a, &filter, req).await.map_err(gql_error)?;
-        let mut conn = Connection::with_additional_fields(
-            after.is_some(),
-            p.next_cursor.is_some(),
-            Totals { total_count: p.total.unwrap_or(0) },
-        );
-        conn.edges.extend(p.items.into_iter().map(|e| Edge::new(encode_key_cursor(e.id), e)));
-        Ok(conn)
-    }
-
-    /// One audit record; NOT_FOUND when missing or outside your scope.
-    async fn audit_event(&self, ctx: &Context<'_>, id: ID) -> Result<AuditEventView> {
-        let (s, a) = (state(ctx)?, actor(ctx)?);
-        let id: i64 = id.parse().map_err(|_| gql_error(crate::error::AppError::NotFound))?;
-        services::audit::get(&s.db, a, id).await.map_err(gql_error)
-    }
-
-    /// Every version of one record, oldest first, with who changed which fields.
-    async fn history(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Entity name, e.g. supervision_item.")] entity: String,
-        id: ID,
-    ) -> Result<Vec<HistoryEntry>> {
-        let (s, a) = (state(ctx)?, actor(ctx)?);
-        services::audit::history(&s.db, a, &entity, parse_id(&id)?).await.map_err(gql_error)
-    }
-
-    /// Verifies the audit hash chain (administrators) and reports the first broken link.
-    /// With an anchor (headSequence and headHash of an earlier report, kept outside the
-    /// database) it also catches a rewrite of the whole chain.
-    async fn verify_audit_chain(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "headSequence of an earlier report.")] anchor_sequence: Option<i64>,
-        #[graphql(desc = "headHash of that report.")] anchor_hash: Option<String>,
-    ) -> Result<ChainReport> {
-        let (s, a) = (state(ctx)?, actor(ctx)?);
-        let anchor = match (anchor_sequence, anchor_hash) {
-            (Some(sequence), Some(hash)) => Some(ChainAnchor { sequence, hash }),
-            (None, None) => None,
-            _ => {
-                let e = crate::error::AppError::invalid("anchor_hash", "give anchorSequence and anchorHash together");
-                return Err(gql_error(e));
-            }
-        };
-        services::audit::verify_chain(&s.db, a, anchor.as_ref()).await.map_err(gql_error)
     }
 }
 
