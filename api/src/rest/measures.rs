@@ -3,6 +3,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
+use utoipa::OpenApi;
 use uuid::Uuid;
 
 use super::problem::Problem;
@@ -179,3 +180,11 @@ pub async fn add_update(
     let u = svc::add_update(&state.db, &actor.0, state.settings.today(), *id, body).await?;
     Ok(HttpResponse::Created().json(u))
 }
+
+/// The measures part of the OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(
+    paths(list, get, create, update, delete, updates, add_update, mine),
+    tags((name = "measures", description = "Implementation measures (贯彻落实措施)"))
+)]
+pub struct MeasuresApi;

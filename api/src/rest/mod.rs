@@ -4,6 +4,8 @@
 pub mod attachments;
 pub mod audit;
 pub mod auth;
+pub mod compliance;
+pub mod dashboard;
 pub mod documents;
 pub mod innovation;
 pub mod measures;
@@ -127,8 +129,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(documents::routes)
             .configure(attachments::routes)
             .configure(study::routes)
+            .configure(compliance::routes)
             .configure(measures::routes)
             .configure(supervision::routes)
+            .configure(dashboard::routes)
             .configure(audit::routes)
             .configure(innovation::routes)
             .default_service(web::to(|| async { Err::<HttpResponse, _>(AppError::NotFound) })),
@@ -154,7 +158,10 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(documents::DocumentsApi::openapi());
     doc.merge(attachments::AttachmentsApi::openapi());
     doc.merge(study::StudyApi::openapi());
+    doc.merge(measures::MeasuresApi::openapi());
+    doc.merge(compliance::ComplianceApi::openapi());
     doc.merge(supervision::SupervisionApi::openapi());
+    doc.merge(dashboard::DashboardApi::openapi());
     doc.merge(innovation::InnovationApi::openapi());
     document_idempotency_keys(&mut doc);
     describe_responses(&mut doc);

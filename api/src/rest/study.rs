@@ -1,6 +1,5 @@
-//! `/study-sessions`, `/attendance-rates`, `/compliance/...` and `/meeting-norms`:
-//! "first topic" study (第一议题学习), and the OpenAPI part of the study area
-//! (measures included).
+//! `/study-sessions` and `/attendance-rates`: "first topic" study (第一议题学习),
+//! attendance, check-in and statements, and the study area's part of the OpenAPI document.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -9,10 +8,9 @@ use utoipa::OpenApi;
 use uuid::Uuid;
 
 use super::problem::Problem;
-use super::{PageParams, created, if_match, measures, page_dto, with_etag};
+use super::{PageParams, created, if_match, page_dto, with_etag};
 use crate::error::AppResult;
-use crate::http::extract::{Authenticated, JsonBody, JsonList};
-use crate::services::compliance::{self, FirstTopicGap, MeetingComplianceRow, NormInput, NormView};
+use crate::http::extract::{Authenticated, JsonBody};
 use crate::services::study::{
     self as svc, AttendanceRateReport, AttendanceView, MarkAttendance, NewSession, SessionFilter, SessionKind,
     SessionPatch, SessionStatus, SessionView, StatementInput, StatementView,
@@ -32,11 +30,7 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
         .route("/study-sessions/{id}/statements", web::get().to(statements))
         .route("/study-sessions/{id}/statements", web::post().to(create_statement))
         .route("/study-sessions/{id}/statements/{statement_id}", web::patch().to(update_statement))
-        .route("/attendance-rates", web::get().to(attendance_rate))
-        .route("/compliance/first-topic", web::get().to(first_topic))
-        .route("/compliance/meetings", web::get().to(meetings))
-        .route("/meeting-norms", web::get().to(norms))
-        .route("/meeting-norms", web::put().to(set_norms));
+        .route("/attendance-rates", web::get().to(attendance_rate));
 }
 
 /// Filters of the session list.
@@ -258,80 +252,15 @@ pub async fn attendance_rate(
     Ok(HttpResponse::Ok().json(svc::attendance_rate(&state.db, &actor.0, tz, q.organization_id, q.from, q.to).await?))
 }
 
-/// Committee sessions held without the first topic.
-///
-/// Party committee, central group and branch committee sessions of the subtree held on
-/// a day `from..=to`, grouped by organisation.
-#[utoipa::path(get, path = "/api/v1/compliance/first-topic", tag = "compliance", security(("bearer" = [])),
-    params(RangeQuery),
-    responses((status = 200, body = Vec<FirstTopicGap>), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn first_topic(
-    state: web::Data<AppState>,
-    actor: Authenticated,
-    q: web::Query<RangeQuery>,
-) -> AppResult<HttpResponse> {
-    let tz = state.settings.time_zone;
-    Ok(HttpResponse::Ok()
-        .json(compliance::first_topic_gaps(&state.db, &actor.0, tz, q.organization_id, q.from, q.to).await?))
-}
-
-/// Required versus held meetings.
-///
-/// For every organisation of the subtree a meeting norm applies to, and every whole
-/// month or quarter overlapping `from..=to`.
-#[utoipa::path(get, path = "/api/v1/compliance/meetings", tag = "compliance", security(("bearer" = [])),
-    params(RangeQuery),
-    responses((status = 200, body = Vec<MeetingComplianceRow>), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn meetings(
-    state: web::Data<AppState>,
-    actor: Authenticated,
-    q: web::Query<RangeQuery>,
-) -> AppResult<HttpResponse> {
-    let tz = state.settings.time_zone;
-    Ok(HttpResponse::Ok().json(compliance::meetings(&state.db, &actor.0, tz, q.organization_id, q.from, q.to).await?))
-}
-
-/// The meeting norms in force.
-#[utoipa::path(get, path = "/api/v1/meeting-norms", tag = "compliance", security(("bearer" = [])),
-    responses((status = 200, body = Vec<NormView>, headers(("ETag" = String, description = "Version of the whole set"))),
-        (status = 403, body = Problem, content_type = "application/problem+json")))]
-pub async fn norms(req: HttpRequest, state: web::Data<AppState>, actor: Authenticated) -> AppResult<HttpResponse> {
-    let norms = compliance::norms(&state.db, &actor.0).await?;
-    Ok(with_etag(&req, compliance::norms_version(&norms), &norms))
-}
-
-/// Create or replace meeting norms (administrators).
-///
-/// Each entry is keyed by (org_kind, session_kind); returns every norm in force.
-/// `If-Match` carries the ETag of `GET /meeting-norms` (the version of the whole set).
-#[utoipa::path(put, path = "/api/v1/meeting-norms", tag = "compliance", security(("bearer" = [])),
-    params(("If-Match" = String, Header, description = "ETag of the set of norms")),
-    request_body = Vec<NormInput>,
-    responses((status = 200, body = Vec<NormView>, headers(("ETag" = String))), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 412, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json")))]
-pub async fn set_norms(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    actor: Authenticated,
-    JsonList(body): JsonList<NormInput>,
-) -> AppResult<HttpResponse> {
-    let norms = compliance::set_norms(&state.db, &actor.0, if_match(&req)?, body).await?;
-    Ok(with_etag(&req, compliance::norms_version(&norms), &norms))
-}
-
 /// The study area's part of the OpenAPI document.
 #[derive(OpenApi)]
 #[openapi(
     paths(
         list, get, create, update, attendance, mark_attendance, check_in, statements, create_statement,
-        update_statement, attendance_rate, first_topic, meetings, norms, set_norms,
-        measures::list, measures::get, measures::create, measures::update, measures::delete,
-        measures::updates, measures::add_update, measures::mine,
+        update_statement, attendance_rate,
     ),
     tags(
         (name = "study", description = "First-topic study sessions (第一议题学习), attendance, statements"),
-        (name = "measures", description = "Implementation measures (贯彻落实措施)"),
-        (name = "compliance", description = "Compliance reports and meeting norms"),
     )
 )]
 pub struct StudyApi;

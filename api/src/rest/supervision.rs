@@ -12,7 +12,6 @@ use super::problem::Problem;
 use super::{PageParams, audit, created, if_match, page_dto, with_etag};
 use crate::error::AppResult;
 use crate::http::extract::{Authenticated, JsonBody};
-use crate::services::dashboard::{self, Dashboard};
 use crate::services::exports::{self, ExportFile, ExportFormat};
 use crate::services::supervision::{
     self as svc, EscalationPage, InspectionFilter, InspectionPatch, InspectionStatus, InspectionView, ItemAction,
@@ -41,9 +40,7 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
         .route("/supervision-items/{id}/verify", web::post().to(verify))
         .route("/supervision-items/{id}/updates", web::get().to(updates))
         .route("/supervision-items/{id}/updates", web::post().to(add_update))
-        .route("/supervision-stats", web::get().to(stats))
-        .route("/dashboard", web::get().to(get_dashboard))
-        .route("/dashboard/export", web::get().to(export_dashboard));
+        .route("/supervision-stats", web::get().to(stats));
 }
 
 /// Filters of the inspection list.
@@ -431,55 +428,18 @@ pub async fn stats(
         .json(svc::stats_by_org(&state.db, &actor.0, state.settings.today(), q.organization_id).await?))
 }
 
-/// The statistics dashboard of an organisation subtree and period.
-///
-/// First-topic sessions held and attendance, measures due in the period done on time
-/// and overdue, supervision items opened in the period by status and overdue.
-#[utoipa::path(get, path = "/api/v1/dashboard", tag = "dashboard", security(("bearer" = [])),
-    params(DashboardQuery),
-    responses((status = 200, body = Dashboard), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn get_dashboard(
-    state: web::Data<AppState>,
-    actor: Authenticated,
-    q: web::Query<DashboardQuery>,
-) -> AppResult<HttpResponse> {
-    let s = &state.settings;
-    let d = dashboard::dashboard(&state.db, &actor.0, s.time_zone, s.today(), q.organization_id, q.from, q.to).await?;
-    Ok(HttpResponse::Ok().json(d))
-}
-
-/// Export the dashboard as CSV or XLSX (columns 类别, 指标, 数值).
-#[utoipa::path(get, path = "/api/v1/dashboard/export", tag = "dashboard", security(("bearer" = [])),
-    params(DashboardQuery, FormatQuery),
-    responses(
-        (status = 200, description = "The file", content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
-        (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn export_dashboard(
-    state: web::Data<AppState>,
-    actor: Authenticated,
-    q: web::Query<DashboardQuery>,
-    f: web::Query<FormatQuery>,
-) -> AppResult<HttpResponse> {
-    let s = &state.settings;
-    let file =
-        exports::dashboard(&state.db, &actor.0, s.time_zone, s.today(), q.organization_id, q.from, q.to, f.format)
-            .await?;
-    Ok(download(file))
-}
-
-/// The supervision area's part of the OpenAPI document (audit and dashboard included).
+/// The supervision area's part of the OpenAPI document (audit included).
 #[derive(OpenApi)]
 #[openapi(
     paths(
         list_inspections, get_inspection, create_inspection, update_inspection,
         list_items, export_items, escalation, get_item, open_item, update_item, set_plan, submit, reject, verify,
-        updates, add_update, stats, get_dashboard, export_dashboard,
+        updates, add_update, stats,
         audit::list, audit::get, audit::history, audit::verify_chain,
     ),
     components(schemas(ExportFormat)),
     tags(
         (name = "supervision", description = "Inspections (巡察), supervision items and rectification (整改)"),
-        (name = "dashboard", description = "The statistics dashboard and its exports"),
         (name = "audit", description = "The hash-chained audit trail"),
     )
 )]
