@@ -207,9 +207,28 @@ pub fn growth_basis_points(current: i64, previous: i64) -> Option<i64> {
     i64::try_from(rounded).ok()
 }
 
+/// The subtree and year every part of the statistics counts over.
+struct Period<'a> {
+    /// Materialised path of the subtree's root.
+    path: &'a str,
+    /// The year.
+    year: i32,
+    /// First day of the year.
+    start: NaiveDate,
+    /// First day of the next year.
+    end: NaiveDate,
+}
+
+impl Period<'_> {
+    /// `SELECT id FROM organization` of the subtree (a subquery for `IN`).
+    fn orgs(&self) -> sea_orm::sea_query::SelectStatement {
+        org_ids_query(subtree(self.path))
+    }
+}
+
 /// The innovation statistics of `organization_id`'s subtree for `year` (NOT_FOUND when
 /// the organisation is outside the caller's `InnovationRead` scope). `today` bounds the
-/// spending comparison of the current year.
+/// spending comparison of the current year. Ten statements, whatever the data.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn statistics<C: ConnectionTrait>(
     db: &C,
@@ -221,10 +240,27 @@ pub async fn statistics<C: ConnectionTrait>(
     let scope = actor.require(Permission::InnovationRead)?;
     let (start, end) = year_bounds(year)?;
     let org = find_in_scope(db, &scope, organization_id).await?;
-    let orgs = || org_ids_query(subtree(&org.path));
+    let p = Period { path: &org.path, year, start, end };
+    let (awards, standards) = award_and_standard_figures(db, &p).await?;
+    let (award_winner_count, award_winner_ids) = award_winners(db, actor, &p).await?;
+    Ok(InnovationStatistics {
+        organization_id: org.id.into(),
+        year,
+        achievements: achievement_figures(db, &p).await?,
+        projects: project_figures(db, &p).await?,
+        awards,
+        intellectual_property: ip_figures(db, &p).await?,
+        standards,
+        rd_spending: rd_spending(db, &p, today).await?,
+        activities: activity_figures(db, &p).await?,
+        award_winner_count,
+        award_winner_ids: award_winner_ids.into_iter().map(Id).collect(),
+    })
+}
 
-    // "Five small": by status, with benefit and reward sums (one statement), and the
-    // recognised ones by category (one statement).
+/// "Five small" achievements submitted in the year: by status, with benefit and reward
+/// sums, and the recognised ones by category (two statements).
+async fn achievement_figures<C: ConnectionTrait>(db: &C, p: &Period<'_>) -> AppResult<AchievementFigures> {
     let mut achievements = AchievementFigures::default();
     let rows: Vec<(String, i64, i64, i64)> = achievement::Entity::find()
         .select_only()
@@ -232,9 +268,9 @@ pub async fn statistics<C: ConnectionTrait>(
         .column_as(Expr::col(achievement::Column::Id).count(), "n")
         .column_as(sum_fen(achievement::Column::BenefitFen), "benefit")
         .column_as(sum_fen(achievement::Column::RewardFen), "reward")
-        .filter(achievement::Column::OrganizationId.in_subquery(orgs()))
-        .filter(achievement::Column::SubmittedOn.gte(start))
-        .filter(achievement::Column::SubmittedOn.lt(end))
+        .filter(achievement::Column::OrganizationId.in_subquery(p.orgs()))
+        .filter(achievement::Column::SubmittedOn.gte(p.start))
+        .filter(achievement::Column::SubmittedOn.lt(p.end))
         .group_by(achievement::Column::Status)
         .into_tuple()
         .all(db)
@@ -258,9 +294,9 @@ pub async fn statistics<C: ConnectionTrait>(
         .select_only()
         .column(achievement::Column::Category)
         .column_as(Expr::col(achievement::Column::Id).count(), "n")
-        .filter(achievement::Column::OrganizationId.in_subquery(orgs()))
-        .filter(achievement::Column::SubmittedOn.gte(start))
-        .filter(achievement::Column::SubmittedOn.lt(end))
+        .filter(achievement::Column::OrganizationId.in_subquery(p.orgs()))
+        .filter(achievement::Column::SubmittedOn.gte(p.start))
+        .filter(achievement::Column::SubmittedOn.lt(p.end))
         .filter(achievement::Column::Status.is_in(AchievementStatus::RECOGNISED.map(|s| s.as_str())))
         .group_by(achievement::Column::Category)
         .into_tuple()
@@ -271,20 +307,23 @@ pub async fn statistics<C: ConnectionTrait>(
             .map(|(c, n)| Ok((AchievementCategory::from_db(&c)?, n)))
             .collect::<AppResult<BTreeMap<_, _>>>()?,
     );
+    Ok(achievements)
+}
 
-    // Projects under way: by level and status (one statement).
+/// Projects under way in the year: by level and status (one statement).
+async fn project_figures<C: ConnectionTrait>(db: &C, p: &Period<'_>) -> AppResult<ProjectFigures> {
     let mut projects = ProjectFigures::default();
     let rows: Vec<(String, String, i64)> = research_project::Entity::find()
         .select_only()
         .column(research_project::Column::Level)
         .column(research_project::Column::Status)
         .column_as(Expr::col(research_project::Column::Id).count(), "n")
-        .filter(research_project::Column::OrganizationId.in_subquery(orgs()))
-        .filter(research_project::Column::ProposedOn.lt(end))
+        .filter(research_project::Column::OrganizationId.in_subquery(p.orgs()))
+        .filter(research_project::Column::ProposedOn.lt(p.end))
         .filter(
             Condition::any()
                 .add(research_project::Column::AcceptedOn.is_null())
-                .add(research_project::Column::AcceptedOn.gte(start)),
+                .add(research_project::Column::AcceptedOn.gte(p.start)),
         )
         .group_by(research_project::Column::Level)
         .group_by(research_project::Column::Status)
@@ -303,8 +342,14 @@ pub async fn statistics<C: ConnectionTrait>(
     }
     projects.by_level = counts(by_level);
     projects.by_status = counts(by_status);
+    Ok(projects)
+}
 
-    // Awards and standards of the year (one statement).
+/// Awards won and standards published in the year (one statement).
+async fn award_and_standard_figures<C: ConnectionTrait>(
+    db: &C,
+    p: &Period<'_>,
+) -> AppResult<(AwardFigures, StandardFigures)> {
     let mut awards = AwardFigures::default();
     let mut standards = StandardFigures::default();
     let rows: Vec<(String, Option<String>, Option<String>, i64)> = honour::Entity::find()
@@ -313,10 +358,10 @@ pub async fn statistics<C: ConnectionTrait>(
         .column(honour::Column::Level)
         .column(honour::Column::StandardRole)
         .column_as(Expr::col(honour::Column::Id).count(), "n")
-        .filter(honour::Column::OrganizationId.in_subquery(orgs()))
+        .filter(honour::Column::OrganizationId.in_subquery(p.orgs()))
         .filter(honour::Column::Kind.is_in([HonourKind::Award.as_str(), HonourKind::Standard.as_str()]))
-        .filter(honour::Column::DatedOn.gte(start))
-        .filter(honour::Column::DatedOn.lt(end))
+        .filter(honour::Column::DatedOn.gte(p.start))
+        .filter(honour::Column::DatedOn.lt(p.end))
         .group_by(honour::Column::Kind)
         .group_by(honour::Column::Level)
         .group_by(honour::Column::StandardRole)
@@ -352,8 +397,12 @@ pub async fn statistics<C: ConnectionTrait>(
     }
     awards.by_level = counts(award_levels);
     standards.by_level = counts(standard_levels);
+    Ok((awards, standards))
+}
 
-    // Intellectual property held at the year's end (one statement).
+/// Intellectual property held at the year's end: granted patents and software
+/// copyrights (one statement).
+async fn ip_figures<C: ConnectionTrait>(db: &C, p: &Period<'_>) -> AppResult<IpFigures> {
     let mut ip = IpFigures::default();
     let rows: Vec<(String, Option<String>, Option<String>, i64)> = honour::Entity::find()
         .select_only()
@@ -361,8 +410,8 @@ pub async fn statistics<C: ConnectionTrait>(
         .column(honour::Column::PatentType)
         .column(honour::Column::Region)
         .column_as(Expr::col(honour::Column::Id).count(), "n")
-        .filter(honour::Column::OrganizationId.in_subquery(orgs()))
-        .filter(honour::Column::DatedOn.lt(end))
+        .filter(honour::Column::OrganizationId.in_subquery(p.orgs()))
+        .filter(honour::Column::DatedOn.lt(p.end))
         .filter(
             Condition::any().add(honour::Column::Kind.eq(HonourKind::SoftwareCopyright.as_str())).add(
                 Condition::all()
@@ -393,64 +442,73 @@ pub async fn statistics<C: ConnectionTrait>(
             ip.international_patents += n;
         }
     }
+    Ok(ip)
+}
 
-    // R&D spending: January up to `through`, and the same months a year before (two statements).
-    let last_day = end.pred_opt().unwrap_or(end);
-    let through = if today.year() == year { Ord::min(today, last_day) } else { last_day };
+/// R&D spending from January up to `through` (today in the current year), against the
+/// same months a year before (two statements).
+async fn rd_spending<C: ConnectionTrait>(db: &C, p: &Period<'_>, today: NaiveDate) -> AppResult<SpendingFigures> {
+    let last_day = p.end.pred_opt().unwrap_or(p.end);
+    let through = if today.year() == p.year { Ord::min(today, last_day) } else { last_day };
     let spent = |from: NaiveDate, to: NaiveDate| {
         rd_expenditure::Entity::find()
             .select_only()
             .column_as(sum_fen(rd_expenditure::Column::AmountFen), "v")
-            .filter(rd_expenditure::Column::OrganizationId.in_subquery(orgs()))
+            .filter(rd_expenditure::Column::OrganizationId.in_subquery(p.orgs()))
             .filter(rd_expenditure::Column::PeriodStart.gte(from))
             .filter(rd_expenditure::Column::PeriodStart.lte(to))
             .into_tuple::<i64>()
     };
-    let amount_fen = spent(start, through).one(db).await?.unwrap_or(0);
-    let previous_start = year_bounds(year - 1).map(|(s, _)| s).unwrap_or(start);
+    let amount_fen = spent(p.start, through).one(db).await?.unwrap_or(0);
+    let previous_start = year_bounds(p.year - 1).map(|(s, _)| s).unwrap_or(p.start);
     // Spending is booked per month (`period_start` is a month's first day): compare the
     // same months, whatever the day (29 February has no counterpart a year earlier).
-    let previous_through = NaiveDate::from_ymd_opt(year - 1, through.month(), 1).unwrap_or(previous_start);
+    let previous_through = NaiveDate::from_ymd_opt(p.year - 1, through.month(), 1).unwrap_or(previous_start);
     let previous_amount_fen = spent(previous_start, previous_through).one(db).await?.unwrap_or(0);
-    let rd_spending = SpendingFigures {
+    Ok(SpendingFigures {
         through,
         amount_fen,
         previous_amount_fen,
         growth_basis_points: growth_basis_points(amount_fen, previous_amount_fen),
-    };
+    })
+}
 
-    // Activities by kind (one statement).
+/// Activities held in the year, by kind (one statement).
+async fn activity_figures<C: ConnectionTrait>(db: &C, p: &Period<'_>) -> AppResult<ActivityFigures> {
     let rows: Vec<(String, i64)> = innovation_activity::Entity::find()
         .select_only()
         .column(innovation_activity::Column::Kind)
         .column_as(Expr::col(innovation_activity::Column::Id).count(), "n")
-        .filter(innovation_activity::Column::OrganizationId.in_subquery(orgs()))
-        .filter(innovation_activity::Column::HeldOn.gte(start))
-        .filter(innovation_activity::Column::HeldOn.lt(end))
+        .filter(innovation_activity::Column::OrganizationId.in_subquery(p.orgs()))
+        .filter(innovation_activity::Column::HeldOn.gte(p.start))
+        .filter(innovation_activity::Column::HeldOn.lt(p.end))
         .group_by(innovation_activity::Column::Kind)
         .into_tuple()
         .all(db)
         .await?;
     let by_kind =
         rows.into_iter().map(|(k, n)| Ok((ActivityKind::from_db(&k)?, n))).collect::<AppResult<BTreeMap<_, _>>>()?;
-    let activities = ActivityFigures { total: by_kind.values().sum(), by_kind: counts(by_kind) };
+    Ok(ActivityFigures { total: by_kind.values().sum(), by_kind: counts(by_kind) })
+}
 
-    // Award winners: credited on an award of the year, or with a result in an activity of
-    // the year (one UNION statement, distinct).
+/// Award winners: credited on an award of the year, or with a result in an activity of
+/// the year (one UNION statement, distinct), counted all and named where the caller may
+/// read them (one more statement).
+async fn award_winners<C: ConnectionTrait>(db: &C, actor: &Actor, p: &Period<'_>) -> AppResult<(i64, Vec<Uuid>)> {
     let award_ids = honour::Entity::find()
         .select_only()
         .column(honour::Column::Id)
-        .filter(honour::Column::OrganizationId.in_subquery(orgs()))
+        .filter(honour::Column::OrganizationId.in_subquery(p.orgs()))
         .filter(honour::Column::Kind.eq(HonourKind::Award.as_str()))
-        .filter(honour::Column::DatedOn.gte(start))
-        .filter(honour::Column::DatedOn.lt(end))
+        .filter(honour::Column::DatedOn.gte(p.start))
+        .filter(honour::Column::DatedOn.lt(p.end))
         .into_query();
     let activity_ids = innovation_activity::Entity::find()
         .select_only()
         .column(innovation_activity::Column::Id)
-        .filter(innovation_activity::Column::OrganizationId.in_subquery(orgs()))
-        .filter(innovation_activity::Column::HeldOn.gte(start))
-        .filter(innovation_activity::Column::HeldOn.lt(end))
+        .filter(innovation_activity::Column::OrganizationId.in_subquery(p.orgs()))
+        .filter(innovation_activity::Column::HeldOn.gte(p.start))
+        .filter(innovation_activity::Column::HeldOn.lt(p.end))
         .into_query();
     let mut winners = Query::select()
         .column(Alias::new("person_id"))
@@ -485,20 +543,7 @@ pub async fn statistics<C: ConnectionTrait>(
             .all(db)
             .await?
     };
-
-    Ok(InnovationStatistics {
-        organization_id: org.id.into(),
-        year,
-        achievements,
-        projects,
-        awards,
-        intellectual_property: ip,
-        standards,
-        rd_spending,
-        activities,
-        award_winner_count,
-        award_winner_ids: award_winner_ids.into_iter().map(Id).collect(),
-    })
+    Ok((award_winner_count, award_winner_ids))
 }
 
 #[cfg(test)]

@@ -655,3 +655,17 @@ pub async fn updates_of<C: ConnectionTrait>(
 
 // ---------------------------------------------------------------------------------
 // Views
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workflow_edges() {
+        assert_eq!(ItemAction::Submit.edge(), (ItemStatus::Rectifying, ItemStatus::Submitted));
+        assert_eq!(ItemAction::Reject.edge(), (ItemStatus::Submitted, ItemStatus::Rectifying));
+        assert_eq!(ItemAction::Verify.edge(), (ItemStatus::Submitted, ItemStatus::Verified));
+        assert!(ItemAction::Reject.by_inspector() && ItemAction::Verify.by_inspector());
+        assert!(!ItemAction::Submit.by_inspector());
+    }
+}

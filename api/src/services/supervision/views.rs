@@ -409,13 +409,4 @@ mod tests {
         assert_eq!(EscalationKey::decode(&k.encode(), "cursor").unwrap(), k);
         assert!(EscalationKey::decode("AAAA", "cursor").is_err());
     }
-
-    #[test]
-    fn workflow_edges() {
-        assert_eq!(ItemAction::Submit.edge(), (ItemStatus::Rectifying, ItemStatus::Submitted));
-        assert_eq!(ItemAction::Reject.edge(), (ItemStatus::Submitted, ItemStatus::Rectifying));
-        assert_eq!(ItemAction::Verify.edge(), (ItemStatus::Submitted, ItemStatus::Verified));
-        assert!(ItemAction::Reject.by_inspector() && ItemAction::Verify.by_inspector());
-        assert!(!ItemAction::Submit.by_inspector());
-    }
 }
