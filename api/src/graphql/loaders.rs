@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::gql_error;
 use crate::auth::Actor;
 use crate::services::{
-    attachments::{self, AttachmentView, Owner},
+    attachments::{self, AttachmentView, OwnerKind},
     documents::{self, DocumentView},
     measures::{self, MeasureUpdateView, MeasureView, SourceKind},
     organizations::{self, OrganizationView},
@@ -142,7 +142,7 @@ impl Loader<Uuid> for ItemMeasuresLoader {
 /// already read through a scoped loader or query, so it needs no scope of its own.
 pub struct AttachmentsLoader {
     ctx: LoaderCtx,
-    kind: &'static str,
+    kind: OwnerKind,
 }
 
 impl Loader<Uuid> for AttachmentsLoader {
@@ -236,17 +236,17 @@ impl Loaders {
             item_measures: loader(ItemMeasuresLoader(ctx.clone())),
             document_attachments: loader(AttachmentsLoader {
                 ctx: ctx.clone(),
-                kind: Owner::Document(Uuid::nil()).kind(),
+                kind: OwnerKind::Document,
             }),
             measure_update_attachments: loader(AttachmentsLoader {
                 ctx: ctx.clone(),
-                kind: Owner::MeasureUpdate(Uuid::nil()).kind(),
+                kind: OwnerKind::MeasureUpdate,
             }),
             supervision_update_attachments: loader(AttachmentsLoader {
                 ctx: ctx.clone(),
-                kind: Owner::SupervisionUpdate(Uuid::nil()).kind(),
+                kind: OwnerKind::SupervisionUpdate,
             }),
-            achievement_attachments: loader(AttachmentsLoader { ctx, kind: Owner::Achievement(Uuid::nil()).kind() }),
+            achievement_attachments: loader(AttachmentsLoader { ctx, kind: OwnerKind::Achievement }),
         }
     }
 }

@@ -24,7 +24,7 @@ use crate::error::{AppError, AppResult, Validator};
 use entity::attachment;
 
 /// What an attachment belongs to. Each kind brings its own read and write rules
-/// ([`authorize`]); the stored `owner_kind` is [`Owner::kind`].
+/// ([`authorize`]); the stored `owner_kind` is [`OwnerKind::as_str`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Owner {
     /// A document revision of the knowledge base: its readers download, its editors attach.
@@ -41,14 +41,56 @@ pub enum Owner {
     Achievement(Uuid),
 }
 
-impl Owner {
-    /// The stored and wire name of the owner kind.
-    pub fn kind(self) -> &'static str {
+/// The kinds of owner, as stored in `attachment.owner_kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnerKind {
+    /// [`Owner::Document`].
+    Document,
+    /// [`Owner::MeasureUpdate`].
+    MeasureUpdate,
+    /// [`Owner::SupervisionUpdate`].
+    SupervisionUpdate,
+    /// [`Owner::Achievement`].
+    Achievement,
+}
+
+impl OwnerKind {
+    /// The stored and wire name.
+    pub fn as_str(self) -> &'static str {
         match self {
-            Owner::Document(_) => "document",
-            Owner::MeasureUpdate(_) => "measure_update",
-            Owner::SupervisionUpdate(_) => "supervision_item_update",
-            Owner::Achievement(_) => "achievement",
+            OwnerKind::Document => "document",
+            OwnerKind::MeasureUpdate => "measure_update",
+            OwnerKind::SupervisionUpdate => "supervision_item_update",
+            OwnerKind::Achievement => "achievement",
+        }
+    }
+
+    /// Reads a stored name (None for a kind this build does not know).
+    pub fn parse(stored: &str) -> Option<OwnerKind> {
+        [OwnerKind::Document, OwnerKind::MeasureUpdate, OwnerKind::SupervisionUpdate, OwnerKind::Achievement]
+            .into_iter()
+            .find(|k| k.as_str() == stored)
+    }
+
+    /// The owner of this kind with id `id`.
+    pub fn of(self, id: Uuid) -> Owner {
+        match self {
+            OwnerKind::Document => Owner::Document(id),
+            OwnerKind::MeasureUpdate => Owner::MeasureUpdate(id),
+            OwnerKind::SupervisionUpdate => Owner::SupervisionUpdate(id),
+            OwnerKind::Achievement => Owner::Achievement(id),
+        }
+    }
+}
+
+impl Owner {
+    /// The owner's kind.
+    pub fn kind(self) -> OwnerKind {
+        match self {
+            Owner::Document(_) => OwnerKind::Document,
+            Owner::MeasureUpdate(_) => OwnerKind::MeasureUpdate,
+            Owner::SupervisionUpdate(_) => OwnerKind::SupervisionUpdate,
+            Owner::Achievement(_) => OwnerKind::Achievement,
         }
     }
 
@@ -63,13 +105,7 @@ impl Owner {
 
     /// The owner of a stored row (None for a kind this build does not know).
     pub fn from_stored(kind: &str, id: Uuid) -> Option<Owner> {
-        Some(match kind {
-            "document" => Owner::Document(id),
-            "measure_update" => Owner::MeasureUpdate(id),
-            "supervision_item_update" => Owner::SupervisionUpdate(id),
-            "achievement" => Owner::Achievement(id),
-            _ => return None,
-        })
+        OwnerKind::parse(kind).map(|k| k.of(id))
     }
 }
 
@@ -214,7 +250,7 @@ pub async fn upload(
         let tx = write_tx(db).await?;
         let model = attachment::ActiveModel {
             id: Set(id),
-            owner_kind: Set(owner.kind().into()),
+            owner_kind: Set(owner.kind().as_str().into()),
             owner_id: Set(owner.id()),
             filename: Set(filename),
             content_type: Set(content_type),
@@ -264,12 +300,12 @@ pub async fn list<C: ConnectionTrait>(db: &C, actor: &Actor, owner: Owner) -> Ap
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn of_owners<C: ConnectionTrait>(
     db: &C,
-    kind: &str,
+    kind: OwnerKind,
     owner_ids: &[Uuid],
 ) -> AppResult<std::collections::HashMap<Uuid, Vec<AttachmentView>>> {
     let mut map: std::collections::HashMap<Uuid, Vec<AttachmentView>> = std::collections::HashMap::new();
     for row in attachment::Entity::find()
-        .filter(attachment::Column::OwnerKind.eq(kind))
+        .filter(attachment::Column::OwnerKind.eq(kind.as_str()))
         .filter(attachment::Column::OwnerId.is_in(owner_ids.iter().copied()))
         .order_by_asc(attachment::Column::Id)
         .all(db)
