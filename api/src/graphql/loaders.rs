@@ -234,14 +234,8 @@ impl Loaders {
             inspections: loader(InspectionsLoader(ctx.clone())),
             item_updates: loader(ItemUpdatesLoader(ctx.clone())),
             item_measures: loader(ItemMeasuresLoader(ctx.clone())),
-            document_attachments: loader(AttachmentsLoader {
-                ctx: ctx.clone(),
-                kind: OwnerKind::Document,
-            }),
-            measure_update_attachments: loader(AttachmentsLoader {
-                ctx: ctx.clone(),
-                kind: OwnerKind::MeasureUpdate,
-            }),
+            document_attachments: loader(AttachmentsLoader { ctx: ctx.clone(), kind: OwnerKind::Document }),
+            measure_update_attachments: loader(AttachmentsLoader { ctx: ctx.clone(), kind: OwnerKind::MeasureUpdate }),
             supervision_update_attachments: loader(AttachmentsLoader {
                 ctx: ctx.clone(),
                 kind: OwnerKind::SupervisionUpdate,
