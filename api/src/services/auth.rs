@@ -432,14 +432,14 @@ pub async fn ensure_admin(
     audit::record(
         &tx,
         &actor,
-        audit::Change {
-            action: "create",
-            entity: crate::services::audit::entity_name(entity::user_account::Entity),
-            entity_id: *view.id,
-            organization_id: None,
-            before: None,
-            after: audit::snapshot(&view)?,
-        },
+        audit::Change::of(
+            "create",
+            crate::services::audit::entity_name(entity::user_account::Entity),
+            *view.id,
+            None,
+            None,
+            Some(&view),
+        )?,
     )
     .await?;
     audit::record(

@@ -376,14 +376,14 @@ pub async fn set_norms(
         audit::record(
             &tx,
             actor,
-            Change {
-                action: if before.is_some() { "update" } else { "create" },
-                entity: crate::services::audit::entity_name(entity::meeting_norm::Entity),
-                entity_id: after.id.0,
-                organization_id: None,
-                before: before.as_ref().map(audit::snapshot).transpose()?.flatten(),
-                after: audit::snapshot(&after)?,
-            },
+            Change::of(
+                if before.is_some() { "update" } else { "create" },
+                crate::services::audit::entity_name(entity::meeting_norm::Entity),
+                after.id.0,
+                None,
+                before.as_ref(),
+                Some(&after),
+            )?,
         )
         .await?;
     }

@@ -392,17 +392,14 @@ async fn record<C: ConnectionTrait>(
     audit::record(
         tx,
         actor,
-        Change {
+        Change::of(
             action,
-            entity: crate::services::audit::entity_name(entity::document::Entity),
-            entity_id: after.id.0,
-            organization_id: Some(after.organization_id),
-            before: match before {
-                Some(b) => audit::snapshot(b)?,
-                None => None,
-            },
-            after: audit::snapshot(after)?,
-        },
+            crate::services::audit::entity_name(entity::document::Entity),
+            after.id.0,
+            Some(after.organization_id),
+            before,
+            Some(after),
+        )?,
     )
     .await
 }

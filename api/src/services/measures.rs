@@ -364,14 +364,14 @@ async fn audit_measure<C: ConnectionTrait>(
     audit::record(
         tx,
         actor,
-        Change {
+        Change::of(
             action,
-            entity: crate::services::audit::entity_name(entity::measure::Entity),
-            entity_id: subject.id.0,
-            organization_id: Some(subject.organization_id.0),
-            before: before.map(audit::snapshot).transpose()?.flatten(),
-            after: after.map(audit::snapshot).transpose()?.flatten(),
-        },
+            crate::services::audit::entity_name(entity::measure::Entity),
+            subject.id.0,
+            Some(subject.organization_id.0),
+            before,
+            after,
+        )?,
     )
     .await
 }

@@ -878,14 +878,14 @@ async fn record_attendance(
     audit::record(
         tx,
         actor,
-        Change {
+        Change::of(
             action,
-            entity: crate::services::audit::entity_name(entity::attendance::Entity),
-            entity_id: after.id.0,
-            organization_id: Some(session.organization_id),
-            before: audit::snapshot(&before)?,
-            after: audit::snapshot(&after)?,
-        },
+            crate::services::audit::entity_name(entity::attendance::Entity),
+            after.id.0,
+            Some(session.organization_id),
+            Some(&before),
+            Some(&after),
+        )?,
     )
     .await?;
     Ok(after)

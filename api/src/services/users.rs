@@ -424,14 +424,14 @@ where
     audit::record(
         &tx,
         actor,
-        Change {
+        Change::of(
             action,
-            entity: crate::services::audit::entity_name(entity::user_account::Entity),
-            entity_id: id,
-            organization_id: org_id,
-            before: audit::snapshot(&before)?,
-            after: audit::snapshot(&after)?,
-        },
+            crate::services::audit::entity_name(entity::user_account::Entity),
+            id,
+            org_id,
+            Some(&before),
+            Some(&after),
+        )?,
     )
     .await?;
     tx.commit().await?;

@@ -130,14 +130,14 @@ pub(super) async fn audit_inspection<C: ConnectionTrait>(
     audit::record(
         tx,
         actor,
-        Change {
+        Change::of(
             action,
-            entity: crate::services::audit::entity_name(entity::inspection::Entity),
-            entity_id: *after.id,
-            organization_id: Some(*after.organization_id),
-            before: before.map(audit::snapshot).transpose()?.flatten(),
-            after: audit::snapshot(after)?,
-        },
+            crate::services::audit::entity_name(entity::inspection::Entity),
+            *after.id,
+            Some(*after.organization_id),
+            before,
+            Some(after),
+        )?,
     )
     .await
 }
@@ -293,6 +293,3 @@ pub async fn update_inspection(
     tx.commit().await?;
     Ok(after)
 }
-
-// ---------------------------------------------------------------------------------
-// Items

@@ -267,9 +267,6 @@ pub(super) async fn find_for_change<C: ConnectionTrait>(
     Ok((row, r))
 }
 
-// ---------------------------------------------------------------------------------
-// Inspections
-
 pub(super) async fn audit_item<C: ConnectionTrait>(
     tx: &C,
     actor: &Actor,
@@ -280,14 +277,14 @@ pub(super) async fn audit_item<C: ConnectionTrait>(
     audit::record(
         tx,
         actor,
-        Change {
+        Change::of(
             action,
-            entity: crate::services::audit::entity_name(entity::supervision_item::Entity),
-            entity_id: *after.id,
-            organization_id: Some(*after.organization_id),
-            before: before.map(audit::snapshot).transpose()?.flatten(),
-            after: audit::snapshot(after)?,
-        },
+            crate::services::audit::entity_name(entity::supervision_item::Entity),
+            *after.id,
+            Some(*after.organization_id),
+            before,
+            Some(after),
+        )?,
     )
     .await
 }
@@ -652,9 +649,6 @@ pub async fn updates_of<C: ConnectionTrait>(
     }
     Ok(map)
 }
-
-// ---------------------------------------------------------------------------------
-// Views
 
 #[cfg(test)]
 mod tests {

@@ -75,9 +75,6 @@ pub struct OrgItemStats {
     pub counts: ItemCounts,
 }
 
-// ---------------------------------------------------------------------------------
-// Visibility and authorisation
-
 /// Overdue on `today`: not verified and past due.
 pub(super) fn overdue_cond(today: NaiveDate) -> Condition {
     Condition::all()
