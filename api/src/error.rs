@@ -66,9 +66,18 @@ pub enum AppError {
     /// The client accepts no media type this endpoint can answer with (`Accept`).
     #[error("{0}")]
     NotAcceptable(String),
-    /// The operation is not allowed with this HTTP method (e.g. a GraphQL mutation over GET).
-    #[error("{0}")]
-    MethodNotAllowed(String),
+    /// The operation is not allowed with this HTTP method (e.g. a GraphQL mutation over
+    /// GET, or DELETE on a list).
+    #[error("{message}")]
+    MethodNotAllowed {
+        /// What to do instead.
+        message: String,
+        /// The methods the resource takes (the `Allow` header), e.g. `GET, HEAD, POST`.
+        allow: String,
+    },
+    /// The request names query parameters the operation does not take.
+    #[error("unknown query parameter: {}", .0.join(", "))]
+    UnknownParameters(Vec<String>),
     /// The request body is larger than the configured limit.
     #[error("the request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
@@ -90,9 +99,10 @@ impl AppError {
             AppError::Timeout => "TIMEOUT",
             AppError::Busy(_) => "UNAVAILABLE",
             AppError::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
+            AppError::UnknownParameters(_) => "UNKNOWN_PARAMETER",
             AppError::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
             AppError::NotAcceptable(_) => "NOT_ACCEPTABLE",
-            AppError::MethodNotAllowed(_) => "METHOD_NOT_ALLOWED",
+            AppError::MethodNotAllowed { .. } => "METHOD_NOT_ALLOWED",
             AppError::Internal(_) => "INTERNAL",
         }
     }
@@ -120,9 +130,37 @@ impl AppError {
         AppError::Internal(err.into())
     }
 
-    /// The text a client may see: generic for internal errors.
+    /// The text a client may see, in the request's language (`crate::i18n`): generic
+    /// for internal errors.
     pub fn public_message(&self) -> String {
-        self.to_string()
+        use crate::i18n::tr;
+        match self {
+            AppError::Validation(errors) => {
+                let parts: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, tr(&e.message))).collect();
+                format!("{}: {}", tr("invalid input"), parts.join("; "))
+            }
+            AppError::InvalidGrant { message, .. } => tr(message),
+            AppError::UnknownParameters(names) => format!("{}: {}", tr("unknown query parameter"), names.join(", ")),
+            other => tr(&other.to_string()),
+        }
+    }
+
+    /// The field errors of a VALIDATION error, their messages in the request's language.
+    pub fn public_field_errors(&self) -> Vec<FieldError> {
+        match self {
+            AppError::Validation(errors) => errors
+                .iter()
+                .map(|e| FieldError { field: e.field.clone(), message: crate::i18n::tr(&e.message) })
+                .collect(),
+            AppError::UnknownParameters(names) => names
+                .iter()
+                .map(|name| FieldError {
+                    field: name.clone(),
+                    message: crate::i18n::tr("is not a parameter of this operation"),
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
     }
 }
 

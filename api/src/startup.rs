@@ -176,10 +176,9 @@ pub fn build_app(
         .app_data(web::Data::new(state))
         .app_data(web::Data::new(schema))
         .app_data(web::PayloadConfig::new(max_body))
-        .app_data(web::QueryConfig::default().error_handler(|err, _| {
-            AppError::invalid("query", err.to_string().split(" at line ").next().unwrap_or_default()).into()
-        }))
         .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
+        .wrap(middleware::from_fn(crate::http::weak_etags))
+        .wrap(middleware::from_fn(rest::refuse_unknown_parameters))
         .wrap(middleware::from_fn(crate::http::idempotency))
         .wrap(middleware::from_fn(crate::http::negotiate))
         .wrap(middleware::from_fn(crate::http::guard_tools))
@@ -193,6 +192,7 @@ pub fn build_app(
         )
         .wrap(middleware::Compress::default())
         .wrap(middleware::from_fn(crate::http::head_as_get))
+        .wrap(middleware::from_fn(crate::http::language))
         .wrap(TracingLogger::<crate::http::RequestSpan>::new())
         .route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
@@ -202,7 +202,16 @@ pub fn build_app(
                 HttpResponse::PermanentRedirect().insert_header((header::LOCATION, "/docs/")).finish()
             }),
         )
-        .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", rest::openapi()))
+        .service(
+            SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", rest::openapi()).config(
+                // No call to swagger.io's public validator: the docs work on an intranet and
+                // the document's address never leaves it.
+                utoipa_swagger_ui::Config::default()
+                    .validator_url("none")
+                    .try_it_out_enabled(true)
+                    .display_request_duration(true),
+            ),
+        )
         .configure(rest::configure)
         .configure(graphql::configure)
         .default_service(web::to(not_found))

@@ -144,10 +144,7 @@ pub fn gql_error(err: AppError) -> async_graphql::Error {
         tracing::error!(error = ?cause, "internal error");
     }
     let code = err.code();
-    let fields = match &err {
-        AppError::Validation(v) => v.clone(),
-        _ => Vec::new(),
-    };
+    let fields = err.public_field_errors();
     async_graphql::Error::new(err.public_message()).extend_with(move |_, e| {
         e.set("code", code);
         if let Some(first) = fields.first() {
@@ -170,8 +167,8 @@ pub fn gql_error(err: AppError) -> async_graphql::Error {
 
 /// Routes of the GraphQL transport and GraphiQL.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/graphql", web::post().to(graphql_post))
-        .route("/graphql", web::get().to(graphql_get))
+    cfg.route("/graphql", web::post().to(graphql_post_answer))
+        .route("/graphql", web::get().to(graphql_get_answer))
         .route("/graphiql", web::get().to(graphiql))
         .route("/graphiql/", web::get().to(graphiql))
         .route("/graphiql/assets/{name}", web::get().to(graphiql_asset));
@@ -275,18 +272,28 @@ pub fn scan_document(query: &str, limits: &DocumentLimits) -> AppResult<()> {
     Ok(())
 }
 
-/// Walks a selection set (iteratively: the parser already bounded its depth): the
-/// number of aliases, and the largest number of fields one set lists.
-fn selection_counts(root: &SelectionSet) -> (usize, usize) {
-    let (mut aliases, mut widest) = (0usize, 0usize);
+/// What one walk over a selection set finds (iteratively: the parser already bounded
+/// its depth).
+#[derive(Default)]
+struct SelectionFacts {
+    /// Aliased fields.
+    aliases: usize,
+    /// The largest number of fields one set lists.
+    widest: usize,
+    /// Whether `__schema` or `__type` is selected anywhere.
+    introspects: bool,
+}
+
+fn selection_facts(root: &SelectionSet, facts: &mut SelectionFacts) {
     let mut stack = vec![root];
     while let Some(set) = stack.pop() {
         let fields = set.items.iter().filter(|s| matches!(s.node, Selection::Field(_))).count();
-        widest = widest.max(fields);
+        facts.widest = facts.widest.max(fields);
         for item in &set.items {
             match &item.node {
                 Selection::Field(f) => {
-                    aliases += usize::from(f.node.alias.is_some());
+                    facts.aliases += usize::from(f.node.alias.is_some());
+                    facts.introspects |= matches!(f.node.name.node.as_str(), "__schema" | "__type");
                     stack.push(&f.node.selection_set.node);
                 }
                 Selection::InlineFragment(f) => stack.push(&f.node.selection_set.node),
@@ -294,19 +301,18 @@ fn selection_counts(root: &SelectionSet) -> (usize, usize) {
             }
         }
     }
-    (aliases, widest)
 }
 
 /// Checks what the schema's own limits do not, before anything runs: the lexical
-/// limits (before parsing), aliases per document, fields per selection set, and for
-/// GET that the document holds no mutation at all (whatever the operation name: GET
-/// answers may be cached, logged and prefetched).
-fn precheck(query: &str, limits: &DocumentLimits, is_get: bool) -> AppResult<()> {
+/// limits (before parsing), aliases per document, fields per selection set,
+/// introspection (administrators only: anyone else gets a FORBIDDEN error instead of
+/// a silent `null`), and for GET that the document holds no mutation at all (whatever
+/// the operation name: GET answers may be cached, logged and prefetched).
+fn precheck(query: &str, limits: &DocumentLimits, is_get: bool, may_introspect: bool) -> AppResult<()> {
     scan_document(query, limits)?;
     // Unparsable documents are left to the executor, which reports them GraphQL-style.
     let Ok(doc) = async_graphql::parser::parse_query(query) else { return Ok(()) };
-    let mut aliases = 0;
-    let mut widest = 0;
+    let mut facts = SelectionFacts::default();
     let mut has_write = false;
     let sets =
         doc.fragments.values().map(|f| &f.node.selection_set.node).chain(doc.operations.iter().map(|(_, op)| {
@@ -314,26 +320,87 @@ fn precheck(query: &str, limits: &DocumentLimits, is_get: bool) -> AppResult<()>
             &op.node.selection_set.node
         }));
     for set in sets.collect::<Vec<_>>() {
-        let (a, w) = selection_counts(set);
-        aliases += a;
-        widest = widest.max(w);
+        selection_facts(set, &mut facts);
     }
-    if aliases > limits.max_aliases {
+    if facts.aliases > limits.max_aliases {
         return Err(AppError::invalid(
             "query",
-            format!("uses {aliases} aliases; at most {} are allowed", limits.max_aliases),
+            format!("uses {} aliases; at most {} are allowed", facts.aliases, limits.max_aliases),
         ));
     }
-    if widest > limits.max_fields_per_selection {
+    if facts.widest > limits.max_fields_per_selection {
         return Err(AppError::invalid(
             "query",
-            format!("lists {widest} fields in one selection; at most {} are allowed", limits.max_fields_per_selection),
+            format!(
+                "lists {} fields in one selection; at most {} are allowed",
+                facts.widest, limits.max_fields_per_selection
+            ),
         ));
     }
     if is_get && has_write {
-        return Err(AppError::MethodNotAllowed("GET carries queries only; send mutations with POST".into()));
+        return Err(AppError::MethodNotAllowed {
+            message: "GET carries queries only; send mutations with POST".into(),
+            allow: "POST".into(),
+        });
+    }
+    if facts.introspects && !may_introspect {
+        return Err(AppError::forbidden("introspection is available to administrators only"));
     }
     Ok(())
+}
+
+/// The code of a GraphQL error the schema itself raised (parse, validation, depth and
+/// complexity limits, input coercion): the service layer sets its own on every error.
+const LIBRARY_ERROR_CODE: &str = "VALIDATION";
+
+/// Gives every error of a response a code (errors from the GraphQL library have none)
+/// and its message in the request's language.
+fn finish_errors(response: &mut async_graphql::Response) {
+    for error in &mut response.errors {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", LIBRARY_ERROR_CODE);
+            error.message = crate::i18n::tr(&error.message);
+        }
+    }
+}
+
+/// The media type a GraphQL answer is sent as: GraphQL-over-HTTP clients that ask only
+/// for its own type get it, everyone else `application/json`.
+fn response_type(req: &HttpRequest) -> &'static str {
+    let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    if !crate::http::accepts(accept, "application/json")
+        && crate::http::accepts(accept, "application/graphql-response+json")
+    {
+        "application/graphql-response+json"
+    } else {
+        "application/json"
+    }
+}
+
+/// A request the transport refused before running it, answered the GraphQL way
+/// (`{"errors": [...]}` with `extensions.code`, as every GraphQL client reads it).
+/// A refused document (limits, introspection) is a GraphQL request error: 200 for
+/// `application/json` and 400 for `application/graphql-response+json`, as the
+/// GraphQL-over-HTTP specification says; HTTP-level refusals (401, 405, 413, 415, 503)
+/// keep their status and headers.
+fn refusal(req: &HttpRequest, err: AppError) -> HttpResponse {
+    use actix_web::ResponseError;
+    let content_type = response_type(req);
+    let document_error = matches!(err, AppError::Validation(_) | AppError::Forbidden(_));
+    let mut res = err.error_response();
+    if document_error {
+        *res.status_mut() = if content_type == "application/json" {
+            actix_web::http::StatusCode::OK
+        } else {
+            actix_web::http::StatusCode::BAD_REQUEST
+        };
+    }
+    let body = async_graphql::Response::from_errors(vec![gql_error(err).into_server_error(Default::default())]);
+    let body = serde_json::to_vec(&body).unwrap_or_default();
+    let headers = res.headers_mut();
+    headers.insert(header::CONTENT_TYPE, header::HeaderValue::from_static(content_type));
+    res.set_body(actix_web::body::BoxBody::new(body))
 }
 
 async fn execute(
@@ -343,9 +410,12 @@ async fn execute(
     mut request: async_graphql::Request,
     is_get: bool,
 ) -> AppResult<HttpResponse> {
-    precheck(&request.query, &DocumentLimits::from_settings(&state.settings), is_get)?;
+    // The lexical limits first: they bound the parser, and cost no database lookup.
+    scan_document(&request.query, &DocumentLimits::from_settings(&state.settings))?;
     let actor = optional_actor(req).await?;
-    if !actor.as_ref().is_some_and(Actor::is_admin) {
+    let is_admin = actor.as_ref().is_some_and(Actor::is_admin);
+    precheck(&request.query, &DocumentLimits::from_settings(&state.settings), is_get, is_admin)?;
+    if !is_admin {
         request = request.disable_introspection();
     }
     if let Some(a) = &actor {
@@ -359,18 +429,13 @@ async fn execute(
         time_zone: state.settings.time_zone,
         study: state.settings.study_limits(),
     });
-    let response = schema.execute(request).await;
-    // GraphQL-over-HTTP clients that ask only for its own media type get it.
-    let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
-    let content_type = if !crate::http::accepts(accept, "application/json")
-        && crate::http::accepts(accept, "application/graphql-response+json")
-    {
-        "application/graphql-response+json"
-    } else {
-        "application/json"
-    };
+    let mut response = schema.execute(request).await;
+    finish_errors(&mut response);
     let body = serde_json::to_vec(&response).map_err(AppError::internal)?;
-    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).content_type(content_type).body(body))
+    // A query over GET may be revalidated (`crate::http::etags` adds a weak ETag and
+    // answers `If-None-Match` with 304); POST answers are never stored.
+    let cache = if is_get && response.errors.is_empty() { "private, no-cache" } else { "no-store" };
+    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, cache)).content_type(response_type(req)).body(body))
 }
 
 /// GraphQL over POST (`application/json`).
@@ -386,6 +451,16 @@ async fn graphql_post(
     let body = body.map_err(|_| AppError::PayloadTooLarge(state.settings.max_body_bytes))?;
     let request: async_graphql::Request = parse_json(&body)?;
     execute(&req, &state, &schema, request, false).await
+}
+
+/// GraphQL over POST, its refusals answered GraphQL-style.
+async fn graphql_post_answer(
+    req: HttpRequest,
+    body: Result<web::Bytes, actix_web::Error>,
+    state: web::Data<AppState>,
+    schema: web::Data<AppSchema>,
+) -> HttpResponse {
+    graphql_post(req.clone(), body, state, schema).await.unwrap_or_else(|err| refusal(&req, err))
 }
 
 /// Query parameters of GraphQL over GET.
@@ -414,6 +489,15 @@ async fn graphql_get(
         request = request.variables(async_graphql::Variables::from_json(value));
     }
     execute(&req, &state, &schema, request, true).await
+}
+
+/// GraphQL over GET, its refusals answered GraphQL-style.
+async fn graphql_get_answer(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    schema: web::Data<AppSchema>,
+) -> HttpResponse {
+    graphql_get(req.clone(), state, schema).await.unwrap_or_else(|err| refusal(&req, err))
 }
 
 const GRAPHIQL_HTML: &str = include_str!("../../static/graphiql/index.html");
@@ -451,14 +535,19 @@ mod tests {
 
     #[test]
     fn aliases_fields_and_get_mutations_are_checked() {
-        assert!(precheck("{ a: me { kind } b: me { kind } }", &LIMITS, false).is_err());
-        assert!(precheck("{ a: me { kind } }", &LIMITS, false).is_ok());
-        assert!(precheck("{ me { a b c d } }", &LIMITS, false).is_err(), "four fields in one selection");
+        assert!(precheck("{ a: me { kind } b: me { kind } }", &LIMITS, false, true).is_err());
+        assert!(precheck("{ a: me { kind } }", &LIMITS, false, true).is_ok());
+        assert!(precheck("{ me { a b c d } }", &LIMITS, false, true).is_err(), "four fields in one selection");
         for doc in ["mutation { revokeRole(id: \"x\") }", "mutation Sneaky { revokeRole(id: \"x\") }"] {
-            assert!(matches!(precheck(doc, &LIMITS, true), Err(AppError::MethodNotAllowed(_))), "{doc}");
+            assert!(matches!(precheck(doc, &LIMITS, true, true), Err(AppError::MethodNotAllowed { .. })), "{doc}");
         }
-        assert!(precheck("query Q { me { kind } } mutation M { x }", &LIMITS, true).is_err());
-        assert!(precheck("query { me { kind } }", &LIMITS, true).is_ok());
+        assert!(precheck("query Q { me { kind } } mutation M { x }", &LIMITS, true, true).is_err());
+        assert!(precheck("query { me { kind } }", &LIMITS, true, true).is_ok());
+        // Introspection, even hidden in a fragment, is for administrators only.
+        let doc = "query { ...F } fragment F on QueryRoot { __schema { queryType { name } } }";
+        assert!(matches!(precheck(doc, &LIMITS, false, false), Err(AppError::Forbidden(_))));
+        assert!(precheck(doc, &LIMITS, false, true).is_ok());
+        assert!(precheck("{ __typename }", &LIMITS, false, false).is_ok());
     }
 
     #[test]

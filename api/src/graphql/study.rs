@@ -170,7 +170,7 @@ impl StudyMutation {
     async fn check_in(&self, ctx: &Context<'_>, session_id: ID) -> Result<AttendanceView> {
         let a = actor(ctx)?;
         let s = state(ctx)?;
-        services::study::check_in(&s.db, a, parse_id(&session_id)?).await.map_err(gql_error)
+        services::study::check_in(&s.db, a, parse_id(&session_id)?, s.time_zone).await.map_err(gql_error)
     }
 
     /// Marks a person's attendance (the recorder or an administrator in scope).

@@ -149,6 +149,84 @@ pub async fn head_as_get(
     Ok(res)
 }
 
+/// Weak `ETag`s on every successful JSON read that has none of its own (lists, search,
+/// figures, GraphQL queries over GET): the tag is a digest of the body, so a client
+/// that sends it back in `If-None-Match` gets 304 without the body when nothing
+/// changed. Such answers may be stored privately and must be revalidated
+/// (`Cache-Control: private, no-cache`). Single records keep their strong version tag.
+pub async fn weak_etags(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let if_none_match = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let is_read = *req.method() == Method::GET;
+    let res = next.call(req).await?.map_into_boxed_body();
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("application/graphql-response+json"));
+    let cacheable = res.headers().get(header::CACHE_CONTROL).is_none_or(|v| v.as_bytes() != b"no-store");
+    if !is_read || res.status() != actix_web::http::StatusCode::OK || !is_json || !cacheable {
+        return Ok(res);
+    }
+    if res.headers().contains_key(header::ETAG) {
+        return Ok(res);
+    }
+    let (http_req, http_res) = res.into_parts();
+    let (mut head, body) = http_res.into_parts();
+    let bytes = match body.try_into_bytes() {
+        Ok(bytes) => bytes,
+        Err(body) => return Ok(ServiceResponse::new(http_req, head.set_body(body))),
+    };
+    let digest = {
+        use sha2::Digest;
+        hex::encode(&sha2::Sha256::digest(&bytes)[..12])
+    };
+    let tag = header::EntityTag::new_weak(digest);
+    let matches = if_none_match.as_deref().is_some_and(|v| {
+        v.trim() == "*" || v.split(',').any(|t| t.trim().trim_start_matches("W/") == tag.to_string().trim_start_matches("W/"))
+    });
+    let headers = head.headers_mut();
+    headers.insert(header::ETAG, header::HeaderValue::from_str(&tag.to_string()).map_err(AppError::internal)?);
+    headers.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("private, no-cache"));
+    if matches {
+        let mut not_modified = HttpResponse::NotModified();
+        for name in [header::ETAG, header::CACHE_CONTROL, header::VARY] {
+            if let Some(value) = head.headers().get(&name) {
+                not_modified.insert_header((name, value.clone()));
+            }
+        }
+        return Ok(ServiceResponse::new(http_req, not_modified.finish()));
+    }
+    Ok(ServiceResponse::new(http_req, head.set_body(BoxBody::new(bytes))))
+}
+
+/// Sets the request's language from `Accept-Language` for everything that runs while
+/// it is served; error answers say which language they are in (`Content-Language`,
+/// and `Vary: Accept-Language`, since their texts depend on it).
+pub async fn language(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let lang = crate::i18n::Lang::negotiate(req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
+    // Errors are turned into answers inside the scope too, so their text is translated
+    // (the answer travels on in an `InternalError` that only hands it over).
+    let mut res = crate::i18n::with_lang(lang, async move {
+        next.call(req).await.map(ServiceResponse::map_into_boxed_body).map_err(|err| {
+            let answer = err.error_response();
+            actix_web::Error::from(actix_web::error::InternalError::from_response(err.to_string(), answer))
+        })
+    })
+    .await?;
+    if res.status().as_u16() >= 400 {
+        let headers = res.headers_mut();
+        headers.insert(header::CONTENT_LANGUAGE, header::HeaderValue::from_static(lang.tag()));
+        headers.append(header::VARY, header::HeaderValue::from_static("Accept-Language"));
+    }
+    Ok(res)
+}
+
 /// Whether a path is one of the browser tools the UI-access switch guards.
 fn is_tool_path(path: &str) -> bool {
     path == "/graphiql"

@@ -47,7 +47,9 @@ pub struct AttachmentsApi;
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)]
 pub struct UploadForm {
-    /// The file (PDF, PNG, JPEG, DOCX, XLSX, PPTX, plain text or Markdown).
+    /// The file (PDF, PNG, JPEG, DOCX, XLSX, PPTX, plain text or Markdown): not empty;
+    /// the part's declared content type must be one of these and match the file's own
+    /// signature (text must be UTF-8); its file name (without any path) 1–200 characters.
     #[schema(value_type = String, format = Binary)]
     file: Vec<u8>,
 }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::problem::Problem;
+use crate::http::extract::Query;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::Authenticated;
 use crate::services::audit::{
@@ -25,7 +26,8 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
-    /// Only this entity name (e.g. `supervision_item`).
+    /// Only this entity name (e.g. `supervision_item`; 1–64 characters).
+    #[param(min_length = 1, max_length = 64)]
     pub entity: Option<String>,
     /// Only this object.
     pub entity_id: Option<Uuid>,
@@ -33,13 +35,15 @@ pub struct AuditQuery {
     pub actor_id: Option<Uuid>,
     /// Only objects of this organisation's subtree.
     pub organization_id: Option<Uuid>,
-    /// Only this action (e.g. `create`, `update`, `verify`).
+    /// Only this action (e.g. `create`, `update`, `verify`; 1–64 characters).
+    #[param(min_length = 1, max_length = 64)]
     pub action: Option<String>,
     /// At or after this instant (RFC 3339).
     pub from: Option<DateTime<Utc>>,
-    /// Before this instant (RFC 3339).
+    /// Before this instant (RFC 3339); must not be before `from`.
     pub to: Option<DateTime<Utc>>,
     /// Items per page, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -61,7 +65,7 @@ pub struct AuditPage {
 pub async fn list(
     state: web::Data<AppState>,
     actor: Authenticated,
-    q: web::Query<AuditQuery>,
+    q: Query<AuditQuery>,
 ) -> AppResult<HttpResponse> {
     let q = q.into_inner();
     let page = AuditPageRequest::parse(q.limit, q.cursor.as_deref(), "limit", "cursor")?;
@@ -88,7 +92,7 @@ pub async fn get(state: web::Data<AppState>, actor: Authenticated, id: web::Path
 
 /// Every version of a record, oldest first, with who changed which fields.
 #[utoipa::path(get, path = "/api/v1/audit-history/{entity}/{id}", tag = "audit", security(("bearer" = [])),
-    params(("entity" = String, Path, description = "Entity name, e.g. supervision_item"), ("id" = Uuid, Path, description = "Object id")),
+    params(("entity" = String, Path, description = "Entity name, e.g. supervision_item (1–64 characters)", min_length = 1, max_length = 64), ("id" = Uuid, Path, description = "Object id")),
     responses((status = 200, body = Vec<HistoryEntry>), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn history(
     state: web::Data<AppState>,
@@ -103,9 +107,11 @@ pub async fn history(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AnchorQuery {
-    /// `head_sequence` of an earlier report.
+    /// `head_sequence` of an earlier report (at least 1; give it with `anchor_hash`).
+    #[param(minimum = 1)]
     pub anchor_sequence: Option<i64>,
-    /// `head_hash` of that report.
+    /// `head_hash` of that report: 64 hex digits (give it with `anchor_sequence`).
+    #[param(pattern = r"^[0-9A-Fa-f]{64}$")]
     pub anchor_hash: Option<String>,
 }
 
@@ -119,7 +125,7 @@ pub struct AnchorQuery {
 pub async fn verify_chain(
     state: web::Data<AppState>,
     actor: Authenticated,
-    q: web::Query<AnchorQuery>,
+    q: Query<AnchorQuery>,
 ) -> AppResult<HttpResponse> {
     let q = q.into_inner();
     let anchor = match (q.anchor_sequence, q.anchor_hash) {

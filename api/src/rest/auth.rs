@@ -25,16 +25,17 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct TokenRequest {
     /// `password`, `refresh_token` or `client_credentials`.
+    #[schema(pattern = r"^(password|refresh_token|client_credentials)$")]
     pub grant_type: String,
-    /// For `password`.
+    /// For `password`: required and non-empty.
     pub username: Option<String>,
-    /// For `password`.
+    /// For `password`: required and non-empty.
     pub password: Option<String>,
-    /// For `refresh_token`.
+    /// For `refresh_token`: required and non-empty.
     pub refresh_token: Option<String>,
-    /// For `client_credentials` (or HTTP Basic).
+    /// For `client_credentials`: required and non-empty unless sent by HTTP Basic.
     pub client_id: Option<String>,
-    /// For `client_credentials` (or HTTP Basic).
+    /// For `client_credentials`: required and non-empty unless sent by HTTP Basic.
     pub client_secret: Option<String>,
 }
 
@@ -50,7 +51,10 @@ pub struct LogoutRequest {
 pub struct ChangePasswordRequest {
     /// The current password.
     pub current_password: String,
-    /// The new password (at least 10 characters mixing three kinds).
+    /// The new password: 12–256 characters (any characters, spaces included); not a
+    /// common or breached password, not a repeated or sequential run, not built on the
+    /// username or the service's name.
+    #[schema(min_length = 12, max_length = 256)]
     pub new_password: String,
 }
 

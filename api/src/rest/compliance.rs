@@ -7,6 +7,7 @@ use utoipa::OpenApi;
 use super::problem::Problem;
 use super::study::RangeQuery;
 use super::{if_match, with_etag};
+use crate::http::extract::Query;
 use crate::error::AppResult;
 use crate::http::extract::{Authenticated, JsonList};
 use crate::services::compliance::{self, FirstTopicGap, MeetingComplianceRow, NormInput, NormView};
@@ -29,7 +30,7 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
 pub async fn first_topic(
     state: web::Data<AppState>,
     actor: Authenticated,
-    q: web::Query<RangeQuery>,
+    q: Query<RangeQuery>,
 ) -> AppResult<HttpResponse> {
     let tz = state.settings.time_zone;
     Ok(HttpResponse::Ok()
@@ -46,7 +47,7 @@ pub async fn first_topic(
 pub async fn meetings(
     state: web::Data<AppState>,
     actor: Authenticated,
-    q: web::Query<RangeQuery>,
+    q: Query<RangeQuery>,
 ) -> AppResult<HttpResponse> {
     let tz = state.settings.time_zone;
     Ok(HttpResponse::Ok().json(compliance::meetings(&state.db, &actor.0, tz, q.organization_id, q.from, q.to).await?))
@@ -64,6 +65,7 @@ pub async fn norms(req: HttpRequest, state: web::Data<AppState>, actor: Authenti
 /// Create or replace meeting norms (administrators).
 ///
 /// Each entry is keyed by (org_kind, session_kind); returns every norm in force.
+/// At most 100 entries at once.
 /// `If-Match` carries the ETag of `GET /meeting-norms` (the version of the whole set).
 #[utoipa::path(put, path = "/api/v1/meeting-norms", tag = "compliance", security(("bearer" = [])),
     params(("If-Match" = String, Header, description = "ETag of the set of norms")),

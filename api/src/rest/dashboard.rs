@@ -6,6 +6,7 @@ use utoipa::OpenApi;
 
 use super::problem::Problem;
 use super::supervision::{DashboardQuery, FormatQuery, download};
+use crate::http::extract::Query;
 use crate::error::AppResult;
 use crate::http::extract::Authenticated;
 use crate::services::{
@@ -28,7 +29,7 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
 pub async fn get_dashboard(
     state: web::Data<AppState>,
     actor: Authenticated,
-    q: web::Query<DashboardQuery>,
+    q: Query<DashboardQuery>,
 ) -> AppResult<HttpResponse> {
     let s = &state.settings;
     let d = dashboard::dashboard(&state.db, &actor.0, s.time_zone, s.today(), q.organization_id, q.from, q.to).await?;
@@ -44,8 +45,8 @@ pub async fn get_dashboard(
 pub async fn export_dashboard(
     state: web::Data<AppState>,
     actor: Authenticated,
-    q: web::Query<DashboardQuery>,
-    f: web::Query<FormatQuery>,
+    q: Query<DashboardQuery>,
+    f: Query<FormatQuery>,
 ) -> AppResult<HttpResponse> {
     let s = &state.settings;
     let file =

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::problem::Problem;
 use super::{PageParams, created, if_match, page_dto, with_etag};
+use crate::http::extract::Query;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{Authenticated, JsonBody};
 use crate::services::documents::{
@@ -70,6 +71,8 @@ pub struct DocumentQuery {
 #[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// The query: Chinese and/or Latin words (1–100 characters); every word must match.
+    /// Required; must contain at least one searchable word.
+    #[param(required = true, min_length = 1, max_length = 100)]
     pub q: Option<String>,
     /// Only this document kind.
     pub kind: Option<DocumentKind>,
@@ -99,9 +102,9 @@ pub struct Period {
 pub struct FiguresQuery {
     /// Root of the subtree.
     pub organization_id: Uuid,
-    /// First day (inclusive).
+    /// First day (inclusive); must be on or before `to`.
     pub from: NaiveDate,
-    /// Last day (inclusive).
+    /// Last day (inclusive); must be on or after `from`.
     pub to: NaiveDate,
 }
 
@@ -110,6 +113,7 @@ pub struct FiguresQuery {
 pub struct ReadingReport {
     /// Seconds spent since the last report (0–86400).
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 86400)]
     pub seconds: i64,
     /// Whether the reader finished the document.
     #[serde(default)]
@@ -125,8 +129,8 @@ pub struct ReadingReport {
 pub async fn list(
     state: web::Data<AppState>,
     actor: Authenticated,
-    q: web::Query<DocumentQuery>,
-    p: web::Query<PageParams>,
+    q: Query<DocumentQuery>,
+    p: Query<PageParams>,
 ) -> AppResult<HttpResponse> {
     let filter = DocumentFilter {
         kind: q.kind,
@@ -280,8 +284,8 @@ pub async fn reading(
 pub async fn search(
     state: web::Data<AppState>,
     actor: Authenticated,
-    q: web::Query<SearchQuery>,
-    p: web::Query<PageParams>,
+    q: Query<SearchQuery>,
+    p: Query<PageParams>,
 ) -> AppResult<HttpResponse> {
     let page = PageRequest::parse(p.limit, None, "limit", "cursor")?;
     let filter = SearchFilter {
@@ -308,7 +312,7 @@ pub async fn search(
 pub async fn study_record(
     state: web::Data<AppState>,
     actor: Authenticated,
-    q: web::Query<Period>,
+    q: Query<Period>,
 ) -> AppResult<HttpResponse> {
     let r = svc::my_study_record(&state.db, &actor.0, state.settings.time_zone, q.from, q.to).await?;
     Ok(HttpResponse::Ok().json(r))
@@ -320,7 +324,7 @@ pub async fn study_record(
 pub async fn study_figures(
     state: web::Data<AppState>,
     actor: Authenticated,
-    q: web::Query<FiguresQuery>,
+    q: Query<FiguresQuery>,
 ) -> AppResult<HttpResponse> {
     let r = svc::study_figures(&state.db, &actor.0, state.settings.time_zone, q.organization_id, q.from, q.to).await?;
     Ok(HttpResponse::Ok().json(r))

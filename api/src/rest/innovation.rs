@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::problem::Problem;
 use super::{PageParams, created, if_match, page_dto, with_etag};
+use crate::http::extract::Query;
 use crate::error::AppResult;
 use crate::http::extract::{Authenticated, JsonBody};
 use crate::services::innovation::{
@@ -88,7 +89,8 @@ pub struct AchievementQuery {
     pub category: Option<AchievementCategory>,
     /// Only this status.
     pub status: Option<AchievementStatus>,
-    /// Only submitted in this year.
+    /// Only submitted in this year (2000–2100).
+    #[param(minimum = 2000, maximum = 2100)]
     pub year: Option<i32>,
     /// Only those this person leads, submitted or is on the team of.
     pub person_id: Option<Uuid>,
@@ -114,7 +116,8 @@ pub struct ExpenditureQuery {
     pub organization_id: Option<Uuid>,
     /// Only this project.
     pub project_id: Option<Uuid>,
-    /// Only months of this year.
+    /// Only months of this year (2000–2100).
+    #[param(minimum = 2000, maximum = 2100)]
     pub year: Option<i32>,
 }
 
@@ -126,7 +129,8 @@ pub struct HonourQuery {
     pub organization_id: Option<Uuid>,
     /// Only this kind.
     pub kind: Option<HonourKind>,
-    /// Only dated in this year.
+    /// Only dated in this year (2000–2100).
+    #[param(minimum = 2000, maximum = 2100)]
     pub year: Option<i32>,
     /// Only of this project.
     pub project_id: Option<Uuid>,
@@ -140,7 +144,8 @@ pub struct HonourQuery {
 pub struct CampaignQuery {
     /// Only this organisation's subtree.
     pub organization_id: Option<Uuid>,
-    /// Only this year.
+    /// Only this year (2000–2100).
+    #[param(minimum = 2000, maximum = 2100)]
     pub year: Option<i32>,
     /// Activities: only of this campaign.
     pub campaign_id: Option<Uuid>,
@@ -168,7 +173,8 @@ pub struct VanguardQuery {
 pub struct StatisticsQuery {
     /// The subtree root.
     pub organization_id: Uuid,
-    /// The year.
+    /// The year (2000–2100).
+    #[param(minimum = 2000, maximum = 2100)]
     pub year: i32,
 }
 
@@ -179,8 +185,8 @@ pub struct StatisticsQuery {
 pub async fn list_achievements(
     state: web::Data<AppState>,
     actor: Authenticated,
-    q: web::Query<AchievementQuery>,
-    p: web::Query<PageParams>,
+    q: Query<AchievementQuery>,
+    p: Query<PageParams>,
 ) -> AppResult<HttpResponse> {
     let q = q.into_inner();
     let filter = AchievementFilter {
@@ -265,8 +271,8 @@ pub async fn review_achievement(
 pub async fn list_projects(
     state: web::Data<AppState>,
     actor: Authenticated,
-    q: web::Query<ProjectQuery>,
-    p: web::Query<PageParams>,
+    q: Query<ProjectQuery>,
+    p: Query<PageParams>,
 ) -> AppResult<HttpResponse> {
     let q = q.into_inner();
     let filter = ProjectFilter { organization_id: q.organization_id, level: q.level, status: q.status };
@@ -355,8 +361,8 @@ pub async fn update_milestone(
 pub async fn list_expenditures(
     state: web::Data<AppState>,
     actor: Authenticated,
-    q: web::Query<ExpenditureQuery>,
-    p: web::Query<PageParams>,
+    q: Query<ExpenditureQuery>,
+    p: Query<PageParams>,
 ) -> AppResult<HttpResponse> {
     let filter = ExpenditureFilter { organization_id: q.organization_id, project_id: q.project_id, year: q.year };
     let page = projects::expenditures(&state.db, &actor.0, &filter, p.page()?).await?;
@@ -397,8 +403,8 @@ pub async fn delete_expenditure(
 pub async fn list_honours(
     state: web::Data<AppState>,
     actor: Authenticated,
-    q: web::Query<HonourQuery>,
-    p: web::Query<PageParams>,
+    q: Query<HonourQuery>,
+    p: Query<PageParams>,
 ) -> AppResult<HttpResponse> {
     let q = q.into_inner();
     let filter = HonourFilter {
@@ -476,8 +482,8 @@ pub async fn delete_honour(
 pub async fn list_campaigns(
     state: web::Data<AppState>,
     actor: Authenticated,
-    q: web::Query<CampaignQuery>,
-    p: web::Query<PageParams>,
+    q: Query<CampaignQuery>,
+    p: Query<PageParams>,
 ) -> AppResult<HttpResponse> {
     let q = q.into_inner();
     let filter = CampaignFilter { organization_id: q.organization_id, year: q.year, ..Default::default() };
@@ -565,8 +571,8 @@ pub async fn update_indicator(
 pub async fn list_activities(
     state: web::Data<AppState>,
     actor: Authenticated,
-    q: web::Query<CampaignQuery>,
-    p: web::Query<PageParams>,
+    q: Query<CampaignQuery>,
+    p: Query<PageParams>,
 ) -> AppResult<HttpResponse> {
     let q = q.into_inner();
     let filter = CampaignFilter {
@@ -630,8 +636,8 @@ pub async fn update_activity(
 pub async fn list_units(
     state: web::Data<AppState>,
     actor: Authenticated,
-    q: web::Query<VanguardQuery>,
-    p: web::Query<PageParams>,
+    q: Query<VanguardQuery>,
+    p: Query<PageParams>,
 ) -> AppResult<HttpResponse> {
     let q = q.into_inner();
     let filter = VanguardFilter { organization_id: q.organization_id, kind: q.kind, project_id: q.project_id };
@@ -692,7 +698,7 @@ pub async fn update_unit(
 pub async fn get_statistics(
     state: web::Data<AppState>,
     actor: Authenticated,
-    q: web::Query<StatisticsQuery>,
+    q: Query<StatisticsQuery>,
 ) -> AppResult<HttpResponse> {
     let s = statistics::statistics(&state.db, &actor.0, state.settings.today(), q.organization_id, q.year).await?;
     Ok(HttpResponse::Ok().json(s))

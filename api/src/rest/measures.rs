@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::problem::Problem;
 use super::{PageParams, created, if_match, page_dto, with_etag};
+use crate::http::extract::Query;
 use crate::error::AppResult;
 use crate::http::extract::{Authenticated, JsonBody};
 use crate::services::measures::{
@@ -67,8 +68,8 @@ pub struct MyMeasureQuery {
 pub async fn list(
     state: web::Data<AppState>,
     actor: Authenticated,
-    q: web::Query<MeasureQuery>,
-    p: web::Query<PageParams>,
+    q: Query<MeasureQuery>,
+    p: Query<PageParams>,
 ) -> AppResult<HttpResponse> {
     let q = q.into_inner();
     let filter = MeasureFilter {
@@ -90,8 +91,8 @@ pub async fn list(
 pub async fn mine(
     state: web::Data<AppState>,
     actor: Authenticated,
-    q: web::Query<MyMeasureQuery>,
-    p: web::Query<PageParams>,
+    q: Query<MyMeasureQuery>,
+    p: Query<PageParams>,
 ) -> AppResult<HttpResponse> {
     let filter = MeasureFilter { status: q.status, overdue: q.overdue, ..Default::default() };
     let page = svc::mine(&state.db, &actor.0, state.settings.today(), &filter, p.page()?).await?;

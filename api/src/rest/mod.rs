@@ -9,6 +9,7 @@ pub mod dashboard;
 pub mod documents;
 pub mod innovation;
 pub mod measures;
+mod openapi;
 pub mod organizations;
 pub mod people;
 pub mod problem;
@@ -33,8 +34,10 @@ use crate::services::pagination::PageRequest;
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// Items per page, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
+    #[param(min_length = 1)]
     pub cursor: Option<String>,
 }
 
@@ -76,10 +79,14 @@ pub fn etag(version: i32) -> EntityTag {
 /// `If-Match` compares strongly (RFC 9110 §13.1.1): a weak tag (`W/"v3"`) never
 /// matches, so it is passed on as version 0, which no stored record has, and the
 /// update answers 412 with the current ETag. Of a list of tags the first is used.
+/// `If-Match: *` applies the update to whatever version is current.
 pub fn if_match(req: &HttpRequest) -> AppResult<i32> {
     let raw = req.headers().get(header::IF_MATCH).ok_or(AppError::PreconditionRequired)?;
     let text = raw.to_str().unwrap_or_default();
     let first = text.split(',').next().unwrap_or_default().trim();
+    if first == "*" {
+        return Ok(crate::services::ANY_VERSION);
+    }
     if first.starts_with("W/") {
         return Ok(0);
     }
@@ -135,21 +142,124 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(dashboard::routes)
             .configure(audit::routes)
             .configure(innovation::routes)
-            .default_service(web::to(|| async { Err::<HttpResponse, _>(AppError::NotFound) })),
+            .default_service(web::to(unrouted)),
     );
 }
 
-struct BearerAuth;
+/// One path of the OpenAPI document, matched against request paths for the answers
+/// the router cannot give itself (405 with `Allow`, unknown query parameters).
+struct DocumentedPath {
+    /// The path's segments after `/api/v1`; `None` is a `{parameter}`.
+    segments: Vec<Option<String>>,
+    /// Each method the path takes, with the names of its query parameters.
+    methods: Vec<(actix_web::http::Method, Vec<String>)>,
+}
 
-impl utoipa::Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
-        );
+/// Every documented path, most literal segments first (so `/documents/search` wins
+/// over `/documents/{id}`).
+static DOCUMENTED: std::sync::LazyLock<Vec<DocumentedPath>> = std::sync::LazyLock::new(|| {
+    use actix_web::http::Method;
+    use utoipa::openapi::{RefOr, path::ParameterIn};
+    let doc = openapi();
+    let mut paths: Vec<DocumentedPath> = doc
+        .paths
+        .paths
+        .iter()
+        .map(|(path, item)| {
+            let segments = path
+                .trim_start_matches("/api/v1")
+                .split('/')
+                .filter(|s| !s.is_empty())
+                .map(|s| (!s.starts_with('{')).then(|| s.to_owned()))
+                .collect();
+            let ops = [
+                (Method::GET, &item.get),
+                (Method::POST, &item.post),
+                (Method::PUT, &item.put),
+                (Method::PATCH, &item.patch),
+                (Method::DELETE, &item.delete),
+            ];
+            let methods = ops
+                .into_iter()
+                .filter_map(|(method, op)| {
+                    let op = op.as_ref()?;
+                    let names = op
+                        .parameters
+                        .iter()
+                        .flatten()
+                        .filter_map(|p| match p {
+                            RefOr::T(p) if matches!(p.parameter_in, ParameterIn::Query) => Some(p.name.clone()),
+                            _ => None,
+                        })
+                        .collect();
+                    Some((method, names))
+                })
+                .collect();
+            DocumentedPath { segments, methods }
+        })
+        .collect();
+    paths.sort_by_key(|p| std::cmp::Reverse(p.segments.iter().filter(|s| s.is_some()).count()));
+    paths
+});
+
+/// The documented path a request path (under `/api/v1`) matches.
+fn documented(path: &str) -> Option<&'static DocumentedPath> {
+    let parts: Vec<&str> = path.trim_start_matches("/api/v1").split('/').filter(|s| !s.is_empty()).collect();
+    DOCUMENTED.iter().find(|d| {
+        d.segments.len() == parts.len()
+            && d.segments.iter().zip(&parts).all(|(seg, part)| seg.as_deref().is_none_or(|s| s == *part))
+    })
+}
+
+/// The methods a documented path takes, as an `Allow` header value.
+fn allow(path: &DocumentedPath) -> String {
+    let mut methods: Vec<&str> = path.methods.iter().map(|(m, _)| m.as_str()).collect();
+    if methods.contains(&"GET") {
+        methods.insert(1, "HEAD");
     }
+    methods.join(", ")
+}
+
+/// What the router could not place: a known path with a method it does not take is
+/// 405 with `Allow` (RFC 9110 §15.5.6); anything else is 404.
+async fn unrouted(req: HttpRequest) -> AppResult<HttpResponse> {
+    match documented(req.path()) {
+        Some(path) if !path.methods.is_empty() => {
+            let allow = allow(path);
+            Err(AppError::MethodNotAllowed { message: format!("this resource answers {allow} only"), allow })
+        }
+        _ => Err(AppError::NotFound),
+    }
+}
+
+/// Refuses query parameters an operation does not document (400 UNKNOWN_PARAMETER
+/// naming them), for every `/api/v1` operation, including those that take none: a
+/// client sending `sort=` or `updated_since=` must learn that nothing was sorted or
+/// filtered. The OpenAPI document is the list of what each operation takes.
+pub async fn refuse_unknown_parameters(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let query = req.query_string();
+    if !query.is_empty() && req.path().starts_with("/api/v1/") {
+        let method = if req.method() == actix_web::http::Method::HEAD {
+            actix_web::http::Method::GET
+        } else {
+            req.method().clone()
+        };
+        let taken = documented(req.path()).and_then(|p| p.methods.iter().find(|(m, _)| *m == method));
+        if let Some((_, names)) = taken {
+            let mut unknown: Vec<String> = form_urlencoded::parse(query.as_bytes())
+                .map(|(k, _)| k.into_owned())
+                .filter(|k| !names.contains(k))
+                .collect();
+            unknown.dedup();
+            if !unknown.is_empty() {
+                return Ok(req.error_response(AppError::UnknownParameters(unknown)));
+            }
+        }
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
 }
 
 /// The whole OpenAPI 3.1 document: the foundation's plus every area's, merged.
@@ -163,98 +273,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(supervision::SupervisionApi::openapi());
     doc.merge(dashboard::DashboardApi::openapi());
     doc.merge(innovation::InnovationApi::openapi());
-    document_idempotency_keys(&mut doc);
-    describe_responses(&mut doc);
-    unique_operation_ids(&mut doc);
+    openapi::finish(&mut doc);
     doc
-}
-
-/// Operation ids come from handler names, and several areas name theirs `list`, `get`,
-/// `create`: an id used more than once gets its resource added (`list_documents`,
-/// `get_organizations`), so SDK generators get one method name per operation.
-fn unique_operation_ids(doc: &mut utoipa::openapi::OpenApi) {
-    let mut counts = std::collections::HashMap::<String, usize>::new();
-    for item in doc.paths.paths.values() {
-        for op in [&item.get, &item.put, &item.post, &item.delete, &item.patch].into_iter().flatten() {
-            if let Some(id) = &op.operation_id {
-                *counts.entry(id.clone()).or_default() += 1;
-            }
-        }
-    }
-    for (path, item) in doc.paths.paths.iter_mut() {
-        let resource: Vec<&str> = path
-            .trim_start_matches("/api/v1/")
-            .split('/')
-            .filter(|s| !s.starts_with('{') && !s.is_empty())
-            .map(|s| s.trim_end_matches(".json"))
-            .collect();
-        let suffix = resource.join("_").replace('-', "_");
-        for op in
-            [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch].into_iter().flatten()
-        {
-            if let Some(id) = op.operation_id.as_mut()
-                && counts.get(id.as_str()).is_some_and(|n| *n > 1)
-            {
-                *id = format!("{id}_{suffix}");
-            }
-        }
-    }
-}
-
-/// OpenAPI requires a description on every response: those the handlers leave empty
-/// get the status's reason phrase ("OK", "Not Found", ...), so validators and SDK
-/// generators accept the document.
-fn describe_responses(doc: &mut utoipa::openapi::OpenApi) {
-    use utoipa::openapi::RefOr;
-    for item in doc.paths.paths.values_mut() {
-        let operations = [
-            item.get.as_mut(),
-            item.put.as_mut(),
-            item.post.as_mut(),
-            item.delete.as_mut(),
-            item.options.as_mut(),
-            item.head.as_mut(),
-            item.patch.as_mut(),
-            item.trace.as_mut(),
-        ];
-        for op in operations.into_iter().flatten() {
-            for (status, response) in op.responses.responses.iter_mut() {
-                if let RefOr::T(r) = response
-                    && r.description.trim().is_empty()
-                {
-                    let reason = status
-                        .parse::<u16>()
-                        .ok()
-                        .and_then(|code| actix_web::http::StatusCode::from_u16(code).ok())
-                        .and_then(|code| code.canonical_reason())
-                        .unwrap_or("Response");
-                    r.description = reason.to_owned();
-                }
-            }
-        }
-    }
-}
-
-/// Every POST but the token endpoints takes an optional `Idempotency-Key`
-/// (`crate::http::idempotency`): said once here instead of on every handler.
-fn document_idempotency_keys(doc: &mut utoipa::openapi::OpenApi) {
-    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
-    use utoipa::openapi::{ObjectBuilder, Required, Type};
-    for (path, item) in doc.paths.paths.iter_mut() {
-        let Some(post) = item.post.as_mut().filter(|_| !path.starts_with("/api/v1/auth/")) else { continue };
-        let param = ParameterBuilder::new()
-            .name("Idempotency-Key")
-            .parameter_in(ParameterIn::Header)
-            .required(Required::False)
-            .description(Some(
-                "Retry key (1–255 visible characters): the same key and body within 24 hours get the \
-                 first answer again (`Idempotent-Replayed: true`) instead of doing the work twice; the \
-                 key with another request is 422, a retry while the first still runs is 409.",
-            ))
-            .schema(Some(ObjectBuilder::new().schema_type(Type::String).max_length(Some(255))))
-            .build();
-        post.parameters.get_or_insert_with(Vec::new).push(param.into());
-    }
 }
 
 /// The foundation's part of the OpenAPI document, generated from the handlers and DTOs.
@@ -262,12 +282,9 @@ fn document_idempotency_keys(doc: &mut utoipa::openapi::OpenApi) {
 #[openapi(
     info(
         title = "dangjian API",
-        description = "Party-building knowledge base: organisations, people, accounts and roles. \
-                       Errors are application/problem+json with a stable `code`; updates need If-Match; \
-                       lists are cursor-paged.",
+        description = include_str!("openapi.md"),
         license(name = "MIT OR Apache-2.0")
     ),
-    modifiers(&BearerAuth),
     paths(
         auth::token, auth::logout, auth::me, auth::change_password,
         organizations::list, organizations::get, organizations::create, organizations::update,

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::problem::Problem;
 use super::{PageParams, created, if_match, page_dto, with_etag};
+use crate::http::extract::Query;
 use crate::error::AppResult;
 use crate::http::extract::{Authenticated, JsonBody};
 use crate::services::organizations::{
@@ -61,8 +62,8 @@ pub struct MoveRequest {
 pub async fn list(
     state: web::Data<AppState>,
     actor: Authenticated,
-    q: web::Query<OrganizationQuery>,
-    p: web::Query<PageParams>,
+    q: Query<OrganizationQuery>,
+    p: Query<PageParams>,
 ) -> AppResult<HttpResponse> {
     let filter = OrganizationFilter {
         parent_id: q.parent_id,
@@ -169,7 +170,7 @@ pub async fn children(
     state: web::Data<AppState>,
     actor: Authenticated,
     id: web::Path<Uuid>,
-    p: web::Query<PageParams>,
+    p: Query<PageParams>,
 ) -> AppResult<HttpResponse> {
     let filter = OrganizationFilter { parent_id: Some(*id), ..Default::default() };
     Ok(HttpResponse::Ok().json(OrganizationPage::from(svc::list(&state.db, &actor.0, &filter, p.page()?).await?)))
@@ -183,7 +184,7 @@ pub async fn descendants(
     state: web::Data<AppState>,
     actor: Authenticated,
     id: web::Path<Uuid>,
-    p: web::Query<PageParams>,
+    p: Query<PageParams>,
 ) -> AppResult<HttpResponse> {
     let filter = OrganizationFilter { descendants_of: Some(*id), ..Default::default() };
     Ok(HttpResponse::Ok().json(OrganizationPage::from(svc::list(&state.db, &actor.0, &filter, p.page()?).await?)))

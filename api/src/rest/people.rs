@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::problem::Problem;
 use super::{PageParams, created, if_match, page_dto, with_etag};
+use crate::http::extract::Query;
 use crate::error::AppResult;
 use crate::http::extract::{Authenticated, JsonBody};
 use crate::services::people::{
@@ -33,7 +34,8 @@ pub struct PersonQuery {
     pub organization_id: Option<Uuid>,
     /// Only this party status.
     pub party_status: Option<PartyStatus>,
-    /// Name contains, or employee number starts with, this text.
+    /// Name contains, or employee number starts with, this text (up to 50 characters).
+    #[param(max_length = 50)]
     pub q: Option<String>,
 }
 
@@ -47,8 +49,8 @@ pub struct PersonQuery {
 pub async fn list(
     state: web::Data<AppState>,
     actor: Authenticated,
-    q: web::Query<PersonQuery>,
-    p: web::Query<PageParams>,
+    q: Query<PersonQuery>,
+    p: Query<PageParams>,
 ) -> AppResult<HttpResponse> {
     let filter = PersonFilter { organization_id: q.organization_id, party_status: q.party_status, q: q.q.clone() };
     Ok(HttpResponse::Ok().json(PersonPage::from(svc::list(&state.db, &actor.0, &filter, p.page()?).await?)))

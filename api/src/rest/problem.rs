@@ -21,9 +21,10 @@ pub struct Problem {
     /// Stable machine-readable code: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, VALIDATION,
     /// CONFLICT, PRECONDITION_FAILED, PRECONDITION_REQUIRED, TIMEOUT,
     /// UNSUPPORTED_MEDIA_TYPE, NOT_ACCEPTABLE, METHOD_NOT_ALLOWED, PAYLOAD_TOO_LARGE,
+    /// UNKNOWN_PARAMETER (a query parameter the operation does not take),
     /// UNAVAILABLE (retry after `Retry-After`), INTERNAL.
     pub code: &'static str,
-    /// Field errors, for VALIDATION.
+    /// Field errors, for VALIDATION (and the unknown names, for UNKNOWN_PARAMETER).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
     /// OAuth2 error name, at the token endpoint.
@@ -50,8 +51,9 @@ fn status_and_code(err: &AppError) -> (StatusCode, &'static str) {
         AppError::Timeout | AppError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, err.code()),
         AppError::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, err.code()),
         AppError::NotAcceptable(_) => (StatusCode::NOT_ACCEPTABLE, err.code()),
-        AppError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, err.code()),
+        AppError::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, err.code()),
         AppError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, err.code()),
+        AppError::UnknownParameters(_) => (StatusCode::BAD_REQUEST, err.code()),
         AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, err.code()),
     }
 }
@@ -72,14 +74,11 @@ impl ResponseError for AppError {
         };
         let body = Problem {
             type_: "about:blank",
-            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            title: crate::i18n::tr(status.canonical_reason().unwrap_or("Error")),
             status: status.as_u16(),
             detail: self.public_message(),
             code,
-            errors: match self {
-                AppError::Validation(v) => v.clone(),
-                _ => Vec::new(),
-            },
+            errors: self.public_field_errors(),
             error,
             error_description,
         };
@@ -87,6 +86,9 @@ impl ResponseError for AppError {
         resp.insert_header((header::CONTENT_TYPE, "application/problem+json"));
         if matches!(self, AppError::Unauthenticated) {
             resp.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        if let AppError::MethodNotAllowed { allow, .. } = self {
+            resp.insert_header((header::ALLOW, allow.as_str()));
         }
         if let AppError::Busy(seconds) = self {
             resp.insert_header((header::RETRY_AFTER, seconds.to_string()));

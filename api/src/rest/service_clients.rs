@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use super::problem::Problem;
 use super::{PageParams, if_match, page_dto, with_etag};
+use crate::http::extract::Query;
 use crate::error::AppResult;
 use crate::http::extract::{Authenticated, JsonBody};
 use crate::services::service_clients::{
@@ -28,7 +29,7 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
 pub async fn list(
     state: web::Data<AppState>,
     actor: Authenticated,
-    p: web::Query<PageParams>,
+    p: Query<PageParams>,
 ) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(ServiceClientPage::from(svc::list(&state.db, &actor.0, p.page()?).await?)))
 }

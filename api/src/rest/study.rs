@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::problem::Problem;
 use super::{PageParams, created, if_match, page_dto, with_etag};
+use crate::http::extract::Query;
 use crate::error::AppResult;
 use crate::http::extract::{Authenticated, JsonBody};
 use crate::services::study::{
@@ -59,7 +60,9 @@ pub struct RangeQuery {
     pub organization_id: Uuid,
     /// First day.
     pub from: NaiveDate,
-    /// Last day (inclusive).
+    /// Last day (inclusive): on or after `from`. The range may span at most 1830 days
+    /// (366 × 5) for attendance rates and at most 1098 days (366 × 3) for compliance
+    /// reports.
     pub to: NaiveDate,
 }
 
@@ -73,8 +76,8 @@ pub struct RangeQuery {
 pub async fn list(
     state: web::Data<AppState>,
     actor: Authenticated,
-    q: web::Query<SessionQuery>,
-    p: web::Query<PageParams>,
+    q: Query<SessionQuery>,
+    p: Query<PageParams>,
 ) -> AppResult<HttpResponse> {
     let q = q.into_inner();
     let filter = SessionFilter {
@@ -187,7 +190,7 @@ pub async fn check_in(
     actor: Authenticated,
     id: web::Path<Uuid>,
 ) -> AppResult<HttpResponse> {
-    let a = svc::check_in(&state.db, &actor.0, *id).await?;
+    let a = svc::check_in(&state.db, &actor.0, *id, state.settings.time_zone).await?;
     Ok(with_etag(&req, a.version, &a))
 }
 
@@ -246,7 +249,7 @@ pub async fn update_statement(
 pub async fn attendance_rate(
     state: web::Data<AppState>,
     actor: Authenticated,
-    q: web::Query<RangeQuery>,
+    q: Query<RangeQuery>,
 ) -> AppResult<HttpResponse> {
     let tz = state.settings.time_zone;
     Ok(HttpResponse::Ok().json(svc::attendance_rate(&state.db, &actor.0, tz, q.organization_id, q.from, q.to).await?))

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::problem::Problem;
 use super::{PageParams, audit, created, if_match, page_dto, with_etag};
+use crate::http::extract::Query;
 use crate::error::AppResult;
 use crate::http::extract::{Authenticated, JsonBody};
 use crate::services::exports::{self, ExportFile, ExportFormat};
@@ -102,6 +103,7 @@ pub struct EscalationQuery {
     /// Only items of organisations in this organisation's subtree.
     pub organization_id: Option<Uuid>,
     /// Items per page, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -123,7 +125,9 @@ pub struct DashboardQuery {
     pub organization_id: Uuid,
     /// First day.
     pub from: NaiveDate,
-    /// Last day (inclusive).
+    /// Last day (inclusive): on or after `from`, the range spanning at most 1098 days
+    /// (366 × 3); its year (that of the innovation figures) must be 2000–2100.
+    #[param(pattern = r"^(20[0-9]{2}|2100)-")]
     pub to: NaiveDate,
 }
 
@@ -131,6 +135,7 @@ pub struct DashboardQuery {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct PlanInput {
     /// The plan (1–10 000 characters).
+    #[schema(min_length = 1, max_length = 10000)]
     pub plan: String,
 }
 
@@ -138,13 +143,15 @@ pub struct PlanInput {
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct NoteInput {
     /// Optional note (up to 5000 characters).
+    #[schema(max_length = 5000)]
     pub note: Option<String>,
 }
 
 /// The reason of a rejection.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RejectInput {
-    /// Why the rectification is not accepted (required).
+    /// Why the rectification is not accepted (required, 1–5000 characters).
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 5000)]
     pub reason: Option<String>,
 }
 
@@ -164,8 +171,8 @@ pub(super) fn download(file: ExportFile) -> HttpResponse {
 pub async fn list_inspections(
     state: web::Data<AppState>,
     actor: Authenticated,
-    q: web::Query<InspectionQuery>,
-    p: web::Query<PageParams>,
+    q: Query<InspectionQuery>,
+    p: Query<PageParams>,
 ) -> AppResult<HttpResponse> {
     let filter = InspectionFilter { organization_id: q.organization_id, status: q.status };
     Ok(HttpResponse::Ok()
@@ -226,8 +233,8 @@ pub async fn update_inspection(
 pub async fn list_items(
     state: web::Data<AppState>,
     actor: Authenticated,
-    q: web::Query<ItemQuery>,
-    p: web::Query<PageParams>,
+    q: Query<ItemQuery>,
+    p: Query<PageParams>,
 ) -> AppResult<HttpResponse> {
     let page = svc::list_items(&state.db, &actor.0, state.settings.today(), &q.filter(), p.page()?).await?;
     Ok(HttpResponse::Ok().json(ItemPage::from(page)))
@@ -242,8 +249,8 @@ pub async fn list_items(
 pub async fn export_items(
     state: web::Data<AppState>,
     actor: Authenticated,
-    q: web::Query<ItemQuery>,
-    f: web::Query<FormatQuery>,
+    q: Query<ItemQuery>,
+    f: Query<FormatQuery>,
 ) -> AppResult<HttpResponse> {
     let file = exports::items(&state.db, &actor.0, state.settings.today(), &q.filter(), f.format).await?;
     Ok(download(file))
@@ -257,7 +264,7 @@ pub async fn export_items(
 pub async fn escalation(
     state: web::Data<AppState>,
     actor: Authenticated,
-    q: web::Query<EscalationQuery>,
+    q: Query<EscalationQuery>,
 ) -> AppResult<HttpResponse> {
     let today = state.settings.today();
     let page = svc::escalation(
@@ -422,7 +429,7 @@ pub async fn add_update(
 pub async fn stats(
     state: web::Data<AppState>,
     actor: Authenticated,
-    q: web::Query<OrgQuery>,
+    q: Query<OrgQuery>,
 ) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok()
         .json(svc::stats_by_org(&state.db, &actor.0, state.settings.today(), q.organization_id).await?))

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::problem::Problem;
 use super::{PageParams, created, if_match, page_dto, with_etag};
+use crate::http::extract::Query;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{Authenticated, JsonBody};
 use crate::services::users::{self as svc, NewRoleAssignment, NewUser, RoleAssignmentView, UserFilter, UserView};
@@ -46,7 +47,10 @@ pub struct UserPatch {
 /// A new password set by an administrator.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ResetPasswordRequest {
-    /// The new password (at least 10 characters mixing three kinds).
+    /// The new password: 12–256 characters (any characters, spaces included); not a
+    /// common or breached password, not a repeated or sequential run, not built on the
+    /// service's name.
+    #[schema(min_length = 12, max_length = 256)]
     pub password: String,
 }
 
@@ -55,6 +59,7 @@ pub struct ResetPasswordRequest {
 #[into_params(parameter_in = Query)]
 pub struct AssignmentQuery {
     /// The account whose grants to list (required).
+    #[param(required = true)]
     pub user_id: Option<Uuid>,
 }
 
@@ -64,8 +69,8 @@ pub struct AssignmentQuery {
 pub async fn list(
     state: web::Data<AppState>,
     actor: Authenticated,
-    q: web::Query<UserQuery>,
-    p: web::Query<PageParams>,
+    q: Query<UserQuery>,
+    p: Query<PageParams>,
 ) -> AppResult<HttpResponse> {
     let filter = UserFilter { q: q.q.clone(), person_id: q.person_id };
     Ok(HttpResponse::Ok().json(UserPage::from(svc::list(&state.db, &actor.0, &filter, p.page()?).await?)))
@@ -157,7 +162,7 @@ pub async fn roles(state: web::Data<AppState>, actor: Authenticated, id: web::Pa
 pub async fn list_assignments(
     state: web::Data<AppState>,
     actor: Authenticated,
-    q: web::Query<AssignmentQuery>,
+    q: Query<AssignmentQuery>,
 ) -> AppResult<HttpResponse> {
     let user_id = q.user_id.ok_or_else(|| AppError::invalid("user_id", "is required"))?;
     Ok(HttpResponse::Ok().json(svc::roles(&state.db, &actor.0, user_id).await?))

@@ -320,9 +320,11 @@ text_enum! {
 /// rewrite of the whole chain by someone with database access cannot fake.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 pub struct ChainAnchor {
-    /// The anchored sequence number.
+    /// The anchored sequence number (at least 1).
+    #[schema(minimum = 1)]
     pub sequence: i64,
-    /// The hash the record had then (hex).
+    /// The hash the record had then (64 hex digits).
+    #[schema(pattern = r"^[0-9A-Fa-f]{64}$")]
     pub hash: String,
 }
 

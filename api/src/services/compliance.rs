@@ -87,6 +87,7 @@ pub struct NormInput {
     /// Period counted over.
     pub period: NormPeriod,
     /// Sessions required per period, 0–31 (0 = no requirement).
+    #[schema(minimum = 0, maximum = 31)]
     pub required_count: i32,
 }
 
@@ -335,9 +336,7 @@ pub async fn set_norms(
     }
     let tx = write_tx(db).await?;
     let current: i32 = meeting_norm::Entity::find().all(&tx).await?.iter().map(|n| n.version).sum();
-    if current != expected_version {
-        return Err(AppError::StaleVersion { expected: expected_version, current });
-    }
+    super::check_version(current, expected_version)?;
     let now = super::now();
     for n in input {
         let existing = meeting_norm::Entity::find()
@@ -349,10 +348,15 @@ pub async fn set_norms(
         let (before, model) = match existing {
             Some(row) => {
                 let before = NormView::from_model(row.clone())?;
+                let original = row.clone();
                 let version = row.version;
                 let mut am: meeting_norm::ActiveModel = row.into();
                 am.period = Set(n.period.as_str().to_owned());
                 am.required_count = Set(n.required_count);
+                // A norm given as it stands keeps its version and gets no audit record.
+                if super::unchanged(&am, &original) {
+                    continue;
+                }
                 am.updated_at = Set(now);
                 am.version = Set(version + 1);
                 (Some(before), am.update(&tx).await?)

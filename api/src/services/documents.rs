@@ -104,16 +104,21 @@ pub struct NewDocument {
     /// Kind.
     pub kind: DocumentKind,
     /// Title (1–200 characters).
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     /// Issuing body (up to 100 characters).
+    #[schema(max_length = 100)]
     pub issuing_body: Option<String>,
     /// Date issued.
     pub issued_on: Option<NaiveDate>,
     /// Body in Markdown (up to 200,000 characters).
+    #[schema(max_length = 200000)]
     pub body: String,
     /// Summary (up to 1,000 characters).
+    #[schema(max_length = 1000)]
     pub summary: Option<String>,
     /// Tags (up to 20, each up to 30 characters).
+    #[schema(max_items = 20, max_length = 30)]
     #[serde(default)]
     #[graphql(default)]
     pub tags: Vec<String>,
@@ -129,17 +134,22 @@ pub struct NewDocument {
 pub struct DocumentPatch {
     /// Kind.
     pub kind: Option<DocumentKind>,
-    /// Title.
+    /// Title (1–200 characters).
+    #[schema(min_length = 1, max_length = 200)]
     pub title: Option<String>,
-    /// Issuing body (empty clears it).
+    /// Issuing body (up to 100 characters; empty clears it).
+    #[schema(max_length = 100)]
     pub issuing_body: Option<String>,
     /// Date issued.
     pub issued_on: Option<NaiveDate>,
-    /// Body.
+    /// Body in Markdown (up to 200,000 characters).
+    #[schema(max_length = 200000)]
     pub body: Option<String>,
-    /// Summary (empty clears it).
+    /// Summary (up to 1,000 characters; empty clears it).
+    #[schema(max_length = 1000)]
     pub summary: Option<String>,
-    /// Tags (replace the old ones).
+    /// Tags (replace the old ones; up to 20, each up to 30 characters).
+    #[schema(max_items = 20, max_length = 30)]
     pub tags: Option<Vec<String>>,
     /// Visibility.
     pub visibility: Option<Visibility>,
@@ -478,6 +488,7 @@ pub async fn update(
         return Err(AppError::Conflict("only drafts can be edited; create a new revision instead".into()));
     }
     let before = views(&tx, vec![row.clone()]).await?.remove(0);
+    let original = row.clone();
     let mut am: document::ActiveModel = row.into();
     if let Some(v) = patch.kind {
         am.kind = Set(v.as_str().to_owned());
@@ -500,12 +511,21 @@ pub async fn update(
     if let Some(v) = patch.visibility {
         am.visibility = Set(v.as_str().to_owned());
     }
+    let new_tags = patch.tags.map(clean_tags);
+    let same_tags = new_tags.as_ref().is_none_or(|t| {
+        let mut stored = before.tags.clone();
+        stored.sort();
+        *t == stored
+    });
+    if same_tags && super::unchanged(&am, &original) {
+        tx.commit().await?;
+        return Ok(before);
+    }
     am.updated_at = Set(super::now());
-    am.version = Set(expected_version + 1);
+    am.version = Set(original.version + 1);
     let model = am.update(&tx).await?;
-    let tags = match patch.tags {
+    let tags = match new_tags {
         Some(t) => {
-            let t = clean_tags(t);
             write_tags(&tx, id, &t).await?;
             t
         }
@@ -553,11 +573,12 @@ pub async fn publish(
         record(&tx, actor, "supersede", Some(&before), &after).await?;
     }
     let before = views(&tx, vec![row.clone()]).await?.remove(0);
+    let version = row.version;
     let mut am: document::ActiveModel = row.into();
     am.status = Set(DocumentStatus::Published.as_str().to_owned());
     am.published_at = Set(Some(now));
     am.updated_at = Set(now);
-    am.version = Set(expected_version + 1);
+    am.version = Set(version + 1);
     let after = DocumentView::from_model(am.update(&tx).await?, before.tags.clone())?;
     let content = format!("{}\n{}", after.summary.as_deref().unwrap_or(""), after.body);
     search::index(&tx, SEARCH_ENTITY, after.id.0, &after.title, &content).await?;
@@ -634,10 +655,11 @@ pub async fn archive(
         return Err(AppError::Conflict("only a published revision can be archived".into()));
     }
     let before = views(&tx, vec![row.clone()]).await?.remove(0);
+    let version = row.version;
     let mut am: document::ActiveModel = row.into();
     am.status = Set(DocumentStatus::Archived.as_str().to_owned());
     am.updated_at = Set(super::now());
-    am.version = Set(expected_version + 1);
+    am.version = Set(version + 1);
     let after = DocumentView::from_model(am.update(&tx).await?, before.tags.clone())?;
     search::remove(&tx, SEARCH_ENTITY, id).await?;
     record(&tx, actor, "archive", Some(&before), &after).await?;

@@ -135,8 +135,10 @@ pub struct NewMeasure {
     /// The organisation responsible (one you manage).
     pub organization_id: Id,
     /// Title (1–200 characters).
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     /// Description (up to 5000 characters).
+    #[schema(max_length = 5000)]
     pub description: Option<String>,
     /// Owner (person id).
     pub owner_id: Id,
@@ -149,9 +151,11 @@ pub struct NewMeasure {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
 #[graphql(name = "UpdateMeasureInput")]
 pub struct MeasurePatch {
-    /// Title.
+    /// Title (1–200 characters).
+    #[schema(min_length = 1, max_length = 200)]
     pub title: Option<String>,
-    /// Description (empty clears it).
+    /// Description (up to 5000 characters; empty clears it).
+    #[schema(max_length = 5000)]
     pub description: Option<String>,
     /// Owner (person id).
     pub owner_id: Option<Id>,
@@ -228,6 +232,7 @@ impl MeasureUpdateView {
 #[graphql(name = "AddMeasureUpdateInput")]
 pub struct NewMeasureUpdate {
     /// What was done (1–2000 characters).
+    #[schema(min_length = 1, max_length = 2000)]
     pub text: String,
     /// A status change to make with it.
     pub status: Option<MeasureStatus>,
@@ -464,6 +469,7 @@ pub async fn update(
     if let Some(owner) = patch.owner_id {
         ensure_owner(&tx, actor, owner.0).await?;
     }
+    let original = row.clone();
     let mut am: measure::ActiveModel = row.into();
     if let Some(v) = patch.title {
         am.title = Set(v.trim().to_owned());
@@ -480,8 +486,12 @@ pub async fn update(
     if let Some(v) = patch.status.filter(|s| *s != before.status) {
         set_status(&mut am, v, today);
     }
+    if super::unchanged(&am, &original) {
+        tx.commit().await?;
+        return Ok(before);
+    }
     am.updated_at = Set(super::now());
-    am.version = Set(expected_version + 1);
+    am.version = Set(original.version + 1);
     let after = MeasureView::from_model(am.update(&tx).await?, today)?;
     audit_measure(&tx, actor, "update", Some(&before), Some(&after)).await?;
     tx.commit().await?;

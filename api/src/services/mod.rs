@@ -40,9 +40,33 @@ pub(crate) fn clean(v: Option<String>) -> Option<String> {
     v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
 }
 
-/// A stale-version error (optimistic concurrency) unless `current == expected`.
+/// The expected version that matches whatever version is current (REST `If-Match: *`,
+/// RFC 9110 §13.1.1): the update applies unconditionally, but it still needs saying.
+pub const ANY_VERSION: i32 = -1;
+
+/// A stale-version error (optimistic concurrency) unless `current == expected` (or the
+/// caller expects [`ANY_VERSION`]).
 pub(crate) fn check_version(current: i32, expected: i32) -> crate::error::AppResult<()> {
-    if current == expected { Ok(()) } else { Err(crate::error::AppError::StaleVersion { expected, current }) }
+    if current == expected || expected == ANY_VERSION {
+        Ok(())
+    } else {
+        Err(crate::error::AppError::StaleVersion { expected, current })
+    }
+}
+
+/// Whether an update changes nothing: every column `am` sets holds the value `original`
+/// already has. Such a write keeps its version, `updated_at` and ETag and writes no
+/// audit record (so `PATCH {}` does not make everyone's ETag stale). Call it before
+/// setting `updated_at` and `version`.
+pub(crate) fn unchanged<A>(am: &A, original: &<A::Entity as sea_orm::EntityTrait>::Model) -> bool
+where
+    A: sea_orm::ActiveModelTrait,
+{
+    use sea_orm::{ActiveValue, Iterable, ModelTrait};
+    <<A::Entity as sea_orm::EntityTrait>::Column as Iterable>::iter().all(|c| match am.get(c) {
+        ActiveValue::Set(v) => v == original.get(c),
+        _ => true,
+    })
 }
 
 /// The current instant (UTC), in one place so tests and code agree on the type.

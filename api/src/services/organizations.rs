@@ -76,12 +76,15 @@ pub struct NewOrganization {
     /// Parent; omit only for a new root committee (administrators only).
     pub parent_id: Option<Id>,
     /// Full name (1–100 characters).
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// Short name (up to 30 characters).
+    #[schema(max_length = 30)]
     pub short_name: Option<String>,
     /// Kind; must fit under the parent's kind.
     pub kind: OrgKind,
     /// Order among siblings (default 0).
+    #[schema(minimum = 0, maximum = 1000000)]
     pub sort_order: Option<i32>,
     /// Date established.
     pub established_on: Option<NaiveDate>,
@@ -92,10 +95,13 @@ pub struct NewOrganization {
 #[graphql(name = "UpdateOrganizationInput")]
 pub struct OrganizationPatch {
     /// New full name.
+    #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
     /// New short name (empty string clears it).
+    #[schema(max_length = 30)]
     pub short_name: Option<String>,
     /// New order among siblings.
+    #[schema(minimum = 0, maximum = 1000000)]
     pub sort_order: Option<i32>,
     /// New establishment date.
     pub established_on: Option<NaiveDate>,
@@ -299,6 +305,7 @@ pub async fn update(
     let org = find_writable(&tx, actor, id).await?;
     check_version(org.version, expected_version)?;
     let before = OrganizationView::from_model(org.clone())?;
+    let original = org.clone();
     let mut am: organization::ActiveModel = org.into();
     if let Some(name) = patch.name {
         am.name = Set(name.trim().to_owned());
@@ -312,8 +319,12 @@ pub async fn update(
     if let Some(date) = patch.established_on {
         am.established_on = Set(Some(date));
     }
+    if super::unchanged(&am, &original) {
+        tx.commit().await?;
+        return Ok(before);
+    }
     am.updated_at = Set(super::now());
-    am.version = Set(expected_version + 1);
+    am.version = Set(original.version + 1);
     let after = OrganizationView::from_model(am.update(&tx).await?)?;
     audit::record(
         &tx,

@@ -89,18 +89,23 @@ pub struct NewPerson {
     /// Primary organisation (must be one you manage).
     pub organization_id: Id,
     /// Name (1–50 characters).
+    #[schema(min_length = 1, max_length = 50)]
     pub name: String,
-    /// Employee number (1–32 characters, unique).
+    /// Employee number (1–32 characters, unique; letters, digits, '-' and '_').
+    #[schema(min_length = 1, max_length = 32, pattern = r"^\s*[-_0-9A-Za-z]+\s*$")]
     pub employee_no: String,
-    /// Phone.
+    /// Phone: up to 20 of digits, '+', '-' and spaces (empty means none).
+    #[schema(max_length = 20, pattern = r"^[-+ 0-9]{0,20}$")]
     pub phone: Option<String>,
-    /// E-mail.
+    /// E-mail: `local@domain` with a '.' in the domain, at most 254 bytes (empty means none).
+    #[schema(max_length = 254, pattern = r"^([^@]+@[\s\S]*\.[\s\S]*)?$")]
     pub email: Option<String>,
     /// Party status (default `none`).
     pub party_status: Option<PartyStatus>,
     /// Date joined the party.
     pub joined_party_on: Option<NaiveDate>,
-    /// Position or job title.
+    /// Position or job title (up to 50 characters).
+    #[schema(max_length = 50)]
     pub position: Option<String>,
     /// Leadership-team member.
     #[serde(default)]
@@ -120,19 +125,24 @@ pub struct NewPerson {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
 #[graphql(name = "UpdatePersonInput")]
 pub struct PersonPatch {
-    /// Name.
+    /// Name (1–50 characters).
+    #[schema(min_length = 1, max_length = 50)]
     pub name: Option<String>,
-    /// Employee number.
+    /// Employee number (1–32 characters, unique; letters, digits, '-' and '_').
+    #[schema(min_length = 1, max_length = 32, pattern = r"^\s*[-_0-9A-Za-z]+\s*$")]
     pub employee_no: Option<String>,
-    /// Phone.
+    /// Phone: up to 20 of digits, '+', '-' and spaces (empty clears it).
+    #[schema(max_length = 20, pattern = r"^[-+ 0-9]{0,20}$")]
     pub phone: Option<String>,
-    /// E-mail.
+    /// E-mail: `local@domain` with a '.' in the domain, at most 254 bytes (empty clears it).
+    #[schema(max_length = 254, pattern = r"^([^@]+@[\s\S]*\.[\s\S]*)?$")]
     pub email: Option<String>,
     /// Party status.
     pub party_status: Option<PartyStatus>,
     /// Date joined the party.
     pub joined_party_on: Option<NaiveDate>,
-    /// Position.
+    /// Position (up to 50 characters; empty clears it).
+    #[schema(max_length = 50)]
     pub position: Option<String>,
     /// Leadership-team member.
     pub is_leadership: Option<bool>,
@@ -151,6 +161,7 @@ pub struct TransferInput {
     /// Date the transfer takes effect (default: today in the configured time zone).
     pub effective_on: Option<NaiveDate>,
     /// Reason (up to 500 characters).
+    #[schema(max_length = 500)]
     pub reason: Option<String>,
 }
 
@@ -445,6 +456,7 @@ pub async fn update(
         ensure_employee_no_free(&tx, actor, no.trim(), Some(id)).await?;
     }
     let before = PersonView::from_model(row.clone(), true)?;
+    let original = row.clone();
     let mut am: person::ActiveModel = row.into();
     if let Some(v) = patch.name {
         am.name = Set(v.trim().to_owned());
@@ -476,8 +488,12 @@ pub async fn update(
     if let Some(v) = patch.is_model_worker {
         am.is_model_worker = Set(v);
     }
+    if super::unchanged(&am, &original) {
+        tx.commit().await?;
+        return Ok(before);
+    }
     am.updated_at = Set(super::now());
-    am.version = Set(expected_version + 1);
+    am.version = Set(original.version + 1);
     let after = PersonView::from_model(am.update(&tx).await?, true)?;
     audit::record(
         &tx,
@@ -539,10 +555,11 @@ pub async fn transfer(
     .insert(&tx)
     .await?;
     let before = PersonView::from_model(row.clone(), true)?;
+    let version = row.version;
     let mut am: person::ActiveModel = row.into();
     am.organization_id = Set(target.id);
     am.updated_at = Set(now);
-    am.version = Set(expected_version + 1);
+    am.version = Set(version + 1);
     let after = PersonView::from_model(am.update(&tx).await?, true)?;
     audit::record(
         &tx,

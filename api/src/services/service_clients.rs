@@ -86,8 +86,10 @@ pub struct ServiceClientWithSecret {
 #[graphql(name = "CreateServiceClientInput")]
 pub struct NewServiceClient {
     /// Display name (1–100 characters).
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
-    /// Scopes to grant.
+    /// Scopes to grant: any of `organizations:read`, `people:read`, `personal_data`.
+    #[schema(pattern = r"^(organizations:read|people:read|personal_data)$")]
     pub scopes: Vec<String>,
     /// Subtree the client may read; omit for everything.
     pub organization_id: Option<Id>,
@@ -97,9 +99,12 @@ pub struct NewServiceClient {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
 #[graphql(name = "UpdateServiceClientInput")]
 pub struct ServiceClientPatch {
-    /// New name.
+    /// New name (1–100 characters).
+    #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
-    /// New scopes (replace the old ones).
+    /// New scopes (replace the old ones): any of `organizations:read`, `people:read`,
+    /// `personal_data`.
+    #[schema(pattern = r"^(organizations:read|people:read|personal_data)$")]
     pub scopes: Option<Vec<String>>,
     /// Disable or re-enable.
     pub disabled: Option<bool>,
@@ -241,6 +246,7 @@ pub async fn update(
     let row = service_client::Entity::find_by_id(id).lock_exclusive().one(&tx).await?.ok_or(AppError::NotFound)?;
     super::check_version(row.version, expected_version)?;
     let before = ServiceClientView::from(row.clone());
+    let original = row.clone();
     let token_version = row.token_version;
     let mut am: service_client::ActiveModel = row.into();
     if let Some(name) = patch.name {
@@ -253,13 +259,19 @@ pub async fn update(
     }
     if let Some(disabled) = patch.disabled {
         am.disabled = Set(disabled);
-        if disabled {
+        // Disabling an already disabled client revokes nothing more (its tokens stopped
+        // working when it was disabled), so such a patch can change nothing.
+        if disabled && !original.disabled {
             am.token_version = Set(token_version + 1);
             super::epoch::note_revocation(&tx).await?;
         }
     }
+    if super::unchanged(&am, &original) {
+        tx.commit().await?;
+        return Ok(before);
+    }
     am.updated_at = Set(super::now());
-    am.version = Set(expected_version + 1);
+    am.version = Set(original.version + 1);
     let after = ServiceClientView::from(am.update(&tx).await?);
     audit::record(
         &tx,

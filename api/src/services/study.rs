@@ -177,22 +177,28 @@ pub struct NewSession {
     #[graphql(default = true)]
     pub is_first_topic: bool,
     /// Topic (1–200 characters).
+    #[schema(min_length = 1, max_length = 200)]
     pub topic: String,
     /// When it is held (UTC instant).
     pub held_at: DateTime<Utc>,
     /// Place (up to 200 characters).
+    #[schema(max_length = 200)]
     pub place: Option<String>,
     /// Host (person id).
     pub host_id: Option<Id>,
     /// Recorder (person id): may mark attendance.
     pub recorder_id: Option<Id>,
     /// Minutes (Markdown, up to 100 000 characters).
+    #[schema(max_length = 100000)]
     pub minutes: Option<String>,
-    /// Check-in opens (default: 30 minutes before `held_at`).
+    /// Check-in opens (default: 30 minutes before `held_at`); must be before the
+    /// (given or default) `checkin_closes_at`.
     pub checkin_opens_at: Option<DateTime<Utc>>,
-    /// Check-in closes (default: 2 hours after `held_at`).
+    /// Check-in closes (default: 2 hours after `held_at`); must be after the (given or
+    /// default) `checkin_opens_at`.
     pub checkin_closes_at: Option<DateTime<Utc>>,
     /// Documents studied (at most 50, in the order listed).
+    #[schema(max_items = 50)]
     #[serde(default)]
     #[graphql(default)]
     pub material_document_ids: Vec<Id>,
@@ -211,25 +217,29 @@ pub struct SessionPatch {
     pub kind: Option<SessionKind>,
     /// First-topic flag.
     pub is_first_topic: Option<bool>,
-    /// Topic.
+    /// Topic (1–200 characters).
+    #[schema(min_length = 1, max_length = 200)]
     pub topic: Option<String>,
     /// When it is held; without an explicit window, the window moves along.
     pub held_at: Option<DateTime<Utc>>,
-    /// Place (empty clears it).
+    /// Place (up to 200 characters; empty clears it).
+    #[schema(max_length = 200)]
     pub place: Option<String>,
     /// Host (person id).
     pub host_id: Option<Id>,
     /// Recorder (person id).
     pub recorder_id: Option<Id>,
-    /// Minutes (Markdown; empty clears them).
+    /// Minutes (Markdown, up to 100 000 characters; empty clears them).
+    #[schema(max_length = 100000)]
     pub minutes: Option<String>,
     /// Status: `planned` may become `held` or `cancelled`; nothing else (CONFLICT).
     pub status: Option<SessionStatus>,
-    /// Check-in opens.
+    /// Check-in opens; the resulting window must open before it closes.
     pub checkin_opens_at: Option<DateTime<Utc>>,
-    /// Check-in closes.
+    /// Check-in closes; the resulting window must close after it opens.
     pub checkin_closes_at: Option<DateTime<Utc>>,
-    /// Documents studied (replace the list).
+    /// Documents studied (replace the list; at most 50).
+    #[schema(max_items = 50)]
     pub material_document_ids: Option<Vec<Id>>,
 }
 
@@ -297,7 +307,8 @@ impl AttendanceView {
 pub struct MarkAttendance {
     /// The new status.
     pub status: AttendanceStatus,
-    /// Reason: required for `leave` (up to 500 characters).
+    /// Reason: required (not blank) for `leave` (up to 500 characters).
+    #[schema(max_length = 500)]
     pub reason: Option<String>,
 }
 
@@ -400,6 +411,7 @@ pub struct StatementView {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct StatementInput {
     /// Text (1–5000 characters).
+    #[schema(min_length = 1, max_length = 5000)]
     pub text: String,
 }
 
@@ -740,6 +752,7 @@ pub async fn update(
         Some(patch.checkin_opens_at.unwrap_or(row.checkin_opens_at + shift)),
         Some(patch.checkin_closes_at.unwrap_or(row.checkin_closes_at + shift)),
     )?;
+    let original = row.clone();
     let mut am: study_session::ActiveModel = row.into();
     if let Some(v) = patch.kind {
         am.kind = Set(v.as_str().to_owned());
@@ -768,8 +781,17 @@ pub async fn update(
     am.held_at = Set(held_at);
     am.checkin_opens_at = Set(opens);
     am.checkin_closes_at = Set(closes);
+    let same_materials = patch.material_document_ids.as_ref().is_none_or(|ids| {
+        let mut seen = std::collections::HashSet::new();
+        let listed: Vec<Id> = ids.iter().filter(|id| seen.insert(**id)).copied().collect();
+        listed == before.material_document_ids
+    });
+    if same_materials && super::unchanged(&am, &original) {
+        tx.commit().await?;
+        return Ok(before);
+    }
     am.updated_at = Set(super::now());
-    am.version = Set(expected_version + 1);
+    am.version = Set(original.version + 1);
     let model = am.update(&tx).await?;
     if let Some(ids) = &patch.material_document_ids {
         replace_materials(&tx, actor, id, ids).await?;
@@ -892,10 +914,16 @@ async fn record_attendance(
 }
 
 /// Checks the caller in: only a person on the roster (else FORBIDDEN), only inside the
-/// check-in window (else VALIDATION on `check_in_window`), only once (else CONFLICT).
+/// check-in window (else VALIDATION on `check_in_window`, naming the window in the
+/// configured time zone), only once (else CONFLICT).
 /// Later than `held_at` + 15 minutes records `late`.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn check_in(db: &DatabaseConnection, actor: &Actor, session_id: Uuid) -> AppResult<AttendanceView> {
+pub async fn check_in(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    session_id: Uuid,
+    time_zone: chrono_tz::Tz,
+) -> AppResult<AttendanceView> {
     actor.require(Permission::SessionRead)?;
     let tx = write_tx(db).await?;
     let session = find_readable(&tx, actor, session_id).await?;
@@ -920,9 +948,10 @@ pub async fn check_in(db: &DatabaseConnection, actor: &Actor, session_id: Uuid) 
         return Err(AppError::invalid(
             "check_in_window",
             format!(
-                "check-in is open from {} to {} (UTC)",
-                session.checkin_opens_at.format("%Y-%m-%d %H:%M"),
-                session.checkin_closes_at.format("%Y-%m-%d %H:%M")
+                "check-in is open from {} to {} ({})",
+                session.checkin_opens_at.with_timezone(&time_zone).format("%Y-%m-%d %H:%M"),
+                session.checkin_closes_at.with_timezone(&time_zone).format("%Y-%m-%d %H:%M"),
+                time_zone.name()
             ),
         ));
     }
@@ -971,9 +1000,7 @@ pub async fn mark_attendance(
         .one(&tx)
         .await?
         .ok_or(AppError::NotFound)?;
-    if expected_version != row.version {
-        return Err(AppError::StaleVersion { expected: expected_version, current: row.version });
-    }
+    super::check_version(row.version, expected_version)?;
     if session.status == SessionStatus::Cancelled.as_str() {
         return Err(AppError::Conflict("the session was cancelled".into()));
     }
@@ -1234,10 +1261,15 @@ pub async fn update_statement(
     }
     super::check_version(row.version, expected_version)?;
     let before = statement_views(&tx, vec![row.clone()]).await?.remove(0);
+    let original = row.clone();
     let mut am: session_statement::ActiveModel = row.into();
     am.text = Set(input.text.trim().to_owned());
+    if super::unchanged(&am, &original) {
+        tx.commit().await?;
+        return Ok(before);
+    }
     am.updated_at = Set(super::now());
-    am.version = Set(expected_version + 1);
+    am.version = Set(original.version + 1);
     let after = statement_views(&tx, vec![am.update(&tx).await?]).await?.remove(0);
     audit::record(
         &tx,

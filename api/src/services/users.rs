@@ -102,8 +102,12 @@ impl RoleAssignmentView {
 #[graphql(name = "CreateUserInput")]
 pub struct NewUser {
     /// Login name: 3–64 characters of letters, digits, `.`, `_`, `-`.
+    #[schema(min_length = 3, max_length = 64, pattern = r"^\s*[-._0-9A-Za-z]{3,64}\s*$")]
     pub username: String,
-    /// Initial password (at least 10 characters mixing three kinds).
+    /// Initial password: 12–256 characters (any characters, spaces included); not a
+    /// common or breached password, not a repeated or sequential run, not built on the
+    /// username or the service's name.
+    #[schema(min_length = 12, max_length = 256)]
     pub password: String,
     /// The person the account is for (required unless you are an administrator).
     pub person_id: Option<Id>,
@@ -115,9 +119,10 @@ pub struct NewUser {
 pub struct NewRoleAssignment {
     /// The account.
     pub user_id: Id,
-    /// The role (`hr_reader` is for service clients only).
+    /// The role (`hr_reader` is refused: it is for service clients only).
     pub role: Role,
-    /// Subtree root; omit for a global grant (administrators only).
+    /// Subtree root; omit for a global grant (administrators only); must be omitted for
+    /// `admin`, which is always global.
     pub organization_id: Option<Id>,
 }
 
@@ -407,13 +412,23 @@ where
 {
     let tx = write_tx(db).await?;
     let row = find_writable(&tx, actor, id).await?;
-    if let Some(expected) = expected_version.filter(|e| *e != row.version) {
-        return Err(AppError::StaleVersion { expected, current: row.version });
+    if let Some(expected) = expected_version {
+        super::check_version(row.version, expected)?;
     }
     let before = UserView::from(row.clone());
+    let original = row.clone();
     let version = row.version;
     let mut am: user_account::ActiveModel = row.into();
     apply(&mut am);
+    if !original.disabled && matches!(am.disabled, sea_orm::ActiveValue::Set(true)) {
+        keep_a_global_admin(&tx, id, "the last global administrator cannot be disabled").await?;
+    }
+    // Only the versioned PATCH (enable/disable) short-circuits: a password reset always
+    // revokes the account's tokens.
+    if expected_version.is_some() && super::unchanged(&am, &original) {
+        tx.commit().await?;
+        return Ok(before);
+    }
     am.updated_at = Set(super::now());
     am.version = Set(version + 1);
     let after = UserView::from(am.update(&tx).await?);
@@ -436,6 +451,37 @@ where
     .await?;
     tx.commit().await?;
     Ok(after)
+}
+
+/// Refuses (CONFLICT, with `message`) a change that would leave no enabled account holding
+/// the global `admin` role: `user_id` is such an account and no other enabled account is.
+/// Run inside the write's transaction; it first locks the global admin grants (on
+/// PostgreSQL), so two concurrent changes cannot each count on the other's administrator.
+async fn keep_a_global_admin<C: ConnectionTrait>(db: &C, user_id: Uuid, message: &str) -> AppResult<()> {
+    let holders: Vec<Uuid> = role_assignment::Entity::find()
+        .filter(role_assignment::Column::Role.eq(Role::Admin.as_str()))
+        .filter(role_assignment::Column::OrganizationId.is_null())
+        .lock_exclusive()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|g| g.user_id)
+        .collect();
+    if !holders.contains(&user_id) {
+        return Ok(());
+    }
+    let enabled: Vec<Uuid> = user_account::Entity::find()
+        .filter(user_account::Column::Id.is_in(holders))
+        .filter(user_account::Column::Disabled.eq(false))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| u.id)
+        .collect();
+    if enabled.iter().all(|u| *u == user_id) && enabled.contains(&user_id) {
+        return Err(AppError::Conflict(message.to_owned()));
+    }
+    Ok(())
 }
 
 async fn org_of_user<C: ConnectionTrait>(db: &C, user: &UserView) -> AppResult<Option<Uuid>> {
@@ -659,6 +705,14 @@ pub async fn revoke_role(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> Ap
         if !inside || !view.role.grantable_by_org_admin() {
             return Err(AppError::forbidden("you may revoke only roles you could grant"));
         }
+    }
+    if view.role == Role::Admin && view.organization_id.is_none() {
+        keep_a_global_admin(
+            &tx,
+            *view.user_id,
+            "this would remove the last global administrator; grant another account the global admin role first",
+        )
+        .await?;
     }
     role_assignment::Entity::delete_by_id(id).exec(&tx).await?;
     audit::record(

@@ -143,8 +143,15 @@ impl TestApp {
         &self.state.db
     }
 
-    /// Sends a request through the whole application.
+    /// Sends a request through the whole application, asking for English messages
+    /// (the assertions on message texts are written in English; the default language,
+    /// Chinese, is tested with [`TestApp::send_raw`]).
     pub async fn send(&self, req: test::TestRequest) -> Resp {
+        self.send_raw(req.insert_header(("Accept-Language", "en"))).await
+    }
+
+    /// Sends a request exactly as given.
+    pub async fn send_raw(&self, req: test::TestRequest) -> Resp {
         let app = test::init_service(build_app(self.state.clone(), self.schema.clone())).await;
         let res = test::call_service(&app, req.to_request()).await;
         let status = res.status();

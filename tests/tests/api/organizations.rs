@@ -225,3 +225,40 @@ async fn children_and_scoped_listing() {
     // The root lies outside the inspector's scope, so ancestors stop at gb.
     assert_eq!(g["data"]["organization"]["ancestors"].as_array().unwrap().len(), 1);
 }
+
+#[actix_web::test]
+async fn a_patch_that_changes_nothing_changes_nothing_and_if_match_star_updates() {
+    let f = Fixture::new().await;
+    let admin = f.token("admin").await;
+    let path = format!("/api/v1/organizations/{}", f.b1);
+    let history = format!("/api/v1/audit-history/organization/{}", f.b1);
+    let records = f.app.get(&history, Some(&admin)).await.json().as_array().unwrap().len();
+    let tag = f.etag(&path).await;
+    let version = f.version(&path).await;
+    // `{}` and the current values: 200, same ETag and version, no audit record.
+    for body in [json!({}), json!({"name": "研发一支部", "short_name": "", "sort_order": 0})] {
+        let r = f.app.patch(&path, Some(&admin), Some(&tag), body.clone()).await;
+        assert_eq!(r.status, StatusCode::OK, "{body}: {}", r.text());
+        assert_eq!(r.header("etag").as_deref(), Some(tag.as_str()), "{body}");
+        assert_eq!(r.json()["version"], version, "{body}");
+    }
+    assert_eq!(f.etag(&path).await, tag);
+    let now = f.app.get(&history, Some(&admin)).await.json().as_array().unwrap().len();
+    assert_eq!(now, records, "a write that changes nothing leaves no audit record");
+    // `If-Match: *` updates whatever version is current, by one.
+    let r = f.app.patch(&path, Some(&admin), Some("*"), json!({"name": "研发一支部（新）"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["version"], version + 1);
+    assert_eq!(r.json()["name"], "研发一支部（新）");
+    let new_tag = r.header("etag").unwrap();
+    assert_ne!(new_tag, tag);
+    let now = f.app.get(&history, Some(&admin)).await.json().as_array().unwrap().len();
+    assert_eq!(now, records + 1);
+    // `*` with nothing to change changes nothing; a stale ETag is still refused.
+    let r = f.app.patch(&path, Some(&admin), Some("*"), json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.header("etag").as_deref(), Some(new_tag.as_str()));
+    assert_eq!(r.json()["version"], version + 1);
+    let stale = f.app.patch(&path, Some(&admin), Some(&tag), json!({})).await;
+    assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
+}

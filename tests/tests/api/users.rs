@@ -201,3 +201,59 @@ async fn rotating_a_client_secret_revokes_its_tokens() {
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(f.app.get("/api/v1/people", Some(&old)).await.status, StatusCode::UNAUTHORIZED);
 }
+
+#[actix_web::test]
+async fn the_last_global_administrator_is_kept() {
+    let f = Fixture::new().await;
+    let admin = f.token("admin").await;
+    let me = f.app.get("/api/v1/me", Some(&admin)).await.json();
+    let admin_id = me["user"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(me["roles"].as_array().unwrap().len(), 1, "{me}");
+    assert_eq!(me["roles"][0]["role"], "admin");
+    assert!(me["roles"][0]["organization_id"].is_null());
+    let admin_grant = me["roles"][0]["id"].as_str().unwrap().to_owned();
+    // Revoking the only global admin grant: REST and GraphQL.
+    let r = f.app.delete(&format!("/api/v1/role-assignments/{admin_grant}"), Some(&admin), None).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert_eq!(r.json()["code"], "CONFLICT");
+    let g =
+        f.app.gql(Some(&admin), "mutation($id: ID!) { revokeRole(id: $id) }", json!({"id": admin_grant.clone()})).await;
+    assert_eq!(crate::common::gql_code(&g).as_deref(), Some("CONFLICT"), "{g}");
+    // Disabling its account, by a global org_admin (an admin cannot disable their own account).
+    let r = f
+        .app
+        .post(
+            "/api/v1/users",
+            Some(&admin),
+            json!({"username": "global_oa", "password": PASSWORD, "person_id": f.p_b3}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let oa_id = r.json()["id"].as_str().unwrap().to_owned();
+    let r = f.app.post("/api/v1/role-assignments", Some(&admin), json!({"user_id": oa_id, "role": "org_admin"})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let oa = f.app.login("global_oa").await;
+    let admin_path = format!("/api/v1/users/{admin_id}");
+    let tag = f.etag(&admin_path).await;
+    let r = f.app.patch(&admin_path, Some(&oa), Some(&tag), json!({"disabled": true})).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert_eq!(r.json()["code"], "CONFLICT");
+    assert_eq!(f.etag(&admin_path).await, tag, "the account did not change");
+    let roles = f.app.get(&format!("{admin_path}/roles"), Some(&admin)).await.json();
+    assert_eq!(roles.as_array().unwrap().len(), 1, "the grant is still there");
+    // With a second global admin, the first one's grant can go.
+    let r =
+        f.app.post("/api/v1/role-assignments", Some(&admin), json!({"user_id": f.u_member_b1, "role": "admin"})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let second_grant = r.json()["id"].as_str().unwrap().to_owned();
+    let r = f.app.delete(&format!("/api/v1/role-assignments/{admin_grant}"), Some(&admin), None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
+    // Now the second one is the last.
+    let second = f.app.login("member_b1").await;
+    let r = f.app.delete(&format!("/api/v1/role-assignments/{second_grant}"), Some(&second), None).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    let path = format!("/api/v1/users/{}", f.u_member_b1);
+    let tag = f.app.get(&path, Some(&second)).await.header("etag").unwrap();
+    let r = f.app.patch(&path, Some(&oa), Some(&tag), json!({"disabled": true})).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+}

@@ -178,18 +178,22 @@ pub struct NewAchievement {
     /// Category.
     pub category: AchievementCategory,
     /// Title (1–200 characters).
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     /// Description (up to 5000 characters).
+    #[schema(max_length = 5000)]
     pub description: Option<String>,
-    /// Team lead (person id); defaults to you. Members must be the lead or on the team.
+    /// Team lead (person id); defaults to you (required when you are not a person).
+    /// Members must be the lead or on the team.
     pub lead_id: Option<Id>,
-    /// Team members besides the lead.
+    /// Team members besides the lead (each person at most once; not the lead).
     #[serde(default)]
     #[graphql(default)]
     pub members: Vec<PersonLink>,
     /// Economic benefit in fen (non-negative).
     #[serde(default)]
     #[graphql(default)]
+    #[schema(minimum = 0)]
     pub benefit_fen: i64,
 }
 
@@ -200,13 +204,17 @@ pub struct NewAchievement {
 pub struct AchievementPatch {
     /// Category.
     pub category: Option<AchievementCategory>,
-    /// Title.
+    /// Title (1–200 characters).
+    #[schema(min_length = 1, max_length = 200)]
     pub title: Option<String>,
-    /// Description (empty clears it).
+    /// Description (up to 5000 characters; empty clears it).
+    #[schema(max_length = 5000)]
     pub description: Option<String>,
-    /// Team members besides the lead (replaces the list).
+    /// Team members besides the lead (replaces the list; each person at most once; not
+    /// the lead).
     pub members: Option<Vec<PersonLink>>,
-    /// Economic benefit in fen.
+    /// Economic benefit in fen (non-negative).
+    #[schema(minimum = 0)]
     pub benefit_fen: Option<i64>,
 }
 
@@ -216,9 +224,11 @@ pub struct AchievementPatch {
 pub struct AchievementReview {
     /// The new status (an allowed transition; others are CONFLICT).
     pub status: AchievementStatus,
-    /// Reason, required when rejecting (1–1000 characters).
+    /// Reason, required when rejecting and given only then (1–1000 characters).
+    #[schema(min_length = 1, max_length = 1000)]
     pub reason: Option<String>,
-    /// Reward in fen, when awarding (non-negative).
+    /// Reward in fen, given only when awarding (non-negative).
+    #[schema(minimum = 0)]
     pub reward_fen: Option<i64>,
 }
 
@@ -455,6 +465,7 @@ pub async fn update(
         }
         None => None,
     };
+    let original = row.clone();
     let mut am: achievement::ActiveModel = row.into();
     if let Some(v) = patch.category {
         am.category = Set(v.as_str().to_owned());
@@ -468,8 +479,13 @@ pub async fn update(
     if let Some(v) = patch.benefit_fen {
         am.benefit_fen = Set(v);
     }
+    let stored: Vec<(Uuid, Option<String>)> = before.members.iter().map(|m| (m.person_id.0, m.role.clone())).collect();
+    if members.as_ref().is_none_or(|m| super::same_links(&stored, m)) && crate::services::unchanged(&am, &original) {
+        tx.commit().await?;
+        return Ok(before);
+    }
     am.updated_at = Set(crate::services::now());
-    am.version = Set(expected_version + 1);
+    am.version = Set(original.version + 1);
     let row = am.update(&tx).await?;
     if let Some(m) = members {
         set_links(&tx, &ACHIEVEMENT_TEAM, id, &m).await?;
@@ -575,7 +591,7 @@ pub async fn review(
         AchievementStatus::Submitted | AchievementStatus::UnderReview => {}
     }
     am.updated_at = Set(crate::services::now());
-    am.version = Set(expected_version + 1);
+    am.version = Set(before.version + 1);
     let after = view(&tx, am.update(&tx).await?).await?;
     audit::record(
         &tx,

@@ -133,14 +133,17 @@ pub struct CampaignView {
 #[graphql(name = "IndicatorInput")]
 pub struct NewIndicator {
     /// Name (1–100 characters).
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// Unit (1–20 characters).
+    #[schema(min_length = 1, max_length = 20)]
     pub unit: String,
     /// Target (non-negative).
+    #[schema(minimum = 0)]
     pub target: i64,
     /// A computed metric; without one, type the actual with `actual`.
     pub metric: Option<IndicatorMetric>,
-    /// The typed actual (only without a metric).
+    /// The typed actual (only without a metric: must be absent when `metric` is given).
     pub actual: Option<i64>,
 }
 
@@ -151,12 +154,16 @@ pub struct NewCampaign {
     /// The organisation (one you manage).
     pub organization_id: Id,
     /// Year (2000–2100).
+    #[schema(minimum = 2000, maximum = 2100)]
     pub year: i32,
     /// Title (1–200 characters).
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
-    /// Theme (up to 200 characters).
+    /// Theme (1–200 characters when given).
+    #[schema(min_length = 1, max_length = 200)]
     pub theme: Option<String>,
     /// Goals (up to 5000 characters).
+    #[schema(max_length = 5000)]
     pub goals: Option<String>,
     /// First day.
     pub starts_on: NaiveDate,
@@ -172,11 +179,14 @@ pub struct NewCampaign {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
 #[graphql(name = "UpdateCampaignInput")]
 pub struct CampaignPatch {
-    /// Title.
+    /// Title (1–200 characters).
+    #[schema(min_length = 1, max_length = 200)]
     pub title: Option<String>,
-    /// Theme (empty clears it).
+    /// Theme (up to 200 characters; empty clears it).
+    #[schema(max_length = 200)]
     pub theme: Option<String>,
-    /// Goals (empty clears them).
+    /// Goals (up to 5000 characters; empty clears them).
+    #[schema(max_length = 5000)]
     pub goals: Option<String>,
     /// Status: planned → running → closed.
     pub status: Option<CampaignStatus>,
@@ -186,7 +196,8 @@ pub struct CampaignPatch {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
 #[graphql(name = "UpdateIndicatorInput")]
 pub struct IndicatorPatch {
-    /// Target.
+    /// Target (non-negative).
+    #[schema(minimum = 0)]
     pub target: Option<i64>,
     /// The typed actual (only for indicators without a metric).
     pub actual: Option<i64>,
@@ -209,6 +220,7 @@ pub struct Participant {
     /// The person's id.
     pub person_id: Id,
     /// Result, e.g. 一等奖, 第二名, 劳动模范 (up to 100 characters).
+    #[schema(max_length = 100)]
     pub result: Option<String>,
 }
 
@@ -253,14 +265,17 @@ pub struct NewActivity {
     /// Kind.
     pub kind: ActivityKind,
     /// Title (1–200 characters).
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     /// Day held.
     pub held_on: NaiveDate,
-    /// Place (up to 200 characters).
+    /// Place (1–200 characters when given).
+    #[schema(min_length = 1, max_length = 200)]
     pub place: Option<String>,
     /// Summary (up to 5000 characters).
+    #[schema(max_length = 5000)]
     pub summary: Option<String>,
-    /// Participants with their results.
+    /// Participants with their results (each person at most once).
     #[serde(default)]
     #[graphql(default)]
     pub participants: Vec<Participant>,
@@ -270,15 +285,18 @@ pub struct NewActivity {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
 #[graphql(name = "UpdateActivityInput")]
 pub struct ActivityPatch {
-    /// Title.
+    /// Title (1–200 characters).
+    #[schema(min_length = 1, max_length = 200)]
     pub title: Option<String>,
     /// Day held.
     pub held_on: Option<NaiveDate>,
-    /// Place (empty clears it).
+    /// Place (up to 200 characters; empty clears it).
+    #[schema(max_length = 200)]
     pub place: Option<String>,
-    /// Summary (empty clears it).
+    /// Summary (up to 5000 characters; empty clears it).
+    #[schema(max_length = 5000)]
     pub summary: Option<String>,
-    /// Participants (replaces the list).
+    /// Participants (replaces the list; each person at most once).
     pub participants: Option<Vec<Participant>>,
 }
 
@@ -553,6 +571,7 @@ pub async fn update(
             )));
         }
     }
+    let original = row.clone();
     let mut am: innovation_campaign::ActiveModel = row.into();
     if let Some(v) = patch.title {
         am.title = Set(v.trim().to_owned());
@@ -566,8 +585,12 @@ pub async fn update(
     if let Some(v) = patch.status {
         am.status = Set(v.as_str().to_owned());
     }
+    if crate::services::unchanged(&am, &original) {
+        tx.commit().await?;
+        return Ok(before);
+    }
     am.updated_at = Set(crate::services::now());
-    am.version = Set(expected_version + 1);
+    am.version = Set(original.version + 1);
     let after = campaign_view(&tx, am.update(&tx).await?).await?;
     audit::record(
         &tx,
@@ -640,6 +663,7 @@ pub async fn update_indicator(
         return Err(AppError::invalid("actual", "this indicator is computed; its actual cannot be typed"));
     }
     let before = campaign_view(&tx, campaign.clone()).await?;
+    let original = ind.clone();
     let mut am: campaign_indicator::ActiveModel = ind.into();
     if let Some(t) = patch.target {
         am.target = Set(t);
@@ -647,8 +671,12 @@ pub async fn update_indicator(
     if let Some(a) = patch.actual {
         am.manual_actual = Set(Some(a));
     }
+    if crate::services::unchanged(&am, &original) {
+        tx.commit().await?;
+        return Ok(before);
+    }
     am.updated_at = Set(crate::services::now());
-    am.version = Set(expected_version + 1);
+    am.version = Set(original.version + 1);
     am.update(&tx).await?;
     let after = campaign_view(&tx, campaign).await?;
     audit::record(
@@ -848,6 +876,7 @@ pub async fn update_activity(
         Some(p) => Some(check_participants(&tx, actor, p).await?),
         None => None,
     };
+    let original = row.clone();
     let mut am: innovation_activity::ActiveModel = row.into();
     if let Some(v) = patch.title {
         am.title = Set(v.trim().to_owned());
@@ -861,8 +890,15 @@ pub async fn update_activity(
     if let Some(v) = patch.summary {
         am.summary = Set(clean(Some(v)));
     }
+    let stored: Vec<(Uuid, Option<String>)> =
+        before.participants.iter().map(|p| (p.person_id.0, p.result.clone())).collect();
+    if participants.as_ref().is_none_or(|p| super::same_links(&stored, p)) && crate::services::unchanged(&am, &original)
+    {
+        tx.commit().await?;
+        return Ok(before);
+    }
     am.updated_at = Set(crate::services::now());
-    am.version = Set(expected_version + 1);
+    am.version = Set(original.version + 1);
     let row = am.update(&tx).await?;
     if let Some(p) = participants {
         set_links(&tx, &PARTICIPANTS, id, &p).await?;

@@ -200,26 +200,29 @@ pub struct NewHonour {
     /// The project, if any (readable).
     pub project_id: Option<Id>,
     /// Title (1–200 characters).
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     /// Number (up to 100 characters).
+    #[schema(max_length = 100)]
     pub number: Option<String>,
     /// Grant, registration, award or publication day.
     pub dated_on: NaiveDate,
-    /// Patents: type.
+    /// Patents: type (required for a patent; only for patents).
     pub patent_type: Option<PatentType>,
-    /// Patents: region.
+    /// Patents: region (only for patents).
     pub region: Option<PatentRegion>,
-    /// Patents: status.
+    /// Patents: status (only for patents).
     pub patent_status: Option<PatentStatus>,
-    /// Awards: level.
+    /// Awards: level (required for an award; only for awards).
     pub award_level: Option<AwardLevel>,
-    /// Awards: rank (up to 50 characters).
+    /// Awards: rank (up to 50 characters; only for awards).
+    #[schema(max_length = 50)]
     pub award_rank: Option<String>,
-    /// Standards: level.
+    /// Standards: level (required for a standard; only for standards).
     pub standard_level: Option<StandardLevel>,
-    /// Standards: role.
+    /// Standards: role (required for a standard; only for standards).
     pub standard_role: Option<StandardRole>,
-    /// People credited.
+    /// People credited (each person at most once).
     #[serde(default)]
     #[graphql(default)]
     pub people: Vec<PersonLink>,
@@ -229,17 +232,20 @@ pub struct NewHonour {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
 #[graphql(name = "UpdateHonourInput")]
 pub struct HonourPatch {
-    /// Title.
+    /// Title (1–200 characters).
+    #[schema(min_length = 1, max_length = 200)]
     pub title: Option<String>,
-    /// Number (empty clears it).
+    /// Number (up to 100 characters; empty clears it).
+    #[schema(max_length = 100)]
     pub number: Option<String>,
     /// Day.
     pub dated_on: Option<NaiveDate>,
-    /// Patents: status.
+    /// Patents: status (only for patents).
     pub patent_status: Option<PatentStatus>,
-    /// Awards: rank.
+    /// Awards: rank (up to 50 characters; only for awards).
+    #[schema(max_length = 50)]
     pub award_rank: Option<String>,
-    /// People credited (replaces the list).
+    /// People credited (replaces the list; each person at most once).
     pub people: Option<Vec<PersonLink>>,
 }
 
@@ -461,6 +467,7 @@ pub async fn update(
         Some(p) => Some(check_people(&tx, actor, p, "people").await?),
         None => None,
     };
+    let original = row.clone();
     let mut am: honour::ActiveModel = row.into();
     if let Some(v) = patch.title {
         am.title = Set(v.trim().to_owned());
@@ -477,8 +484,13 @@ pub async fn update(
     if let Some(v) = patch.award_rank {
         am.award_rank = Set(clean(Some(v)));
     }
+    let stored: Vec<(Uuid, Option<String>)> = before.people.iter().map(|l| (l.person_id.0, l.role.clone())).collect();
+    if people.as_ref().is_none_or(|p| super::same_links(&stored, p)) && crate::services::unchanged(&am, &original) {
+        tx.commit().await?;
+        return Ok(before);
+    }
     am.updated_at = Set(crate::services::now());
-    am.version = Set(expected_version + 1);
+    am.version = Set(original.version + 1);
     let row = am.update(&tx).await?;
     if let Some(p) = people {
         set_links(&tx, &HONOUR_PEOPLE, id, &p).await?;

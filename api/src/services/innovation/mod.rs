@@ -51,12 +51,23 @@ pub struct PersonLink {
     /// The person's id.
     pub person_id: Id,
     /// Role, e.g. 第一发明人, 队长 (up to 100 characters).
+    #[schema(max_length = 100)]
     pub role: Option<String>,
 }
 
 /// Links as read by [`links_of`], as views.
 pub(crate) fn person_links(links: Vec<(Uuid, Option<String>)>) -> Vec<PersonLink> {
     links.into_iter().map(|(person_id, role)| PersonLink { person_id: Id(person_id), role }).collect()
+}
+
+/// Whether `new` links the same people with the same labels as `stored`, order aside
+/// (an update whose list changes nothing need not rewrite it).
+pub(crate) fn same_links(stored: &[(Uuid, Option<String>)], new: &[(Uuid, Option<String>)]) -> bool {
+    let mut a = stored.to_vec();
+    let mut b = new.to_vec();
+    a.sort();
+    b.sort();
+    a == b
 }
 
 /// A table linking an owner row to people: `(owner column, person_id, label column)`.

@@ -184,20 +184,23 @@ pub struct NewProject {
     /// The party group built on it: an organisation of kind group you manage.
     pub party_group_id: Option<Id>,
     /// Code (1–50 characters, unique).
+    #[schema(min_length = 1, max_length = 50)]
     pub code: String,
     /// Title (1–200 characters).
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     /// Level.
     pub level: ProjectLevel,
     /// Leader (person id).
     pub leader_id: Option<Id>,
-    /// Team members besides the leader.
+    /// Team members besides the leader (each person at most once).
     #[serde(default)]
     #[graphql(default)]
     pub members: Vec<PersonLink>,
     /// Budget in fen (non-negative).
     #[serde(default)]
     #[graphql(default)]
+    #[schema(minimum = 0)]
     pub budget_fen: i64,
     /// Day proposed.
     pub proposed_on: NaiveDate,
@@ -207,21 +210,24 @@ pub struct NewProject {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
 #[graphql(name = "UpdateResearchProjectInput")]
 pub struct ProjectPatch {
-    /// Title.
+    /// Title (1–200 characters).
+    #[schema(min_length = 1, max_length = 200)]
     pub title: Option<String>,
     /// Level.
     pub level: Option<ProjectLevel>,
     /// Leader.
     pub leader_id: Option<Id>,
-    /// Team (replaces the list).
+    /// Team (replaces the list; each person at most once).
     pub members: Option<Vec<PersonLink>>,
-    /// Budget in fen.
+    /// Budget in fen (non-negative).
+    #[schema(minimum = 0)]
     pub budget_fen: Option<i64>,
     /// Party group (an organisation of kind group).
     pub party_group_id: Option<Id>,
     /// Next status (one step: proposed → active → completed → accepted).
     pub status: Option<ProjectStatus>,
-    /// Day of the status change (default today).
+    /// Day of the status change (default today): given only with `status`, and not
+    /// before the day of the previous step.
     pub status_on: Option<NaiveDate>,
 }
 
@@ -241,6 +247,7 @@ pub struct ProjectFilter {
 #[graphql(name = "MilestoneInput")]
 pub struct NewMilestone {
     /// Title (1–200 characters).
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     /// Planned day.
     pub planned_on: NaiveDate,
@@ -252,7 +259,8 @@ pub struct NewMilestone {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
 #[graphql(name = "UpdateMilestoneInput")]
 pub struct MilestonePatch {
-    /// Title.
+    /// Title (1–200 characters).
+    #[schema(min_length = 1, max_length = 200)]
     pub title: Option<String>,
     /// Planned day.
     pub planned_on: Option<NaiveDate>,
@@ -302,15 +310,19 @@ impl From<rd_expenditure::Model> for ExpenditureView {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
 #[graphql(name = "RdExpenditureInput")]
 pub struct NewExpenditure {
-    /// The organisation (one you manage); for a project entry, the project's organisation by default.
+    /// The organisation (one you manage); required without `project_id`; for a project
+    /// entry, the project's organisation (the default).
     pub organization_id: Option<Id>,
     /// The project, if any.
     pub project_id: Option<Id>,
     /// First day of the month.
+    #[schema(pattern = r"-01$")]
     pub period_start: NaiveDate,
     /// Amount in fen (non-negative).
+    #[schema(minimum = 0)]
     pub amount_fen: i64,
-    /// Note (up to 200 characters).
+    /// Note (1–200 characters when given).
+    #[schema(min_length = 1, max_length = 200)]
     pub note: Option<String>,
 }
 
@@ -549,6 +561,7 @@ pub async fn update(
         Some(m) => Some(check_people(&tx, actor, m, "members").await?),
         None => None,
     };
+    let original = row.clone();
     let mut am: research_project::ActiveModel = row.into();
     if let Some(next) = patch.status {
         if !before.status.may_become(next) {
@@ -588,8 +601,13 @@ pub async fn update(
     if let Some(v) = patch.party_group_id {
         am.party_group_id = Set(Some(*v));
     }
+    let stored: Vec<(Uuid, Option<String>)> = before.members.iter().map(|m| (m.person_id.0, m.role.clone())).collect();
+    if members.as_ref().is_none_or(|m| super::same_links(&stored, m)) && crate::services::unchanged(&am, &original) {
+        tx.commit().await?;
+        return Ok(before);
+    }
     am.updated_at = Set(crate::services::now());
-    am.version = Set(expected_version + 1);
+    am.version = Set(original.version + 1);
     let row = am.update(&tx).await?;
     if let Some(m) = members {
         set_links(&tx, &PROJECT_TEAM, id, &m).await?;
@@ -681,6 +699,7 @@ pub async fn update_milestone(
     let (row, project) = find_milestone(&tx, actor, id).await?;
     check_version(row.version, expected_version)?;
     let before = MilestoneView::from_model(row.clone(), today);
+    let original = row.clone();
     let mut am: project_milestone::ActiveModel = row.into();
     if let Some(v) = patch.title {
         am.title = Set(v.trim().to_owned());
@@ -691,8 +710,12 @@ pub async fn update_milestone(
     if let Some(v) = patch.actual_on {
         am.actual_on = Set(Some(v));
     }
+    if crate::services::unchanged(&am, &original) {
+        tx.commit().await?;
+        return Ok(before);
+    }
     am.updated_at = Set(crate::services::now());
-    am.version = Set(expected_version + 1);
+    am.version = Set(original.version + 1);
     let after = MilestoneView::from_model(am.update(&tx).await?, today);
     audit::record(
         &tx,
@@ -814,9 +837,7 @@ pub async fn delete_expenditure(
         .await?
         .ok_or(AppError::NotFound)?;
     org_for_write(&tx, actor, row.organization_id, Permission::InnovationManage).await?;
-    if row.version != expected_version {
-        return Err(AppError::StaleVersion { expected: expected_version, current: row.version });
-    }
+    check_version(row.version, expected_version)?;
     let before = ExpenditureView::from(row);
     rd_expenditure::Entity::delete_by_id(id).exec(&tx).await?;
     audit::record(

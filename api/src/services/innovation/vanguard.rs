@@ -70,12 +70,13 @@ pub struct NewVanguardUnit {
     /// The project, if any (readable).
     pub project_id: Option<Id>,
     /// Name (1–200 characters).
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// Day established.
     pub established_on: NaiveDate,
-    /// Day it ends (not before it is established).
+    /// Day it ends (not before `established_on`).
     pub ends_on: Option<NaiveDate>,
-    /// Members.
+    /// Members (each person at most once).
     #[serde(default)]
     #[graphql(default)]
     pub members: Vec<PersonLink>,
@@ -85,11 +86,12 @@ pub struct NewVanguardUnit {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
 #[graphql(name = "UpdateVanguardUnitInput")]
 pub struct VanguardUnitPatch {
-    /// Name.
+    /// Name (1–200 characters).
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
-    /// Day it ends.
+    /// Day it ends (not before the unit's `established_on`).
     pub ends_on: Option<NaiveDate>,
-    /// Members (replaces the list).
+    /// Members (replaces the list; each person at most once).
     pub members: Option<Vec<PersonLink>>,
 }
 
@@ -238,6 +240,7 @@ pub async fn update(
         Some(m) => Some(check_people(&tx, actor, m, "members").await?),
         None => None,
     };
+    let original = row.clone();
     let mut am: vanguard_unit::ActiveModel = row.into();
     if let Some(v) = patch.name {
         am.name = Set(v.trim().to_owned());
@@ -245,8 +248,13 @@ pub async fn update(
     if let Some(v) = patch.ends_on {
         am.ends_on = Set(Some(v));
     }
+    let stored: Vec<(Uuid, Option<String>)> = before.members.iter().map(|m| (m.person_id.0, m.role.clone())).collect();
+    if members.as_ref().is_none_or(|m| super::same_links(&stored, m)) && crate::services::unchanged(&am, &original) {
+        tx.commit().await?;
+        return Ok(before);
+    }
     am.updated_at = Set(crate::services::now());
-    am.version = Set(expected_version + 1);
+    am.version = Set(original.version + 1);
     let row = am.update(&tx).await?;
     if let Some(m) = members {
         set_links(&tx, &UNIT_MEMBERS, id, &m).await?;

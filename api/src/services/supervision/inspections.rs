@@ -77,8 +77,10 @@ pub struct NewInspection {
     /// The inspected organisation (inside your supervision scope).
     pub organization_id: Id,
     /// Title (1–200 characters).
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     /// Focus (1–2000 characters).
+    #[schema(min_length = 1, max_length = 2000)]
     pub focus: String,
     /// Lead inspector (person id).
     pub lead_inspector_id: Option<Id>,
@@ -93,14 +95,16 @@ pub struct NewInspection {
 #[graphql(name = "UpdateInspectionInput")]
 pub struct InspectionPatch {
     /// Title (1–200 characters).
+    #[schema(min_length = 1, max_length = 200)]
     pub title: Option<String>,
     /// Focus (1–2000 characters).
+    #[schema(min_length = 1, max_length = 2000)]
     pub focus: Option<String>,
     /// Lead inspector (person id).
     pub lead_inspector_id: Option<Id>,
-    /// First day.
+    /// First day; must not be after the (new or current) `ends_on`.
     pub starts_on: Option<NaiveDate>,
-    /// Last day.
+    /// Last day; must not be before the (new or current) `starts_on`.
     pub ends_on: Option<NaiveDate>,
     /// Status (any change among planned, in_progress, finished).
     pub status: Option<InspectionStatus>,
@@ -271,6 +275,7 @@ pub async fn update_inspection(
         crate::services::people::ensure_readable(&tx, actor, *p, "lead_inspector_id").await?;
     }
     let before = InspectionView::from_model(row.clone())?;
+    let original = row.clone();
     let mut am: inspection::ActiveModel = row.into();
     if let Some(v) = patch.title {
         am.title = Set(v.trim().to_owned());
@@ -286,8 +291,12 @@ pub async fn update_inspection(
     if let Some(v) = patch.status {
         am.status = Set(v.as_str().to_owned());
     }
+    if crate::services::unchanged(&am, &original) {
+        tx.commit().await?;
+        return Ok(before);
+    }
     am.updated_at = Set(crate::services::now());
-    am.version = Set(expected_version + 1);
+    am.version = Set(original.version + 1);
     let after = InspectionView::from_model(am.update(&tx).await?)?;
     audit_inspection(&tx, actor, "update", Some(&before), &after).await?;
     tx.commit().await?;

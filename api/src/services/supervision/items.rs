@@ -97,8 +97,10 @@ pub struct NewItem {
     /// The organisation that must rectify it (inside your supervision scope).
     pub organization_id: Id,
     /// The problem, in a line (1–200 characters).
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     /// The problem in detail (up to 5000 characters).
+    #[schema(max_length = 5000)]
     pub description: Option<String>,
     /// Category.
     pub category: ItemCategory,
@@ -115,8 +117,10 @@ pub struct NewItem {
 #[graphql(name = "UpdateSupervisionItemInput")]
 pub struct ItemPatch {
     /// The problem, in a line (1–200 characters).
+    #[schema(min_length = 1, max_length = 200)]
     pub title: Option<String>,
     /// The problem in detail (up to 5000 characters; empty clears it).
+    #[schema(max_length = 5000)]
     pub description: Option<String>,
     /// Category.
     pub category: Option<ItemCategory>,
@@ -172,9 +176,11 @@ impl ItemUpdateView {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
 #[graphql(name = "AddSupervisionItemUpdateInput")]
 pub struct NewItemUpdate {
-    /// A comment or evidence (plans and status changes have their own operations).
+    /// A comment or evidence (plans and status changes have their own operations):
+    /// only `comment` and `evidence` are accepted here.
     pub kind: UpdateKind,
     /// Text (1–5000 characters).
+    #[schema(min_length = 1, max_length = 5000)]
     pub text: String,
 }
 
@@ -422,6 +428,7 @@ pub async fn update_item(
     if let Some(p) = patch.responsible_person_id {
         crate::services::people::ensure_readable(&tx, actor, *p, "responsible_person_id").await?;
     }
+    let original = row.clone();
     let mut am: supervision_item::ActiveModel = row.into();
     if let Some(v) = patch.title {
         am.title = Set(v.trim().to_owned());
@@ -441,8 +448,12 @@ pub async fn update_item(
     if let Some(v) = patch.due_on {
         am.due_on = Set(v);
     }
+    if crate::services::unchanged(&am, &original) {
+        tx.commit().await?;
+        return Ok(before);
+    }
     am.updated_at = Set(crate::services::now());
-    am.version = Set(expected_version + 1);
+    am.version = Set(original.version + 1);
     let after = ItemView::from_model(am.update(&tx).await?, today)?;
     audit_item(&tx, actor, "update", Some(&before), &after).await?;
     let changed: Vec<String> = audit::diff(audit::snapshot(&before)?.as_ref(), audit::snapshot(&after)?.as_ref())
@@ -480,11 +491,12 @@ pub async fn set_plan(
     if !matches!(before.status, ItemStatus::Open | ItemStatus::Rectifying) {
         return Err(AppError::Conflict(format!("a {} item's plan cannot change", before.status.as_str())));
     }
+    let version = row.version;
     let mut am: supervision_item::ActiveModel = row.into();
     am.rectification_plan = Set(Some(plan.trim().to_owned()));
     am.status = Set(ItemStatus::Rectifying.as_str().to_owned());
     am.updated_at = Set(crate::services::now());
-    am.version = Set(expected_version + 1);
+    am.version = Set(version + 1);
     let after = ItemView::from_model(am.update(&tx).await?, today)?;
     audit_item(&tx, actor, "update", Some(&before), &after).await?;
     let change = (before.status != after.status).then_some((Some(before.status), after.status));
@@ -577,11 +589,12 @@ pub async fn transition(
             ));
         }
     }
+    let version = row.version;
     let mut am: supervision_item::ActiveModel = row.into();
     am.status = Set(to.as_str().to_owned());
     am.closed_on = Set((to == ItemStatus::Verified).then_some(today));
     am.updated_at = Set(crate::services::now());
-    am.version = Set(expected_version + 1);
+    am.version = Set(version + 1);
     let after = ItemView::from_model(am.update(&tx).await?, today)?;
     audit_item(&tx, actor, action.as_str(), Some(&before), &after).await?;
     let text = text.unwrap_or_else(|| action.as_str().to_owned());
