@@ -382,12 +382,16 @@ fn response_type(req: &HttpRequest) -> &'static str {
 /// (`{"errors": [...]}` with `extensions.code`, as every GraphQL client reads it).
 /// A refused document (limits, introspection) is a GraphQL request error: 200 for
 /// `application/json` and 400 for `application/graphql-response+json`, as the
-/// GraphQL-over-HTTP specification says; HTTP-level refusals (401, 405, 413, 415, 503)
-/// keep their status and headers.
+/// GraphQL-over-HTTP specification says; a body that is not a GraphQL request (422)
+/// and HTTP-level refusals (401, 405, 413, 415, 503) keep their status and headers.
 fn refusal(req: &HttpRequest, err: AppError) -> HttpResponse {
     use actix_web::ResponseError;
     let content_type = response_type(req);
-    let document_error = matches!(err, AppError::Validation(_) | AppError::Forbidden(_));
+    let document_error = match &err {
+        AppError::Validation(errors) => errors.iter().all(|e| e.field == "query"),
+        AppError::Forbidden(_) => true,
+        _ => false,
+    };
     let mut res = err.error_response();
     if document_error {
         *res.status_mut() = if content_type == "application/json" {

@@ -262,10 +262,10 @@ fn parse_json_strict<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, 
     Ok(value)
 }
 
-/// Query parameters, parsed strictly: a parameter the operation does not take is
-/// refused (400 UNKNOWN_PARAMETER naming it: a client that believes it filtered or
-/// sorted must learn that it did not), and a value that does not parse is a VALIDATION
-/// error naming its parameter.
+/// Query parameters whose value does not parse are a VALIDATION error naming the
+/// parameter. (A handler may take several of these, e.g. filters and `PageParams`;
+/// parameters no part takes are refused for every operation by
+/// `crate::rest::refuse_unknown_parameters`, from the OpenAPI document.)
 pub struct Query<T>(pub T);
 
 impl<T> std::ops::Deref for Query<T> {
@@ -295,11 +295,8 @@ impl<T: serde::de::DeserializeOwned> FromRequest for Query<T> {
 /// Parses a query string strictly (see [`Query`]).
 pub fn parse_query<T: serde::de::DeserializeOwned>(query: &str) -> Result<T, AppError> {
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-    let mut unknown = Vec::new();
-    let mut note_unknown = |path: serde_ignored::Path<'_>| unknown.push(path.to_string());
-    let parsed: Result<T, _> =
-        serde_path_to_error::deserialize(serde_ignored::Deserializer::new(de, &mut note_unknown));
-    let value = parsed.map_err(|e| {
+    let parsed: Result<T, _> = serde_path_to_error::deserialize(de);
+    parsed.map_err(|e| {
         let path = e.path().to_string();
         let message = e.into_inner().to_string();
         match message.split_once("missing field `").and_then(|(_, rest)| rest.split('`').next()) {
@@ -307,11 +304,7 @@ pub fn parse_query<T: serde::de::DeserializeOwned>(query: &str) -> Result<T, App
             None if path == "." || path.is_empty() => AppError::invalid("query", "is not a valid query string"),
             None => AppError::invalid(path, "is not a valid value"),
         }
-    })?;
-    if !unknown.is_empty() {
-        return Err(AppError::UnknownParameters(unknown));
-    }
-    Ok(value)
+    })
 }
 
 /// Turns a deserialisation message into a VALIDATION error naming the field when it can.

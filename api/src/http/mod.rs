@@ -149,6 +149,10 @@ pub async fn head_as_get(
     Ok(res)
 }
 
+/// Answers no cache may keep, whoever asks: the caller's own account and grants, and
+/// service clients (`no-store`, as every authenticated answer without an ETag).
+const NEVER_STORED: [&str; 3] = ["/api/v1/me", "/api/v1/service-clients", "/api/v1/auth/"];
+
 /// Weak `ETag`s on every successful JSON read that has none of its own (lists, search,
 /// figures, GraphQL queries over GET): the tag is a digest of the body, so a client
 /// that sends it back in `If-None-Match` gets 304 without the body when nothing
@@ -159,7 +163,7 @@ pub async fn weak_etags(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let if_none_match = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let is_read = *req.method() == Method::GET;
+    let is_read = *req.method() == Method::GET && !NEVER_STORED.iter().any(|p| req.path().starts_with(p));
     let res = next.call(req).await?.map_into_boxed_body();
     let is_json = res
         .headers()
@@ -185,7 +189,8 @@ pub async fn weak_etags(
     };
     let tag = header::EntityTag::new_weak(digest);
     let matches = if_none_match.as_deref().is_some_and(|v| {
-        v.trim() == "*" || v.split(',').any(|t| t.trim().trim_start_matches("W/") == tag.to_string().trim_start_matches("W/"))
+        v.trim() == "*"
+            || v.split(',').any(|t| t.trim().trim_start_matches("W/") == tag.to_string().trim_start_matches("W/"))
     });
     let headers = head.headers_mut();
     headers.insert(header::ETAG, header::HeaderValue::from_str(&tag.to_string()).map_err(AppError::internal)?);

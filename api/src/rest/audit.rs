@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::problem::Problem;
-use crate::http::extract::Query;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::Authenticated;
+use crate::http::extract::Query;
 use crate::services::audit::{
     self as svc, AuditEventView, AuditFilter, AuditPageRequest, ChainAnchor, ChainReport, HistoryEntry,
 };
@@ -62,11 +62,7 @@ pub struct AuditPage {
 #[utoipa::path(get, path = "/api/v1/audit-events", tag = "audit", security(("bearer" = [])),
     params(AuditQuery),
     responses((status = 200, body = AuditPage), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
-pub async fn list(
-    state: web::Data<AppState>,
-    actor: Authenticated,
-    q: Query<AuditQuery>,
-) -> AppResult<HttpResponse> {
+pub async fn list(state: web::Data<AppState>, actor: Authenticated, q: Query<AuditQuery>) -> AppResult<HttpResponse> {
     let q = q.into_inner();
     let page = AuditPageRequest::parse(q.limit, q.cursor.as_deref(), "limit", "cursor")?;
     let filter = AuditFilter {

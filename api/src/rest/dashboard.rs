@@ -6,9 +6,9 @@ use utoipa::OpenApi;
 
 use super::problem::Problem;
 use super::supervision::{DashboardQuery, FormatQuery, download};
-use crate::http::extract::Query;
 use crate::error::AppResult;
 use crate::http::extract::Authenticated;
+use crate::http::extract::Query;
 use crate::services::{
     dashboard::{self, Dashboard},
     exports,

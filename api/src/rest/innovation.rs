@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use super::problem::Problem;
 use super::{PageParams, created, if_match, page_dto, with_etag};
-use crate::http::extract::Query;
 use crate::error::AppResult;
+use crate::http::extract::Query;
 use crate::http::extract::{Authenticated, JsonBody};
 use crate::services::innovation::{
     achievements::{

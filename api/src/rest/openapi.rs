@@ -79,12 +79,20 @@ const SHARED: [(&str, &str, &str); 12] = [
     ("404", "NotFound", "No such object in the caller's scope (NOT_FOUND)."),
     ("406", "NotAcceptable", "The `Accept` header admits no type this operation answers with (NOT_ACCEPTABLE)."),
     ("409", "Conflict", "The change conflicts with the current state (CONFLICT)."),
-    ("412", "PreconditionFailed", "`If-Match` names an older version (PRECONDITION_FAILED); the answer's `ETag` is the current one."),
+    (
+        "412",
+        "PreconditionFailed",
+        "`If-Match` names an older version (PRECONDITION_FAILED); the answer's `ETag` is the current one.",
+    ),
     ("413", "PayloadTooLarge", "The body is larger than the configured limit (PAYLOAD_TOO_LARGE)."),
     ("415", "UnsupportedMediaType", "The body is not of a type this operation takes (UNSUPPORTED_MEDIA_TYPE)."),
     ("422", "Validation", "The input is invalid; `errors` names each field (VALIDATION)."),
     ("428", "PreconditionRequired", "The update needs `If-Match` (PRECONDITION_REQUIRED)."),
-    ("503", "Unavailable", "The server is busy or the request timed out (UNAVAILABLE, TIMEOUT); retry after `Retry-After`."),
+    (
+        "503",
+        "Unavailable",
+        "The server is busy or the request timed out (UNAVAILABLE, TIMEOUT); retry after `Retry-After`.",
+    ),
 ];
 
 /// Every status the server can answer an operation with is documented once, as a
@@ -278,7 +286,10 @@ fn operation_ids(doc: &mut OpenApi) {
             }
             if counts.get(id.as_str()).is_some_and(|n| *n > 1) {
                 let mut resource: Vec<String> = literal.iter().map(|s| (*s).to_owned()).collect();
-                if ends_in_id && let Some(last) = resource.last_mut() {
+                // One object: the singular (`getPerson`, `createDocument`).
+                if (ends_in_id || id == "create")
+                    && let Some(last) = resource.last_mut()
+                {
                     *last = singular(last);
                 }
                 let mut words = vec![id.clone()];

@@ -5,8 +5,8 @@ use uuid::Uuid;
 
 use super::problem::Problem;
 use super::{PageParams, if_match, page_dto, with_etag};
-use crate::http::extract::Query;
 use crate::error::AppResult;
+use crate::http::extract::Query;
 use crate::http::extract::{Authenticated, JsonBody};
 use crate::services::service_clients::{
     self as svc, NewServiceClient, ServiceClientPatch, ServiceClientView, ServiceClientWithSecret,
@@ -26,11 +26,7 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
 /// List service clients.
 #[utoipa::path(get, path = "/api/v1/service-clients", tag = "service-clients", security(("bearer" = [])),
     params(PageParams), responses((status = 200, body = ServiceClientPage), (status = 403, body = Problem, content_type = "application/problem+json")))]
-pub async fn list(
-    state: web::Data<AppState>,
-    actor: Authenticated,
-    p: Query<PageParams>,
-) -> AppResult<HttpResponse> {
+pub async fn list(state: web::Data<AppState>, actor: Authenticated, p: Query<PageParams>) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(ServiceClientPage::from(svc::list(&state.db, &actor.0, p.page()?).await?)))
 }
 

@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use super::problem::Problem;
 use super::{PageParams, audit, created, if_match, page_dto, with_etag};
-use crate::http::extract::Query;
 use crate::error::AppResult;
+use crate::http::extract::Query;
 use crate::http::extract::{Authenticated, JsonBody};
 use crate::services::exports::{self, ExportFile, ExportFormat};
 use crate::services::supervision::{
@@ -426,11 +426,7 @@ pub async fn add_update(
 #[utoipa::path(get, path = "/api/v1/supervision-stats", tag = "supervision", security(("bearer" = [])),
     params(OrgQuery),
     responses((status = 200, body = Vec<OrgItemStats>), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn stats(
-    state: web::Data<AppState>,
-    actor: Authenticated,
-    q: Query<OrgQuery>,
-) -> AppResult<HttpResponse> {
+pub async fn stats(state: web::Data<AppState>, actor: Authenticated, q: Query<OrgQuery>) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok()
         .json(svc::stats_by_org(&state.db, &actor.0, state.settings.today(), q.organization_id).await?))
 }

@@ -6,8 +6,8 @@ use uuid::Uuid;
 
 use super::problem::Problem;
 use super::{PageParams, created, if_match, page_dto, with_etag};
-use crate::http::extract::Query;
 use crate::error::{AppError, AppResult};
+use crate::http::extract::Query;
 use crate::http::extract::{Authenticated, JsonBody};
 use crate::services::users::{self as svc, NewRoleAssignment, NewUser, RoleAssignmentView, UserFilter, UserView};
 use crate::state::AppState;

@@ -117,7 +117,8 @@ async fn mutations_over_get_are_refused_queries_work() {
     let m = format!("mutation {{ deleteOrganization(id: \"{}\", expectedVersion: 1) }}", f.b2);
     let r = f.app.send(get(&m)).await;
     assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(r.json()["code"], "METHOD_NOT_ALLOWED");
+    assert_eq!(r.header("allow").as_deref(), Some("POST"));
+    assert_eq!(gql_code(&r.json()).as_deref(), Some("METHOD_NOT_ALLOWED"));
     assert_eq!(f.app.get(&format!("/api/v1/organizations/{}", f.b2), Some(&admin)).await.status, StatusCode::OK);
 }
 
@@ -145,7 +146,7 @@ async fn only_json_posts_and_body_limit() {
         )
         .await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(r.json()["code"], "PAYLOAD_TOO_LARGE");
+    assert_eq!(gql_code(&r.json()).as_deref(), Some("PAYLOAD_TOO_LARGE"));
 }
 
 #[actix_web::test]
@@ -156,8 +157,16 @@ async fn limits_suggestions_and_introspection() {
     let intro = "{ __schema { queryType { name } } }";
     let v = f.app.gql(Some(&admin), intro, json!({})).await;
     assert_eq!(v["data"]["__schema"]["queryType"]["name"], "QueryRoot");
-    let v = f.app.gql(Some(&member), intro, json!({})).await;
-    assert!(v["data"].is_null() || v["data"]["__schema"].is_null(), "introspection refused: {v}");
+    // Anyone else is refused with a coded error (not a silent null), even when the
+    // introspection hides in a fragment; `__typename` stays allowed.
+    for doc in [intro, "{ ...F } fragment F on QueryRoot { __type(name: \"Person\") { name } }"] {
+        for token in [Some(member.as_str()), None] {
+            let v = f.app.gql(token, doc, json!({})).await;
+            assert!(v["data"].is_null(), "{v}");
+            assert_eq!(gql_code(&v).as_deref(), Some("FORBIDDEN"), "{v}");
+        }
+    }
+    assert_eq!(f.app.gql(Some(&member), "{ __typename }", json!({})).await["data"]["__typename"], "QueryRoot");
     // The introspection query of graphql-js (`getIntrospectionQuery` with every option,
     // as GraphiQL's docs explorer and SDK generators send it) fits every limit.
     let stock = include_str!("introspection_query.graphql");
@@ -171,8 +180,9 @@ async fn limits_suggestions_and_introspection() {
     // Alias limit.
     let aliases: String = (0..40).map(|i| format!("a{i}: me {{ kind }} ")).collect();
     let v = f.app.post("/graphql", Some(&member), json!({"query": format!("{{ {aliases} }}")})).await;
-    assert_eq!(v.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(v.json()["errors"][0]["field"], "query");
+    assert_eq!(v.status, StatusCode::OK, "a refused document is a GraphQL error, not an HTTP one");
+    assert_eq!(gql_code(&v.json()).as_deref(), Some("VALIDATION"));
+    assert_eq!(v.json()["errors"][0]["extensions"]["field"], "query");
     // Depth limit.
     let mut deep = String::from("name");
     for _ in 0..16 {
@@ -187,12 +197,28 @@ async fn limits_suggestions_and_introspection() {
         )
         .await;
     assert!(v["errors"][0]["message"].as_str().unwrap().contains("nested too deep"), "{v}");
+    assert_eq!(gql_code(&v).as_deref(), Some("VALIDATION"), "the library's own errors carry a code too");
     // Complexity: huge nested pages are refused before running.
     let v = f
         .app
         .gql(Some(&admin), "{ organizations(first: 100) { edges { node { children(first: 100) { edges { node { children(first: 100) { totalCount } } } } } } } }", json!({}))
         .await;
     assert!(v["errors"][0]["message"].as_str().unwrap().to_lowercase().contains("complex"), "{v}");
+    assert_eq!(gql_code(&v).as_deref(), Some("VALIDATION"));
+    // So do parse errors, unknown fields and malformed ids inside input objects.
+    for doc in ["{ me { kind ", "{ nosuchfield }"] {
+        let v = f.app.gql(Some(&admin), doc, json!({})).await;
+        assert_eq!(gql_code(&v).as_deref(), Some("VALIDATION"), "{doc}: {v}");
+    }
+    let v = f
+        .app
+        .gql(
+            Some(&admin),
+            "mutation { createPerson(input: {organizationId: \"nope\", name: \"x\", employeeNo: \"E9\"}) { id } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(gql_code(&v).as_deref(), Some("VALIDATION"), "{v}");
 }
 
 #[actix_web::test]

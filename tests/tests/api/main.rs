@@ -11,6 +11,7 @@ mod compliance;
 mod documents;
 mod documents_authz;
 mod graphql;
+mod http;
 mod innovation;
 mod innovation_authz;
 mod layering;

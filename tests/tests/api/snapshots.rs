@@ -74,10 +74,7 @@ async fn openapi_document_is_valid_for_generators() {
         }
     }
     // Swagger UI's Authorize dialog can log in with a password.
-    assert_eq!(
-        doc["components"]["securitySchemes"]["oauth2"]["flows"]["password"]["tokenUrl"],
-        "/api/v1/auth/token"
-    );
+    assert_eq!(doc["components"]["securitySchemes"]["oauth2"]["flows"]["password"]["tokenUrl"], "/api/v1/auth/token");
 }
 
 fn collect_refs(v: &serde_json::Value, out: &mut Vec<String>) {
