@@ -121,14 +121,15 @@ fn lex(text: &str) -> Vec<Token> {
                 i += 1;
             }
             let word: String = c[start..i].iter().collect();
-            if (word == "r" || word == "br") && (at(i) == '"' || at(i) == '#') {
-                if let Some((s, next)) = raw(&c, i) {
-                    let start = line;
-                    line += s.matches('\n').count();
-                    out.push(Token { tok: Tok::Str(s), line: start });
-                    i = next;
-                    continue;
-                }
+            if (word == "r" || word == "br")
+                && (at(i) == '"' || at(i) == '#')
+                && let Some((s, next)) = raw(&c, i)
+            {
+                let start = line;
+                line += s.matches('\n').count();
+                out.push(Token { tok: Tok::Str(s), line: start });
+                i = next;
+                continue;
             }
             if word == "b" && at(i) == '"' {
                 // A byte string: the next round reads it as a string.

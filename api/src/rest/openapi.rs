@@ -296,7 +296,7 @@ fn operation_ids(doc: &mut OpenApi) {
                 words.extend(resource);
                 *id = camel(&words);
             } else {
-                *id = camel(&[id.clone()]);
+                *id = camel(std::slice::from_ref(id));
             }
         }
     }

@@ -243,8 +243,8 @@ async fn the_readme_tour_runs_as_written() {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    let token = r.json()["access_token"].as_str().unwrap().to_owned();
-    let token = Some(token.as_str());
+    let bearer = r.json()["access_token"].as_str().unwrap().to_owned();
+    let token = Some(bearer.as_str());
     // 2. Who am I.
     let me = app.get(&step("http://127.0.0.1:8080/api/v1/me"), token).await;
     assert_eq!(me.status, StatusCode::OK);
@@ -282,7 +282,7 @@ async fn the_readme_tour_runs_as_written() {
             test::TestRequest::default()
                 .method(actix_web::http::Method::HEAD)
                 .uri(&format!("/api/v1/organizations/{org}"))
-                .insert_header(("Authorization", format!("Bearer {}", token.unwrap()))),
+                .insert_header(("Authorization", format!("Bearer {bearer}"))),
         )
         .await;
     let etag = head.header("etag").expect("HEAD answers the ETag");
