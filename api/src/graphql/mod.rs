@@ -400,7 +400,10 @@ fn refusal(req: &HttpRequest, err: AppError) -> HttpResponse {
             actix_web::http::StatusCode::BAD_REQUEST
         };
     }
-    let body = async_graphql::Response::from_errors(vec![gql_error(err).into_server_error(Default::default())]);
+    let mut error = gql_error(err).into_server_error(Default::default());
+    // Not an error at a place in the document: no (invalid, 0:0) location.
+    error.locations.clear();
+    let body = async_graphql::Response::from_errors(vec![error]);
     let body = serde_json::to_vec(&body).unwrap_or_default();
     let headers = res.headers_mut();
     headers.insert(header::CONTENT_TYPE, header::HeaderValue::from_static(content_type));

@@ -116,6 +116,7 @@ impl StudyQuery {
             is_first_topic,
             held_from,
             held_before,
+            sort: None,
         };
         let req = page(ctx, first, after.as_deref(), wants_total(ctx))?;
         let p = services::study::list(&s.db, a, &filter, req).await.map_err(gql_error)?;

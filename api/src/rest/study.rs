@@ -50,6 +50,9 @@ pub struct SessionQuery {
     pub held_from: Option<DateTime<Utc>>,
     /// Held before this instant (RFC 3339).
     pub held_before: Option<DateTime<Utc>>,
+    /// Order: `held_at` (earliest meeting first) or `-held_at` (latest first); creation
+    /// order when absent. A cursor belongs to the order it was made in.
+    pub sort: Option<svc::SessionSort>,
 }
 
 /// An organisation subtree and a date range (days in the configured time zone, inclusive).
@@ -87,6 +90,7 @@ pub async fn list(
         is_first_topic: q.is_first_topic,
         held_from: q.held_from,
         held_before: q.held_before,
+        sort: q.sort,
     };
     Ok(HttpResponse::Ok().json(SessionPage::from(svc::list(&state.db, &actor.0, &filter, p.page()?).await?)))
 }
@@ -262,6 +266,8 @@ pub async fn attendance_rate(
         list, get, create, update, attendance, mark_attendance, check_in, statements, create_statement,
         update_statement, attendance_rate,
     ),
+    // Query-parameter enums are not collected from `params(...)`: named here.
+    components(schemas(svc::SessionSort)),
     tags(
         (name = "study", description = "First-topic study sessions (第一议题学习), attendance, statements"),
     )

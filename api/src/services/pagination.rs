@@ -1,5 +1,6 @@
 //! Keyset pagination: opaque cursors over the UUID v7 primary key (creation order),
-//! with a hard maximum page size.
+//! or over a sort column and the key (lists users order by a date), with a hard
+//! maximum page size.
 
 use base64::Engine;
 use sea_orm::{
@@ -21,6 +22,9 @@ pub struct PageRequest {
     pub limit: u64,
     /// Start after this id (exclusive).
     pub after: Option<Uuid>,
+    /// With a sorted list: the sort value of the item the page starts after (an
+    /// instant in microseconds or a day number, see [`keyset_sorted`]).
+    pub after_key: Option<i64>,
     /// Whether to count all matching items.
     pub with_total: bool,
 }
@@ -36,8 +40,11 @@ impl PageRequest {
                 return Err(AppError::invalid(limit_field, format!("must be between 1 and {MAX_PAGE_SIZE}")));
             }
         };
-        let after = cursor.map(|c| decode_cursor(c, cursor_field)).transpose()?;
-        Ok(PageRequest { limit, after, with_total: false })
+        let (after_key, after) = match cursor.map(|c| decode_any_cursor(c, cursor_field)).transpose()? {
+            Some((key, id)) => (key, Some(id)),
+            None => (None, None),
+        };
+        Ok(PageRequest { limit, after, after_key, with_total: false })
     }
 }
 
@@ -58,6 +65,27 @@ impl<T> Page<T> {
         let has_more = rows.len() as u64 > req.limit;
         rows.truncate(req.limit as usize);
         let next_cursor = if has_more { rows.last().map(|r| encode_cursor(id(r))) } else { None };
+        Page { items: rows, next_cursor, total }
+    }
+
+    /// Builds a page of a sorted list from `limit + 1` fetched rows: the cursor carries
+    /// the last item's sort value and id.
+    pub fn from_sorted_rows(
+        mut rows: Vec<T>,
+        req: PageRequest,
+        key: impl Fn(&T) -> (i64, Uuid),
+        total: Option<u64>,
+    ) -> Self {
+        let has_more = rows.len() as u64 > req.limit;
+        rows.truncate(req.limit as usize);
+        let next_cursor = if has_more {
+            rows.last().map(|r| {
+                let (k, id) = key(r);
+                encode_sorted_cursor(k, id)
+            })
+        } else {
+            None
+        };
         Page { items: rows, next_cursor, total }
     }
 
@@ -105,6 +133,77 @@ where
     Ok((query.limit(page.limit + 1).all(db).await?, total))
 }
 
+/// Which way a sorted list runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Smallest (earliest) first.
+    Ascending,
+    /// Largest (latest) first.
+    Descending,
+}
+
+/// Reads one keyset page of `E` matching `cond`, ordered by `sort` and then the key
+/// `id` (both in `direction`): the cursor carries the last item's sort value
+/// (`PageRequest::after_key`), which `value_of` turns back into a column value
+/// (`None` when it cannot be one: the cursor is refused). A cursor of the unsorted
+/// list is refused too: it cannot say where a sorted page starts.
+pub async fn keyset_sorted<C, E, V>(
+    db: &C,
+    cond: Condition,
+    sort: E::Column,
+    value_of: impl Fn(i64) -> Option<V>,
+    id: E::Column,
+    page: PageRequest,
+    direction: Direction,
+    cursor_field: &str,
+) -> AppResult<(Vec<E::Model>, Option<u64>)>
+where
+    C: ConnectionTrait,
+    E: EntityTrait,
+    E::Model: Sync,
+    V: Into<sea_orm::Value> + Clone,
+{
+    let total = if page.with_total { Some(E::find().filter(cond.clone()).count(db).await?) } else { None };
+    let mut query = E::find().filter(cond);
+    if let Some(after) = page.after {
+        let value = page
+            .after_key
+            .and_then(value_of)
+            .ok_or_else(|| AppError::invalid(cursor_field, "not a valid cursor for this order"))?;
+        let (past, past_id) = match direction {
+            Direction::Ascending => (sort.gt(value.clone()), id.gt(after)),
+            Direction::Descending => (sort.lt(value.clone()), id.lt(after)),
+        };
+        query = query.filter(Condition::any().add(past).add(Condition::all().add(sort.eq(value)).add(past_id)));
+    }
+    query = match direction {
+        Direction::Ascending => query.order_by_asc(sort).order_by_asc(id),
+        Direction::Descending => query.order_by_desc(sort).order_by_desc(id),
+    };
+    Ok((query.limit(page.limit + 1).all(db).await?, total))
+}
+
+/// The cursor of a sorted list: the sort value and the id.
+pub fn encode_sorted_cursor(key: i64, id: Uuid) -> String {
+    let mut bytes = key.to_be_bytes().to_vec();
+    bytes.extend_from_slice(id.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Reads a cursor of either kind: an id, or a sort value and an id.
+fn decode_any_cursor(cursor: &str, field: &str) -> AppResult<(Option<i64>, Uuid)> {
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).ok();
+    let parsed = bytes.and_then(|b| match b.len() {
+        16 => Uuid::from_slice(&b).ok().map(|id| (None, id)),
+        24 => {
+            let key = <[u8; 8]>::try_from(&b[..8]).ok().map(i64::from_be_bytes)?;
+            Uuid::from_slice(&b[8..]).ok().map(|id| (Some(key), id))
+        }
+        _ => None,
+    });
+    parsed.ok_or_else(|| AppError::invalid(field, "not a valid cursor"))
+}
+
 /// The opaque cursor for an item id.
 pub fn encode_cursor(id: Uuid) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id.as_bytes())
@@ -148,12 +247,14 @@ mod tests {
         assert!(PageRequest::parse(Some(0), None, "limit", "cursor").is_err());
         assert!(PageRequest::parse(Some(101), None, "limit", "cursor").is_err());
         assert_eq!(PageRequest::parse(None, None, "limit", "cursor").unwrap().limit, 20);
+        let sorted = PageRequest::parse(None, Some(&encode_sorted_cursor(-7, id)), "limit", "cursor").unwrap();
+        assert_eq!((sorted.after_key, sorted.after), (Some(-7), Some(id)));
     }
 
     #[test]
     fn page_knows_whether_more_follow() {
         let ids: Vec<Uuid> = (0..3).map(|_| Uuid::now_v7()).collect();
-        let req = PageRequest { limit: 2, after: None, with_total: false };
+        let req = PageRequest { limit: 2, after: None, after_key: None, with_total: false };
         let p = Page::from_rows(ids.clone(), req, |u| *u, None);
         assert_eq!(p.items.len(), 2);
         assert_eq!(p.next_cursor, Some(encode_cursor(ids[1])));

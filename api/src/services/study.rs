@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use super::audit::{self, Change};
 use super::clean;
-use super::pagination::{KeyOrder, Page, PageRequest, keyset};
+use super::pagination::{Direction, KeyOrder, Page, PageRequest, keyset, keyset_sorted};
 use super::scope::find_in_scope;
 use super::scope::org_for_write;
 use super::scope::{org_ids_query, org_ref_in, subtree};
@@ -258,6 +258,19 @@ pub struct SessionFilter {
     pub held_from: Option<DateTime<Utc>>,
     /// Held before this instant.
     pub held_before: Option<DateTime<Utc>>,
+    /// The order of the list (creation order when absent).
+    pub sort: Option<SessionSort>,
+}
+
+/// The orders a list of study sessions can have (`-` for the latest first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+pub enum SessionSort {
+    /// Earliest meeting first.
+    #[serde(rename = "held_at")]
+    HeldAt,
+    /// Latest meeting first.
+    #[serde(rename = "-held_at")]
+    HeldAtDescending,
 }
 
 /// One roster entry: a person's attendance at a session.
@@ -550,10 +563,29 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(before) = filter.held_before {
         cond = cond.add(study_session::Column::HeldAt.lt(before));
     }
-    let (rows, total) =
-        keyset::<_, study_session::Entity>(db, cond, study_session::Column::Id, page, KeyOrder::Oldest).await?;
+    let Some(sort) = filter.sort else {
+        let (rows, total) =
+            keyset::<_, study_session::Entity>(db, cond, study_session::Column::Id, page, KeyOrder::Oldest).await?;
+        let items = views(db, rows).await?;
+        return Ok(Page::from_rows(items, page, |s| s.id.0, total));
+    };
+    let direction = match sort {
+        SessionSort::HeldAt => Direction::Ascending,
+        SessionSort::HeldAtDescending => Direction::Descending,
+    };
+    let (rows, total) = keyset_sorted::<_, study_session::Entity, DateTime<Utc>>(
+        db,
+        cond,
+        study_session::Column::HeldAt,
+        DateTime::from_timestamp_micros,
+        study_session::Column::Id,
+        page,
+        direction,
+        "cursor",
+    )
+    .await?;
     let items = views(db, rows).await?;
-    Ok(Page::from_rows(items, page, |s| s.id.0, total))
+    Ok(Page::from_sorted_rows(items, page, |s| (s.held_at.timestamp_micros(), s.id.0), total))
 }
 
 fn validate_session(

@@ -295,3 +295,68 @@ async fn the_readme_tour_runs_as_written() {
     // The search words of step 6 decode to what the README says.
     assert_eq!(urlencode("科技创新"), "%E7%A7%91%E6%8A%80%E5%88%9B%E6%96%B0");
 }
+
+/// Study sessions sorted by meeting time, both ways, across pages: every session once,
+/// in order; a cursor of another order is refused.
+#[actix_web::test]
+async fn study_sessions_sort_by_meeting_time_across_pages() {
+    let app = TestApp::empty().await;
+    dangjian::seed::seed_demo(app.db(), &app.state.policy.passwords).await.unwrap();
+    let token = app.login_full("demo_admin", "Demo-Passw0rd!").await["access_token"].as_str().unwrap().to_owned();
+    let walk = |sort: &'static str| {
+        let app = &app;
+        let token = token.clone();
+        async move {
+            let mut seen: Vec<(String, String)> = Vec::new();
+            let mut cursor: Option<String> = None;
+            loop {
+                let mut path = format!("/api/v1/study-sessions?sort={sort}&limit=7");
+                if let Some(c) = &cursor {
+                    path.push_str(&format!("&cursor={c}"));
+                }
+                let page = app.get(&path, Some(&token)).await;
+                assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+                let page = page.json();
+                for s in page["items"].as_array().unwrap() {
+                    seen.push((s["held_at"].as_str().unwrap().to_owned(), s["id"].as_str().unwrap().to_owned()));
+                }
+                match page["next_cursor"].as_str() {
+                    Some(c) => cursor = Some(c.to_owned()),
+                    None => break,
+                }
+            }
+            seen
+        }
+    };
+    let up = walk("held_at").await;
+    let down = walk("-held_at").await;
+    assert!(up.len() > 14, "the demo has several pages of sessions: {}", up.len());
+    let instants = |v: &[(String, String)]| {
+        v.iter().map(|(t, _)| chrono::DateTime::parse_from_rfc3339(t).unwrap()).collect::<Vec<_>>()
+    };
+    assert!(instants(&up).windows(2).all(|w| w[0] <= w[1]), "earliest first");
+    assert!(instants(&down).windows(2).all(|w| w[0] >= w[1]), "latest first");
+    let mut ids: Vec<_> = up.iter().map(|(_, id)| id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), up.len(), "no session twice");
+    assert_eq!(down.len(), up.len());
+    // The document lists the orders.
+    let doc = served_document(&app).await;
+    let sort = query_param(&doc, "/api/v1/study-sessions", "sort");
+    let sort = match sort["$ref"].as_str() {
+        Some(r) => doc.pointer(r.trim_start_matches('#')).unwrap().clone(),
+        None => sort.clone(),
+    };
+    assert!(sort.to_string().contains("-held_at"), "{sort}");
+    // A cursor of the creation order does not say where a sorted page starts.
+    let plain = app.get("/api/v1/study-sessions?limit=1", Some(&token)).await.json()["next_cursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = app.get(&format!("/api/v1/study-sessions?sort=held_at&cursor={plain}"), Some(&token)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json()["errors"][0]["field"], "cursor");
+    let r = app.get("/api/v1/study-sessions?sort=topic", Some(&token)).await;
+    assert_eq!(r.json()["errors"][0]["field"], "sort");
+}
