@@ -106,6 +106,8 @@ impl StudyQuery {
         #[graphql(desc = "Only with (true) or without (false) the first topic.")] is_first_topic: Option<bool>,
         #[graphql(desc = "Held at or after this instant.")] held_from: Option<DateTime<Utc>>,
         #[graphql(desc = "Held before this instant.")] held_before: Option<DateTime<Utc>>,
+        #[graphql(desc = "Order by meeting time (creation order when absent); a cursor belongs to its order.")]
+        order_by: Option<services::study::SessionSort>,
     ) -> Result<Conn<SessionView>> {
         let a = actor(ctx)?;
         let s = state(ctx)?;
@@ -116,11 +118,14 @@ impl StudyQuery {
             is_first_topic,
             held_from,
             held_before,
-            sort: None,
+            sort: order_by,
         };
         let req = page(ctx, first, after.as_deref(), wants_total(ctx))?;
         let p = services::study::list(&s.db, a, &filter, req).await.map_err(gql_error)?;
-        Ok(connection(p, after.is_some(), |s| s.id.0))
+        Ok(match order_by {
+            Some(_) => crate::graphql::types::sorted_connection(p, after.is_some(), services::study::SessionSort::key),
+            None => connection(p, after.is_some(), |s| s.id.0),
+        })
     }
 
     /// Attendance rate of an organisation subtree's held sessions on days `from..=to`

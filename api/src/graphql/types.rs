@@ -40,6 +40,21 @@ pub fn connection<T: OutputType>(page: Page<T>, had_cursor: bool, id: impl Fn(&T
     conn
 }
 
+/// A Relay connection over a page of a sorted list: each edge's cursor carries the
+/// item's sort value and id (`key`), so `after` may be any edge's cursor.
+pub fn sorted_connection<T: OutputType>(page: Page<T>, had_cursor: bool, key: impl Fn(&T) -> (i64, Uuid)) -> Conn<T> {
+    let mut conn = Connection::with_additional_fields(
+        had_cursor,
+        page.next_cursor.is_some(),
+        Totals { total_count: page.total.unwrap_or(0) },
+    );
+    conn.edges.extend(page.items.into_iter().map(|item| {
+        let (k, id) = key(&item);
+        Edge::new(crate::services::pagination::encode_sorted_cursor(k, id), item)
+    }));
+    conn
+}
+
 /// Whether the selection asks for `totalCount` (so the count query runs only then).
 pub fn wants_total(ctx: &Context<'_>) -> bool {
     ctx.look_ahead().field("totalCount").exists()

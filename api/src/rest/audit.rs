@@ -27,7 +27,7 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Only this entity name (e.g. `supervision_item`; 1–64 characters).
-    #[param(min_length = 1, max_length = 64)]
+    #[param(min_length = 1, pattern = r"\S", max_length = 64)]
     pub entity: Option<String>,
     /// Only this object.
     pub entity_id: Option<Uuid>,
@@ -36,7 +36,7 @@ pub struct AuditQuery {
     /// Only objects of this organisation's subtree.
     pub organization_id: Option<Uuid>,
     /// Only this action (e.g. `create`, `update`, `verify`; 1–64 characters).
-    #[param(min_length = 1, max_length = 64)]
+    #[param(min_length = 1, pattern = r"\S", max_length = 64)]
     pub action: Option<String>,
     /// At or after this instant (RFC 3339).
     pub from: Option<DateTime<Utc>>,

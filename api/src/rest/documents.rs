@@ -72,7 +72,7 @@ pub struct DocumentQuery {
 pub struct SearchQuery {
     /// The query: Chinese and/or Latin words (1–100 characters); every word must match.
     /// Required; must contain at least one searchable word.
-    #[param(required = true, min_length = 1, max_length = 100)]
+    #[param(required = true, min_length = 1, pattern = r"\S", max_length = 100)]
     pub q: Option<String>,
     /// Only this document kind.
     pub kind: Option<DocumentKind>,

@@ -191,7 +191,13 @@ fn document_idempotency_keys(doc: &mut OpenApi) {
                  first answer again (`Idempotent-Replayed: true`) instead of doing the work twice; the \
                  key with another request is 422, a retry while the first still runs is 409.",
             ))
-            .schema(Some(ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(255))))
+            .schema(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .min_length(Some(1))
+                    .max_length(Some(255))
+                    .pattern(Some("^[!-~]+$")),
+            ))
             .build();
         post.parameters.get_or_insert_with(Vec::new).push(param.into());
     }

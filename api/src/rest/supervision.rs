@@ -135,7 +135,7 @@ pub struct DashboardQuery {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct PlanInput {
     /// The plan (1–10 000 characters).
-    #[schema(min_length = 1, max_length = 10000)]
+    #[schema(min_length = 1, pattern = r"\S", max_length = 10000)]
     pub plan: String,
 }
 
@@ -151,7 +151,7 @@ pub struct NoteInput {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RejectInput {
     /// Why the rectification is not accepted (required, 1–5000 characters).
-    #[schema(required = true, nullable = false, min_length = 1, max_length = 5000)]
+    #[schema(required = true, nullable = false, min_length = 1, pattern = r"\S", max_length = 5000)]
     pub reason: Option<String>,
 }
 

@@ -104,7 +104,7 @@ pub struct NewDocument {
     /// Kind.
     pub kind: DocumentKind,
     /// Title (1–200 characters).
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, pattern = r"\S", max_length = 200)]
     pub title: String,
     /// Issuing body (up to 100 characters).
     #[schema(max_length = 100)]
@@ -135,7 +135,7 @@ pub struct DocumentPatch {
     /// Kind.
     pub kind: Option<DocumentKind>,
     /// Title (1–200 characters).
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, pattern = r"\S", max_length = 200)]
     pub title: Option<String>,
     /// Issuing body (up to 100 characters; empty clears it).
     #[schema(max_length = 100)]

@@ -135,7 +135,7 @@ pub struct NewMeasure {
     /// The organisation responsible (one you manage).
     pub organization_id: Id,
     /// Title (1–200 characters).
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, pattern = r"\S", max_length = 200)]
     pub title: String,
     /// Description (up to 5000 characters).
     #[schema(max_length = 5000)]
@@ -152,7 +152,7 @@ pub struct NewMeasure {
 #[graphql(name = "UpdateMeasureInput")]
 pub struct MeasurePatch {
     /// Title (1–200 characters).
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, pattern = r"\S", max_length = 200)]
     pub title: Option<String>,
     /// Description (up to 5000 characters; empty clears it).
     #[schema(max_length = 5000)]
@@ -232,7 +232,7 @@ impl MeasureUpdateView {
 #[graphql(name = "AddMeasureUpdateInput")]
 pub struct NewMeasureUpdate {
     /// What was done (1–2000 characters).
-    #[schema(min_length = 1, max_length = 2000)]
+    #[schema(min_length = 1, pattern = r"\S", max_length = 2000)]
     pub text: String,
     /// A status change to make with it.
     pub status: Option<MeasureStatus>,

@@ -76,7 +76,7 @@ pub struct NewOrganization {
     /// Parent; omit only for a new root committee (administrators only).
     pub parent_id: Option<Id>,
     /// Full name (1–100 characters).
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(min_length = 1, pattern = r"\S", max_length = 100)]
     pub name: String,
     /// Short name (up to 30 characters).
     #[schema(max_length = 30)]
@@ -95,7 +95,7 @@ pub struct NewOrganization {
 #[graphql(name = "UpdateOrganizationInput")]
 pub struct OrganizationPatch {
     /// New full name.
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(min_length = 1, pattern = r"\S", max_length = 100)]
     pub name: Option<String>,
     /// New short name (empty string clears it).
     #[schema(max_length = 30)]

@@ -89,7 +89,7 @@ pub struct NewPerson {
     /// Primary organisation (must be one you manage).
     pub organization_id: Id,
     /// Name (1–50 characters).
-    #[schema(min_length = 1, max_length = 50)]
+    #[schema(min_length = 1, pattern = r"\S", max_length = 50)]
     pub name: String,
     /// Employee number (1–32 characters, unique; letters, digits, '-' and '_').
     #[schema(min_length = 1, max_length = 32, pattern = r"^\s*[-_0-9A-Za-z]+\s*$")]
@@ -126,7 +126,7 @@ pub struct NewPerson {
 #[graphql(name = "UpdatePersonInput")]
 pub struct PersonPatch {
     /// Name (1–50 characters).
-    #[schema(min_length = 1, max_length = 50)]
+    #[schema(min_length = 1, pattern = r"\S", max_length = 50)]
     pub name: Option<String>,
     /// Employee number (1–32 characters, unique; letters, digits, '-' and '_').
     #[schema(min_length = 1, max_length = 32, pattern = r"^\s*[-_0-9A-Za-z]+\s*$")]

@@ -86,7 +86,7 @@ pub struct ServiceClientWithSecret {
 #[graphql(name = "CreateServiceClientInput")]
 pub struct NewServiceClient {
     /// Display name (1–100 characters).
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(min_length = 1, pattern = r"\S", max_length = 100)]
     pub name: String,
     /// Scopes to grant: any of `organizations:read`, `people:read`, `personal_data`.
     #[schema(pattern = r"^(organizations:read|people:read|personal_data)$")]
@@ -100,7 +100,7 @@ pub struct NewServiceClient {
 #[graphql(name = "UpdateServiceClientInput")]
 pub struct ServiceClientPatch {
     /// New name (1–100 characters).
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(min_length = 1, pattern = r"\S", max_length = 100)]
     pub name: Option<String>,
     /// New scopes (replace the old ones): any of `organizations:read`, `people:read`,
     /// `personal_data`.

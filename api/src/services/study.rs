@@ -177,7 +177,7 @@ pub struct NewSession {
     #[graphql(default = true)]
     pub is_first_topic: bool,
     /// Topic (1–200 characters).
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, pattern = r"\S", max_length = 200)]
     pub topic: String,
     /// When it is held (UTC instant).
     pub held_at: DateTime<Utc>,
@@ -218,7 +218,7 @@ pub struct SessionPatch {
     /// First-topic flag.
     pub is_first_topic: Option<bool>,
     /// Topic (1–200 characters).
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, pattern = r"\S", max_length = 200)]
     pub topic: Option<String>,
     /// When it is held; without an explicit window, the window moves along.
     pub held_at: Option<DateTime<Utc>>,
@@ -262,8 +262,9 @@ pub struct SessionFilter {
     pub sort: Option<SessionSort>,
 }
 
-/// The orders a list of study sessions can have (`-` for the latest first).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+/// The orders a list of study sessions can have (REST: `held_at`, `-held_at` for the
+/// latest first; GraphQL: `HELD_AT`, `HELD_AT_DESCENDING`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema, async_graphql::Enum)]
 pub enum SessionSort {
     /// Earliest meeting first.
     #[serde(rename = "held_at")]
@@ -271,6 +272,13 @@ pub enum SessionSort {
     /// Latest meeting first.
     #[serde(rename = "-held_at")]
     HeldAtDescending,
+}
+
+impl SessionSort {
+    /// The cursor key of a session in this order.
+    pub fn key(session: &SessionView) -> (i64, Uuid) {
+        (session.held_at.timestamp_micros(), session.id.0)
+    }
 }
 
 /// One roster entry: a person's attendance at a session.
@@ -424,7 +432,7 @@ pub struct StatementView {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct StatementInput {
     /// Text (1–5000 characters).
-    #[schema(min_length = 1, max_length = 5000)]
+    #[schema(min_length = 1, pattern = r"\S", max_length = 5000)]
     pub text: String,
 }
 
@@ -585,7 +593,7 @@ pub async fn list<C: ConnectionTrait>(
     )
     .await?;
     let items = views(db, rows).await?;
-    Ok(Page::from_sorted_rows(items, page, |s| (s.held_at.timestamp_micros(), s.id.0), total))
+    Ok(Page::from_sorted_rows(items, page, SessionSort::key, total))
 }
 
 fn validate_session(

@@ -359,4 +359,20 @@ async fn study_sessions_sort_by_meeting_time_across_pages() {
     assert_eq!(r.json()["errors"][0]["field"], "cursor");
     let r = app.get("/api/v1/study-sessions?sort=topic", Some(&token)).await;
     assert_eq!(r.json()["errors"][0]["field"], "sort");
+    // GraphQL: the same order, and any edge's cursor continues it.
+    let q = "query($after: String) { studySessions(orderBy: HELD_AT_DESCENDING, first: 5, after: $after) { edges { cursor node { id heldAt } } } }";
+    let first = app.gql(Some(&token), q, json!({})).await;
+    let edges = first["data"]["studySessions"]["edges"].as_array().unwrap().clone();
+    let ids: Vec<&str> = edges.iter().map(|e| e["node"]["id"].as_str().unwrap()).collect();
+    let expected: Vec<&str> = down.iter().take(5).map(|(_, id)| id.as_str()).collect();
+    assert_eq!(ids, expected, "GraphQL and REST agree on the order");
+    let next = app.gql(Some(&token), q, json!({"after": edges[2]["cursor"]})).await;
+    let next_ids: Vec<&str> = next["data"]["studySessions"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["id"].as_str().unwrap())
+        .collect();
+    let expected: Vec<&str> = down.iter().skip(3).take(5).map(|(_, id)| id.as_str()).collect();
+    assert_eq!(next_ids, expected);
 }

@@ -178,7 +178,7 @@ pub struct NewAchievement {
     /// Category.
     pub category: AchievementCategory,
     /// Title (1–200 characters).
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, pattern = r"\S", max_length = 200)]
     pub title: String,
     /// Description (up to 5000 characters).
     #[schema(max_length = 5000)]
@@ -205,7 +205,7 @@ pub struct AchievementPatch {
     /// Category.
     pub category: Option<AchievementCategory>,
     /// Title (1–200 characters).
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, pattern = r"\S", max_length = 200)]
     pub title: Option<String>,
     /// Description (up to 5000 characters; empty clears it).
     #[schema(max_length = 5000)]
@@ -225,7 +225,7 @@ pub struct AchievementReview {
     /// The new status (an allowed transition; others are CONFLICT).
     pub status: AchievementStatus,
     /// Reason, required when rejecting and given only then (1–1000 characters).
-    #[schema(min_length = 1, max_length = 1000)]
+    #[schema(min_length = 1, pattern = r"\S", max_length = 1000)]
     pub reason: Option<String>,
     /// Reward in fen, given only when awarding (non-negative).
     #[schema(minimum = 0)]

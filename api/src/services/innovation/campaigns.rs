@@ -133,10 +133,10 @@ pub struct CampaignView {
 #[graphql(name = "IndicatorInput")]
 pub struct NewIndicator {
     /// Name (1–100 characters).
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(min_length = 1, pattern = r"\S", max_length = 100)]
     pub name: String,
     /// Unit (1–20 characters).
-    #[schema(min_length = 1, max_length = 20)]
+    #[schema(min_length = 1, pattern = r"\S", max_length = 20)]
     pub unit: String,
     /// Target (non-negative).
     #[schema(minimum = 0)]
@@ -157,10 +157,10 @@ pub struct NewCampaign {
     #[schema(minimum = 2000, maximum = 2100)]
     pub year: i32,
     /// Title (1–200 characters).
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, pattern = r"\S", max_length = 200)]
     pub title: String,
     /// Theme (1–200 characters when given).
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, pattern = r"\S", max_length = 200)]
     pub theme: Option<String>,
     /// Goals (up to 5000 characters).
     #[schema(max_length = 5000)]
@@ -180,7 +180,7 @@ pub struct NewCampaign {
 #[graphql(name = "UpdateCampaignInput")]
 pub struct CampaignPatch {
     /// Title (1–200 characters).
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, pattern = r"\S", max_length = 200)]
     pub title: Option<String>,
     /// Theme (up to 200 characters; empty clears it).
     #[schema(max_length = 200)]
@@ -265,12 +265,12 @@ pub struct NewActivity {
     /// Kind.
     pub kind: ActivityKind,
     /// Title (1–200 characters).
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, pattern = r"\S", max_length = 200)]
     pub title: String,
     /// Day held.
     pub held_on: NaiveDate,
     /// Place (1–200 characters when given).
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, pattern = r"\S", max_length = 200)]
     pub place: Option<String>,
     /// Summary (up to 5000 characters).
     #[schema(max_length = 5000)]
@@ -286,7 +286,7 @@ pub struct NewActivity {
 #[graphql(name = "UpdateActivityInput")]
 pub struct ActivityPatch {
     /// Title (1–200 characters).
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, pattern = r"\S", max_length = 200)]
     pub title: Option<String>,
     /// Day held.
     pub held_on: Option<NaiveDate>,
@@ -432,6 +432,8 @@ pub async fn list<C: ConnectionTrait>(
         cond = cond.add(in_subtree_of(db, actor, innovation_campaign::Column::OrganizationId, org).await?);
     }
     if let Some(y) = filter.year {
+        // The same years as everywhere (2000–2100), so the document's bounds hold here too.
+        super::year_bounds(y)?;
         cond = cond.add(innovation_campaign::Column::Year.eq(y));
     }
     let (rows, total) =

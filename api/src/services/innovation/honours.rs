@@ -200,7 +200,7 @@ pub struct NewHonour {
     /// The project, if any (readable).
     pub project_id: Option<Id>,
     /// Title (1–200 characters).
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, pattern = r"\S", max_length = 200)]
     pub title: String,
     /// Number (up to 100 characters).
     #[schema(max_length = 100)]
@@ -233,7 +233,7 @@ pub struct NewHonour {
 #[graphql(name = "UpdateHonourInput")]
 pub struct HonourPatch {
     /// Title (1–200 characters).
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, pattern = r"\S", max_length = 200)]
     pub title: Option<String>,
     /// Number (up to 100 characters; empty clears it).
     #[schema(max_length = 100)]

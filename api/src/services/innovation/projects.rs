@@ -184,10 +184,10 @@ pub struct NewProject {
     /// The party group built on it: an organisation of kind group you manage.
     pub party_group_id: Option<Id>,
     /// Code (1–50 characters, unique).
-    #[schema(min_length = 1, max_length = 50)]
+    #[schema(min_length = 1, pattern = r"\S", max_length = 50)]
     pub code: String,
     /// Title (1–200 characters).
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, pattern = r"\S", max_length = 200)]
     pub title: String,
     /// Level.
     pub level: ProjectLevel,
@@ -211,7 +211,7 @@ pub struct NewProject {
 #[graphql(name = "UpdateResearchProjectInput")]
 pub struct ProjectPatch {
     /// Title (1–200 characters).
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, pattern = r"\S", max_length = 200)]
     pub title: Option<String>,
     /// Level.
     pub level: Option<ProjectLevel>,
@@ -247,7 +247,7 @@ pub struct ProjectFilter {
 #[graphql(name = "MilestoneInput")]
 pub struct NewMilestone {
     /// Title (1–200 characters).
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, pattern = r"\S", max_length = 200)]
     pub title: String,
     /// Planned day.
     pub planned_on: NaiveDate,
@@ -260,7 +260,7 @@ pub struct NewMilestone {
 #[graphql(name = "UpdateMilestoneInput")]
 pub struct MilestonePatch {
     /// Title (1–200 characters).
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, pattern = r"\S", max_length = 200)]
     pub title: Option<String>,
     /// Planned day.
     pub planned_on: Option<NaiveDate>,
@@ -322,7 +322,7 @@ pub struct NewExpenditure {
     #[schema(minimum = 0)]
     pub amount_fen: i64,
     /// Note (1–200 characters when given).
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, pattern = r"\S", max_length = 200)]
     pub note: Option<String>,
 }
 

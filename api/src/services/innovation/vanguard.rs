@@ -70,7 +70,7 @@ pub struct NewVanguardUnit {
     /// The project, if any (readable).
     pub project_id: Option<Id>,
     /// Name (1–200 characters).
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, pattern = r"\S", max_length = 200)]
     pub name: String,
     /// Day established.
     pub established_on: NaiveDate,
@@ -87,7 +87,7 @@ pub struct NewVanguardUnit {
 #[graphql(name = "UpdateVanguardUnitInput")]
 pub struct VanguardUnitPatch {
     /// Name (1–200 characters).
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, pattern = r"\S", max_length = 200)]
     pub name: Option<String>,
     /// Day it ends (not before the unit's `established_on`).
     pub ends_on: Option<NaiveDate>,

@@ -77,10 +77,10 @@ pub struct NewInspection {
     /// The inspected organisation (inside your supervision scope).
     pub organization_id: Id,
     /// Title (1–200 characters).
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, pattern = r"\S", max_length = 200)]
     pub title: String,
     /// Focus (1–2000 characters).
-    #[schema(min_length = 1, max_length = 2000)]
+    #[schema(min_length = 1, pattern = r"\S", max_length = 2000)]
     pub focus: String,
     /// Lead inspector (person id).
     pub lead_inspector_id: Option<Id>,
@@ -95,10 +95,10 @@ pub struct NewInspection {
 #[graphql(name = "UpdateInspectionInput")]
 pub struct InspectionPatch {
     /// Title (1–200 characters).
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, pattern = r"\S", max_length = 200)]
     pub title: Option<String>,
     /// Focus (1–2000 characters).
-    #[schema(min_length = 1, max_length = 2000)]
+    #[schema(min_length = 1, pattern = r"\S", max_length = 2000)]
     pub focus: Option<String>,
     /// Lead inspector (person id).
     pub lead_inspector_id: Option<Id>,

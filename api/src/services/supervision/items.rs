@@ -97,7 +97,7 @@ pub struct NewItem {
     /// The organisation that must rectify it (inside your supervision scope).
     pub organization_id: Id,
     /// The problem, in a line (1–200 characters).
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, pattern = r"\S", max_length = 200)]
     pub title: String,
     /// The problem in detail (up to 5000 characters).
     #[schema(max_length = 5000)]
@@ -117,7 +117,7 @@ pub struct NewItem {
 #[graphql(name = "UpdateSupervisionItemInput")]
 pub struct ItemPatch {
     /// The problem, in a line (1–200 characters).
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, pattern = r"\S", max_length = 200)]
     pub title: Option<String>,
     /// The problem in detail (up to 5000 characters; empty clears it).
     #[schema(max_length = 5000)]
@@ -180,7 +180,7 @@ pub struct NewItemUpdate {
     /// only `comment` and `evidence` are accepted here.
     pub kind: UpdateKind,
     /// Text (1–5000 characters).
-    #[schema(min_length = 1, max_length = 5000)]
+    #[schema(min_length = 1, pattern = r"\S", max_length = 5000)]
     pub text: String,
 }
 
