@@ -72,6 +72,8 @@ impl MeasureQuery {
         #[graphql(desc = "Only overdue (true) or not overdue (false).")] overdue: Option<bool>,
         #[graphql(desc = "Only this kind of source.")] source_kind: Option<SourceKind>,
         #[graphql(desc = "Only this source.")] source_id: Option<ID>,
+        #[graphql(desc = "Order by deadline (creation order when absent); a cursor belongs to its order.")]
+        order_by: Option<services::measures::MeasureSort>,
     ) -> Result<Conn<MeasureView>> {
         let a = actor(ctx)?;
         let s = state(ctx)?;
@@ -82,10 +84,11 @@ impl MeasureQuery {
             overdue,
             source_kind,
             source_id: source_id.as_ref().map(parse_id).transpose()?,
+            sort: order_by,
         };
         let req = page(ctx, first, after.as_deref(), wants_total(ctx))?;
         let p = services::measures::list(&s.db, a, s.today, &filter, req).await.map_err(gql_error)?;
-        Ok(connection(p, after.is_some(), |m| m.id.0))
+        Ok(measure_connection(p, after.is_some(), order_by))
     }
     /// Your own measures (for the mobile app).
     #[graphql(complexity = "crate::graphql::page_complexity(first, child_complexity)")]
@@ -96,13 +99,27 @@ impl MeasureQuery {
         #[graphql(desc = "Cursor of the last edge of the previous page.")] after: Option<String>,
         #[graphql(desc = "Only this status.")] status: Option<MeasureStatus>,
         #[graphql(desc = "Only overdue (true) or not overdue (false).")] overdue: Option<bool>,
+        #[graphql(desc = "Order by deadline (creation order when absent); a cursor belongs to its order.")]
+        order_by: Option<services::measures::MeasureSort>,
     ) -> Result<Conn<MeasureView>> {
         let a = actor(ctx)?;
         let s = state(ctx)?;
-        let filter = MeasureFilter { status, overdue, ..Default::default() };
+        let filter = MeasureFilter { status, overdue, sort: order_by, ..Default::default() };
         let req = page(ctx, first, after.as_deref(), wants_total(ctx))?;
         let p = services::measures::mine(&s.db, a, s.today, &filter, req).await.map_err(gql_error)?;
-        Ok(connection(p, after.is_some(), |m| m.id.0))
+        Ok(measure_connection(p, after.is_some(), order_by))
+    }
+}
+
+/// A page of measures as a connection, its cursors made for the order it is in.
+fn measure_connection(
+    p: crate::services::pagination::Page<MeasureView>,
+    had_cursor: bool,
+    order: Option<services::measures::MeasureSort>,
+) -> Conn<MeasureView> {
+    match order {
+        Some(_) => crate::graphql::types::sorted_connection(p, had_cursor, services::measures::MeasureSort::key),
+        None => connection(p, had_cursor, |m| m.id.0),
     }
 }
 

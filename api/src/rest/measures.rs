@@ -46,6 +46,9 @@ pub struct MeasureQuery {
     pub source_kind: Option<SourceKind>,
     /// Only this source.
     pub source_id: Option<Uuid>,
+    /// Order: `due_on` (earliest deadline first) or `-due_on` (latest first); creation
+    /// order when absent. A cursor belongs to the order it was made in.
+    pub sort: Option<svc::MeasureSort>,
 }
 
 /// Filters of the caller's own measures.
@@ -56,6 +59,9 @@ pub struct MyMeasureQuery {
     pub status: Option<MeasureStatus>,
     /// Only overdue (true) or not overdue (false) measures.
     pub overdue: Option<bool>,
+    /// Order: `due_on` (earliest deadline first) or `-due_on` (latest first); creation
+    /// order when absent. A cursor belongs to the order it was made in.
+    pub sort: Option<svc::MeasureSort>,
 }
 
 /// List measures.
@@ -79,6 +85,7 @@ pub async fn list(
         overdue: q.overdue,
         source_kind: q.source_kind,
         source_id: q.source_id,
+        sort: q.sort,
     };
     let page = svc::list(&state.db, &actor.0, state.settings.today(), &filter, p.page()?).await?;
     Ok(HttpResponse::Ok().json(MeasurePage::from(page)))
@@ -94,7 +101,7 @@ pub async fn mine(
     q: Query<MyMeasureQuery>,
     p: Query<PageParams>,
 ) -> AppResult<HttpResponse> {
-    let filter = MeasureFilter { status: q.status, overdue: q.overdue, ..Default::default() };
+    let filter = MeasureFilter { status: q.status, overdue: q.overdue, sort: q.sort, ..Default::default() };
     let page = svc::mine(&state.db, &actor.0, state.settings.today(), &filter, p.page()?).await?;
     Ok(HttpResponse::Ok().json(MeasurePage::from(page)))
 }
@@ -186,6 +193,8 @@ pub async fn add_update(
 #[derive(OpenApi)]
 #[openapi(
     paths(list, get, create, update, delete, updates, add_update, mine),
+    // Query-parameter enums are not collected from `params(...)`: named here.
+    components(schemas(svc::MeasureSort)),
     tags((name = "measures", description = "Implementation measures (贯彻落实措施)"))
 )]
 pub struct MeasuresApi;

@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use super::audit::{self, Change};
 use super::clean;
-use super::pagination::{KeyOrder, Page, PageRequest, keyset};
+use super::pagination::{Direction, KeyOrder, Page, PageRequest, keyset, keyset_sorted};
 use super::scope::find_in_scope;
 use super::scope::org_for_write;
 use super::scope::{org_ids_query, org_ref_in, subtree};
@@ -186,6 +186,27 @@ pub struct MeasureFilter {
     pub source_kind: Option<SourceKind>,
     /// Only this source.
     pub source_id: Option<Uuid>,
+    /// The order of the list (creation order when absent).
+    pub sort: Option<MeasureSort>,
+}
+
+/// The orders a list of measures can have (REST: `due_on`, `-due_on` for the latest
+/// deadline first; GraphQL: `DUE_ON`, `DUE_ON_DESCENDING`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema, async_graphql::Enum)]
+pub enum MeasureSort {
+    /// Earliest deadline first.
+    #[serde(rename = "due_on")]
+    DueOn,
+    /// Latest deadline first.
+    #[serde(rename = "-due_on")]
+    DueOnDescending,
+}
+
+impl MeasureSort {
+    /// The cursor key of a measure in this order (its deadline as a day number).
+    pub fn key(m: &MeasureView) -> (i64, Uuid) {
+        (i64::from(chrono::Datelike::num_days_from_ce(&m.due_on)), m.id.0)
+    }
 }
 
 /// A progress update on a measure.
@@ -300,9 +321,28 @@ async fn page_of<C: ConnectionTrait>(
     if let Some(source) = filter.source_id {
         cond = cond.add(measure::Column::SourceId.eq(source));
     }
-    let (rows, total) = keyset::<_, measure::Entity>(db, cond, measure::Column::Id, page, KeyOrder::Oldest).await?;
+    let Some(sort) = filter.sort else {
+        let (rows, total) = keyset::<_, measure::Entity>(db, cond, measure::Column::Id, page, KeyOrder::Oldest).await?;
+        let items = rows.into_iter().map(|m| MeasureView::from_model(m, today)).collect::<AppResult<Vec<_>>>()?;
+        return Ok(Page::from_rows(items, page, |m| m.id.0, total));
+    };
+    let direction = match sort {
+        MeasureSort::DueOn => Direction::Ascending,
+        MeasureSort::DueOnDescending => Direction::Descending,
+    };
+    let (rows, total) = keyset_sorted::<_, measure::Entity, NaiveDate>(
+        db,
+        cond,
+        measure::Column::DueOn,
+        |days| i32::try_from(days).ok().and_then(NaiveDate::from_num_days_from_ce_opt),
+        measure::Column::Id,
+        page,
+        direction,
+        "cursor",
+    )
+    .await?;
     let items = rows.into_iter().map(|m| MeasureView::from_model(m, today)).collect::<AppResult<Vec<_>>>()?;
-    Ok(Page::from_rows(items, page, |m| m.id.0, total))
+    Ok(Page::from_sorted_rows(items, page, MeasureSort::key, total))
 }
 
 /// A page of measures the actor may read, in creation order.

@@ -376,3 +376,43 @@ async fn study_sessions_sort_by_meeting_time_across_pages() {
     let expected: Vec<&str> = down.iter().skip(3).take(5).map(|(_, id)| id.as_str()).collect();
     assert_eq!(next_ids, expected);
 }
+
+/// Measures sorted by deadline, over REST (the mobile app's own list too) and GraphQL.
+#[actix_web::test]
+async fn measures_sort_by_deadline() {
+    let app = TestApp::empty().await;
+    dangjian::seed::seed_demo(app.db(), &app.state.policy.passwords).await.unwrap();
+    let token = app.login_full("demo_admin", "Demo-Passw0rd!").await["access_token"].as_str().unwrap().to_owned();
+    for (sort, ascending) in [("due_on", true), ("-due_on", false)] {
+        let mut days = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut path = format!("/api/v1/measures?sort={sort}&limit=3");
+            if let Some(c) = &cursor {
+                path.push_str(&format!("&cursor={c}"));
+            }
+            let page = app.get(&path, Some(&token)).await;
+            assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+            let page = page.json();
+            days.extend(page["items"].as_array().unwrap().iter().map(|m| m["due_on"].as_str().unwrap().to_owned()));
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => break,
+            }
+        }
+        assert!(days.len() > 3, "{sort}: the demo has several pages of measures");
+        assert!(days.windows(2).all(|w| if ascending { w[0] <= w[1] } else { w[0] >= w[1] }), "{sort}: {days:?}");
+    }
+    let v =
+        app.gql(Some(&token), "{ measures(orderBy: DUE_ON, first: 4) { edges { node { dueOn } } } }", json!({})).await;
+    let days: Vec<&str> = v["data"]["measures"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["dueOn"].as_str().unwrap())
+        .collect();
+    assert!(days.windows(2).all(|w| w[0] <= w[1]), "{v}");
+    let member = app.login_full("demo_member", "Demo-Passw0rd!").await["access_token"].as_str().unwrap().to_owned();
+    let r = app.get("/api/v1/me/measures?sort=-due_on", Some(&member)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+}
