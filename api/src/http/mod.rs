@@ -153,6 +153,14 @@ pub async fn head_as_get(
 /// service clients (`no-store`, as every authenticated answer without an ETag).
 const NEVER_STORED: [&str; 3] = ["/api/v1/me", "/api/v1/service-clients", "/api/v1/auth/"];
 
+/// Whether `path` is one of [`NEVER_STORED`] or below it (`/api/v1/me` itself, not
+/// `/api/v1/measures`).
+fn never_stored(path: &str) -> bool {
+    NEVER_STORED
+        .iter()
+        .any(|p| path.strip_prefix(p).is_some_and(|rest| rest.is_empty() || rest.starts_with('/') || p.ends_with('/')))
+}
+
 /// Weak `ETag`s on every successful JSON read that has none of its own (lists, search,
 /// figures, GraphQL queries over GET): the tag is a digest of the body, so a client
 /// that sends it back in `If-None-Match` gets 304 without the body when nothing
@@ -163,7 +171,7 @@ pub async fn weak_etags(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let if_none_match = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let is_read = *req.method() == Method::GET && !NEVER_STORED.iter().any(|p| req.path().starts_with(p));
+    let is_read = *req.method() == Method::GET && !never_stored(req.path());
     let res = next.call(req).await?.map_into_boxed_body();
     let is_json = res
         .headers()
@@ -432,6 +440,16 @@ pub async fn idempotency(
 #[cfg(test)]
 mod tests {
     use super::accepts;
+
+    #[test]
+    fn only_the_callers_own_answers_are_never_stored() {
+        assert!(super::never_stored("/api/v1/me"));
+        assert!(super::never_stored("/api/v1/me/measures"));
+        assert!(super::never_stored("/api/v1/service-clients/x"));
+        assert!(super::never_stored("/api/v1/auth/token"));
+        assert!(!super::never_stored("/api/v1/measures"));
+        assert!(!super::never_stored("/api/v1/meeting-norms"));
+    }
 
     #[test]
     fn accept_ranges_wildcards_and_exclusions() {

@@ -442,7 +442,13 @@ async fn authenticated_answers_are_not_cached_unless_the_route_says_so() {
     }
     // Lists carry a weak ETag (a digest of the page) and may be revalidated: the same
     // page again with If-None-Match is 304 without a body; a change makes a new tag.
-    for path in ["/api/v1/organizations", "/api/v1/people?limit=5", "/api/v1/search?q=%E6%94%AF%E9%83%A8"] {
+    for path in [
+        "/api/v1/organizations",
+        "/api/v1/people?limit=5",
+        "/api/v1/search?q=%E6%94%AF%E9%83%A8",
+        "/api/v1/measures",
+        "/api/v1/study-sessions",
+    ] {
         let r = f.app.get(path, Some(&admin)).await;
         assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text());
         assert_eq!(r.header("cache-control").as_deref(), Some("private, no-cache"), "{path}");
