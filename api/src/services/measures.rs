@@ -333,12 +333,10 @@ async fn page_of<C: ConnectionTrait>(
     let (rows, total) = keyset_sorted::<_, measure::Entity, NaiveDate>(
         db,
         cond,
-        measure::Column::DueOn,
+        (measure::Column::DueOn, direction),
         |days| i32::try_from(days).ok().and_then(NaiveDate::from_num_days_from_ce_opt),
         measure::Column::Id,
         page,
-        direction,
-        "cursor",
     )
     .await?;
     let items = rows.into_iter().map(|m| MeasureView::from_model(m, today)).collect::<AppResult<Vec<_>>>()?;

@@ -25,6 +25,9 @@ pub struct PageRequest {
     /// With a sorted list: the sort value of the item the page starts after (an
     /// instant in microseconds or a day number, see [`keyset_sorted`]).
     pub after_key: Option<i64>,
+    /// The name of the cursor input in the caller's transport (`cursor`, `after`), for
+    /// errors about it.
+    pub cursor_field: &'static str,
     /// Whether to count all matching items.
     pub with_total: bool,
 }
@@ -32,7 +35,12 @@ pub struct PageRequest {
 impl PageRequest {
     /// Validates a transport's `limit` and `cursor`; `limit_field` / `cursor_field` name
     /// the inputs in errors.
-    pub fn parse(limit: Option<i64>, cursor: Option<&str>, limit_field: &str, cursor_field: &str) -> AppResult<Self> {
+    pub fn parse(
+        limit: Option<i64>,
+        cursor: Option<&str>,
+        limit_field: &str,
+        cursor_field: &'static str,
+    ) -> AppResult<Self> {
         let limit = match limit {
             None => DEFAULT_PAGE_SIZE,
             Some(n) if n >= 1 && n as u64 <= MAX_PAGE_SIZE => n as u64,
@@ -44,7 +52,7 @@ impl PageRequest {
             Some((key, id)) => (key, Some(id)),
             None => (None, None),
         };
-        Ok(PageRequest { limit, after, after_key, with_total: false })
+        Ok(PageRequest { limit, after, after_key, cursor_field, with_total: false })
     }
 }
 
@@ -142,20 +150,18 @@ pub enum Direction {
     Descending,
 }
 
-/// Reads one keyset page of `E` matching `cond`, ordered by `sort` and then the key
-/// `id` (both in `direction`): the cursor carries the last item's sort value
+/// Reads one keyset page of `E` matching `cond`, ordered by the column `sort` and then
+/// the key `id` (both in `direction`): the cursor carries the last item's sort value
 /// (`PageRequest::after_key`), which `value_of` turns back into a column value
 /// (`None` when it cannot be one: the cursor is refused). A cursor of the unsorted
 /// list is refused too: it cannot say where a sorted page starts.
 pub async fn keyset_sorted<C, E, V>(
     db: &C,
     cond: Condition,
-    sort: E::Column,
+    (sort, direction): (E::Column, Direction),
     value_of: impl Fn(i64) -> Option<V>,
     id: E::Column,
     page: PageRequest,
-    direction: Direction,
-    cursor_field: &str,
 ) -> AppResult<(Vec<E::Model>, Option<u64>)>
 where
     C: ConnectionTrait,
@@ -169,7 +175,7 @@ where
         let value = page
             .after_key
             .and_then(value_of)
-            .ok_or_else(|| AppError::invalid(cursor_field, "not a valid cursor for this order"))?;
+            .ok_or_else(|| AppError::invalid(page.cursor_field, "not a valid cursor for this order"))?;
         let (past, past_id) = match direction {
             Direction::Ascending => (sort.gt(value.clone()), id.gt(after)),
             Direction::Descending => (sort.lt(value.clone()), id.lt(after)),
@@ -254,7 +260,7 @@ mod tests {
     #[test]
     fn page_knows_whether_more_follow() {
         let ids: Vec<Uuid> = (0..3).map(|_| Uuid::now_v7()).collect();
-        let req = PageRequest { limit: 2, after: None, after_key: None, with_total: false };
+        let req = PageRequest { limit: 2, after: None, after_key: None, cursor_field: "cursor", with_total: false };
         let p = Page::from_rows(ids.clone(), req, |u| *u, None);
         assert_eq!(p.items.len(), 2);
         assert_eq!(p.next_cursor, Some(encode_cursor(ids[1])));

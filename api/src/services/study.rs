@@ -584,12 +584,10 @@ pub async fn list<C: ConnectionTrait>(
     let (rows, total) = keyset_sorted::<_, study_session::Entity, DateTime<Utc>>(
         db,
         cond,
-        study_session::Column::HeldAt,
+        (study_session::Column::HeldAt, direction),
         DateTime::from_timestamp_micros,
         study_session::Column::Id,
         page,
-        direction,
-        "cursor",
     )
     .await?;
     let items = views(db, rows).await?;

@@ -889,8 +889,13 @@ async fn a_page_of_achievements_with_people_costs_a_constant_number_of_statement
 }
 
 async fn services_count(f: &Fixture) -> usize {
-    let page =
-        dangjian::services::pagination::PageRequest { limit: 100, after: None, after_key: None, with_total: false };
+    let page = dangjian::services::pagination::PageRequest {
+        limit: 100,
+        after: None,
+        after_key: None,
+        cursor_field: "cursor",
+        with_total: false,
+    };
     achievements::list(f.app.db(), &Actor::system(), &Default::default(), page).await.unwrap().items.len()
 }
 

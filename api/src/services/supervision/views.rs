@@ -225,7 +225,7 @@ pub async fn escalation<C: ConnectionTrait>(
     organization_id: Option<Uuid>,
     limit: Option<i64>,
     cursor: Option<&str>,
-    field_names: (&str, &str),
+    field_names: (&str, &'static str),
 ) -> AppResult<EscalationPage> {
     use supervision_item::Column as C;
     let page = PageRequest::parse(limit, None, field_names.0, field_names.1)?;
