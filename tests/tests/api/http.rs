@@ -252,12 +252,14 @@ async fn the_readme_tour_runs_as_written() {
     let page = app.get(&step("http://127.0.0.1:8080/api/v1/organizations?limit=2"), token).await.json();
     assert_eq!(page["items"].as_array().unwrap().len(), 2);
     assert!(page["next_cursor"].is_string());
-    // 4. Probationary members whose name contains 王.
-    let people =
-        app.get(&step("http://127.0.0.1:8080/api/v1/people?party_status=probationary&q=%E7%8E%8B"), token).await;
+    // 4. Full members whose name contains 王.
+    let people = app.get(&step("http://127.0.0.1:8080/api/v1/people?party_status=full&q=%E7%8E%8B"), token).await;
     assert_eq!(people.status, StatusCode::OK, "{}", people.text());
-    for p in people.json()["items"].as_array().unwrap() {
+    let found = people.json()["items"].as_array().unwrap().clone();
+    assert!(!found.is_empty(), "the tour's filter finds someone in the demo data");
+    for p in &found {
         assert!(p["name"].as_str().unwrap().contains('王'));
+        assert_eq!(p["party_status"], "full");
     }
     // 5. GraphQL.
     let query = "{ people(first: 5) { totalCount edges { node { name partyStatus organization { name } user { username roles { role } } } } } }";
