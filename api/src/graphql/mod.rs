@@ -303,13 +303,13 @@ fn selection_facts(root: &SelectionSet, facts: &mut SelectionFacts) {
     }
 }
 
-/// Checks what the schema's own limits do not, before anything runs: the lexical
-/// limits (before parsing), aliases per document, fields per selection set,
+/// Checks what the schema's own limits do not, before anything runs (after
+/// [`scan_document`] has checked the lexical limits): aliases per document, fields per
+/// selection set,
 /// introspection (administrators only: anyone else gets a FORBIDDEN error instead of
 /// a silent `null`), and for GET that the document holds no mutation at all (whatever
 /// the operation name: GET answers may be cached, logged and prefetched).
 fn precheck(query: &str, limits: &DocumentLimits, is_get: bool, may_introspect: bool) -> AppResult<()> {
-    scan_document(query, limits)?;
     // Unparsable documents are left to the executor, which reports them GraphQL-style.
     let Ok(doc) = async_graphql::parser::parse_query(query) else { return Ok(()) };
     let mut facts = SelectionFacts::default();
@@ -418,10 +418,11 @@ async fn execute(
     is_get: bool,
 ) -> AppResult<HttpResponse> {
     // The lexical limits first: they bound the parser, and cost no database lookup.
-    scan_document(&request.query, &DocumentLimits::from_settings(&state.settings))?;
+    let limits = DocumentLimits::from_settings(&state.settings);
+    scan_document(&request.query, &limits)?;
     let actor = optional_actor(req).await?;
     let is_admin = actor.as_ref().is_some_and(Actor::is_admin);
-    precheck(&request.query, &DocumentLimits::from_settings(&state.settings), is_get, is_admin)?;
+    precheck(&request.query, &limits, is_get, is_admin)?;
     if !is_admin {
         request = request.disable_introspection();
     }
