@@ -12,6 +12,10 @@ mod m20261127_000001_create_innovation;
 mod m20261127_000002_create_supervision;
 mod m20261127_000003_audit_chain;
 mod m20261130_000001_security;
+mod m20261130_000002_committees;
+mod m20261130_000003_person_life_cycle;
+mod m20261130_000004_session_checkin;
+mod m20261130_000005_rosters;
 
 /// The hash the first audit record links to (the chain's genesis).
 pub use m20261127_000003_audit_chain::GENESIS_HASH as AUDIT_GENESIS_HASH;
@@ -32,6 +36,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000002_create_supervision::Migration),
             Box::new(m20261127_000003_audit_chain::Migration),
             Box::new(m20261130_000001_security::Migration),
+            Box::new(m20261130_000002_committees::Migration),
+            Box::new(m20261130_000003_person_life_cycle::Migration),
+            Box::new(m20261130_000004_session_checkin::Migration),
+            Box::new(m20261130_000005_rosters::Migration),
         ]
     }
 }

@@ -26,6 +26,8 @@ pub mod measures;
 pub mod organizations;
 pub mod pagination;
 pub mod people;
+pub mod rosters;
+
 pub mod scope;
 pub mod search;
 pub mod segment;
