@@ -27,7 +27,6 @@ pub mod organizations;
 pub mod pagination;
 pub mod people;
 pub mod rosters;
-
 pub mod scope;
 pub mod search;
 pub mod segment;
