@@ -204,6 +204,7 @@ pub async fn run(db: &DatabaseConnection, count: usize, queries: usize) -> anyho
         grants: vec![Grant { role: Role::Member, org_id: Some(branch), org_path: Some(path) }],
         request_id: None,
         origin: Default::default(),
+        home: None,
     };
     let mut terms: Vec<String> = PHRASES.iter().map(|p| (*p).to_owned()).collect();
     terms.extend(["低碳 WES".to_owned(), "污水处理 节能降耗".to_owned(), "党建 创新".to_owned(), "专利".to_owned()]);

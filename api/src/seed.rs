@@ -5,9 +5,10 @@
 //! Everything goes through the services, so the audit trail records it.
 
 use chrono::NaiveDate;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
+mod committees;
 mod innovation;
 
 use crate::auth::{Actor, ClientScope, Role};
@@ -200,11 +201,13 @@ pub async fn seed_demo(
         users::assign_role(db, &sys, NewRoleAssignment { user_id: user.id, role, organization_id: scope.map(Id) })
             .await?;
     }
+    committees::seed(db, &sys).await?;
     let documents = seed_documents(db, &sys, org(ROOT_NAME), rd).await?;
     let sessions = seed_sessions(db, &sys, lab, &documents).await?;
     let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
     let innovation = innovation::seed(db, &sys, &org, today).await?;
     let items = seed_supervision(db).await?;
+    people::seed_demo(db, &sys, today).await?;
     let client = service_clients::create_with_secret(
         db,
         &sys,
@@ -391,12 +394,16 @@ async fn seed_sessions(
     }
     let mut count = 0;
     let mut last_committee: Option<Uuid> = None;
+    // The first meeting still ahead checks in with the rotating code, on site (300 m).
+    let mut fenced = false;
     for (i, (kind, month, topic)) in plan.into_iter().enumerate() {
         let held_at = chrono_tz::Asia::Shanghai
             .with_ymd_and_hms(year, month, 12, 14, 30, 0)
             .single()
             .map(|t| t.with_timezone(&chrono::Utc))
             .unwrap_or_default();
+        let fence = !fenced && held_at.date_naive() >= today;
+        fenced |= fence;
         let session = study::create(
             db,
             sys,
@@ -413,6 +420,10 @@ async fn seed_sessions(
                 checkin_opens_at: None,
                 checkin_closes_at: None,
                 material_document_ids: documents.get(i % documents.len()).copied().map(Id).into_iter().collect(),
+                checkin_mode: Some(study::CheckinMode::Code),
+                latitude: fence.then_some(31.2304),
+                longitude: fence.then_some(121.4737),
+                radius_m: fence.then_some(300),
             },
         )
         .await?;
@@ -420,7 +431,17 @@ async fn seed_sessions(
         if held_at.date_naive() >= today {
             continue;
         }
-        for (j, person) in people.iter().enumerate() {
+        // Everyone on the roster the session kind's rule made (the committee for a 支委会,
+        // the branch with its party groups for a general meeting or lecture).
+        let roster: Vec<Uuid> = entity::attendance::Entity::find()
+            .filter(entity::attendance::Column::SessionId.eq(*session.id))
+            .order_by_asc(entity::attendance::Column::PersonId)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|a| a.person_id)
+            .collect();
+        for (j, person) in roster.iter().enumerate() {
             let status = match (i + j) % 10 {
                 0 => study::AttendanceStatus::Leave,
                 1 => study::AttendanceStatus::Late,
@@ -499,6 +520,7 @@ async fn demo_actor(db: &DatabaseConnection, username: &str) -> anyhow::Result<A
         grants,
         request_id: None,
         origin: Default::default(),
+        home: crate::services::auth::home_of(db, user.person_id).await?,
     })
 }
 

@@ -3,9 +3,12 @@
 
 use sea_orm::entity::prelude::*;
 
-/// One session. `kind`, `status` are stored as text and validated by the services;
-/// the check-in window is `[checkin_opens_at, checkin_closes_at]`.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+/// One session. `kind`, `status`, `checkin_mode` are stored as text and validated by
+/// the services; the check-in window is `[checkin_opens_at, checkin_closes_at]`.
+/// `checkin_secret` (hex of 32 random bytes) keys the rotating check-in code and is
+/// never shown; `latitude`, `longitude`, `radius_m` are the optional geofence (all or
+/// none).
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "study_session")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
@@ -23,6 +26,11 @@ pub struct Model {
     pub status: String,
     pub checkin_opens_at: DateTimeUtc,
     pub checkin_closes_at: DateTimeUtc,
+    pub checkin_mode: String,
+    pub checkin_secret: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub radius_m: Option<i32>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub version: i32,

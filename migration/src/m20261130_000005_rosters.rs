@@ -1,17 +1,23 @@
-//! Rosters by session kind: guests on a roster, and the index that resyncing planned rosters uses.
+//! Rosters by session kind: guests (列席) on a roster, kept whatever the rule says.
+//! (Resyncing planned rosters uses the existing `study_session (organization_id,
+//! held_at)` and `attendance (person_id)` indexes.)
 
-use sea_orm_migration::prelude::*;
+use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
-    async fn up(&self, _manager: &SchemaManager) -> Result<(), DbErr> {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(Table::alter().table("attendance").add_column(boolean("guest").default(false)).to_owned())
+            .await?;
         Ok(())
     }
 
-    async fn down(&self, _manager: &SchemaManager) -> Result<(), DbErr> {
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager.alter_table(Table::alter().table("attendance").drop_column("guest").to_owned()).await?;
         Ok(())
     }
 }

@@ -262,6 +262,9 @@ pub struct Actor {
     pub request_id: Option<String>,
     /// Where the request came from, copied into audit records.
     pub origin: Origin,
+    /// The materialised path of the organisation the caller's own person belongs to
+    /// now (the root of their *participation scope*), if the caller is a person.
+    pub home: Option<String>,
 }
 
 impl Actor {
@@ -272,6 +275,7 @@ impl Actor {
             grants: vec![Grant { role: Role::Admin, org_id: None, org_path: None }],
             request_id: None,
             origin: Origin::default(),
+            home: None,
         }
     }
 

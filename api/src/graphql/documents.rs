@@ -32,6 +32,11 @@ impl DocumentView {
     async fn revisions(&self, ctx: &Context<'_>) -> Result<Vec<DocumentView>> {
         Ok(ctx.data::<Loaders>()?.revisions.load_one(self.lineage_id.0).await?.unwrap_or_default())
     }
+    /// The summary or, when there is none, the start of the body as plain text (Markdown
+    /// markup removed; at most 120 characters, ending in `…` when cut): what a list shows.
+    async fn excerpt(&self) -> String {
+        self.summary_or_excerpt()
+    }
     /// Attached files (the PDF of a speech, a scan), oldest first.
     async fn attachments(&self, ctx: &Context<'_>) -> Result<Vec<AttachmentView>> {
         Ok(ctx.data::<Loaders>()?.document_attachments.load_one(self.id.0).await?.unwrap_or_default())
@@ -88,7 +93,15 @@ impl DocumentQuery {
             issued_to,
         };
         let req = page(ctx, first, after.as_deref(), wants_total(ctx))?;
-        let p = services::documents::list(&s.db, a, &filter, req).await.map_err(gql_error)?;
+        // Bodies are read only when the query asks for them.
+        let look = ctx.look_ahead();
+        let p =
+            if look.field("edges").field("node").field("body").exists() || look.field("nodes").field("body").exists() {
+                services::documents::list(&s.db, a, &filter, req).await
+            } else {
+                services::documents::list_without_bodies(&s.db, a, &filter, req).await
+            }
+            .map_err(gql_error)?;
         Ok(connection(p, after.is_some(), |d| d.id.0))
     }
 

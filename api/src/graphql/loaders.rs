@@ -12,10 +12,11 @@ use super::gql_error;
 use crate::auth::Actor;
 use crate::services::{
     attachments::{self, AttachmentView, OwnerKind},
+    committees::{self, CommitteeTermView},
     documents::{self, DocumentView},
     measures::{self, MeasureUpdateView, MeasureView, SourceKind},
     organizations::{self, OrganizationView},
-    people::{self, PersonView, TransferView},
+    people::{self, PartyStatusChangeView, PersonView, TransferView},
     study::{self, AttendanceCounts, AttendanceView, StatementView},
     supervision::{self, InspectionView, ItemUpdateView},
     users::{self, RoleAssignmentView, UserView},
@@ -97,6 +98,10 @@ map_loader!(
     TransfersLoader: Vec<TransferView> = people::transfers_of
 );
 map_loader!(
+    /// A person's party-status history, by person id.
+    PartyStatusHistoryLoader: Vec<PartyStatusChangeView> = people::party_status_histories_of
+);
+map_loader!(
     /// Attendance counts of a study session, by session id (one grouped statement per batch).
     AttendanceCountsLoader: AttendanceCounts = study::attendance_counts
 );
@@ -135,6 +140,32 @@ impl Loader<Uuid> for ItemMeasuresLoader {
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
         let c = &self.0;
         measures::of_sources(&c.db, &c.actor, c.today, SourceKind::SupervisionItem, keys).await.map_err(gql_error)
+    }
+}
+
+/// The current committee of organisations, by organisation id.
+pub struct CommitteeLoader(LoaderCtx);
+
+impl Loader<Uuid> for CommitteeLoader {
+    type Value = CommitteeTermView;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let c = &self.0;
+        committees::current_of(&c.db, &c.actor, c.today, keys).await.map_err(gql_error)
+    }
+}
+
+/// Every committee term of organisations (newest first), by organisation id.
+pub struct CommitteeTermsLoader(LoaderCtx);
+
+impl Loader<Uuid> for CommitteeTermsLoader {
+    type Value = Vec<CommitteeTermView>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let c = &self.0;
+        committees::terms_of(&c.db, &c.actor, c.today, keys).await.map_err(gql_error)
     }
 }
 
@@ -186,6 +217,8 @@ pub struct Loaders {
     pub roles: DataLoader<RolesLoader>,
     /// Transfer histories by person id.
     pub transfers: DataLoader<TransfersLoader>,
+    /// Party-status histories by person id.
+    pub party_status_history: DataLoader<PartyStatusHistoryLoader>,
     /// Documents by revision id.
     pub documents: DataLoader<DocumentLoader>,
     /// Attendance counts by study session id.
@@ -204,6 +237,10 @@ pub struct Loaders {
     pub item_updates: DataLoader<ItemUpdatesLoader>,
     /// Rectification measures by supervision item id.
     pub item_measures: DataLoader<ItemMeasuresLoader>,
+    /// Current committees by organisation id.
+    pub committees: DataLoader<CommitteeLoader>,
+    /// Committee terms by organisation id.
+    pub committee_terms: DataLoader<CommitteeTermsLoader>,
     /// Attachments by document revision id.
     pub document_attachments: DataLoader<AttachmentsLoader>,
     /// Attachments by measure progress update id.
@@ -225,6 +262,7 @@ impl Loaders {
             user_by_person: loader(UserByPersonLoader(ctx.clone())),
             roles: loader(RolesLoader(ctx.clone())),
             transfers: loader(TransfersLoader(ctx.clone())),
+            party_status_history: loader(PartyStatusHistoryLoader(ctx.clone())),
             documents: loader(DocumentLoader(ctx.clone())),
             attendance_counts: loader(AttendanceCountsLoader(ctx.clone())),
             attendance: loader(AttendanceLoader(ctx.clone())),
@@ -234,6 +272,8 @@ impl Loaders {
             inspections: loader(InspectionsLoader(ctx.clone())),
             item_updates: loader(ItemUpdatesLoader(ctx.clone())),
             item_measures: loader(ItemMeasuresLoader(ctx.clone())),
+            committees: loader(CommitteeLoader(ctx.clone())),
+            committee_terms: loader(CommitteeTermsLoader(ctx.clone())),
             document_attachments: loader(AttachmentsLoader { ctx: ctx.clone(), kind: OwnerKind::Document }),
             measure_update_attachments: loader(AttachmentsLoader { ctx: ctx.clone(), kind: OwnerKind::MeasureUpdate }),
             supervision_update_attachments: loader(AttachmentsLoader {

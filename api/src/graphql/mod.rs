@@ -6,6 +6,7 @@
 //! carries the stable `extensions.code`, internal details never leave the server.
 
 pub mod audit;
+pub mod committees;
 pub mod compliance;
 pub mod dashboard;
 pub mod documents;
@@ -15,6 +16,7 @@ pub mod loaders;
 pub mod measures;
 pub mod mutation;
 pub mod query;
+pub mod rosters;
 pub mod study;
 pub mod supervision;
 pub mod types;
@@ -48,6 +50,7 @@ pub struct QueryRoot(
     documents::DocumentQuery,
     StudyQuery,
     measures::MeasureQuery,
+    committees::CommitteeQuery,
     compliance::ComplianceQuery,
     InnovationQuery,
     SupervisionQuery,
@@ -61,7 +64,9 @@ pub struct MutationRoot(
     CoreMutation,
     documents::DocumentMutation,
     StudyMutation,
+    rosters::RosterMutation,
     measures::MeasureMutation,
+    committees::CommitteeMutation,
     compliance::ComplianceMutation,
     InnovationMutation,
     SupervisionMutation,

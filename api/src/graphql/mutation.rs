@@ -6,7 +6,7 @@ use super::{actor, gql_error, parse_id, state};
 use crate::services::{
     self,
     organizations::{NewOrganization, OrganizationPatch, OrganizationView},
-    people::{NewPerson, PersonPatch, PersonView, TransferInput},
+    people::{DepartureInput, NewPerson, PartyStatusInput, PersonPatch, PersonView, TransferInput},
     service_clients::{NewServiceClient, ServiceClientPatch, ServiceClientView, ServiceClientWithSecret},
     users::{NewRoleAssignment, NewUser, RoleAssignmentView, UserView},
 };
@@ -74,10 +74,11 @@ impl CoreMutation {
     async fn create_person(&self, ctx: &Context<'_>, input: NewPerson) -> Result<PersonView> {
         actor(ctx)?;
         let s = state(ctx)?;
-        services::people::create(&s.db, actor(ctx)?, input).await.map_err(gql_error)
+        services::people::create_on(&s.db, actor(ctx)?, s.today, input).await.map_err(gql_error)
     }
 
-    /// Updates a person you manage.
+    /// Updates a person you manage. `partyStatus` may only move to the next step of the
+    /// standard order (effective today); use `changePartyStatus` for other changes.
     async fn update_person(
         &self,
         ctx: &Context<'_>,
@@ -86,10 +87,45 @@ impl CoreMutation {
         input: PersonPatch,
     ) -> Result<PersonView> {
         let s = state(ctx)?;
-        let p = services::people::update(&s.db, actor(ctx)?, parse_id(&id)?, expected_version, input)
+        let p = services::people::update_on(&s.db, actor(ctx)?, s.today, parse_id(&id)?, expected_version, input)
             .await
             .map_err(gql_error)?;
         Ok(p)
+    }
+
+    /// Changes a person's party status and records it in the history: the next step of
+    /// the standard order, or a correction with a note.
+    async fn change_party_status(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        input: PartyStatusInput,
+    ) -> Result<PersonView> {
+        let s = state(ctx)?;
+        services::people::change_party_status(&s.db, actor(ctx)?, s.today, parse_id(&id)?, expected_version, input)
+            .await
+            .map_err(gql_error)
+    }
+
+    /// Records that a person left (调出, 离职, 退休, 出党, 去世, 停止党籍); the person stays, marked ended.
+    async fn record_departure(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        input: DepartureInput,
+    ) -> Result<PersonView> {
+        let s = state(ctx)?;
+        services::people::record_departure(&s.db, actor(ctx)?, s.today, parse_id(&id)?, expected_version, input)
+            .await
+            .map_err(gql_error)
+    }
+
+    /// Undoes a departure recorded by mistake: the person is active again.
+    async fn reinstate_person(&self, ctx: &Context<'_>, id: ID, expected_version: i32) -> Result<PersonView> {
+        let s = state(ctx)?;
+        services::people::reinstate(&s.db, actor(ctx)?, parse_id(&id)?, expected_version).await.map_err(gql_error)
     }
 
     /// Transfers a person to another organisation, keeping the history.

@@ -63,8 +63,9 @@ impl CoreQuery {
         services::people::get(&s.db, actor(ctx)?, parse_id(&id)?).await.map_err(gql_error)
     }
 
-    /// People in your scope, in creation order.
+    /// People in your scope, in creation order; people who have left only with `includeEnded`.
     #[graphql(complexity = "crate::graphql::page_complexity(first, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
     async fn people(
         &self,
         ctx: &Context<'_>,
@@ -73,11 +74,16 @@ impl CoreQuery {
         #[graphql(desc = "Only people in this organisation's subtree.")] organization_id: Option<ID>,
         #[graphql(desc = "Only this party status.")] party_status: Option<PartyStatus>,
         #[graphql(desc = "Name contains, or employee number starts with, this text.")] q: Option<String>,
+        #[graphql(desc = "Also people who have left (default: only active people).", default)] include_ended: bool,
     ) -> Result<Conn<PersonView>> {
         actor(ctx)?;
         let s = state(ctx)?;
-        let filter =
-            PersonFilter { organization_id: organization_id.as_ref().map(parse_id).transpose()?, party_status, q };
+        let filter = PersonFilter {
+            organization_id: organization_id.as_ref().map(parse_id).transpose()?,
+            party_status,
+            q,
+            include_ended,
+        };
         let req = page(ctx, first, after.as_deref(), wants_total(ctx))?;
         let p = services::people::list(&s.db, actor(ctx)?, &filter, req).await.map_err(gql_error)?;
         Ok(connection(p, after.is_some(), |p| *p.id))

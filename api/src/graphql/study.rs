@@ -16,8 +16,9 @@ use crate::services::{
     organizations::OrganizationView,
     people::PersonView,
     study::{
-        AttendanceCounts, AttendanceRateReport, AttendanceView, MarkAttendance, NewSession, OrgAttendanceRate,
-        SessionFilter, SessionKind, SessionPatch, SessionStatus, SessionView, StatementInput, StatementView,
+        AttendanceCounts, AttendanceRateReport, AttendanceStatus, AttendanceView, BulkAttendance, BulkAttendanceResult,
+        CheckInCode, CheckInInput, MarkAttendance, MyAttendance, NewSession, OrgAttendanceRate, SessionFilter,
+        SessionKind, SessionPatch, SessionStatus, SessionView, StatementInput, StatementView,
     },
 };
 
@@ -41,13 +42,20 @@ impl SessionView {
     async fn recorder(&self, ctx: &Context<'_>) -> Result<Option<PersonView>> {
         load_person(ctx, self.recorder_id.map(|id| id.0)).await
     }
-    /// Attendance counts and rate: (present + late) / (roster − leave).
+    /// Attendance counts and rate: (present + late) / (roster − leave); leave is
+    /// counted apart from absence, and of a held session the people nothing was
+    /// recorded for are reported as `unmarked` (counted as not attended).
     async fn attendance_counts(&self, ctx: &Context<'_>) -> Result<AttendanceCounts> {
         Ok(ctx.data::<Loaders>()?.attendance_counts.load_one(self.id.0).await?.unwrap_or_default())
     }
-    /// The roster, with each person's attendance.
-    async fn attendance(&self, ctx: &Context<'_>) -> Result<Vec<AttendanceView>> {
-        Ok(ctx.data::<Loaders>()?.attendance.load_one(self.id.0).await?.unwrap_or_default())
+    /// The roster, with each person's attendance; only the entries with `status` when
+    /// given (`EXPECTED`: nothing recorded yet).
+    async fn attendance(&self, ctx: &Context<'_>, status: Option<AttendanceStatus>) -> Result<Vec<AttendanceView>> {
+        let mut roster = ctx.data::<Loaders>()?.attendance.load_one(self.id.0).await?.unwrap_or_default();
+        if let Some(status) = status {
+            roster.retain(|a| a.status == status);
+        }
+        Ok(roster)
     }
     /// Statements: leadership-team members first, then in order written.
     async fn statements(&self, ctx: &Context<'_>) -> Result<Vec<StatementView>> {
@@ -128,6 +136,44 @@ impl StudyQuery {
         })
     }
 
+    /// The current check-in code of a session in check-in mode `CODE` (changes every 30
+    /// seconds; the previous one is still accepted): for the host, the recorder or an
+    /// administrator in scope (FORBIDDEN otherwise).
+    async fn check_in_code(&self, ctx: &Context<'_>, session_id: ID) -> Result<CheckInCode> {
+        let a = actor(ctx)?;
+        let s = state(ctx)?;
+        services::study::check_in_code(&s.db, a, parse_id(&session_id)?).await.map_err(gql_error)
+    }
+
+    /// My party life: my attendance on days `from..=to` (configured time zone; default
+    /// this year to today): totals, per month, and a page of my entries, latest first.
+    async fn my_attendance(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "First day (default: the first of January of `to`'s year).")] from: Option<NaiveDate>,
+        #[graphql(desc = "Last day, inclusive (default: today).")] to: Option<NaiveDate>,
+        #[graphql(desc = "Entries per page, 1–100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "`nextCursor` of the previous page.")] after: Option<String>,
+    ) -> Result<MyAttendance> {
+        let a = actor(ctx)?;
+        let s = state(ctx)?;
+        let req = page(ctx, first, after.as_deref(), false)?;
+        services::study::my_attendance(&s.db, a, s.time_zone, from, to, req).await.map_err(gql_error)
+    }
+
+    /// My upcoming sessions: planned sessions whose roster I am on that start now or
+    /// later, or whose check-in is still open, soonest first.
+    #[graphql(complexity = "crate::graphql::page_complexity(first, child_complexity)")]
+    async fn my_upcoming_sessions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "At most this many, 1–50 (default 20).")] first: Option<i32>,
+    ) -> Result<Vec<SessionView>> {
+        let a = actor(ctx)?;
+        let s = state(ctx)?;
+        services::study::my_upcoming_sessions(&s.db, a, first.map(i64::from), "first").await.map_err(gql_error)
+    }
+
     /// Attendance rate of an organisation subtree's held sessions on days `from..=to`
     /// (configured time zone). Rate = (present + late) / (roster − leave).
     async fn attendance_rate(
@@ -171,12 +217,37 @@ impl StudyMutation {
         services::study::update(&s.db, a, parse_id(&id)?, expected_version, input).await.map_err(gql_error)
     }
 
-    /// Checks you in: only on the roster (FORBIDDEN), inside the window (VALIDATION on
-    /// `check_in_window`), once (CONFLICT); after heldAt + 15 minutes it is LATE.
-    async fn check_in(&self, ctx: &Context<'_>, session_id: ID) -> Result<AttendanceView> {
+    /// Checks you in: only on the roster (FORBIDDEN), not in check-in mode
+    /// `RECORDER_ONLY` (FORBIDDEN), inside the window (VALIDATION on `check_in_window`),
+    /// once (CONFLICT); in mode `CODE` with the code the host shows (VALIDATION on
+    /// `code`), with a geofence from within its radius (VALIDATION on `latitude`);
+    /// after heldAt + 15 minutes it is LATE.
+    async fn check_in(
+        &self,
+        ctx: &Context<'_>,
+        session_id: ID,
+        #[graphql(desc = "The 6-digit code the host shows (check-in mode CODE).")] code: Option<String>,
+        #[graphql(desc = "Where you are: latitude (−90 to 90), with longitude.")] latitude: Option<f64>,
+        #[graphql(desc = "Where you are: longitude (−180 to 180), with latitude.")] longitude: Option<f64>,
+    ) -> Result<AttendanceView> {
         let a = actor(ctx)?;
         let s = state(ctx)?;
-        services::study::check_in(&s.db, a, parse_id(&session_id)?, s.time_zone).await.map_err(gql_error)
+        let input = CheckInInput { code, latitude, longitude };
+        services::study::check_in(&s.db, a, parse_id(&session_id)?, s.time_zone, input).await.map_err(gql_error)
+    }
+
+    /// Marks many people's attendance at once (the recorder or an administrator in
+    /// scope): the entries, then with `rest` everyone still EXPECTED; one transaction,
+    /// the last mark wins. Answers the roster and its counts.
+    async fn mark_attendance_bulk(
+        &self,
+        ctx: &Context<'_>,
+        session_id: ID,
+        input: BulkAttendance,
+    ) -> Result<BulkAttendanceResult> {
+        let a = actor(ctx)?;
+        let s = state(ctx)?;
+        services::study::mark_attendance_bulk(&s.db, a, parse_id(&session_id)?, input).await.map_err(gql_error)
     }
 
     /// Marks a person's attendance (the recorder or an administrator in scope).

@@ -14,7 +14,7 @@ use crate::services::{
     self,
     organizations::OrganizationView,
     pagination::{Page, encode_cursor},
-    people::{PersonView, TransferView},
+    people::{PartyStatusChangeView, PersonView, TransferView},
     service_clients::ServiceClientView,
     users::{RoleAssignmentView, UserView},
 };
@@ -85,6 +85,15 @@ impl OrganizationView {
         let filter = services::organizations::OrganizationFilter { parent_id: Some(*self.id), ..Default::default() };
         org_list(ctx, filter, first, after).await
     }
+    /// The current committee (its term not ended by 换届, with members); null when none
+    /// (a party group never has one).
+    async fn committee(&self, ctx: &Context<'_>) -> Result<Option<services::committees::CommitteeTermView>> {
+        super::committees::committee_of(ctx, *self.id).await
+    }
+    /// Every term (届) of the committee with its members, newest first.
+    async fn committee_terms(&self, ctx: &Context<'_>) -> Result<Vec<services::committees::CommitteeTermView>> {
+        super::committees::committee_terms_of(ctx, *self.id).await
+    }
 }
 
 /// An organisation through the request's scoped loader (None when missing or out of scope).
@@ -111,6 +120,11 @@ impl PersonView {
     /// Transfers between organisations, oldest first.
     async fn transfers(&self, ctx: &Context<'_>) -> Result<Vec<TransferView>> {
         Ok(ctx.data::<Loaders>()?.transfers.load_one(*self.id).await?.unwrap_or_default())
+    }
+    /// Party-status history (申请入党 → 积极分子 → 发展对象 → 预备党员 → 正式党员, and
+    /// corrections), oldest first.
+    async fn party_status_history(&self, ctx: &Context<'_>) -> Result<Vec<PartyStatusChangeView>> {
+        Ok(ctx.data::<Loaders>()?.party_status_history.load_one(*self.id).await?.unwrap_or_default())
     }
 }
 

@@ -47,9 +47,15 @@ pub struct AttachmentsApi;
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)]
 pub struct UploadForm {
-    /// The file (PDF, PNG, JPEG, DOCX, XLSX, PPTX, plain text or Markdown): not empty;
-    /// the part's declared content type must be one of these and match the file's own
-    /// signature (text must be UTF-8); its file name (without any path) 1–200 characters.
+    /// The file: not empty; its file name (without any path) 1–200 characters. The part's
+    /// declared content type must be one of `application/pdf`, `image/png`,
+    /// `image/jpeg`, `image/webp`, `image/heic`, `image/heif`, `image/avif`, DOCX, XLSX,
+    /// PPTX, `text/plain` or `text/markdown`, and match the file's own signature: PDF,
+    /// PNG and JPEG by their magic bytes, WebP by `RIFF`…`WEBP`, HEIC/HEIF (what phones
+    /// take photos in) by an `ftyp` box with a HEIF brand (`heic`, `heix`, `hevc`,
+    /// `hevx`, `heim`, `heis`, `mif1`, `msf1`), AVIF by the brand `avif` / `avis`, the
+    /// Office formats as ZIP, text as UTF-8. A mismatch (e.g. JPEG bytes declared as
+    /// WebP) is refused (422 on `file`).
     #[schema(value_type = String, format = Binary)]
     file: Vec<u8>,
 }

@@ -12,15 +12,15 @@ use crate::error::{AppError, AppResult};
 use crate::http::extract::Query;
 use crate::http::extract::{Authenticated, JsonBody};
 use crate::services::documents::{
-    self as svc, DocumentFilter, DocumentPatch, DocumentView, NewDocument, PeriodTotal, ReadingView, StudyFigure,
-    StudyRecord,
+    self as svc, DocumentFilter, DocumentPatch, DocumentSummary, DocumentView, NewDocument, PeriodTotal, ReadingView,
+    StudyFigure, StudyRecord,
 };
 use crate::services::knowledge::{self, SearchFilter, SearchHit};
 use crate::services::pagination::PageRequest;
 use crate::services::types::{DocumentKind, DocumentStatus, Visibility};
 use crate::state::AppState;
 
-page_dto!(DocumentPage, DocumentView);
+page_dto!(DocumentPage, DocumentSummary);
 page_dto!(SearchPage, SearchHit);
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
@@ -124,6 +124,9 @@ pub struct ReadingReport {
 ///
 /// Published documents the caller may read (everyone-visible, or shared with a subtree
 /// related to theirs), newest first; editors also list drafts with `status=draft`.
+/// Items carry the summary (or, when a document has none, the start of its body as
+/// plain text, at most 120 characters) and the owning organisation's name, not the
+/// body: `GET /documents/{id}` has it.
 #[utoipa::path(get, path = "/api/v1/documents", tag = "knowledge base", security(("bearer" = [])),
     params(DocumentQuery, PageParams), responses((status = 200, body = DocumentPage)))]
 pub async fn list(
@@ -140,7 +143,7 @@ pub async fn list(
         issued_from: q.issued_from,
         issued_to: q.issued_to,
     };
-    Ok(HttpResponse::Ok().json(DocumentPage::from(svc::list(&state.db, &actor.0, &filter, p.page()?).await?)))
+    Ok(HttpResponse::Ok().json(DocumentPage::from(svc::list_summaries(&state.db, &actor.0, &filter, p.page()?).await?)))
 }
 
 /// Get a document revision.

@@ -67,6 +67,7 @@ pub struct MyMeasureQuery {
 /// List measures.
 ///
 /// Measures of organisations in the caller's scope, plus the caller's own; cursor-paged.
+/// Items carry the owner's name (`owner_name`).
 /// Overdue = due before today (configured time zone) and not done or cancelled.
 #[utoipa::path(get, path = "/api/v1/measures", tag = "measures", security(("bearer" = [])),
     params(MeasureQuery, PageParams),
@@ -167,6 +168,10 @@ pub async fn delete(
 }
 
 /// Progress updates of a measure, oldest first.
+///
+/// Each update carries its author's name and the metadata of its attachments (the
+/// evidence: file name, content type, size, download URL), so a phone shows the trail
+/// without a request per update.
 #[utoipa::path(get, path = "/api/v1/measures/{id}/updates", tag = "measures", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Measure id")),
     responses((status = 200, body = Vec<MeasureUpdateView>), (status = 404, body = Problem, content_type = "application/problem+json")))]

@@ -4,6 +4,7 @@
 pub mod attachments;
 pub mod audit;
 pub mod auth;
+pub mod committees;
 pub mod compliance;
 pub mod dashboard;
 pub mod documents;
@@ -13,6 +14,7 @@ mod openapi;
 pub mod organizations;
 pub mod people;
 pub mod problem;
+pub mod rosters;
 pub mod service_clients;
 pub mod study;
 pub mod supervision;
@@ -130,12 +132,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::scope("/api/v1")
             .configure(auth::routes)
             .configure(organizations::routes)
+            .configure(committees::routes)
             .configure(people::routes)
             .configure(users::routes)
             .configure(service_clients::routes)
             .configure(documents::routes)
             .configure(attachments::routes)
             .configure(study::routes)
+            .configure(rosters::routes)
             .configure(compliance::routes)
             .configure(measures::routes)
             .configure(supervision::routes)
@@ -268,7 +272,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(documents::DocumentsApi::openapi());
     doc.merge(attachments::AttachmentsApi::openapi());
     doc.merge(study::StudyApi::openapi());
+    doc.merge(rosters::RostersApi::openapi());
     doc.merge(measures::MeasuresApi::openapi());
+    doc.merge(committees::CommitteesApi::openapi());
     doc.merge(compliance::ComplianceApi::openapi());
     doc.merge(supervision::SupervisionApi::openapi());
     doc.merge(dashboard::DashboardApi::openapi());
@@ -291,6 +297,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         organizations::move_org, organizations::delete, organizations::children,
         organizations::descendants, organizations::ancestors,
         people::list, people::get, people::create, people::update, people::transfer, people::transfers,
+        people::change_party_status, people::list_party_status_history, people::record_departure,
+        people::reinstate_person,
         users::list, users::get, users::create, users::update, users::reset_password,
         users::revoke_tokens, users::roles, users::list_assignments, users::assign_role, users::revoke_role,
         service_clients::list, service_clients::get, service_clients::create, service_clients::update,

@@ -1,5 +1,6 @@
-//! `/study-sessions` and `/attendance-rates`: "first topic" study (第一议题学习),
-//! attendance, check-in and statements, and the study area's part of the OpenAPI document.
+//! `/study-sessions`, `/attendance-rates`, `/me/attendance` and
+//! `/me/upcoming-sessions`: "first topic" study (第一议题学习), attendance, check-in
+//! and statements, and the study area's part of the OpenAPI document.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -9,12 +10,13 @@ use uuid::Uuid;
 
 use super::problem::Problem;
 use super::{PageParams, created, if_match, page_dto, with_etag};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::http::extract::Query;
 use crate::http::extract::{Authenticated, JsonBody};
 use crate::services::study::{
-    self as svc, AttendanceRateReport, AttendanceView, MarkAttendance, NewSession, SessionFilter, SessionKind,
-    SessionPatch, SessionStatus, SessionView, StatementInput, StatementView,
+    self as svc, AttendanceCounts, AttendanceRateReport, AttendanceStatus, AttendanceView, BulkAttendance,
+    BulkAttendanceResult, CheckInCode, CheckInInput, MarkAttendance, MyAttendance, NewSession, SessionFilter,
+    SessionKind, SessionPatch, SessionStatus, SessionView, StatementInput, StatementView,
 };
 use crate::state::AppState;
 
@@ -26,8 +28,13 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
         .route("/study-sessions/{id}", web::get().to(get))
         .route("/study-sessions/{id}", web::patch().to(update))
         .route("/study-sessions/{id}/attendance", web::get().to(attendance))
+        .route("/study-sessions/{id}/attendance/bulk", web::post().to(mark_attendance_bulk))
         .route("/study-sessions/{id}/attendance/{person_id}", web::put().to(mark_attendance))
+        .route("/study-sessions/{id}/attendance-counts", web::get().to(get_attendance_counts))
         .route("/study-sessions/{id}/check-in", web::post().to(check_in))
+        .route("/study-sessions/{id}/check-in-code", web::get().to(get_check_in_code))
+        .route("/me/attendance", web::get().to(get_my_attendance))
+        .route("/me/upcoming-sessions", web::get().to(list_my_upcoming_sessions))
         .route("/study-sessions/{id}/statements", web::get().to(statements))
         .route("/study-sessions/{id}/statements", web::post().to(create_statement))
         .route("/study-sessions/{id}/statements/{statement_id}", web::patch().to(update_statement))
@@ -53,6 +60,34 @@ pub struct SessionQuery {
     /// Order: `held_at` (earliest meeting first) or `-held_at` (latest first); creation
     /// order when absent. A cursor belongs to the order it was made in.
     pub sort: Option<svc::SessionSort>,
+}
+
+/// Filter of a roster.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RosterQuery {
+    /// Only entries with this status (`expected`: nothing recorded yet; after the
+    /// session was held, the unmarked).
+    pub status: Option<AttendanceStatus>,
+}
+
+/// The period of "my party life" (days in the configured time zone, inclusive).
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MyAttendanceQuery {
+    /// First day (default: the first of January of `to`'s year).
+    pub from: Option<NaiveDate>,
+    /// Last day, inclusive (default: today); the range may span at most 1830 days.
+    pub to: Option<NaiveDate>,
+}
+
+/// How many upcoming sessions.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UpcomingQuery {
+    /// At most this many, 1–50 (default 20).
+    #[param(minimum = 1, maximum = 50)]
+    pub limit: Option<i64>,
 }
 
 /// An organisation subtree and a date range (days in the configured time zone, inclusive).
@@ -147,15 +182,112 @@ pub async fn update(
 }
 
 /// The roster of a session, with each person's attendance.
+///
+/// `status=expected` lists the people nothing was recorded for (after the session was
+/// held: the unmarked).
 #[utoipa::path(get, path = "/api/v1/study-sessions/{id}/attendance", tag = "study", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Session id")),
+    params(("id" = Uuid, Path, description = "Session id"), RosterQuery),
     responses((status = 200, body = Vec<AttendanceView>), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn attendance(
     state: web::Data<AppState>,
     actor: Authenticated,
     id: web::Path<Uuid>,
+    q: Query<RosterQuery>,
 ) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(svc::attendance(&state.db, &actor.0, *id).await?))
+    Ok(HttpResponse::Ok().json(svc::attendance(&state.db, &actor.0, *id, q.status).await?))
+}
+
+/// Attendance counts of a session.
+///
+/// Present, late, leave (excused, apart from absence), absent, expected; of a held
+/// session the people nothing was recorded for are also counted as `unmarked`. Rate =
+/// (present + late) / (roster − leave): unmarked people count as not attended.
+#[utoipa::path(get, path = "/api/v1/study-sessions/{id}/attendance-counts", tag = "study", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Session id")),
+    responses((status = 200, body = AttendanceCounts), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get_attendance_counts(
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(svc::session_attendance_counts(&state.db, &actor.0, *id).await?))
+}
+
+/// Mark many people's attendance at once.
+///
+/// `entries` (at most 500, each person once) and/or `rest`: everyone not listed who is
+/// still `expected` becomes `present` or `absent`. One transaction; no `If-Match` (the
+/// last mark wins). For the session's recorder or an organisation administrator in
+/// scope (403 otherwise). A person not on the roster is 422 naming
+/// `entries[i].person_id`. Answers the roster and its counts afterwards.
+#[utoipa::path(post, path = "/api/v1/study-sessions/{id}/attendance/bulk", tag = "study", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Session id")),
+    request_body = BulkAttendance,
+    responses((status = 200, body = BulkAttendanceResult), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn mark_attendance_bulk(
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    id: web::Path<Uuid>,
+    JsonBody(body): JsonBody<BulkAttendance>,
+) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(svc::mark_attendance_bulk(&state.db, &actor.0, *id, body).await?))
+}
+
+/// The current check-in code of a session.
+///
+/// For sessions in check-in mode `code`: a 6-digit code that changes every 30 seconds
+/// (the previous one is still accepted), and `qr_payload` for a QR code. Only for the
+/// host, the recorder or an organisation administrator in scope (403); another mode
+/// or a cancelled session is 409. The code is never cached.
+#[utoipa::path(get, path = "/api/v1/study-sessions/{id}/check-in-code", tag = "study", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Session id")),
+    responses((status = 200, body = CheckInCode), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")))]
+pub async fn get_check_in_code(
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    id: web::Path<Uuid>,
+) -> AppResult<HttpResponse> {
+    let code = svc::check_in_code(&state.db, &actor.0, *id).await?;
+    Ok(HttpResponse::Ok().insert_header((actix_web::http::header::CACHE_CONTROL, "no-store")).json(code))
+}
+
+/// My party life: my attendance over a period.
+///
+/// Totals (attended = present + late, missed = absent, on leave, unmarked) and per
+/// month (configured time zone) over the sessions whose roster I am on that started in
+/// the period and were not cancelled, and a page of the entries, latest first
+/// (`limit`, `cursor`). 403 for accounts that are not a person.
+#[utoipa::path(get, path = "/api/v1/me/attendance", tag = "study", security(("bearer" = [])),
+    params(MyAttendanceQuery, PageParams),
+    responses((status = 200, body = MyAttendance), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn get_my_attendance(
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    q: Query<MyAttendanceQuery>,
+    p: Query<PageParams>,
+) -> AppResult<HttpResponse> {
+    let tz = state.settings.time_zone;
+    Ok(HttpResponse::Ok().json(svc::my_attendance(&state.db, &actor.0, tz, q.from, q.to, p.page()?).await?))
+}
+
+/// My upcoming sessions.
+///
+/// Planned sessions whose roster I am on that start now or later, or whose check-in is
+/// still open, soonest first. 403 for accounts that are not a person.
+#[utoipa::path(get, path = "/api/v1/me/upcoming-sessions", tag = "study", security(("bearer" = [])),
+    params(UpcomingQuery),
+    responses((status = 200, body = Vec<SessionView>), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn list_my_upcoming_sessions(
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    q: Query<UpcomingQuery>,
+) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(svc::my_upcoming_sessions(&state.db, &actor.0, q.limit, "limit").await?))
 }
 
 /// Mark a person's attendance.
@@ -182,10 +314,16 @@ pub async fn mark_attendance(
 
 /// Check in (the caller).
 ///
-/// Only for people on the roster (403), only inside the check-in window (422 naming
-/// `check_in_window`), only once (409). Later than `held_at` + 15 minutes is `late`.
+/// Only for people on the roster (403), not at sessions in check-in mode
+/// `recorder_only` (403), only inside the check-in window (422 naming
+/// `check_in_window`), only once (409). In mode `code` the body carries the code the
+/// host shows (wrong or expired: 422 naming `code`); with a geofence, `latitude` and
+/// `longitude` within its radius (422 naming `latitude`, saying how far). The body may
+/// be empty for a session in mode `open` without a geofence. Later than `held_at` + 15
+/// minutes is `late`.
 #[utoipa::path(post, path = "/api/v1/study-sessions/{id}/check-in", tag = "study", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Session id")),
+    request_body(content = CheckInInput, description = "The code and the position; may be empty"),
     responses((status = 200, body = AttendanceView), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn check_in(
@@ -193,8 +331,16 @@ pub async fn check_in(
     state: web::Data<AppState>,
     actor: Authenticated,
     id: web::Path<Uuid>,
+    body: web::Bytes,
 ) -> AppResult<HttpResponse> {
-    let a = svc::check_in(&state.db, &actor.0, *id, state.settings.time_zone).await?;
+    let input: CheckInInput = if body.iter().all(u8::is_ascii_whitespace) {
+        CheckInInput::default()
+    } else if crate::http::extract::is_json(&req) {
+        crate::http::extract::parse_json(&body)?
+    } else {
+        return Err(AppError::UnsupportedMediaType("send the body as application/json".into()));
+    };
+    let a = svc::check_in(&state.db, &actor.0, *id, state.settings.time_zone, input).await?;
     Ok(with_etag(&req, a.version, &a))
 }
 
@@ -264,10 +410,11 @@ pub async fn attendance_rate(
 #[openapi(
     paths(
         list, get, create, update, attendance, mark_attendance, check_in, statements, create_statement,
-        update_statement, attendance_rate,
+        update_statement, attendance_rate, get_attendance_counts, mark_attendance_bulk, get_check_in_code,
+        get_my_attendance, list_my_upcoming_sessions,
     ),
     // Query-parameter enums are not collected from `params(...)`: named here.
-    components(schemas(svc::SessionSort)),
+    components(schemas(svc::SessionSort, svc::AttendanceStatus)),
     tags(
         (name = "study", description = "First-topic study sessions (第一议题学习), attendance, statements"),
     )

@@ -41,6 +41,24 @@ const PROJECTS: [(&str, ProjectLevel, ProjectStatus, &str); 12] = [
     ("水厂数字孪生运行仿真", ProjectLevel::GroupMajor, ProjectStatus::Proposed, "智慧水务研究所党支部"),
 ];
 
+/// The short form of each project's name (same order as [`PROJECTS`]) its party group is
+/// named after: `{short}项目党小组`, short name `{short}小组`. The first and third
+/// projects use the groups of the organisation tree (低碳水厂攻关党小组, 智慧管网项目党小组).
+const PROJECT_SHORT_NAMES: [&str; 12] = [
+    "低碳水厂攻关",
+    "再生水回用示范",
+    "智慧管网",
+    "管网水质预警",
+    "污泥干化资源化",
+    "精准曝气节能",
+    "光伏热泵耦合",
+    "管网非开挖修复",
+    "新污染物检测",
+    "园区废水深度处理",
+    "农村污水一体化",
+    "水厂数字孪生",
+];
+
 const ACHIEVEMENT_TITLES: [&str; 10] = [
     "加药泵变频改造",
     "格栅除污机防缠绕装置",
@@ -295,8 +313,8 @@ pub async fn seed(
                     sys,
                     NewOrganization {
                         parent_id: Some(Id(branch_id)),
-                        name: format!("{}项目党小组", title.chars().take(8).collect::<String>()),
-                        short_name: None,
+                        name: format!("{}项目党小组", PROJECT_SHORT_NAMES[i]),
+                        short_name: Some(format!("{}小组", PROJECT_SHORT_NAMES[i])),
                         kind: OrgKind::Group,
                         sort_order: Some(100 + i as i32),
                         established_on: Some(day(year - 1, 3, 1)),
@@ -508,4 +526,23 @@ pub async fn seed(
         activities.len(),
         PROJECTS.len()
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn project_party_groups_are_named_in_whole_words() {
+        let mut seen = std::collections::HashSet::new();
+        for short in PROJECT_SHORT_NAMES {
+            assert!(seen.insert(short), "{short} twice");
+            assert!((2..=10).contains(&short.chars().count()), "{short}");
+            assert!(format!("{short}小组").chars().count() <= 30, "short names are at most 30 characters");
+        }
+        // The groups of the tree are the first and third projects'.
+        assert_eq!(format!("{}党小组", PROJECT_SHORT_NAMES[0]), "低碳水厂攻关党小组");
+        assert_eq!(format!("{}项目党小组", PROJECT_SHORT_NAMES[2]), "智慧管网项目党小组");
+        assert_eq!(format!("{}项目党小组", PROJECT_SHORT_NAMES[1]), "再生水回用示范项目党小组");
+    }
 }

@@ -6,17 +6,13 @@
 use std::ops::Range;
 
 use bytes::Bytes;
-use chrono::{DateTime, Utc};
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload, path::Path};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-};
-use serde::Serialize;
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Set};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+pub use super::attachment_meta::{AttachmentView, OwnerKind, of_owners};
 use super::audit::{self, Change};
-use super::types::Id;
 use super::{documents, innovation, measures, supervision};
 use crate::auth::Actor;
 use crate::db::write_tx;
@@ -41,48 +37,6 @@ pub enum Owner {
     Achievement(Uuid),
 }
 
-/// The kinds of owner, as stored in `attachment.owner_kind`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OwnerKind {
-    /// [`Owner::Document`].
-    Document,
-    /// [`Owner::MeasureUpdate`].
-    MeasureUpdate,
-    /// [`Owner::SupervisionUpdate`].
-    SupervisionUpdate,
-    /// [`Owner::Achievement`].
-    Achievement,
-}
-
-impl OwnerKind {
-    /// The stored and wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OwnerKind::Document => "document",
-            OwnerKind::MeasureUpdate => "measure_update",
-            OwnerKind::SupervisionUpdate => "supervision_item_update",
-            OwnerKind::Achievement => "achievement",
-        }
-    }
-
-    /// Reads a stored name (None for a kind this build does not know).
-    pub fn parse(stored: &str) -> Option<OwnerKind> {
-        [OwnerKind::Document, OwnerKind::MeasureUpdate, OwnerKind::SupervisionUpdate, OwnerKind::Achievement]
-            .into_iter()
-            .find(|k| k.as_str() == stored)
-    }
-
-    /// The owner of this kind with id `id`.
-    pub fn of(self, id: Uuid) -> Owner {
-        match self {
-            OwnerKind::Document => Owner::Document(id),
-            OwnerKind::MeasureUpdate => Owner::MeasureUpdate(id),
-            OwnerKind::SupervisionUpdate => Owner::SupervisionUpdate(id),
-            OwnerKind::Achievement => Owner::Achievement(id),
-        }
-    }
-}
-
 impl Owner {
     /// The owner's kind.
     pub fn kind(self) -> OwnerKind {
@@ -105,7 +59,12 @@ impl Owner {
 
     /// The owner of a stored row (None for a kind this build does not know).
     pub fn from_stored(kind: &str, id: Uuid) -> Option<Owner> {
-        OwnerKind::parse(kind).map(|k| k.of(id))
+        OwnerKind::parse(kind).map(|k| match k {
+            OwnerKind::Document => Owner::Document(id),
+            OwnerKind::MeasureUpdate => Owner::MeasureUpdate(id),
+            OwnerKind::SupervisionUpdate => Owner::SupervisionUpdate(id),
+            OwnerKind::Achievement => Owner::Achievement(id),
+        })
     }
 }
 
@@ -136,62 +95,66 @@ async fn authorize<C: ConnectionTrait>(db: &C, actor: &Actor, owner: Owner, acce
     }
 }
 
-/// Accepted content types and the signature their bytes must start with
-/// (`None`: UTF-8 text).
-const ALLOWED: &[(&str, Option<&[u8]>)] = &[
-    ("application/pdf", Some(b"%PDF-")),
-    ("image/png", Some(b"\x89PNG\r\n\x1a\n")),
-    ("image/jpeg", Some(b"\xff\xd8\xff")),
-    ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", Some(b"PK\x03\x04")),
-    ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", Some(b"PK\x03\x04")),
-    ("application/vnd.openxmlformats-officedocument.presentationml.presentation", Some(b"PK\x03\x04")),
-    ("text/plain", None),
-    ("text/markdown", None),
-];
-
-/// A file attached to a document, a measure's progress update, a supervision item's
-/// update or an achievement (its metadata). The bytes are downloaded from its download
-/// URL (REST, bearer token, byte ranges supported).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
-#[graphql(name = "Attachment")]
-pub struct AttachmentView {
-    /// Id.
-    pub id: Id,
-    /// What it is attached to: `document`, `measure_update`, `supervision_item_update` or `achievement`.
-    #[graphql(skip)]
-    pub owner_kind: String,
-    /// The owner's id.
-    #[graphql(skip)]
-    pub owner_id: Uuid,
-    /// Original file name.
-    pub filename: String,
-    /// Content type.
-    pub content_type: String,
-    /// Size in bytes.
-    pub size_bytes: i64,
-    /// SHA-256 of the content, hex.
-    pub sha256: String,
-    /// Where to download it (REST, bearer token, `Range` supported).
-    pub download_url: String,
-    /// Uploaded at (UTC).
-    pub created_at: DateTime<Utc>,
+/// How a content type is recognised in a file's own bytes.
+#[derive(Debug, Clone, Copy)]
+enum Signature {
+    /// The bytes start with these.
+    Prefix(&'static [u8]),
+    /// A RIFF container of this form type (`RIFF` size `WEBP`).
+    Riff(&'static [u8; 4]),
+    /// An ISO base media file (HEIF, AVIF): an `ftyp` box at offset 4 whose major brand
+    /// or one of whose compatible brands is one of these.
+    Ftyp(&'static [&'static [u8; 4]]),
+    /// UTF-8 text.
+    Text,
 }
 
-impl From<attachment::Model> for AttachmentView {
-    fn from(m: attachment::Model) -> Self {
-        AttachmentView {
-            download_url: format!("/api/v1/attachments/{}", m.id),
-            id: m.id.into(),
-            owner_kind: m.owner_kind,
-            owner_id: m.owner_id,
-            filename: m.filename,
-            content_type: m.content_type,
-            size_bytes: m.size_bytes,
-            sha256: m.sha256,
-            created_at: m.created_at,
+impl Signature {
+    /// Whether `bytes` carry this signature.
+    fn matches(self, bytes: &[u8]) -> bool {
+        match self {
+            Signature::Prefix(magic) => bytes.starts_with(magic),
+            Signature::Riff(form) => bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == form,
+            Signature::Ftyp(brands) => ftyp_brands(bytes).any(|b| brands.iter().any(|want| *want == b)),
+            Signature::Text => std::str::from_utf8(bytes).is_ok(),
         }
     }
 }
+
+/// The brands of a leading `ftyp` box: the major brand, then the compatible ones
+/// (nothing when the file does not start with one).
+fn ftyp_brands(bytes: &[u8]) -> impl Iterator<Item = &[u8; 4]> {
+    let declared = bytes.get(..4).map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize);
+    let is_ftyp = bytes.get(4..8) == Some(b"ftyp".as_slice()) && declared >= 16;
+    let end = if is_ftyp { declared.min(bytes.len()) } else { 0 };
+    let major = if is_ftyp { bytes.get(8..12) } else { None };
+    // Bytes 12..16 are the minor version; compatible brands follow, four bytes each.
+    let compatible = bytes.get(16.min(end)..end).unwrap_or_default();
+    major.into_iter().chain(compatible.chunks_exact(4)).filter_map(|b| <&[u8; 4]>::try_from(b).ok())
+}
+
+/// Brands of HEIF images (HEIC: HEVC-coded; `mif1` / `msf1`: the generic HEIF image and
+/// sequence brands a phone also writes).
+const HEIF_BRANDS: &[&[u8; 4]] = &[b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"];
+
+/// Brands of AVIF images.
+const AVIF_BRANDS: &[&[u8; 4]] = &[b"avif", b"avis"];
+
+/// Accepted content types and the signature their bytes must carry.
+const ALLOWED: &[(&str, Signature)] = &[
+    ("application/pdf", Signature::Prefix(b"%PDF-")),
+    ("image/png", Signature::Prefix(b"\x89PNG\r\n\x1a\n")),
+    ("image/jpeg", Signature::Prefix(b"\xff\xd8\xff")),
+    ("image/webp", Signature::Riff(b"WEBP")),
+    ("image/heic", Signature::Ftyp(HEIF_BRANDS)),
+    ("image/heif", Signature::Ftyp(HEIF_BRANDS)),
+    ("image/avif", Signature::Ftyp(AVIF_BRANDS)),
+    ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", Signature::Prefix(b"PK\x03\x04")),
+    ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", Signature::Prefix(b"PK\x03\x04")),
+    ("application/vnd.openxmlformats-officedocument.presentationml.presentation", Signature::Prefix(b"PK\x03\x04")),
+    ("text/plain", Signature::Text),
+    ("text/markdown", Signature::Text),
+];
 
 /// An uploaded file, as the transport received it.
 pub struct Upload {
@@ -207,11 +170,7 @@ fn check_upload(upload: &Upload, max_bytes: usize) -> AppResult<String> {
     let name = upload.filename.rsplit(['/', '\\']).next().unwrap_or("").trim().to_owned();
     let mime = upload.content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     let allowed = ALLOWED.iter().find(|(t, _)| *t == mime);
-    let signature_ok = match allowed {
-        Some((_, Some(magic))) => upload.bytes.starts_with(magic),
-        Some((_, None)) => std::str::from_utf8(&upload.bytes).is_ok(),
-        None => false,
-    };
+    let signature_ok = allowed.is_some_and(|(_, signature)| signature.matches(&upload.bytes));
     if upload.bytes.len() > max_bytes {
         return Err(AppError::PayloadTooLarge(max_bytes));
     }
@@ -294,28 +253,6 @@ pub async fn list<C: ConnectionTrait>(db: &C, actor: &Actor, owner: Owner) -> Ap
     Ok(of_owners(db, owner.kind(), &[owner.id()]).await?.remove(&owner.id()).unwrap_or_default())
 }
 
-/// The attachments of several owners of one kind, oldest first (a DataLoader batch: one
-/// statement). Only for owners the caller has already been authorised to read, e.g. the
-/// parents a GraphQL resolver got through the scoped loaders.
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn of_owners<C: ConnectionTrait>(
-    db: &C,
-    kind: OwnerKind,
-    owner_ids: &[Uuid],
-) -> AppResult<std::collections::HashMap<Uuid, Vec<AttachmentView>>> {
-    let mut map: std::collections::HashMap<Uuid, Vec<AttachmentView>> = std::collections::HashMap::new();
-    for row in attachment::Entity::find()
-        .filter(attachment::Column::OwnerKind.eq(kind.as_str()))
-        .filter(attachment::Column::OwnerId.is_in(owner_ids.iter().copied()))
-        .order_by_asc(attachment::Column::Id)
-        .all(db)
-        .await?
-    {
-        map.entry(row.owner_id).or_default().push(AttachmentView::from(row));
-    }
-    Ok(map)
-}
-
 /// An attachment whose owner the actor may read (NOT_FOUND otherwise).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn get(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> AppResult<(AttachmentView, String)> {
@@ -383,5 +320,35 @@ mod tests {
             Err(AppError::PayloadTooLarge(100))
         ));
         assert!(check_upload(&up("x.txt", "text/plain", &[0xff, 0xfe]), 100).is_err(), "not UTF-8");
+    }
+
+    /// An `ftyp` box of `size` bytes with a major brand and compatible brands.
+    fn ftyp(major: &[u8; 4], compatible: &[&[u8; 4]]) -> Vec<u8> {
+        let size = 16 + 4 * compatible.len();
+        let mut b = (size as u32).to_be_bytes().to_vec();
+        b.extend_from_slice(b"ftyp");
+        b.extend_from_slice(major);
+        b.extend_from_slice(&[0, 0, 0, 0]);
+        for c in compatible {
+            b.extend_from_slice(*c);
+        }
+        b.extend_from_slice(b"\0\0\0\x08meta");
+        b
+    }
+
+    #[test]
+    fn phone_images_are_recognised_by_signature() {
+        let webp = b"RIFF\x24\0\0\0WEBPVP8 ";
+        assert!(check_upload(&up("a.webp", "image/webp", webp), 100).is_ok());
+        assert!(check_upload(&up("a.webp", "image/webp", b"\xff\xd8\xff\xe0JFIF"), 100).is_err(), "JPEG claiming WebP");
+        assert!(check_upload(&up("a.webp", "image/webp", b"RIFF\x24\0\0\0WAVEfmt "), 100).is_err(), "WAV is RIFF too");
+        let heic = ftyp(b"heic", &[b"mif1", b"heic"]);
+        assert!(check_upload(&up("IMG_0001.HEIC", "image/heic", &heic), 100).is_ok());
+        assert!(check_upload(&up("a.heif", "image/heif", &ftyp(b"mif1", &[b"heic"])), 100).is_ok());
+        assert!(check_upload(&up("a.heic", "image/heic", &ftyp(b"isom", &[b"mp41"])), 100).is_err(), "an MP4");
+        assert!(check_upload(&up("a.heic", "image/heic", &ftyp(b"isom", &[b"heic"])), 100).is_ok(), "compatible brand");
+        assert!(check_upload(&up("a.avif", "image/avif", &ftyp(b"avif", &[b"mif1"])), 100).is_ok());
+        assert!(check_upload(&up("a.heic", "image/heic", b"\0\0\0\x18ftyp"), 100).is_err(), "truncated box");
+        assert!(check_upload(&up("a.heic", "image/heic", &heic[..6]), 100).is_err());
     }
 }

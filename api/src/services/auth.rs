@@ -5,7 +5,8 @@
 use base64::Engine;
 use chrono::Duration;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QuerySelect, QueryTrait, Set,
     sea_query::Expr,
 };
 use serde::Serialize;
@@ -263,6 +264,7 @@ pub async fn resolve_actor<C: ConnectionTrait>(
                 grants: vec![Grant { role: Role::HrReader, org_id: client.organization_id, org_path }],
                 request_id,
                 origin: Default::default(),
+        home: None,
             }))
         }
     }
@@ -289,12 +291,35 @@ async fn actor_for_user<C: ConnectionTrait>(
             }
         })
         .collect();
+    let home = home_of(db, user.person_id).await?;
     Ok(Actor {
         principal: Principal::User { user_id: user.id, username: user.username, person_id: user.person_id },
         grants,
         request_id,
         origin: Default::default(),
+        home,
     })
+}
+
+/// The materialised path of the organisation `person_id` belongs to now: the root of
+/// the caller's participation scope (one indexed statement, only for people).
+pub(crate) async fn home_of<C: ConnectionTrait>(db: &C, person_id: Option<Uuid>) -> AppResult<Option<String>> {
+    let Some(person_id) = person_id else { return Ok(None) };
+    Ok(organization::Entity::find()
+        .select_only()
+        .column(organization::Column::Path)
+        .filter(
+            organization::Column::Id.in_subquery(
+                entity::person::Entity::find()
+                    .select_only()
+                    .column(entity::person::Column::OrganizationId)
+                    .filter(entity::person::Column::Id.eq(person_id))
+                    .into_query(),
+            ),
+        )
+        .into_tuple::<String>()
+        .one(db)
+        .await?)
 }
 
 /// Checks a username and password like the `password` grant does (same lock-out, same

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
-    sea_query::{Expr, JoinType},
+    Iterable, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
+    sea_query::{Alias, Expr, Func, JoinType},
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -191,7 +191,13 @@ fn owners_visible_to(scope: &Scope) -> Condition {
 pub(crate) fn readable(actor: &Actor) -> AppResult<Condition> {
     let read = actor.require(Permission::DocumentRead)?;
     let write = actor.scope(Permission::DocumentWrite);
-    let visible_owner = document::Column::OrganizationId.in_subquery(org_ids_query(owners_visible_to(&read)));
+    let mut owners = Condition::any().add(owners_visible_to(&read));
+    if let Some(own) = super::scope::addressed_to_caller(organization::Column::Id, actor) {
+        // Participation scope: a document an ancestor of the caller's own organisation
+        // publishes to its subtree reaches them, whatever their grants.
+        owners = owners.add(own);
+    }
+    let visible_owner = document::Column::OrganizationId.in_subquery(org_ids_query(owners));
     let published = Condition::all()
         .add(document::Column::Status.ne(DocumentStatus::Draft.as_str()))
         .add(Condition::any().add(document::Column::Visibility.eq(Visibility::Everyone.as_str())).add(visible_owner));
@@ -315,12 +321,260 @@ pub async fn list<C: ConnectionTrait>(
     filter: &DocumentFilter,
     page: PageRequest,
 ) -> AppResult<Page<DocumentView>> {
+    let (rows, total) = page_rows(db, actor, filter, page, Bodies::Whole).await?;
+    let items = views(db, rows).await?;
+    Ok(Page::from_rows(items, page, |d| d.id.0, total))
+}
+
+/// How many characters of a body a lean list reads: enough for [`excerpt`] to find
+/// 120 characters of text behind the Markdown markup.
+const BODY_HEAD_CHARS: u32 = 1000;
+
+/// Whether a list reads whole bodies or only their start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Bodies {
+    /// The whole body.
+    Whole,
+    /// The first [`BODY_HEAD_CHARS`] characters (read by the database, not cut here).
+    Head,
+}
+
+/// One keyset page (newest first) of the documents the actor may read matching
+/// `filter`: the rows and, when asked for, the total.
+async fn page_rows<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    filter: &DocumentFilter,
+    page: PageRequest,
+    bodies: Bodies,
+) -> AppResult<(Vec<document::Model>, Option<u64>)> {
     let cond = Condition::all()
         .add(readable(actor)?)
         .add(filter_condition(filter))
         .add(owner_subtree(db, actor, filter.organization_id).await?);
-    let (rows, total) = keyset::<_, document::Entity>(db, cond, document::Column::Id, page, KeyOrder::Newest).await?;
+    if bodies == Bodies::Whole {
+        return keyset::<_, document::Entity>(db, cond, document::Column::Id, page, KeyOrder::Newest).await;
+    }
+    let total =
+        if page.with_total { Some(document::Entity::find().filter(cond.clone()).count(db).await?) } else { None };
+    let mut query = document::Entity::find().filter(cond);
+    if let Some(after) = page.after {
+        query = query.filter(document::Column::Id.lt(after));
+    }
+    let head = Func::cust(Alias::new("SUBSTR"))
+        .arg(Expr::col((document::Entity, document::Column::Body)))
+        .arg(1)
+        .arg(BODY_HEAD_CHARS);
+    let rows = query
+        .select_only()
+        .columns(document::Column::iter().filter(|c| !matches!(c, document::Column::Body)))
+        .expr_as(head, "body")
+        .order_by_desc(document::Column::Id)
+        .limit(page.limit + 1)
+        .into_model::<document::Model>()
+        .all(db)
+        .await?;
+    Ok((rows, total))
+}
+
+/// Like [`list`], but each document's `body` holds only its start (about 1,000
+/// characters, enough for [`DocumentView::excerpt`]): for a GraphQL list that does not
+/// ask for bodies, so that none are read.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn list_without_bodies<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    filter: &DocumentFilter,
+    page: PageRequest,
+) -> AppResult<Page<DocumentView>> {
+    let (rows, total) = page_rows(db, actor, filter, page, Bodies::Head).await?;
     let items = views(db, rows).await?;
+    Ok(Page::from_rows(items, page, |d| d.id.0, total))
+}
+
+/// A document in a list (what a phone shows in a row): the summary instead of the body,
+/// and the owning organisation's name. `GET /documents/{id}` has the body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct DocumentSummary {
+    /// Id of this revision (UUID v7).
+    pub id: Id,
+    /// Revision number, from 1.
+    pub revision: i32,
+    /// Kind.
+    pub kind: DocumentKind,
+    /// Title.
+    pub title: String,
+    /// Issuing body, e.g. 集团党委.
+    pub issuing_body: Option<String>,
+    /// Date issued.
+    pub issued_on: Option<NaiveDate>,
+    /// The stored summary or, when there is none, the start of the body as plain text
+    /// (Markdown markup removed; at most 120 characters, ending in `…` when cut).
+    pub summary: String,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Owning organisation (id).
+    pub organization_id: Id,
+    /// Owning organisation's name.
+    pub organization_name: String,
+    /// Who may read it once published.
+    pub visibility: Visibility,
+    /// Lifecycle status.
+    pub status: DocumentStatus,
+    /// When this revision was published.
+    pub published_at: Option<DateTime<Utc>>,
+    /// Last changed at (UTC).
+    pub updated_at: DateTime<Utc>,
+    /// Optimistic-concurrency version.
+    pub version: i32,
+}
+
+/// The longest excerpt [`excerpt`] makes, in characters.
+pub const EXCERPT_CHARS: usize = 120;
+
+impl DocumentView {
+    /// The stored summary or, when there is none, the start of the body as plain text
+    /// (see [`excerpt`]).
+    pub fn summary_or_excerpt(&self) -> String {
+        match self.summary.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(s) => s.to_owned(),
+            None => excerpt(&self.body, EXCERPT_CHARS),
+        }
+    }
+}
+
+/// Removes inline Markdown from one line: images and links keep their text, HTML tags,
+/// emphasis and code marks go.
+fn strip_inline(line: &str) -> String {
+    let chars: Vec<char> = line.chars().collect();
+    let mut out = String::with_capacity(line.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '!' if chars.get(i + 1) == Some(&'[') => i += 1,
+            '[' => {
+                // `[text](target)` → text; a lone bracket stays.
+                let close = chars[i + 1..].iter().position(|&x| x == ']').map(|p| p + i + 1);
+                match close {
+                    Some(end) if chars.get(end + 1) == Some(&'(') => {
+                        out.extend(&chars[i + 1..end]);
+                        let paren = chars[end + 1..].iter().position(|&x| x == ')').map(|p| p + end + 1);
+                        i = paren.map_or(end + 1, |p| p + 1);
+                    }
+                    _ => {
+                        out.push(c);
+                        i += 1;
+                    }
+                }
+            }
+            '<' => match chars[i + 1..].iter().position(|&x| x == '>') {
+                Some(p) if chars.get(i + 1).is_some_and(|n| n.is_ascii_alphabetic() || *n == '/') => i += p + 2,
+                _ => {
+                    out.push(c);
+                    i += 1;
+                }
+            },
+            '*' | '`' | '~' => i += 1,
+            '_' if i + 1 < chars.len() && chars[i + 1] == '_' => i += 2,
+            _ => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Removes block Markdown from the start of a line: headings, quotes, list markers.
+fn strip_block(line: &str) -> &str {
+    let mut l = line.trim();
+    loop {
+        let before = l;
+        l = l.trim_start_matches('#').trim_start_matches('>').trim_start();
+        for marker in ["- ", "* ", "+ "] {
+            if let Some(rest) = l.strip_prefix(marker) {
+                l = rest.trim_start();
+            }
+        }
+        let digits = l.chars().take_while(char::is_ascii_digit).count();
+        if digits > 0
+            && let Some(rest) = l[digits..].strip_prefix(". ").or_else(|| l[digits..].strip_prefix(") "))
+        {
+            l = rest.trim_start();
+        }
+        if l == before {
+            return l;
+        }
+    }
+}
+
+/// The start of a Markdown text as plain text: markup removed (headings, quotes, list
+/// markers, emphasis, code marks and fences, tables' pipes, links and images keep their
+/// text, HTML tags go), lines joined, runs of spaces made one, cut at a character (not
+/// byte) boundary to at most `max_chars` characters, the last of them `…` when cut.
+pub fn excerpt(markdown: &str, max_chars: usize) -> String {
+    let mut text = String::new();
+    for line in markdown.lines() {
+        let trimmed = line.trim();
+        let is_rule =
+            trimmed.len() >= 3 && trimmed.chars().all(|c| matches!(c, '-' | '*' | '_' | '=' | ' ' | '|' | ':'));
+        if trimmed.is_empty() || trimmed.starts_with("```") || trimmed.starts_with("~~~") || is_rule {
+            continue;
+        }
+        let plain = strip_inline(strip_block(line)).replace('|', " ");
+        let plain = plain.trim();
+        if plain.is_empty() {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push(' ');
+        }
+        text.push_str(plain);
+    }
+    let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if collapsed.chars().count() <= max_chars {
+        return collapsed;
+    }
+    let mut cut: String = collapsed.chars().take(max_chars.saturating_sub(1)).collect();
+    cut.truncate(cut.trim_end().len());
+    cut.push('…');
+    cut
+}
+
+/// A page of documents the actor may read as list items ([`DocumentSummary`]: the
+/// summary instead of the body, the owner's name), newest first. Reads no whole bodies;
+/// a constant number of statements whatever the page size.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn list_summaries<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    filter: &DocumentFilter,
+    page: PageRequest,
+) -> AppResult<Page<DocumentSummary>> {
+    let (rows, total) = page_rows(db, actor, filter, page, Bodies::Head).await?;
+    let owners = super::names::organizations(db, rows.iter().map(|r| r.organization_id)).await?;
+    let items = views(db, rows)
+        .await?
+        .into_iter()
+        .map(|d| DocumentSummary {
+            summary: d.summary_or_excerpt(),
+            organization_name: owners.get(&d.organization_id).cloned().unwrap_or_default(),
+            id: d.id,
+            revision: d.revision,
+            kind: d.kind,
+            title: d.title,
+            issuing_body: d.issuing_body,
+            issued_on: d.issued_on,
+            tags: d.tags,
+            organization_id: d.organization_id.into(),
+            visibility: d.visibility,
+            status: d.status,
+            published_at: d.published_at,
+            updated_at: d.updated_at,
+            version: d.version,
+        })
+        .collect();
     Ok(Page::from_rows(items, page, |d| d.id.0, total))
 }
 
@@ -1045,4 +1299,24 @@ pub async fn study_figures<C: ConnectionTrait>(
             seconds: r.seconds,
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::excerpt;
+
+    #[test]
+    fn excerpts_are_plain_text_cut_at_characters() {
+        let md = "## 一、提高政治站位\n\n各级党组织要把**科技创新**作为`国之大者`来抓，见[通知](http://x/y)。\n\n- 第一条\n1. 第二条\n> 引文 <b>粗</b>\n\n| 表 | 格 |\n|---|---|\n```\ncode\n```";
+        assert_eq!(
+            excerpt(md, 120),
+            "一、提高政治站位 各级党组织要把科技创新作为国之大者来抓，见通知。 第一条 第二条 引文 粗 表 格 code"
+        );
+        let long = "科".repeat(300);
+        let e = excerpt(&long, 120);
+        assert_eq!(e.chars().count(), 120);
+        assert!(e.ends_with('…'));
+        assert_eq!(excerpt("短文", 120), "短文");
+        assert_eq!(excerpt("![图](a.png) snake_case __粗__", 120), "图 snake_case 粗");
+    }
 }

@@ -15,6 +15,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::attachment_meta::{AttachmentView, OwnerKind};
 use super::audit::{self, Change};
 use super::clean;
 use super::pagination::{Direction, KeyOrder, Page, PageRequest, keyset, keyset_sorted};
@@ -86,6 +87,10 @@ pub struct MeasureView {
     pub description: Option<String>,
     /// Owner (person id).
     pub owner_id: Id,
+    /// Owner's name (REST answers; GraphQL has `owner`).
+    #[graphql(skip)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner_name: Option<String>,
     /// Due date.
     pub due_on: NaiveDate,
     /// Status.
@@ -115,6 +120,7 @@ impl MeasureView {
             title: m.title,
             description: m.description,
             owner_id: m.owner_person_id.into(),
+            owner_name: None,
             due_on: m.due_on,
             completed_on: m.completed_on,
             created_at: m.created_at,
@@ -223,6 +229,10 @@ pub struct MeasureUpdateView {
     /// Author's account.
     #[graphql(skip)]
     pub author_user_id: Option<Uuid>,
+    /// Author's name, if the author is a person (REST answers; GraphQL has `author`).
+    #[graphql(skip)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author_name: Option<String>,
     /// Text.
     pub text: String,
     /// Status before, when the update changed it.
@@ -231,6 +241,10 @@ pub struct MeasureUpdateView {
     pub status_to: Option<MeasureStatus>,
     /// Written at (UTC).
     pub created_at: DateTime<Utc>,
+    /// Evidence attached to the update (metadata; download from each `download_url`),
+    /// oldest first (REST answers; GraphQL has the `attachments` field).
+    #[graphql(skip)]
+    pub attachments: Vec<AttachmentView>,
 }
 
 impl MeasureUpdateView {
@@ -242,8 +256,10 @@ impl MeasureUpdateView {
             measure_id: m.measure_id.into(),
             author_person_id: m.author_person_id,
             author_user_id: m.author_user_id,
+            author_name: None,
             text: m.text,
             created_at: m.created_at,
+            attachments: Vec::new(),
         })
     }
 }
@@ -294,7 +310,18 @@ async fn may_manage<C: ConnectionTrait>(db: &C, actor: &Actor, org_id: Uuid) -> 
 /// One measure.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn get<C: ConnectionTrait>(db: &C, actor: &Actor, today: NaiveDate, id: Uuid) -> AppResult<MeasureView> {
-    MeasureView::from_model(find_readable(db, actor, id).await?, today)
+    let mut view = MeasureView::from_model(find_readable(db, actor, id).await?, today)?;
+    with_owner_names(db, std::slice::from_mut(&mut view)).await?;
+    Ok(view)
+}
+
+/// Fills in the owners' names of `views`: one statement.
+async fn with_owner_names<C: ConnectionTrait>(db: &C, views: &mut [MeasureView]) -> AppResult<()> {
+    let names = super::names::people(db, views.iter().map(|m| m.owner_id.0)).await?;
+    for m in views {
+        m.owner_name = names.get(&m.owner_id.0).cloned();
+    }
+    Ok(())
 }
 
 async fn page_of<C: ConnectionTrait>(
@@ -323,7 +350,8 @@ async fn page_of<C: ConnectionTrait>(
     }
     let Some(sort) = filter.sort else {
         let (rows, total) = keyset::<_, measure::Entity>(db, cond, measure::Column::Id, page, KeyOrder::Oldest).await?;
-        let items = rows.into_iter().map(|m| MeasureView::from_model(m, today)).collect::<AppResult<Vec<_>>>()?;
+        let mut items = rows.into_iter().map(|m| MeasureView::from_model(m, today)).collect::<AppResult<Vec<_>>>()?;
+        with_owner_names(db, &mut items).await?;
         return Ok(Page::from_rows(items, page, |m| m.id.0, total));
     };
     let direction = match sort {
@@ -339,7 +367,8 @@ async fn page_of<C: ConnectionTrait>(
         page,
     )
     .await?;
-    let items = rows.into_iter().map(|m| MeasureView::from_model(m, today)).collect::<AppResult<Vec<_>>>()?;
+    let mut items = rows.into_iter().map(|m| MeasureView::from_model(m, today)).collect::<AppResult<Vec<_>>>()?;
+    with_owner_names(db, &mut items).await?;
     Ok(Page::from_sorted_rows(items, page, MeasureSort::key, total))
 }
 
@@ -460,8 +489,9 @@ pub async fn create(
     }
     .insert(&tx)
     .await?;
-    let view = MeasureView::from_model(model, today)?;
+    let mut view = MeasureView::from_model(model, today)?;
     audit_measure(&tx, actor, "create", None, Some(&view)).await?;
+    with_owner_names(&tx, std::slice::from_mut(&mut view)).await?;
     tx.commit().await?;
     Ok(view)
 }
@@ -525,13 +555,16 @@ pub async fn update(
         set_status(&mut am, v, today);
     }
     if super::unchanged(&am, &original) {
+        let mut before = before;
+        with_owner_names(&tx, std::slice::from_mut(&mut before)).await?;
         tx.commit().await?;
         return Ok(before);
     }
     am.updated_at = Set(super::now());
     am.version = Set(original.version + 1);
-    let after = MeasureView::from_model(am.update(&tx).await?, today)?;
+    let mut after = MeasureView::from_model(am.update(&tx).await?, today)?;
     audit_measure(&tx, actor, "update", Some(&before), Some(&after)).await?;
+    with_owner_names(&tx, std::slice::from_mut(&mut after)).await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -588,11 +621,20 @@ pub async fn of_sources<C: ConnectionTrait>(
     Ok(map)
 }
 
-/// The progress updates of a measure the actor may read, oldest first.
+/// The progress updates of a measure the actor may read, oldest first, with their
+/// authors' names and their attachments' metadata (two statements for all of them).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn updates<C: ConnectionTrait>(db: &C, actor: &Actor, measure_id: Uuid) -> AppResult<Vec<MeasureUpdateView>> {
     find_readable(db, actor, measure_id).await?;
-    Ok(updates_of(db, actor, &[measure_id]).await?.remove(&measure_id).unwrap_or_default())
+    let mut list = updates_of(db, actor, &[measure_id]).await?.remove(&measure_id).unwrap_or_default();
+    let ids: Vec<Uuid> = list.iter().map(|u| u.id.0).collect();
+    let mut files = super::attachment_meta::of_owners(db, OwnerKind::MeasureUpdate, &ids).await?;
+    let names = super::names::people(db, list.iter().filter_map(|u| u.author_person_id)).await?;
+    for u in &mut list {
+        u.attachments = files.remove(&u.id.0).unwrap_or_default();
+        u.author_name = u.author_person_id.and_then(|p| names.get(&p).cloned());
+    }
+    Ok(list)
 }
 
 /// The progress updates of several measures (DataLoader batch), skipping measures the
@@ -681,7 +723,7 @@ pub async fn add_update(
     }
     .insert(&tx)
     .await?;
-    let view = MeasureUpdateView::from_model(model)?;
+    let mut view = MeasureUpdateView::from_model(model)?;
     audit::record(
         &tx,
         actor,
@@ -695,6 +737,8 @@ pub async fn add_update(
         )?,
     )
     .await?;
+    let names = super::names::people(&tx, view.author_person_id).await?;
+    view.author_name = view.author_person_id.and_then(|p| names.get(&p).cloned());
     tx.commit().await?;
     Ok(view)
 }

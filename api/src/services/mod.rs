@@ -10,9 +10,11 @@
 //! `DANGJIAN_LOG=info,dangjian::services=debug` a slow request shows which service
 //! call took its time (off by default, so it costs nothing).
 
+pub mod attachment_meta;
 pub mod attachments;
 pub mod audit;
 pub mod auth;
+pub mod committees;
 pub mod compliance;
 pub mod credentials;
 pub mod dashboard;
@@ -23,6 +25,7 @@ pub mod idempotency;
 pub mod innovation;
 pub mod knowledge;
 pub mod measures;
+pub mod names;
 pub mod organizations;
 pub mod pagination;
 pub mod people;

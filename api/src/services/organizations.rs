@@ -150,7 +150,7 @@ fn is_own_scope_root(scope: &Scope, path: &str) -> bool {
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn get<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<OrganizationView> {
     let scope = actor.require(Permission::OrgRead)?;
-    OrganizationView::from_model(find_in_scope(db, &scope, id).await?)
+    OrganizationView::from_model(super::scope::find_participating(db, actor, &scope, id).await?)
 }
 
 /// Several organisations by id, silently skipping those out of scope (DataLoader batch).
@@ -159,7 +159,7 @@ pub async fn by_ids<C: ConnectionTrait>(db: &C, actor: &Actor, ids: &[Uuid]) -> 
     let scope = actor.require(Permission::OrgRead)?;
     organization::Entity::find()
         .filter(organization::Column::Id.is_in(ids.iter().copied()))
-        .filter(orgs_in(&scope))
+        .filter(super::scope::orgs_participating(actor, &scope))
         .all(db)
         .await?
         .into_iter()

@@ -1,5 +1,15 @@
-//! People: members and employees, their party status, transfers between
-//! organisations (history kept) and who may see their personal data.
+//! People: members and employees, their party status and its dated history,
+//! transfers between organisations (history kept), departures (the person stays,
+//! marked ended: people are never deleted) and who may see their personal data.
+//!
+//! Party status follows the standard order 群众 → 入党申请人 → 入党积极分子 → 发展对象 →
+//! 预备党员 → 正式党员. Every change appends a [`PartyStatusChangeView`] in the same
+//! transaction; the person's `party_status` is the status of their latest entry (by
+//! `effective_on`, then by recording order). The next step in the order is a normal
+//! change (the people update may make it, effective today); anything else (going back,
+//! skipping steps, back to 群众) is a correction, made only through
+//! [`change_party_status`] with a note. Nothing about an ended person changes until they
+//! are reinstated (except their contact data).
 
 use std::collections::HashMap;
 
@@ -17,11 +27,30 @@ use super::pagination::{KeyOrder, Page, PageRequest, keyset};
 use super::scope::find_in_scope;
 use super::scope::org_for_write;
 use super::scope::{org_ids_query, org_ref_in, subtree};
+use super::types::text_enum;
 use super::types::{Id, PartyStatus};
 use crate::auth::{Actor, Permission, Scope};
 use crate::db::write_tx;
 use crate::error::{AppError, AppResult, Validator};
-use entity::{organization, person, person_transfer};
+use entity::{organization, party_status_change, person, person_transfer};
+
+text_enum! {
+    /// How a person left (the person stays, marked ended).
+    DepartureKind {
+        /// 调出: transferred out of the group's party organisation.
+        TransferredOut => "transferred_out",
+        /// 离职: resigned or left employment.
+        Resigned => "resigned",
+        /// 退休: retired.
+        Retired => "retired",
+        /// 出党: left the party (expelled, removed or withdrew).
+        LeftParty => "left_party",
+        /// 去世: deceased.
+        Deceased => "deceased",
+        /// 停止党籍: party membership suspended.
+        MembershipSuspended => "membership_suspended",
+    }
+}
 
 /// A person as the caller may see them: `phone` and `email` are null unless the caller
 /// is the person, manages their organisation, or is a client with the `personal_data` scope.
@@ -52,6 +81,14 @@ pub struct PersonView {
     pub is_tech_backbone: bool,
     /// Model worker (劳模).
     pub is_model_worker: bool,
+    /// The day the person left; null while active.
+    pub left_on: Option<NaiveDate>,
+    /// How the person left; null while active.
+    pub departure_kind: Option<DepartureKind>,
+    /// Why the person left; null while active.
+    pub departure_reason: Option<String>,
+    /// Whether the person has left (`left_on` is set). Lists skip ended people unless asked.
+    pub ended: bool,
     /// Created at (UTC).
     pub created_at: DateTime<Utc>,
     /// Last changed at (UTC).
@@ -64,6 +101,10 @@ impl PersonView {
     fn from_model(m: person::Model, show_personal: bool) -> AppResult<Self> {
         Ok(PersonView {
             party_status: PartyStatus::from_db(&m.party_status)?,
+            departure_kind: m.departure_kind.as_deref().map(DepartureKind::from_db).transpose()?,
+            ended: m.left_on.is_some(),
+            left_on: m.left_on,
+            departure_reason: m.departure_reason,
             id: m.id.into(),
             organization_id: m.organization_id.into(),
             name: m.name,
@@ -100,9 +141,11 @@ pub struct NewPerson {
     /// E-mail: `local@domain` with a '.' in the domain, at most 254 bytes (empty means none).
     #[schema(max_length = 254, pattern = r"^([^@]+@[\s\S]*\.[\s\S]*)?$")]
     pub email: Option<String>,
-    /// Party status (default `none`).
+    /// Party status (default `none`). Any status other than `none` starts the person's
+    /// party-status history, effective on `joined_party_on` for probationary and full
+    /// members who have one, else today.
     pub party_status: Option<PartyStatus>,
-    /// Date joined the party.
+    /// Date joined the party (not in the future).
     pub joined_party_on: Option<NaiveDate>,
     /// Position or job title (up to 50 characters).
     #[schema(max_length = 50)]
@@ -137,9 +180,12 @@ pub struct PersonPatch {
     /// E-mail: `local@domain` with a '.' in the domain, at most 254 bytes (empty clears it).
     #[schema(max_length = 254, pattern = r"^([^@]+@[\s\S]*\.[\s\S]*)?$")]
     pub email: Option<String>,
-    /// Party status.
+    /// Party status: only the next step of the standard order (群众 → 入党申请人 → 入党积极分子 →
+    /// 发展对象 → 预备党员 → 正式党员), effective today and recorded in the history; record
+    /// other changes (corrections, earlier dates) with the party-status operation. Becoming
+    /// `probationary` sets `joined_party_on` to today when it is empty.
     pub party_status: Option<PartyStatus>,
-    /// Date joined the party.
+    /// Date joined the party (not in the future).
     pub joined_party_on: Option<NaiveDate>,
     /// Position (up to 50 characters; empty clears it).
     #[schema(max_length = 50)]
@@ -198,6 +244,8 @@ pub struct PersonFilter {
     pub party_status: Option<PartyStatus>,
     /// Name contains, or employee number starts with, this text.
     pub q: Option<String>,
+    /// Also people who have left (default: only active people).
+    pub include_ended: bool,
 }
 
 /// Decides personal-data visibility for a batch of rows with one query at most.
@@ -303,6 +351,9 @@ pub async fn list<C: ConnectionTrait>(
     page: PageRequest,
 ) -> AppResult<Page<PersonView>> {
     let mut cond = Condition::all().add(readable(actor)?);
+    if !filter.include_ended {
+        cond = cond.add(not_ended());
+    }
     if let Some(org_id) = filter.organization_id {
         let org = find_in_scope(db, &actor.scope(Permission::OrgRead), org_id).await?;
         cond = cond.add(person::Column::OrganizationId.in_subquery(org_ids_query(subtree(&org.path))));
@@ -348,9 +399,29 @@ fn validate(
         .finish()
 }
 
-/// Creates a person in an organisation the actor manages.
+/// Today in the default time zone (Asia/Shanghai), for the callers of [`create`] and
+/// [`update`] that have no configured "today" (the demo seed, tests).
+fn default_today() -> NaiveDate {
+    Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive()
+}
+
+/// Creates a person in an organisation the actor manages, judging dates in the default
+/// time zone; the transports call [`create_on`].
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewPerson) -> AppResult<PersonView> {
+    create_on(db, actor, default_today(), input).await
+}
+
+/// Creates a person in an organisation the actor manages. A party status other than
+/// `none` records the first entry of the person's party-status history, effective on
+/// `joined_party_on` for probationary and full members who have one, else `today`.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn create_on(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    today: NaiveDate,
+    input: NewPerson,
+) -> AppResult<PersonView> {
     actor.require(Permission::PersonWrite)?;
     validate(
         Some(&input.name),
@@ -359,6 +430,10 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewPerson) ->
         input.email.as_deref(),
         input.position.as_deref(),
     )?;
+    Validator::new()
+        .check(input.joined_party_on.is_none_or(|d| d <= today), "joined_party_on", "must not be in the future")
+        .finish()?;
+    let status = input.party_status.unwrap_or(PartyStatus::None);
     let tx = write_tx(db).await?;
     let org = org_for_write(&tx, actor, *input.organization_id, Permission::PersonWrite).await?;
     let employee_no = input.employee_no.trim().to_owned();
@@ -372,18 +447,29 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewPerson) ->
         employee_no: Set(employee_no),
         phone: Set(clean(input.phone)),
         email: Set(clean(input.email)),
-        party_status: Set(input.party_status.unwrap_or(PartyStatus::None).as_str().to_owned()),
+        party_status: Set(status.as_str().to_owned()),
         joined_party_on: Set(input.joined_party_on),
         position: Set(clean(input.position)),
         is_leadership: Set(input.is_leadership),
         is_tech_backbone: Set(input.is_tech_backbone),
         is_model_worker: Set(input.is_model_worker),
+        left_on: Set(None),
+        departure_kind: Set(None),
+        departure_reason: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
         version: Set(1),
     }
     .insert(&tx)
     .await?;
+    if status != PartyStatus::None {
+        let effective_on = match (status, input.joined_party_on) {
+            (PartyStatus::Probationary | PartyStatus::Full, Some(joined)) => joined,
+            _ => today,
+        };
+        let entry = StatusEntry { previous: None, status, effective_on, note: None, is_correction: false };
+        append_status(&tx, actor, &model, entry).await?;
+    }
     let view = PersonView::from_model(model, true)?;
     audit::record(
         &tx,
@@ -432,11 +518,27 @@ async fn ensure_employee_no_free<C: ConnectionTrait>(
     Err(AppError::Conflict("this employee number is already taken".into()))
 }
 
-/// Updates a person the actor manages.
+/// Updates a person the actor manages, judging dates in the default time zone; the
+/// transports call [`update_on`].
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn update(
     db: &DatabaseConnection,
     actor: &Actor,
+    id: Uuid,
+    expected_version: i32,
+    patch: PersonPatch,
+) -> AppResult<PersonView> {
+    update_on(db, actor, default_today(), id, expected_version, patch).await
+}
+
+/// Updates a person the actor manages. A new party status must be the next step of the
+/// standard order; it is recorded in the history effective `today` (and becoming
+/// probationary sets an empty `joined_party_on` to `today`).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn update_on(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    today: NaiveDate,
     id: Uuid,
     expected_version: i32,
     patch: PersonPatch,
@@ -449,9 +551,29 @@ pub async fn update(
         patch.email.as_deref(),
         patch.position.as_deref(),
     )?;
+    Validator::new()
+        .check(patch.joined_party_on.is_none_or(|d| d <= today), "joined_party_on", "must not be in the future")
+        .finish()?;
     let tx = write_tx(db).await?;
     let row = find_writable(&tx, actor, id).await?;
     super::check_version(row.version, expected_version)?;
+    let current = PartyStatus::from_db(&row.party_status)?;
+    let new_status = patch.party_status.filter(|s| *s != current);
+    if let Some(status) = new_status {
+        ensure_active(&row)?;
+        if !is_next_step(current, status) {
+            return Err(AppError::invalid(
+                "party_status",
+                "may only move to the next status here; record other changes with the party-status operation and a note",
+            ));
+        }
+        if latest_entry(&tx, id).await?.is_some_and(|e| e.effective_on > today) {
+            return Err(AppError::invalid(
+                "party_status",
+                "must not change before the person's latest party-status entry",
+            ));
+        }
+    }
     if let Some(no) = patch.employee_no.as_deref() {
         ensure_employee_no_free(&tx, actor, no.trim(), Some(id)).await?;
     }
@@ -470,8 +592,11 @@ pub async fn update(
     if let Some(v) = patch.email {
         am.email = Set(clean(Some(v)));
     }
-    if let Some(v) = patch.party_status {
+    if let Some(v) = new_status {
         am.party_status = Set(v.as_str().to_owned());
+        if v == PartyStatus::Probationary && original.joined_party_on.is_none() && patch.joined_party_on.is_none() {
+            am.joined_party_on = Set(Some(today));
+        }
     }
     if let Some(v) = patch.joined_party_on {
         am.joined_party_on = Set(Some(v));
@@ -494,7 +619,13 @@ pub async fn update(
     }
     am.updated_at = Set(super::now());
     am.version = Set(original.version + 1);
-    let after = PersonView::from_model(am.update(&tx).await?, true)?;
+    let updated = am.update(&tx).await?;
+    if let Some(status) = new_status {
+        let entry =
+            StatusEntry { previous: Some(current), status, effective_on: today, note: None, is_correction: false };
+        append_status(&tx, actor, &updated, entry).await?;
+    }
+    let after = PersonView::from_model(updated, true)?;
     audit::record(
         &tx,
         actor,
@@ -508,6 +639,9 @@ pub async fn update(
         )?,
     )
     .await?;
+    if new_status.is_some() {
+        crate::services::rosters::resync_person(&tx, id).await?;
+    }
     tx.commit().await?;
     Ok(after)
 }
@@ -534,6 +668,7 @@ pub async fn transfer(
     let tx = write_tx(db).await?;
     let row = find_writable(&tx, actor, id).await?;
     super::check_version(row.version, expected_version)?;
+    ensure_active(&row)?;
     let target = find_in_scope(&tx, &actor.scope(Permission::OrgRead), *input.to_organization_id).await?;
     if !write.contains_path(&target.path) {
         return Err(AppError::forbidden("the receiving organisation is outside the subtree you manage"));
@@ -574,6 +709,7 @@ pub async fn transfer(
         )?,
     )
     .await?;
+    crate::services::rosters::resync_person(&tx, id).await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -634,4 +770,493 @@ pub(crate) async fn ensure_readable<C: ConnectionTrait>(db: &C, actor: &Actor, i
         return Err(AppError::invalid(field, "no such person in your scope"));
     }
     Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Life cycle: party-status history and departures
+// ---------------------------------------------------------------------------
+
+/// Active people only (`left_on` is null): the condition lists, rosters and current
+/// head counts use.
+pub(crate) fn not_ended() -> Condition {
+    Condition::all().add(person::Column::LeftOn.is_null())
+}
+
+/// A person who has left changes only after reinstatement.
+fn ensure_active(row: &person::Model) -> AppResult<()> {
+    if row.left_on.is_some() {
+        return Err(AppError::Conflict("this person has left; reinstate them first".into()));
+    }
+    Ok(())
+}
+
+/// The position of a status in the standard order.
+fn rank(s: PartyStatus) -> usize {
+    PartyStatus::ALL.iter().position(|x| *x == s).unwrap_or(0)
+}
+
+/// Whether `to` is the step after `from` in the standard order.
+fn is_next_step(from: PartyStatus, to: PartyStatus) -> bool {
+    rank(to) == rank(from) + 1
+}
+
+/// One entry of a person's party-status history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "PartyStatusChange")]
+pub struct PartyStatusChangeView {
+    /// Id.
+    pub id: Id,
+    /// Whose status changed.
+    #[graphql(skip)]
+    pub person_id: Uuid,
+    /// The status before (null for the first entry).
+    pub previous_status: Option<PartyStatus>,
+    /// The status from `effective_on` on.
+    pub status: PartyStatus,
+    /// The day the status took effect.
+    pub effective_on: NaiveDate,
+    /// Note (why; required for a correction).
+    pub note: Option<String>,
+    /// Whether this was a correction (going back, skipping steps) rather than the next step.
+    pub is_correction: bool,
+    /// The account that recorded it (null for the system and for migrated entries).
+    #[graphql(skip)]
+    pub recorded_by: Option<Uuid>,
+    /// Recorded at (UTC).
+    pub created_at: DateTime<Utc>,
+}
+
+impl PartyStatusChangeView {
+    fn from_model(m: party_status_change::Model) -> AppResult<Self> {
+        Ok(PartyStatusChangeView {
+            id: m.id.into(),
+            person_id: m.person_id,
+            previous_status: m.previous_status.as_deref().map(PartyStatus::from_db).transpose()?,
+            status: PartyStatus::from_db(&m.status)?,
+            effective_on: m.effective_on,
+            note: m.note,
+            is_correction: m.is_correction,
+            recorded_by: m.recorded_by,
+            created_at: m.created_at,
+        })
+    }
+}
+
+/// A change of party status (the dedicated operation).
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "ChangePartyStatusInput")]
+pub struct PartyStatusInput {
+    /// The new status. The next step of the standard order is a normal change; any other
+    /// (going back, skipping steps, back to `none`) is a correction and needs a `note`.
+    pub status: PartyStatus,
+    /// The day it took effect (default: today in the configured time zone): not in the
+    /// future, not before the person's latest entry.
+    pub effective_on: Option<NaiveDate>,
+    /// Note (up to 500 characters; required for a correction).
+    #[schema(max_length = 500)]
+    pub note: Option<String>,
+}
+
+/// A departure: the person leaves (the record stays, marked ended).
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "RecordDepartureInput")]
+pub struct DepartureInput {
+    /// How the person left.
+    pub kind: DepartureKind,
+    /// The day the person left (default: today in the configured time zone; not in the future).
+    pub left_on: Option<NaiveDate>,
+    /// Reason (up to 500 characters).
+    #[schema(max_length = 500)]
+    pub reason: Option<String>,
+}
+
+/// A history entry to append.
+struct StatusEntry {
+    previous: Option<PartyStatus>,
+    status: PartyStatus,
+    effective_on: NaiveDate,
+    note: Option<String>,
+    is_correction: bool,
+}
+
+/// Appends an entry to `person`'s history, with its audit record (call inside the
+/// write's transaction, after updating the person).
+async fn append_status<C: ConnectionTrait>(
+    tx: &C,
+    actor: &Actor,
+    person: &person::Model,
+    entry: StatusEntry,
+) -> AppResult<PartyStatusChangeView> {
+    let row = party_status_change::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        person_id: Set(person.id),
+        previous_status: Set(entry.previous.map(|s| s.as_str().to_owned())),
+        status: Set(entry.status.as_str().to_owned()),
+        effective_on: Set(entry.effective_on),
+        note: Set(entry.note),
+        is_correction: Set(entry.is_correction),
+        recorded_by: Set(actor.id()),
+        created_at: Set(super::now()),
+    }
+    .insert(tx)
+    .await?;
+    let view = PartyStatusChangeView::from_model(row)?;
+    audit::record(
+        tx,
+        actor,
+        Change::of(
+            "create",
+            audit::entity_name(party_status_change::Entity),
+            *view.id,
+            Some(person.organization_id),
+            None,
+            Some(&view),
+        )?,
+    )
+    .await?;
+    Ok(view)
+}
+
+/// The latest entry of a person's history.
+async fn latest_entry<C: ConnectionTrait>(db: &C, person_id: Uuid) -> AppResult<Option<party_status_change::Model>> {
+    Ok(party_status_change::Entity::find()
+        .filter(party_status_change::Column::PersonId.eq(person_id))
+        .order_by_desc(party_status_change::Column::EffectiveOn)
+        .order_by_desc(party_status_change::Column::Id)
+        .one(db)
+        .await?)
+}
+
+/// Changes a person's party status and records it in the history. The next step of the
+/// standard order is a normal change; anything else is a correction and needs a note.
+/// `effective_on` (default `today`) may not be in the future nor before the latest entry.
+/// Becoming probationary sets an empty `joined_party_on` to `effective_on`.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn change_party_status(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    today: NaiveDate,
+    id: Uuid,
+    expected_version: i32,
+    input: PartyStatusInput,
+) -> AppResult<PersonView> {
+    actor.require(Permission::PersonWrite)?;
+    let effective_on = input.effective_on.unwrap_or(today);
+    let note = clean(input.note);
+    Validator::new()
+        .check(effective_on <= today, "effective_on", "must not be in the future")
+        .check(note.as_deref().is_none_or(|n| n.chars().count() <= 500), "note", "must be at most 500 characters")
+        .finish()?;
+    let tx = write_tx(db).await?;
+    let row = find_writable(&tx, actor, id).await?;
+    super::check_version(row.version, expected_version)?;
+    ensure_active(&row)?;
+    let current = PartyStatus::from_db(&row.party_status)?;
+    let is_correction = !is_next_step(current, input.status);
+    let latest = latest_entry(&tx, id).await?;
+    Validator::new()
+        .check(input.status != current, "status", "is already the person's party status")
+        .check(
+            latest.as_ref().is_none_or(|e| e.effective_on <= effective_on),
+            "effective_on",
+            "must not be before the person's latest party-status entry",
+        )
+        .check(
+            !is_correction || input.status == current || note.is_some(),
+            "note",
+            "is required for a correction (a change other than the next step)",
+        )
+        .finish()?;
+    let before = PersonView::from_model(row.clone(), true)?;
+    let version = row.version;
+    let mut am: person::ActiveModel = row.clone().into();
+    am.party_status = Set(input.status.as_str().to_owned());
+    if input.status == PartyStatus::Probationary && row.joined_party_on.is_none() {
+        am.joined_party_on = Set(Some(effective_on));
+    }
+    am.updated_at = Set(super::now());
+    am.version = Set(version + 1);
+    let updated = am.update(&tx).await?;
+    let entry = StatusEntry { previous: Some(current), status: input.status, effective_on, note, is_correction };
+    append_status(&tx, actor, &updated, entry).await?;
+    let after = PersonView::from_model(updated, true)?;
+    audit::record(
+        &tx,
+        actor,
+        Change::of(
+            "change_party_status",
+            audit::entity_name(person::Entity),
+            id,
+            Some(*after.organization_id),
+            Some(&before),
+            Some(&after),
+        )?,
+    )
+    .await?;
+    crate::services::rosters::resync_person(&tx, id).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// The party-status history of a person the actor may read, oldest first.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn party_status_history<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    person_id: Uuid,
+) -> AppResult<Vec<PartyStatusChangeView>> {
+    find_readable(db, actor, person_id).await?;
+    Ok(party_status_histories_of(db, actor, &[person_id]).await?.remove(&person_id).unwrap_or_default())
+}
+
+/// The party-status histories of several people (DataLoader batch), oldest first,
+/// skipping people the actor may not read. Two statements whatever the number of people.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn party_status_histories_of<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    person_ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, Vec<PartyStatusChangeView>>> {
+    let readable_ids: Vec<Uuid> = person::Entity::find()
+        .select_only()
+        .column(person::Column::Id)
+        .filter(person::Column::Id.is_in(person_ids.iter().copied()))
+        .filter(readable(actor)?)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut map: HashMap<Uuid, Vec<PartyStatusChangeView>> = HashMap::new();
+    for row in party_status_change::Entity::find()
+        .filter(party_status_change::Column::PersonId.is_in(readable_ids))
+        .order_by_asc(party_status_change::Column::PersonId)
+        .order_by_asc(party_status_change::Column::EffectiveOn)
+        .order_by_asc(party_status_change::Column::Id)
+        .all(db)
+        .await?
+    {
+        map.entry(row.person_id).or_default().push(PartyStatusChangeView::from_model(row)?);
+    }
+    Ok(map)
+}
+
+/// Records that a person left (调出, 离职, 退休, 出党, 去世, 停止党籍): the person stays,
+/// marked ended, and drops out of lists and planned rosters. `left_on` (default `today`)
+/// may not be in the future; a person who already left is CONFLICT.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn record_departure(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    today: NaiveDate,
+    id: Uuid,
+    expected_version: i32,
+    input: DepartureInput,
+) -> AppResult<PersonView> {
+    actor.require(Permission::PersonWrite)?;
+    let left_on = input.left_on.unwrap_or(today);
+    let reason = clean(input.reason);
+    Validator::new()
+        .check(left_on <= today, "left_on", "must not be in the future")
+        .check(reason.as_deref().is_none_or(|r| r.chars().count() <= 500), "reason", "must be at most 500 characters")
+        .finish()?;
+    let tx = write_tx(db).await?;
+    let row = find_writable(&tx, actor, id).await?;
+    super::check_version(row.version, expected_version)?;
+    if row.left_on.is_some() {
+        return Err(AppError::Conflict("this person has already left".into()));
+    }
+    let before = PersonView::from_model(row.clone(), true)?;
+    let version = row.version;
+    let mut am: person::ActiveModel = row.into();
+    am.left_on = Set(Some(left_on));
+    am.departure_kind = Set(Some(input.kind.as_str().to_owned()));
+    am.departure_reason = Set(reason);
+    am.updated_at = Set(super::now());
+    am.version = Set(version + 1);
+    let after = PersonView::from_model(am.update(&tx).await?, true)?;
+    audit::record(
+        &tx,
+        actor,
+        Change::of(
+            "depart",
+            audit::entity_name(person::Entity),
+            id,
+            Some(*after.organization_id),
+            Some(&before),
+            Some(&after),
+        )?,
+    )
+    .await?;
+    crate::services::rosters::resync_person(&tx, id).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Undoes a departure recorded by mistake: the person is active again (and returns to
+/// lists and planned rosters). A person who has not left is CONFLICT.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn reinstate(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+    expected_version: i32,
+) -> AppResult<PersonView> {
+    actor.require(Permission::PersonWrite)?;
+    let tx = write_tx(db).await?;
+    let row = find_writable(&tx, actor, id).await?;
+    super::check_version(row.version, expected_version)?;
+    if row.left_on.is_none() {
+        return Err(AppError::Conflict("this person has not left".into()));
+    }
+    let before = PersonView::from_model(row.clone(), true)?;
+    let version = row.version;
+    let mut am: person::ActiveModel = row.into();
+    am.left_on = Set(None);
+    am.departure_kind = Set(None);
+    am.departure_reason = Set(None);
+    am.updated_at = Set(super::now());
+    am.version = Set(version + 1);
+    let after = PersonView::from_model(am.update(&tx).await?, true)?;
+    audit::record(
+        &tx,
+        actor,
+        Change::of(
+            "reinstate",
+            audit::entity_name(person::Entity),
+            id,
+            Some(*after.organization_id),
+            Some(&before),
+            Some(&after),
+        )?,
+    )
+    .await?;
+    crate::services::rosters::resync_person(&tx, id).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Demo data of the life cycle (`dangjian seed-demo`): believable party-status
+/// histories for the candidates, probationary and full members whose history holds only
+/// the entry made when they were created (申请 → 积极分子 → 发展对象 → 预备党员 → 正式党员,
+/// ending at their joined date and current status), and two departures (one retired,
+/// one transferred out). Idempotent: people who already have an earlier history, or who
+/// already left, are left alone. Returns a one-line report.
+pub async fn seed_demo(db: &DatabaseConnection, actor: &Actor, today: NaiveDate) -> AppResult<String> {
+    use chrono::Months;
+    let members = person::Entity::find()
+        .filter(person::Column::PartyStatus.is_in([
+            PartyStatus::Candidate.as_str(),
+            PartyStatus::Probationary.as_str(),
+            PartyStatus::Full.as_str(),
+        ]))
+        .order_by_asc(person::Column::Id)
+        .all(db)
+        .await?;
+    let mut histories = 0usize;
+    for (i, p) in members.iter().enumerate() {
+        let entries = party_status_change::Entity::find()
+            .filter(party_status_change::Column::PersonId.eq(p.id))
+            .order_by_asc(party_status_change::Column::EffectiveOn)
+            .all(db)
+            .await?;
+        let [first] = entries.as_slice() else { continue };
+        let status = PartyStatus::from_db(&p.party_status)?;
+        // The day they became probationary: their joined date, else (candidates) a
+        // day a few months ahead of the candidate entry, which is then today's entry.
+        let joined = p.joined_party_on.unwrap_or(first.effective_on);
+        let months = |n: u32| joined.checked_sub_months(Months::new(n)).unwrap_or(joined);
+        let spread = (i % 4) as u32;
+        // (status, date) of each step before the entry made at creation, oldest first.
+        let mut steps: Vec<(PartyStatus, NaiveDate)> = vec![
+            (PartyStatus::Applicant, months(30 + spread * 2)),
+            (PartyStatus::Activist, months(24 + spread)),
+            (PartyStatus::Candidate, months(12)),
+        ];
+        match status {
+            PartyStatus::Candidate => {
+                // Still a candidate: applied two to three years ago, candidate for a
+                // few months now.
+                steps.truncate(2);
+            }
+            PartyStatus::Full => {
+                // Probationary for a year before becoming a full member.
+                steps.push((PartyStatus::Probationary, joined));
+            }
+            _ => {}
+        }
+        let last_date = match status {
+            PartyStatus::Full => joined.checked_add_months(Months::new(12)).unwrap_or(joined).min(today),
+            PartyStatus::Candidate => months(3 + spread),
+            _ => first.effective_on,
+        };
+        steps.push((status, last_date));
+        let tx = write_tx(db).await?;
+        // The entry made at creation (the oldest id) becomes the first step, so that
+        // entries of the same day keep their order; the later steps follow it.
+        let (first_status, first_on) = steps[0];
+        let before = PartyStatusChangeView::from_model(first.clone())?;
+        let mut am: party_status_change::ActiveModel = first.clone().into();
+        am.previous_status = Set(Some(PartyStatus::None.as_str().to_owned()));
+        am.status = Set(first_status.as_str().to_owned());
+        am.effective_on = Set(first_on);
+        let after = PartyStatusChangeView::from_model(am.update(&tx).await?)?;
+        audit::record(
+            &tx,
+            actor,
+            Change::of(
+                "update",
+                audit::entity_name(party_status_change::Entity),
+                first.id,
+                Some(p.organization_id),
+                Some(&before),
+                Some(&after),
+            )?,
+        )
+        .await?;
+        let mut previous = first_status;
+        for (step, on) in steps.iter().skip(1) {
+            let entry = StatusEntry {
+                previous: Some(previous),
+                status: *step,
+                effective_on: *on,
+                note: None,
+                is_correction: false,
+            };
+            append_status(&tx, actor, p, entry).await?;
+            previous = *step;
+        }
+        tx.commit().await?;
+        histories += 1;
+    }
+    // Two departures, among full members who hold no demo login.
+    let mut departures = 0usize;
+    let with_login: Vec<Uuid> = entity::user_account::Entity::find()
+        .select_only()
+        .column(entity::user_account::Column::PersonId)
+        .filter(entity::user_account::Column::PersonId.is_not_null())
+        .into_tuple::<Option<Uuid>>()
+        .all(db)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
+    let candidates: Vec<&person::Model> = members
+        .iter()
+        .filter(|p| p.party_status == PartyStatus::Full.as_str() && !with_login.contains(&p.id))
+        .rev()
+        .take(2)
+        .collect();
+    let plans = [
+        (DepartureKind::Retired, 2, "到龄退休，组织关系转至社区党组织"),
+        (DepartureKind::TransferredOut, 1, "调往集团外单位工作，组织关系转出"),
+    ];
+    for (p, (kind, months_ago, reason)) in candidates.into_iter().zip(plans) {
+        if p.left_on.is_some() {
+            continue;
+        }
+        let left_on = today.checked_sub_months(chrono::Months::new(months_ago)).unwrap_or(today);
+        let input = DepartureInput { kind, left_on: Some(left_on), reason: Some(reason.into()) };
+        record_departure(db, actor, today, p.id, super::ANY_VERSION, input).await?;
+        departures += 1;
+    }
+    Ok(format!("{histories} party-status histories, {departures} departures"))
 }

@@ -1,4 +1,15 @@
-//! Turning an actor's [`Scope`] into SQL conditions on the materialised path.
+//! Turning an actor's scopes into SQL conditions on the materialised path.
+//!
+//! Two scopes, named in the domain:
+//! - **management scope**: the subtrees an actor's role grants administer or inspect
+//!   ([`Actor::scope`]); every write, and reads of people's records, use it;
+//! - **participation scope**: what a person takes part in, whatever their grants: their
+//!   own organisation, its ancestors up to and including the enclosing branch, and what
+//!   any ancestor addresses to its whole subtree (a branch general meeting reaches the
+//!   branch's party groups, a committee-wide campaign or document everyone below). It is
+//!   rooted at [`Actor::home`], the organisation the caller's person belongs to *now*,
+//!   so it follows a transfer at once. Reads of sessions, campaigns, activities and
+//!   documents add it to the management scope; writes never do.
 //!
 //! A subtree rooted at path `/a/b/` is the range `[ "/a/b/", "/a/b0" )`: `/` is
 //! followed by `0` in byte order, so one index range scan finds it on both
@@ -11,6 +22,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::auth::{Actor, Permission, Scope};
+use super::types::OrgKind;
 use crate::error::{AppError, AppResult};
 use entity::organization;
 
@@ -103,4 +115,46 @@ mod tests {
         assert!(!(sibling >= root && sibling < upper.as_str()) || sibling.starts_with(root));
         assert_eq!(path_ids(&child).len(), 2);
     }
+}
+
+/// The organisations of the caller's participation scope that address their whole
+/// subtree: the caller's own organisation and every ancestor (root first). Empty for a
+/// caller who is not a person.
+pub fn participation_ancestors(actor: &Actor) -> Vec<Uuid> {
+    actor.home.as_deref().map(path_ids).unwrap_or_default()
+}
+
+/// `column IN (the caller's own organisation and its ancestors)`, or `None` for a caller
+/// who is not a person: objects an ancestor addresses to its whole subtree.
+pub fn addressed_to_caller(column: impl ColumnTrait, actor: &Actor) -> Option<Condition> {
+    let ids = participation_ancestors(actor);
+    (!ids.is_empty()).then(|| Condition::all().add(column.is_in(ids)))
+}
+
+/// Organisations readable under `scope` or inside the caller's participation scope
+/// (their own organisation and its ancestors up to and including the enclosing branch).
+pub fn orgs_participating(actor: &Actor, scope: &Scope) -> Condition {
+    let mut cond = Condition::any().add(orgs_in(scope));
+    if let Some(own) = addressed_to_caller(organization::Column::Id, actor) {
+        let kinds = [OrgKind::Branch.as_str(), OrgKind::Group.as_str()];
+        cond = cond.add(own.add(organization::Column::Kind.is_in(kinds)));
+    }
+    cond
+}
+
+/// Loads an organisation readable under `scope` or inside the caller's participation
+/// scope ([`orgs_participating`]), or NOT_FOUND. For filters such as "sessions of my
+/// branch" asked by a member of a party group: the rows themselves are still filtered
+/// by their own readability.
+pub(crate) async fn find_participating<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    scope: &Scope,
+    id: Uuid,
+) -> AppResult<organization::Model> {
+    organization::Entity::find_by_id(id)
+        .filter(orgs_participating(actor, scope))
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)
 }

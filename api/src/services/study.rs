@@ -23,72 +23,56 @@ use super::pagination::{Direction, KeyOrder, Page, PageRequest, keyset, keyset_s
 use super::scope::find_in_scope;
 use super::scope::org_for_write;
 use super::scope::{org_ids_query, org_ref_in, subtree};
+pub use super::types::{AttendanceStatus, SessionKind, SessionStatus};
 use super::types::{Id, text_enum};
 use crate::auth::{Actor, Permission};
 use crate::db::write_tx;
 use crate::error::{AppError, AppResult, Validator};
-use entity::{attendance, organization, person, session_material, session_statement, study_session};
-
-text_enum! {
-    /// Kind of a study session.
-    SessionKind {
-        /// 党委会: party committee meeting.
-        PartyCommittee => "party_committee",
-        /// 理论学习中心组: central study group.
-        CentralGroup => "central_group",
-        /// 支部党员大会: branch general meeting.
-        BranchGeneralMeeting => "branch_general_meeting",
-        /// 支委会: branch committee meeting.
-        BranchCommittee => "branch_committee",
-        /// 党小组会: party group meeting.
-        GroupMeeting => "group_meeting",
-        /// 党课: party lecture.
-        PartyLecture => "party_lecture",
-        /// 主题党日: theme party day.
-        ThemeDay => "theme_day",
-    }
-}
+use entity::{attendance, document, organization, person, session_material, session_statement, study_session};
 
 impl SessionKind {
-    /// Committee kinds, whose meetings must open with the first topic.
-    pub const COMMITTEE: [SessionKind; 3] =
-        [SessionKind::PartyCommittee, SessionKind::CentralGroup, SessionKind::BranchCommittee];
-}
-
-text_enum! {
-    /// Status of a study session: `planned` → `held` or `cancelled` (both final).
-    SessionStatus {
-        /// Scheduled.
-        Planned => "planned",
-        /// Took place.
-        Held => "held",
-        /// Called off.
-        Cancelled => "cancelled",
-    }
-}
-
-impl SessionStatus {
-    /// Whether the status may change to `next` (the same status is not a change).
-    pub fn may_become(self, next: SessionStatus) -> bool {
-        self == next || (self == SessionStatus::Planned && next != SessionStatus::Planned)
+    /// Whether a session of this kind is addressed to every member of its organisation's
+    /// subtree (so party-group members see their branch's general meeting): the kinds
+    /// whose roster rule is [`RosterRule::MembersOfSubtree`](super::rosters::RosterRule).
+    pub fn addresses_subtree(self) -> bool {
+        super::rosters::rule(self) == super::rosters::RosterRule::MembersOfSubtree
     }
 }
 
 text_enum! {
-    /// Attendance of one person at one session.
-    AttendanceStatus {
-        /// On the roster, nothing recorded yet.
-        Expected => "expected",
-        /// Present (checked in by held_at + 15 minutes).
+    /// How people check themselves in to a session.
+    CheckinMode {
+        /// Self check-in needs the rotating code the host shows (default for new sessions).
+        Code => "code",
+        /// Self check-in without a code.
+        Open => "open",
+        /// No self check-in: only the recorder (or an administrator) marks attendance.
+        RecorderOnly => "recorder_only",
+    }
+}
+
+text_enum! {
+    /// What bulk marking does with everyone still `expected`.
+    RemainingStatus {
+        /// Mark them present.
         Present => "present",
-        /// Came late (checked in after held_at + 15 minutes).
-        Late => "late",
-        /// Excused (请假), with a reason.
-        Leave => "leave",
-        /// Absent without leave.
+        /// Mark them absent.
         Absent => "absent",
     }
 }
+
+/// Seconds a check-in code is shown before the next one (RFC 6238 time step).
+pub const CODE_STEP_SECONDS: i64 = 30;
+/// Digits of a check-in code.
+pub const CODE_DIGITS: u32 = 6;
+/// Smallest geofence radius, in metres.
+pub const MIN_RADIUS_M: i32 = 20;
+/// Largest geofence radius, in metres.
+pub const MAX_RADIUS_M: i32 = 5000;
+/// Most entries one bulk attendance call may mark.
+pub const MAX_BULK_ENTRIES: usize = 500;
+/// Most upcoming sessions one call returns.
+pub const MAX_UPCOMING: u64 = 50;
 
 /// Minutes before `held_at` the check-in window opens by default.
 pub const CHECKIN_OPENS_BEFORE_MINUTES: i64 = 30;
@@ -100,7 +84,7 @@ pub const LATE_AFTER_MINUTES: i64 = 15;
 pub const MAX_MATERIALS: usize = 50;
 
 /// A study session (第一议题学习).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
 #[graphql(name = "StudySession", complex)]
 pub struct SessionView {
     /// Id (UUID v7).
@@ -131,6 +115,26 @@ pub struct SessionView {
     pub checkin_closes_at: DateTime<Utc>,
     /// Documents studied (ids of knowledge-base documents, in the order listed).
     pub material_document_ids: Vec<Id>,
+    /// Documents studied with their titles, in the order listed; those you may not
+    /// read are left out (GraphQL: the `materials` objects).
+    #[graphql(skip)]
+    pub materials: Vec<MaterialRef>,
+    /// Name of the organisation holding the session.
+    pub organization_name: String,
+    /// Name of the host.
+    pub host_name: Option<String>,
+    /// Name of the recorder.
+    pub recorder_name: Option<String>,
+    /// How people check in: `code` (the rotating code the host shows), `open` (without
+    /// a code) or `recorder_only` (no self check-in).
+    pub checkin_mode: CheckinMode,
+    /// Geofence centre: latitude (WGS 84 degrees); with a geofence, check-in needs a
+    /// position within `radius_m` of the centre.
+    pub latitude: Option<f64>,
+    /// Geofence centre: longitude (WGS 84 degrees).
+    pub longitude: Option<f64>,
+    /// Geofence radius in metres (20–5000).
+    pub radius_m: Option<i32>,
     /// Created at (UTC).
     pub created_at: DateTime<Utc>,
     /// Last changed at (UTC).
@@ -139,11 +143,44 @@ pub struct SessionView {
     pub version: i32,
 }
 
+// Coordinates are validated finite numbers (never NaN): equality is an equivalence.
+impl Eq for SessionView {}
+
+/// A document studied at a session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct MaterialRef {
+    /// The document (id).
+    pub document_id: Id,
+    /// Its title.
+    pub title: String,
+}
+
+/// Names shown with sessions: organisations, people and document titles by id.
+#[derive(Debug, Default)]
+struct Names(HashMap<Uuid, String>);
+
+impl Names {
+    fn get(&self, id: Option<Uuid>) -> Option<String> {
+        id.and_then(|id| self.0.get(&id).cloned())
+    }
+}
+
 impl SessionView {
-    fn from_model(m: study_session::Model, materials: Vec<Uuid>) -> AppResult<Self> {
+    fn from_model(m: study_session::Model, materials: Vec<Uuid>, names: &Names) -> AppResult<Self> {
         Ok(SessionView {
             kind: SessionKind::from_db(&m.kind)?,
             status: SessionStatus::from_db(&m.status)?,
+            checkin_mode: CheckinMode::from_db(&m.checkin_mode)?,
+            latitude: m.latitude,
+            longitude: m.longitude,
+            radius_m: m.radius_m,
+            materials: materials
+                .iter()
+                .filter_map(|d| names.get(Some(*d)).map(|title| MaterialRef { document_id: Id(*d), title }))
+                .collect(),
+            organization_name: names.get(Some(m.organization_id)).unwrap_or_default(),
+            host_name: names.get(m.host_person_id),
+            recorder_name: names.get(m.recorder_person_id),
             id: m.id.into(),
             organization_id: m.organization_id.into(),
             is_first_topic: m.is_first_topic,
@@ -202,6 +239,18 @@ pub struct NewSession {
     #[serde(default)]
     #[graphql(default)]
     pub material_document_ids: Vec<Id>,
+    /// How people check in (default `code`: the rotating code the host shows).
+    pub checkin_mode: Option<CheckinMode>,
+    /// Geofence centre latitude (−90 to 90); `latitude`, `longitude` and `radius_m`
+    /// come together or not at all.
+    #[schema(minimum = -90, maximum = 90)]
+    pub latitude: Option<f64>,
+    /// Geofence centre longitude (−180 to 180).
+    #[schema(minimum = -180, maximum = 180)]
+    pub longitude: Option<f64>,
+    /// Geofence radius in metres (20–5000).
+    #[schema(minimum = 20, maximum = 5000)]
+    pub radius_m: Option<i32>,
 }
 
 fn yes() -> bool {
@@ -241,6 +290,20 @@ pub struct SessionPatch {
     /// Documents studied (replace the list; at most 50).
     #[schema(max_items = 50)]
     pub material_document_ids: Option<Vec<Id>>,
+    /// How people check in.
+    pub checkin_mode: Option<CheckinMode>,
+    /// New geofence centre latitude (−90 to 90): `latitude`, `longitude` and
+    /// `radius_m` are set together.
+    #[schema(minimum = -90, maximum = 90)]
+    pub latitude: Option<f64>,
+    /// New geofence centre longitude (−180 to 180).
+    #[schema(minimum = -180, maximum = 180)]
+    pub longitude: Option<f64>,
+    /// New geofence radius in metres (20–5000).
+    #[schema(minimum = 20, maximum = 5000)]
+    pub radius_m: Option<i32>,
+    /// `true` removes the geofence (not together with new coordinates).
+    pub remove_geofence: Option<bool>,
 }
 
 /// Filters of [`list`].
@@ -291,13 +354,16 @@ pub struct AttendanceView {
     pub session_id: Id,
     /// The person (id).
     pub person_id: Id,
+    /// The person's name.
+    pub person_name: Option<String>,
     /// Status.
     pub status: AttendanceStatus,
     /// Reason (required for `leave`).
     pub reason: Option<String>,
     /// When the person checked in or was marked present / late (UTC).
     pub checked_in_at: Option<DateTime<Utc>>,
-    /// How it was recorded: `self` (check-in) or `recorder`.
+    /// How it was recorded: `code` (check-in with the rotating code), `self` (check-in
+    /// without a code) or `recorder`.
     pub method: Option<String>,
     /// Last changed at (UTC).
     #[graphql(skip)]
@@ -307,8 +373,9 @@ pub struct AttendanceView {
 }
 
 impl AttendanceView {
-    fn from_model(m: attendance::Model) -> AppResult<Self> {
+    fn from_model(m: attendance::Model, person_name: Option<String>) -> AppResult<Self> {
         Ok(AttendanceView {
+            person_name,
             status: AttendanceStatus::from_db(&m.status)?,
             id: m.id.into(),
             session_id: m.session_id.into(),
@@ -336,7 +403,9 @@ pub struct MarkAttendance {
 /// Attendance counts of a session. The rate is
 /// `(present + late) / (roster − leave)`: people on leave are excused and leave the
 /// denominator; `expected` (nothing recorded) and `absent` count as not attended. Null
-/// when the denominator is 0.
+/// when the denominator is 0. Of a session that was held, the people still `expected`
+/// are reported apart as `unmarked` (they are in the rate's denominator: nobody
+/// recorded that they came).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
 pub struct AttendanceCounts {
     /// Everyone on the roster.
@@ -351,11 +420,23 @@ pub struct AttendanceCounts {
     pub leave: i64,
     /// Absent.
     pub absent: i64,
+    /// Of held sessions: people nothing was recorded for (`expected` after the
+    /// session took place). Counted as not attended in the rate; reported here so they
+    /// can be followed up.
+    pub unmarked: i64,
     /// `(present + late) / (roster − leave)`, 0–1; null when nobody is expected.
     pub rate: Option<f64>,
 }
 
 impl AttendanceCounts {
+    /// Adds `n` entries of `status` of a session with status `session_status`.
+    fn add_of(&mut self, session_status: &str, status: &str, n: i64) {
+        if session_status == SessionStatus::Held.as_str() && status == AttendanceStatus::Expected.as_str() {
+            self.unmarked += n;
+        }
+        self.add(status, n);
+    }
+
     fn add(&mut self, status: &str, n: i64) {
         self.roster += n;
         match status {
@@ -448,7 +529,10 @@ async fn index_for_search<C: ConnectionTrait>(db: &C, view: &SessionView) -> App
     }
 }
 
-/// The sessions the actor may read: `SessionRead` scope, plus rosters they are on.
+/// The sessions the actor may read: those of their management scope (`SessionRead`),
+/// those whose roster they are on, and, in their participation scope, the sessions of
+/// their own organisation's ancestors whose kind addresses the whole subtree (a branch
+/// general meeting, a party lecture, a theme day: see [`SessionKind::addresses_subtree`]).
 pub(crate) fn readable(actor: &Actor) -> AppResult<Condition> {
     let scope = actor.require(Permission::SessionRead)?;
     let mut cond = Condition::any().add(org_ref_in(study_session::Column::OrganizationId, &scope));
@@ -462,6 +546,10 @@ pub(crate) fn readable(actor: &Actor) -> AppResult<Condition> {
                     .into_query(),
             ),
         );
+    }
+    if let Some(ancestors) = super::scope::addressed_to_caller(study_session::Column::OrganizationId, actor) {
+        let kinds = SessionKind::ALL.iter().filter(|k| k.addresses_subtree()).map(|k| k.as_str());
+        cond = cond.add(ancestors.add(study_session::Column::Kind.is_in(kinds)));
     }
     Ok(cond)
 }
@@ -485,7 +573,11 @@ async fn may_write<C: ConnectionTrait>(db: &C, actor: &Actor, org_id: Uuid) -> A
 
 /// Loads and locks a session the actor may change: NOT_FOUND when not readable,
 /// FORBIDDEN when readable but outside the write scope.
-async fn find_writable<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<study_session::Model> {
+pub(crate) async fn find_writable<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    id: Uuid,
+) -> AppResult<study_session::Model> {
     actor.require(Permission::SessionWrite)?;
     find_readable(db, actor, id).await?;
     let s = study_session::Entity::find_by_id(id).lock_exclusive().one(db).await?.ok_or(AppError::NotFound)?;
@@ -495,32 +587,140 @@ async fn find_writable<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> A
     Ok(s)
 }
 
-async fn materials_of<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> AppResult<HashMap<Uuid, Vec<Uuid>>> {
-    let mut map: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+/// The names of organisations by id (one statement).
+async fn org_names<C: ConnectionTrait>(db: &C, ids: Vec<Uuid>) -> AppResult<Names> {
     if ids.is_empty() {
-        return Ok(map);
+        return Ok(Names::default());
     }
-    for m in session_material::Entity::find()
-        .filter(session_material::Column::SessionId.is_in(ids.iter().copied()))
-        .order_by_asc(session_material::Column::Position)
-        .order_by_asc(session_material::Column::DocumentId)
+    let rows: Vec<(Uuid, String)> = organization::Entity::find()
+        .select_only()
+        .column(organization::Column::Id)
+        .column(organization::Column::Name)
+        .filter(organization::Column::Id.is_in(ids))
+        .into_tuple()
         .all(db)
-        .await?
-    {
-        map.entry(m.session_id).or_default().push(m.document_id);
-    }
-    Ok(map)
+        .await?;
+    Ok(Names(rows.into_iter().collect()))
 }
 
-/// Views of sessions, with their materials in one more statement.
+/// The materials of sessions (in their order) and the names shown with the sessions,
+/// in one statement: the materials with the titles `actor` may read (all without an
+/// actor), `UNION ALL` the names of the organisations and of the people.
+async fn extras_of<C: ConnectionTrait>(
+    db: &C,
+    actor: Option<&Actor>,
+    rows: &[study_session::Model],
+) -> AppResult<(HashMap<Uuid, Vec<Uuid>>, Names)> {
+    use sea_orm::sea_query::{Alias, CaseStatement, Expr, ExprTrait, JoinType as Join, Query, UnionType};
+    let mut materials: HashMap<Uuid, Vec<(i32, Uuid)>> = HashMap::new();
+    let mut names = Names::default();
+    if rows.is_empty() {
+        return Ok((HashMap::new(), names));
+    }
+    let title_col = Expr::col((document::Entity, document::Column::Title));
+    let title: Expr = match actor {
+        None => title_col,
+        Some(a) => match super::documents::readable(a) {
+            Ok(cond) => CaseStatement::new().case(cond, title_col).finally(Expr::value(Option::<String>::None)).into(),
+            Err(_) => Expr::value(Option::<String>::None),
+        },
+    };
+    let mut select = Query::select()
+        .expr_as(Expr::col((session_material::Entity, session_material::Column::SessionId)), Alias::new("id"))
+        .expr_as(Expr::col((session_material::Entity, session_material::Column::DocumentId)), Alias::new("document_id"))
+        .expr_as(title, Alias::new("name"))
+        .expr_as(Expr::col((session_material::Entity, session_material::Column::Position)), Alias::new("position"))
+        .from(session_material::Entity)
+        .join(
+            Join::LeftJoin,
+            document::Entity,
+            Expr::col((document::Entity, document::Column::Id))
+                .equals((session_material::Entity, session_material::Column::DocumentId)),
+        )
+        .and_where(session_material::Column::SessionId.is_in(rows.iter().map(|r| r.id)))
+        .to_owned();
+    let named = |id: Expr, name: Expr, table: Alias| {
+        Query::select()
+            .expr_as(id, Alias::new("id"))
+            .expr_as(Expr::value(Option::<Uuid>::None), Alias::new("document_id"))
+            .expr_as(name, Alias::new("name"))
+            .expr_as(Expr::value(Option::<i32>::None), Alias::new("position"))
+            .from(table)
+            .to_owned()
+    };
+    let orgs: Vec<Uuid> = rows.iter().map(|r| r.organization_id).collect();
+    select.union(
+        UnionType::All,
+        named(
+            Expr::col((organization::Entity, organization::Column::Id)),
+            Expr::col((organization::Entity, organization::Column::Name)),
+            Alias::new("organization"),
+        )
+        .and_where(organization::Column::Id.is_in(orgs))
+        .to_owned(),
+    );
+    let people: Vec<Uuid> = rows.iter().flat_map(|r| [r.host_person_id, r.recorder_person_id]).flatten().collect();
+    if !people.is_empty() {
+        select.union(
+            UnionType::All,
+            named(
+                Expr::col((person::Entity, person::Column::Id)),
+                Expr::col((person::Entity, person::Column::Name)),
+                Alias::new("person"),
+            )
+            .and_where(person::Column::Id.is_in(people))
+            .to_owned(),
+        );
+    }
+    for row in db.query_all(&select).await? {
+        let id: Uuid = row.try_get("", "id")?;
+        let document: Option<Uuid> = row.try_get("", "document_id")?;
+        let name: Option<String> = row.try_get("", "name")?;
+        match document {
+            Some(doc) => {
+                let position: Option<i32> = row.try_get("", "position")?;
+                materials.entry(id).or_default().push((position.unwrap_or(0), doc));
+                if let Some(title) = name {
+                    names.0.insert(doc, title);
+                }
+            }
+            None => {
+                if let Some(name) = name {
+                    names.0.insert(id, name);
+                }
+            }
+        }
+    }
+    let materials = materials
+        .into_iter()
+        .map(|(session, mut docs)| {
+            docs.sort_unstable();
+            (session, docs.into_iter().map(|(_, d)| d).collect())
+        })
+        .collect();
+    Ok((materials, names))
+}
+
+/// Views of sessions, with their materials and the names shown with them in one more
+/// statement; every material's title is shown.
 #[tracing::instrument(level = "debug", skip_all)]
 pub(crate) async fn views<C: ConnectionTrait>(db: &C, rows: Vec<study_session::Model>) -> AppResult<Vec<SessionView>> {
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let mut materials = materials_of(db, &ids).await?;
+    views_as(db, None, rows).await
+}
+
+/// Views of sessions as `actor` sees them (material titles of documents they may
+/// read), in one more statement whatever the number of sessions.
+#[tracing::instrument(level = "debug", skip_all)]
+pub(crate) async fn views_as<C: ConnectionTrait>(
+    db: &C,
+    actor: Option<&Actor>,
+    rows: Vec<study_session::Model>,
+) -> AppResult<Vec<SessionView>> {
+    let (mut materials, names) = extras_of(db, actor, &rows).await?;
     rows.into_iter()
         .map(|r| {
             let m = materials.remove(&r.id).unwrap_or_default();
-            SessionView::from_model(r, m)
+            SessionView::from_model(r, m, &names)
         })
         .collect()
 }
@@ -529,7 +729,7 @@ pub(crate) async fn views<C: ConnectionTrait>(db: &C, rows: Vec<study_session::M
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn get<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<SessionView> {
     let row = find_readable(db, actor, id).await?;
-    Ok(views(db, vec![row]).await?.remove(0))
+    Ok(views_as(db, Some(actor), vec![row]).await?.remove(0))
 }
 
 /// Several sessions by id, skipping those the actor may not read (DataLoader batch).
@@ -540,7 +740,7 @@ pub async fn by_ids<C: ConnectionTrait>(db: &C, actor: &Actor, ids: &[Uuid]) -> 
         .filter(readable(actor)?)
         .all(db)
         .await?;
-    views(db, rows).await
+    views_as(db, Some(actor), rows).await
 }
 
 /// A page of sessions the actor may read, in creation order.
@@ -553,7 +753,7 @@ pub async fn list<C: ConnectionTrait>(
 ) -> AppResult<Page<SessionView>> {
     let mut cond = Condition::all().add(readable(actor)?);
     if let Some(org_id) = filter.organization_id {
-        let org = find_in_scope(db, &actor.scope(Permission::OrgRead), org_id).await?;
+        let org = super::scope::find_participating(db, actor, &actor.scope(Permission::OrgRead), org_id).await?;
         cond = cond.add(study_session::Column::OrganizationId.in_subquery(org_ids_query(subtree(&org.path))));
     }
     if let Some(kind) = filter.kind {
@@ -574,7 +774,7 @@ pub async fn list<C: ConnectionTrait>(
     let Some(sort) = filter.sort else {
         let (rows, total) =
             keyset::<_, study_session::Entity>(db, cond, study_session::Column::Id, page, KeyOrder::Oldest).await?;
-        let items = views(db, rows).await?;
+        let items = views_as(db, Some(actor), rows).await?;
         return Ok(Page::from_rows(items, page, |s| s.id.0, total));
     };
     let direction = match sort {
@@ -590,7 +790,7 @@ pub async fn list<C: ConnectionTrait>(
         page,
     )
     .await?;
-    let items = views(db, rows).await?;
+    let items = views_as(db, Some(actor), rows).await?;
     Ok(Page::from_sorted_rows(items, page, SessionSort::key, total))
 }
 
@@ -610,6 +810,32 @@ fn validate_session(
             "must list at most 50 documents",
         )
         .finish()
+}
+
+/// Checks a geofence: latitude −90..90, longitude −180..180, radius 20..5000 m, all
+/// three or none.
+fn validate_geofence(lat: Option<f64>, lon: Option<f64>, radius: Option<i32>) -> AppResult<()> {
+    let given = [lat.is_some(), lon.is_some(), radius.is_some()];
+    Validator::new()
+        .check(lat.is_none_or(|v| (-90.0..=90.0).contains(&v)), "latitude", "must be between -90 and 90")
+        .check(lon.is_none_or(|v| (-180.0..=180.0).contains(&v)), "longitude", "must be between -180 and 180")
+        .check(
+            radius.is_none_or(|r| (MIN_RADIUS_M..=MAX_RADIUS_M).contains(&r)),
+            "radius_m",
+            "must be between 20 and 5000",
+        )
+        .check(
+            given.iter().all(|g| *g) || given.iter().all(|g| !*g),
+            "latitude",
+            "latitude, longitude and radius_m are given together or not at all",
+        )
+        .finish()
+}
+
+/// A new check-in secret: 32 random bytes, hex.
+fn new_secret() -> String {
+    let bytes: [u8; 32] = rand::random();
+    hex::encode(bytes)
 }
 
 /// The check-in window: the given bounds or the defaults around `held_at`.
@@ -678,6 +904,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewSession) -
         Some(&input.material_document_ids),
     )?;
     let (opens, closes) = window(input.held_at, input.checkin_opens_at, input.checkin_closes_at)?;
+    validate_geofence(input.latitude, input.longitude, input.radius_m)?;
     let tx = write_tx(db).await?;
     let org = org_for_write(&tx, actor, input.organization_id.0, Permission::SessionWrite).await?;
     ensure_person(&tx, actor, input.host_id.map(Uuid::from), "host_id").await?;
@@ -698,6 +925,11 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewSession) -
         status: Set(SessionStatus::Planned.as_str().to_owned()),
         checkin_opens_at: Set(opens),
         checkin_closes_at: Set(closes),
+        checkin_mode: Set(input.checkin_mode.unwrap_or(CheckinMode::Code).as_str().to_owned()),
+        checkin_secret: Set(Some(new_secret())),
+        latitude: Set(input.latitude),
+        longitude: Set(input.longitude),
+        radius_m: Set(input.radius_m),
         created_at: Set(now),
         updated_at: Set(now),
         version: Set(1),
@@ -705,33 +937,8 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewSession) -
     .insert(&tx)
     .await?;
     replace_materials(&tx, actor, id, &input.material_document_ids).await?;
-    let members: Vec<Uuid> = person::Entity::find()
-        .select_only()
-        .column(person::Column::Id)
-        .filter(person::Column::OrganizationId.eq(org.id))
-        .order_by_asc(person::Column::Id)
-        .into_tuple()
-        .all(&tx)
-        .await?;
-    let roster: Vec<attendance::ActiveModel> = members
-        .iter()
-        .map(|pid| attendance::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            session_id: Set(id),
-            person_id: Set(*pid),
-            status: Set(AttendanceStatus::Expected.as_str().to_owned()),
-            reason: Set(None),
-            checked_in_at: Set(None),
-            method: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-            version: Set(1),
-        })
-        .collect();
-    if !roster.is_empty() {
-        attendance::Entity::insert_many(roster).exec(&tx).await?;
-    }
-    let view = views(&tx, vec![model]).await?.remove(0);
+    super::rosters::initial(&tx, &model).await?;
+    let view = views_as(&tx, Some(actor), vec![model]).await?.remove(0);
     audit::record(
         &tx,
         actor,
@@ -751,8 +958,10 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewSession) -
 }
 
 /// Changes a session the actor manages. Status moves only from `planned` to `held` or
-/// `cancelled` (else CONFLICT). A new `held_at` without an explicit window moves the
-/// window by the same amount.
+/// `cancelled` (else CONFLICT), and to `held` only once `held_at` has come (else
+/// VALIDATION on `status`). A new `held_at` without an explicit window moves the
+/// window by the same amount. A geofence is set with all of `latitude`, `longitude`,
+/// `radius_m` and removed with `remove_geofence`.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn update(
     db: &DatabaseConnection,
@@ -768,10 +977,16 @@ pub async fn update(
         patch.minutes.as_deref(),
         patch.material_document_ids.as_deref(),
     )?;
+    validate_geofence(patch.latitude, patch.longitude, patch.radius_m)?;
+    let new_fence = patch.latitude.is_some();
+    let remove_fence = patch.remove_geofence == Some(true);
+    Validator::new()
+        .check(!(new_fence && remove_fence), "remove_geofence", "cannot be combined with new geofence coordinates")
+        .finish()?;
     let tx = write_tx(db).await?;
     let row = find_writable(&tx, actor, id).await?;
     super::check_version(row.version, expected_version)?;
-    let before = views(&tx, vec![row.clone()]).await?.remove(0);
+    let before = views_as(&tx, Some(actor), vec![row.clone()]).await?.remove(0);
     if let Some(next) = patch.status
         && !before.status.may_become(next)
     {
@@ -781,9 +996,12 @@ pub async fn update(
             next.as_str()
         )));
     }
+    let held_at = patch.held_at.unwrap_or(row.held_at);
+    if patch.status == Some(SessionStatus::Held) && before.status != SessionStatus::Held && super::now() < held_at {
+        return Err(AppError::invalid("status", "a session can be marked held only once it has started"));
+    }
     ensure_person(&tx, actor, patch.host_id.map(Uuid::from), "host_id").await?;
     ensure_person(&tx, actor, patch.recorder_id.map(Uuid::from), "recorder_id").await?;
-    let held_at = patch.held_at.unwrap_or(row.held_at);
     let shift = held_at - row.held_at;
     let (opens, closes) = window(
         held_at,
@@ -816,6 +1034,21 @@ pub async fn update(
     if let Some(v) = patch.status {
         am.status = Set(v.as_str().to_owned());
     }
+    if let Some(v) = patch.checkin_mode {
+        am.checkin_mode = Set(v.as_str().to_owned());
+        if v == CheckinMode::Code && original.checkin_secret.is_none() {
+            am.checkin_secret = Set(Some(new_secret()));
+        }
+    }
+    if new_fence {
+        am.latitude = Set(patch.latitude);
+        am.longitude = Set(patch.longitude);
+        am.radius_m = Set(patch.radius_m);
+    } else if remove_fence {
+        am.latitude = Set(None);
+        am.longitude = Set(None);
+        am.radius_m = Set(None);
+    }
     am.held_at = Set(held_at);
     am.checkin_opens_at = Set(opens);
     am.checkin_closes_at = Set(closes);
@@ -834,7 +1067,7 @@ pub async fn update(
     if let Some(ids) = &patch.material_document_ids {
         replace_materials(&tx, actor, id, ids).await?;
     }
-    let after = views(&tx, vec![model]).await?.remove(0);
+    let after = views_as(&tx, Some(actor), vec![model]).await?.remove(0);
     audit::record(
         &tx,
         actor,
@@ -853,11 +1086,21 @@ pub async fn update(
     Ok(after)
 }
 
-/// The roster of a session the actor may read, in roster order.
+/// The roster of a session the actor may read, in roster order; only the entries with
+/// `status` when given (`expected`: nobody recorded anything yet).
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn attendance<C: ConnectionTrait>(db: &C, actor: &Actor, session_id: Uuid) -> AppResult<Vec<AttendanceView>> {
+pub async fn attendance<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    session_id: Uuid,
+    status: Option<AttendanceStatus>,
+) -> AppResult<Vec<AttendanceView>> {
     find_readable(db, actor, session_id).await?;
-    Ok(attendance_of(db, actor, &[session_id]).await?.remove(&session_id).unwrap_or_default())
+    let mut roster = attendance_of(db, actor, &[session_id]).await?.remove(&session_id).unwrap_or_default();
+    if let Some(status) = status {
+        roster.retain(|a| a.status == status);
+    }
+    Ok(roster)
 }
 
 /// The ids among `ids` of sessions the actor may read (one statement).
@@ -872,6 +1115,19 @@ async fn readable_ids<C: ConnectionTrait>(db: &C, actor: &Actor, ids: &[Uuid]) -
         .await?)
 }
 
+/// Roster entries with their people's names (one statement).
+async fn entries_with_names<C: ConnectionTrait>(db: &C, cond: Condition) -> AppResult<Vec<AttendanceView>> {
+    attendance::Entity::find()
+        .find_also_related(person::Entity)
+        .filter(cond)
+        .order_by_asc(attendance::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|(row, p)| AttendanceView::from_model(row, p.map(|p| p.name)))
+        .collect()
+}
+
 /// The rosters of several sessions (DataLoader batch), skipping sessions the actor may
 /// not read. Two statements whatever the number of sessions.
 #[tracing::instrument(level = "debug", skip_all)]
@@ -882,19 +1138,15 @@ pub async fn attendance_of<C: ConnectionTrait>(
 ) -> AppResult<HashMap<Uuid, Vec<AttendanceView>>> {
     let ids = readable_ids(db, actor, session_ids).await?;
     let mut map: HashMap<Uuid, Vec<AttendanceView>> = HashMap::new();
-    for row in attendance::Entity::find()
-        .filter(attendance::Column::SessionId.is_in(ids))
-        .order_by_asc(attendance::Column::Id)
-        .all(db)
-        .await?
-    {
-        map.entry(row.session_id).or_default().push(AttendanceView::from_model(row)?);
+    for view in entries_with_names(db, Condition::all().add(attendance::Column::SessionId.is_in(ids))).await? {
+        map.entry(view.session_id.0).or_default().push(view);
     }
     Ok(map)
 }
 
 /// Attendance counts of several sessions (DataLoader batch): one grouped statement;
-/// sessions the actor may not read, or with an empty roster, are absent.
+/// sessions the actor may not read, or with an empty roster, are absent. Of held
+/// sessions, the entries still `expected` are counted as `unmarked` too.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn attendance_counts<C: ConnectionTrait>(
     db: &C,
@@ -907,22 +1159,36 @@ pub async fn attendance_counts<C: ConnectionTrait>(
         .filter(study_session::Column::Id.is_in(session_ids.iter().copied()))
         .filter(readable(actor)?)
         .into_query();
-    let rows: Vec<(Uuid, String, i64)> = attendance::Entity::find()
+    let rows: Vec<(Uuid, String, String, i64)> = attendance::Entity::find()
         .select_only()
         .column(attendance::Column::SessionId)
+        .column(study_session::Column::Status)
         .column(attendance::Column::Status)
         .column_as(attendance::Column::Id.count(), "n")
+        .join(JoinType::InnerJoin, attendance::Relation::Session.def())
         .filter(attendance::Column::SessionId.in_subquery(visible))
         .group_by(attendance::Column::SessionId)
+        .group_by(study_session::Column::Status)
         .group_by(attendance::Column::Status)
         .into_tuple()
         .all(db)
         .await?;
     let mut map: HashMap<Uuid, AttendanceCounts> = HashMap::new();
-    for (sid, status, n) in rows {
-        map.entry(sid).or_default().add(&status, n);
+    for (sid, session_status, status, n) in rows {
+        map.entry(sid).or_default().add_of(&session_status, &status, n);
     }
     Ok(map.into_iter().map(|(k, v)| (k, v.finish())).collect())
+}
+
+/// Attendance counts of one session the actor may read (else NOT_FOUND).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn session_attendance_counts<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    session_id: Uuid,
+) -> AppResult<AttendanceCounts> {
+    find_readable(db, actor, session_id).await?;
+    Ok(attendance_counts(db, actor, &[session_id]).await?.remove(&session_id).unwrap_or_default())
 }
 
 async fn record_attendance(
@@ -933,8 +1199,14 @@ async fn record_attendance(
     row: attendance::Model,
     am: attendance::ActiveModel,
 ) -> AppResult<AttendanceView> {
-    let before = AttendanceView::from_model(row)?;
-    let after = AttendanceView::from_model(am.update(tx).await?)?;
+    let name: Option<String> = person::Entity::find_by_id(row.person_id)
+        .select_only()
+        .column(person::Column::Name)
+        .into_tuple()
+        .one(tx)
+        .await?;
+    let before = AttendanceView::from_model(row, name.clone())?;
+    let after = AttendanceView::from_model(am.update(tx).await?, name)?;
     audit::record(
         tx,
         actor,
@@ -951,18 +1223,161 @@ async fn record_attendance(
     Ok(after)
 }
 
-/// Checks the caller in: only a person on the roster (else FORBIDDEN), only inside the
-/// check-in window (else VALIDATION on `check_in_window`, naming the window in the
-/// configured time zone), only once (else CONFLICT).
-/// Later than `held_at` + 15 minutes records `late`.
+/// What a self check-in sends: the code the host shows (sessions in mode `code`) and
+/// where the caller is (sessions with a geofence). An empty body is fine for a session
+/// in mode `open` without a geofence.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct CheckInInput {
+    /// The 6-digit check-in code the host shows (required in mode `code`); the
+    /// current and the previous code (30-second steps) are accepted.
+    #[schema(pattern = r"^[0-9]{6}$")]
+    pub code: Option<String>,
+    /// Where you are: latitude (WGS 84 degrees, −90 to 90); with `longitude`.
+    #[schema(minimum = -90, maximum = 90)]
+    pub latitude: Option<f64>,
+    /// Where you are: longitude (WGS 84 degrees, −180 to 180); with `latitude`.
+    #[schema(minimum = -180, maximum = 180)]
+    pub longitude: Option<f64>,
+}
+
+/// The mean Earth radius in metres (IUGG).
+const EARTH_RADIUS_M: f64 = 6_371_008.8;
+
+/// The great-circle distance in metres between two WGS 84 positions (haversine).
+pub fn distance_m(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
+    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
+    let dp = (lat2 - lat1).to_radians();
+    let dl = (lon2 - lon1).to_radians();
+    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    2.0 * EARTH_RADIUS_M * a.sqrt().min(1.0).asin()
+}
+
+/// HMAC-SHA-256 (RFC 2104).
+fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    const BLOCK: usize = 64;
+    let mut k = [0u8; BLOCK];
+    if key.len() > BLOCK {
+        k[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        k[..key.len()].copy_from_slice(key);
+    }
+    let mut inner = Sha256::new();
+    inner.update(k.map(|b| b ^ 0x36));
+    inner.update(message);
+    let inner = inner.finalize();
+    let mut outer = Sha256::new();
+    outer.update(k.map(|b| b ^ 0x5c));
+    outer.update(inner);
+    outer.finalize().into()
+}
+
+/// The HOTP value (RFC 4226, with HMAC-SHA-256 as RFC 6238 allows) of `counter`,
+/// `digits` long.
+fn hotp(key: &[u8], counter: u64, digits: u32) -> u32 {
+    let mac = hmac_sha256(key, &counter.to_be_bytes());
+    let offset = (mac[31] & 0x0f) as usize;
+    let bin = u32::from_be_bytes([mac[offset] & 0x7f, mac[offset + 1], mac[offset + 2], mac[offset + 3]]);
+    bin % 10u32.pow(digits)
+}
+
+/// The time step (RFC 6238) of an instant.
+fn code_step(at: DateTime<Utc>) -> i64 {
+    at.timestamp().div_euclid(CODE_STEP_SECONDS)
+}
+
+/// The check-in code of a session secret (hex) at a time step.
+fn code_at(secret_hex: &str, step: i64) -> AppResult<String> {
+    let key = hex::decode(secret_hex).map_err(AppError::internal)?;
+    Ok(format!("{:0width$}", hotp(&key, step as u64, CODE_DIGITS), width = CODE_DIGITS as usize))
+}
+
+/// Whether `code` is the session's code of the current or the previous time step.
+fn code_matches(secret_hex: &str, now: DateTime<Utc>, code: &str) -> AppResult<bool> {
+    use subtle::ConstantTimeEq;
+    let step = code_step(now);
+    let code = code.trim();
+    let mut ok = false;
+    for s in [step, step - 1] {
+        ok |= bool::from(code_at(secret_hex, s)?.as_bytes().ct_eq(code.as_bytes()));
+    }
+    Ok(ok)
+}
+
+/// The check-in code to show (or to put in a QR code) at a session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "CheckInCode")]
+pub struct CheckInCode {
+    /// The 6-digit code.
+    pub code: String,
+    /// When the next code replaces it (UTC); it is still accepted for one more step.
+    pub expires_at: DateTime<Utc>,
+    /// Seconds between codes (30).
+    pub step_seconds: i32,
+    /// What a phone scans: `dangjian:checkin:<session id>:<code>`.
+    pub qr_payload: String,
+}
+
+/// The current check-in code of a session in mode `code`: for its host, its recorder or
+/// someone holding `SessionWrite` over its organisation (else FORBIDDEN; a session the
+/// actor may not read is NOT_FOUND). Another mode, or a cancelled session, is CONFLICT.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn check_in_code<C: ConnectionTrait>(db: &C, actor: &Actor, session_id: Uuid) -> AppResult<CheckInCode> {
+    let session = find_readable(db, actor, session_id).await?;
+    let own = actor.person_id();
+    let organiser = own.is_some() && (own == session.host_person_id || own == session.recorder_person_id);
+    if !organiser && !may_write(db, actor, session.organization_id).await? {
+        return Err(AppError::forbidden(
+            "only the host, the recorder or an organisation administrator may show the check-in code",
+        ));
+    }
+    if session.status == SessionStatus::Cancelled.as_str() {
+        return Err(AppError::Conflict("the session was cancelled".into()));
+    }
+    let secret = match (CheckinMode::from_db(&session.checkin_mode)?, session.checkin_secret.as_deref()) {
+        (CheckinMode::Code, Some(secret)) => secret,
+        _ => return Err(AppError::Conflict("this session does not use check-in codes".into())),
+    };
+    let step = code_step(super::now());
+    let code = code_at(secret, step)?;
+    let expires_at = DateTime::from_timestamp((step + 1) * CODE_STEP_SECONDS, 0).unwrap_or_default();
+    Ok(CheckInCode {
+        qr_payload: format!("dangjian:checkin:{session_id}:{code}"),
+        code,
+        expires_at,
+        step_seconds: CODE_STEP_SECONDS as i32,
+    })
+}
+
+/// Checks the caller in: only a person on the roster (else FORBIDDEN), not at a session
+/// in mode `recorder_only` (FORBIDDEN), only inside the check-in window (else
+/// VALIDATION on `check_in_window`, naming the window in the configured time zone),
+/// only once (else CONFLICT). In mode `code` the current (or previous) code is needed
+/// (else VALIDATION on `code`); with a geofence a position within its radius (else
+/// VALIDATION on `latitude`). Later than `held_at` + 15 minutes records `late`. The
+/// entry records the method (`code` or `self`) and the position sent.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn check_in(
     db: &DatabaseConnection,
     actor: &Actor,
     session_id: Uuid,
     time_zone: chrono_tz::Tz,
+    input: CheckInInput,
 ) -> AppResult<AttendanceView> {
     actor.require(Permission::SessionRead)?;
+    Validator::new()
+        .check(input.latitude.is_none_or(|v| (-90.0..=90.0).contains(&v)), "latitude", "must be between -90 and 90")
+        .check(
+            input.longitude.is_none_or(|v| (-180.0..=180.0).contains(&v)),
+            "longitude",
+            "must be between -180 and 180",
+        )
+        .check(
+            input.latitude.is_some() == input.longitude.is_some(),
+            "longitude",
+            "latitude and longitude are sent together",
+        )
+        .finish()?;
     let tx = write_tx(db).await?;
     let session = find_readable(&tx, actor, session_id).await?;
     let Some(own) = actor.person_id() else {
@@ -975,6 +1390,10 @@ pub async fn check_in(
         .one(&tx)
         .await?
         .ok_or_else(|| AppError::forbidden("you are not on this session's roster"))?;
+    let mode = CheckinMode::from_db(&session.checkin_mode)?;
+    if mode == CheckinMode::RecorderOnly {
+        return Err(AppError::forbidden("this session takes no self check-in: the recorder marks attendance"));
+    }
     if session.status == SessionStatus::Cancelled.as_str() {
         return Err(AppError::Conflict("the session was cancelled".into()));
     }
@@ -993,18 +1412,61 @@ pub async fn check_in(
             ),
         ));
     }
+    let method = match (mode, session.checkin_secret.as_deref()) {
+        (CheckinMode::Code, Some(secret)) => {
+            let Some(code) = input.code.as_deref().filter(|c| !c.trim().is_empty()) else {
+                return Err(AppError::invalid("code", "is required: enter the code the host shows"));
+            };
+            if !code_matches(secret, now, code)? {
+                return Err(AppError::invalid("code", "the check-in code is wrong or has expired"));
+            }
+            "code"
+        }
+        _ => "self",
+    };
+    if let (Some(lat), Some(lon), Some(radius)) = (session.latitude, session.longitude, session.radius_m) {
+        let (Some(at_lat), Some(at_lon)) = (input.latitude, input.longitude) else {
+            return Err(AppError::invalid(
+                "latitude",
+                "this session checks where you are: send your latitude and longitude",
+            ));
+        };
+        let distance = distance_m(lat, lon, at_lat, at_lon);
+        if distance > f64::from(radius) {
+            return Err(AppError::invalid(
+                "latitude",
+                format!(
+                    "you are {} m from the meeting place; check-in is allowed within {} m",
+                    distance.round() as i64,
+                    radius
+                ),
+            ));
+        }
+    }
     let late = now > session.held_at + Duration::minutes(LATE_AFTER_MINUTES);
     let status = if late { AttendanceStatus::Late } else { AttendanceStatus::Present };
     let mut am: attendance::ActiveModel = row.clone().into();
     am.status = Set(status.as_str().to_owned());
     am.reason = Set(None);
     am.checked_in_at = Set(Some(now));
-    am.method = Set(Some("self".into()));
+    am.method = Set(Some(method.into()));
+    am.latitude = Set(input.latitude);
+    am.longitude = Set(input.longitude);
     am.updated_at = Set(now);
     am.version = Set(row.version + 1);
     let view = record_attendance(&tx, actor, "check_in", &session, row, am).await?;
     tx.commit().await?;
     Ok(view)
+}
+
+/// Whether the actor may mark a session's attendance: its recorder, or someone
+/// holding `SessionWrite` over its organisation.
+async fn may_mark<C: ConnectionTrait>(db: &C, actor: &Actor, session: &study_session::Model) -> AppResult<()> {
+    let is_recorder = actor.person_id().is_some() && actor.person_id() == session.recorder_person_id;
+    if !is_recorder && !may_write(db, actor, session.organization_id).await? {
+        return Err(AppError::forbidden("only the recorder or an organisation administrator may mark attendance"));
+    }
+    Ok(())
 }
 
 /// Marks one roster entry: the session's recorder, or someone holding `SessionWrite`
@@ -1027,10 +1489,7 @@ pub async fn mark_attendance(
         .finish()?;
     let tx = write_tx(db).await?;
     let session = find_readable(&tx, actor, session_id).await?;
-    let is_recorder = actor.person_id().is_some() && actor.person_id() == session.recorder_person_id;
-    if !is_recorder && !may_write(&tx, actor, session.organization_id).await? {
-        return Err(AppError::forbidden("only the recorder or an organisation administrator may mark attendance"));
-    }
+    may_mark(&tx, actor, &session).await?;
     let row = attendance::Entity::find()
         .filter(attendance::Column::SessionId.eq(session_id))
         .filter(attendance::Column::PersonId.eq(person_id))
@@ -1054,6 +1513,191 @@ pub async fn mark_attendance(
     let view = record_attendance(&tx, actor, "mark", &session, row, am).await?;
     tx.commit().await?;
     Ok(view)
+}
+
+/// One entry of a bulk attendance mark.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "BulkAttendanceEntryInput")]
+pub struct BulkEntry {
+    /// The person (on the roster).
+    pub person_id: Id,
+    /// The new status.
+    pub status: AttendanceStatus,
+    /// Reason: required (not blank) for `leave` (up to 500 characters).
+    #[schema(max_length = 500)]
+    pub reason: Option<String>,
+}
+
+/// Marks many roster entries at once: the listed entries, then (with `rest`) everyone
+/// still `expected`. At least one of the two.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "MarkAttendanceBulkInput")]
+pub struct BulkAttendance {
+    /// Entries to mark (at most 500, each person once).
+    #[schema(max_items = 500)]
+    #[serde(default)]
+    #[graphql(default)]
+    pub entries: Vec<BulkEntry>,
+    /// How to mark everyone not listed and still `expected` ("the rest"): `present` or
+    /// `absent`.
+    pub rest: Option<RemainingStatus>,
+}
+
+/// What a bulk attendance mark did.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "BulkAttendanceResult")]
+pub struct BulkAttendanceResult {
+    /// The session (id).
+    pub session_id: Id,
+    /// Entries this call changed (an entry listed with the status and reason it already
+    /// had is not changed).
+    pub changed: i64,
+    /// The session's attendance counts afterwards.
+    pub counts: AttendanceCounts,
+    /// The roster afterwards, in roster order.
+    pub roster: Vec<AttendanceView>,
+}
+
+/// A bulk mark's status and reason: the entries sharing them are set by one statement.
+type MarkKey = (AttendanceStatus, Option<String>);
+
+/// Marks many roster entries in one transaction (same permission as
+/// [`mark_attendance`]; no versions: the last mark wins). Entries are grouped by
+/// status and reason: one statement per group, whatever the number of people; the
+/// rest in one more. One audit record on the session lists every changed entry before
+/// and after. A person not on the roster is VALIDATION on `entries[i].person_id`.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn mark_attendance_bulk(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    session_id: Uuid,
+    input: BulkAttendance,
+) -> AppResult<BulkAttendanceResult> {
+    use sea_orm::sea_query::{Expr, ExprTrait, Func};
+    actor.require(Permission::SessionRead)?;
+    let mut v = Validator::new();
+    v.check(!input.entries.is_empty() || input.rest.is_some(), "entries", "list entries, give rest, or both").check(
+        input.entries.len() <= MAX_BULK_ENTRIES,
+        "entries",
+        "must list at most 500 entries",
+    );
+    let entries: Vec<(Uuid, AttendanceStatus, Option<String>)> =
+        input.entries.into_iter().map(|e| (e.person_id.0, e.status, clean(e.reason))).collect();
+    let mut seen = std::collections::HashSet::new();
+    for (i, (person, status, reason)) in entries.iter().enumerate() {
+        v.check(
+            *status != AttendanceStatus::Leave || reason.is_some(),
+            &format!("entries[{i}].reason"),
+            "is required for leave",
+        )
+        .check(
+            reason.as_deref().is_none_or(|r| r.chars().count() <= 500),
+            &format!("entries[{i}].reason"),
+            "must be at most 500 characters",
+        )
+        .check(seen.insert(*person), &format!("entries[{i}].person_id"), "is listed twice");
+    }
+    v.finish()?;
+    let tx = write_tx(db).await?;
+    let session = find_readable(&tx, actor, session_id).await?;
+    may_mark(&tx, actor, &session).await?;
+    if session.status == SessionStatus::Cancelled.as_str() {
+        return Err(AppError::Conflict("the session was cancelled".into()));
+    }
+    let rows: HashMap<Uuid, attendance::Model> = attendance::Entity::find()
+        .filter(attendance::Column::SessionId.eq(session_id))
+        .lock_exclusive()
+        .all(&tx)
+        .await?
+        .into_iter()
+        .map(|r| (r.person_id, r))
+        .collect();
+    let mut v = Validator::new();
+    for (i, (person, _, _)) in entries.iter().enumerate() {
+        v.check(rows.contains_key(person), &format!("entries[{i}].person_id"), "is not on this session's roster");
+    }
+    v.finish()?;
+    // (status, reason) → entry ids; the entries that change.
+    let mut groups: Vec<(MarkKey, Vec<Uuid>)> = Vec::new();
+    let mut changed: Vec<&attendance::Model> = Vec::new();
+    for (person, status, reason) in &entries {
+        let row = &rows[person];
+        if row.status == status.as_str() && row.reason == *reason {
+            continue;
+        }
+        changed.push(row);
+        let key = (*status, reason.clone());
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, ids)) => ids.push(row.id),
+            None => groups.push((key, vec![row.id])),
+        }
+    }
+    if let Some(rest) = input.rest {
+        let rest_status = match rest {
+            RemainingStatus::Present => AttendanceStatus::Present,
+            RemainingStatus::Absent => AttendanceStatus::Absent,
+        };
+        let mut ids = Vec::new();
+        for row in rows.values() {
+            if row.status == AttendanceStatus::Expected.as_str() && !seen.contains(&row.person_id) {
+                changed.push(row);
+                ids.push(row.id);
+            }
+        }
+        if !ids.is_empty() {
+            groups.push(((rest_status, None), ids));
+        }
+    }
+    let now = super::now();
+    for ((status, reason), ids) in &groups {
+        let attended = matches!(status, AttendanceStatus::Present | AttendanceStatus::Late);
+        let checked_in: Expr = if attended {
+            Func::coalesce([Expr::col(attendance::Column::CheckedInAt), Expr::value(now)]).into()
+        } else {
+            Expr::value(Option::<DateTime<Utc>>::None)
+        };
+        attendance::Entity::update_many()
+            .col_expr(attendance::Column::Status, Expr::value(status.as_str()))
+            .col_expr(attendance::Column::Reason, Expr::value(reason.clone()))
+            .col_expr(attendance::Column::CheckedInAt, checked_in)
+            .col_expr(attendance::Column::Method, Expr::value("recorder"))
+            .col_expr(attendance::Column::UpdatedAt, Expr::value(now))
+            .col_expr(attendance::Column::Version, Expr::col(attendance::Column::Version).add(1))
+            .filter(attendance::Column::Id.is_in(ids.iter().copied()))
+            .exec(&tx)
+            .await?;
+    }
+    let roster = entries_with_names(&tx, Condition::all().add(attendance::Column::SessionId.eq(session_id))).await?;
+    if !changed.is_empty() {
+        let changed_ids: std::collections::HashSet<Uuid> = changed.iter().map(|r| r.id).collect();
+        let before: Vec<AttendanceView> =
+            changed.iter().map(|r| AttendanceView::from_model((*r).clone(), None)).collect::<AppResult<_>>()?;
+        let after: Vec<&AttendanceView> = roster.iter().filter(|a| changed_ids.contains(&a.id.0)).collect();
+        audit::record(
+            &tx,
+            actor,
+            Change {
+                action: "mark_attendance_bulk",
+                entity: crate::services::audit::entity_name(entity::study_session::Entity),
+                entity_id: session_id,
+                organization_id: Some(session.organization_id),
+                before: audit::snapshot(&serde_json::json!({ "attendance": before }))?,
+                after: audit::snapshot(&serde_json::json!({ "attendance": after }))?,
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    let mut counts = AttendanceCounts::default();
+    for a in &roster {
+        counts.add_of(&session.status, a.status.as_str(), 1);
+    }
+    Ok(BulkAttendanceResult {
+        session_id: Id(session_id),
+        changed: changed.len() as i64,
+        counts: counts.finish(),
+        roster,
+    })
 }
 
 fn start_of_day(tz: Tz, day: NaiveDate) -> DateTime<Utc> {
@@ -1125,8 +1769,9 @@ pub async fn attendance_rate<C: ConnectionTrait>(
     let mut per_org: HashMap<Uuid, AttendanceCounts> = HashMap::new();
     let mut total = AttendanceCounts::default();
     for (org_id, status, n) in count_rows {
-        per_org.entry(org_id).or_default().add(&status, n);
-        total.add(&status, n);
+        // Only held sessions are counted: whoever is still `expected` is unmarked.
+        per_org.entry(org_id).or_default().add_of(SessionStatus::Held.as_str(), &status, n);
+        total.add_of(SessionStatus::Held.as_str(), &status, n);
     }
     let mut by_organization: Vec<OrgAttendanceRate> = session_rows
         .iter()
@@ -1145,6 +1790,266 @@ pub async fn attendance_rate<C: ConnectionTrait>(
         counts: total.finish(),
         by_organization,
     })
+}
+
+/// Attendance counts of one person over sessions that took place.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "PersonalAttendanceCounts")]
+pub struct PersonalCounts {
+    /// Sessions counted (not cancelled, started, on the roster).
+    pub sessions: i64,
+    /// Attended: present or late.
+    pub attended: i64,
+    /// Of the attended, late.
+    pub late: i64,
+    /// Missed: absent without leave.
+    pub missed: i64,
+    /// On leave (请假): excused, not a miss.
+    pub on_leave: i64,
+    /// Nothing recorded although the session took place: reported apart, neither
+    /// attended nor missed.
+    pub unmarked: i64,
+    /// `attended / (sessions − on_leave − unmarked)`, 0–1: leave is excused and
+    /// unmarked sessions are left out (reported in `unmarked`); null when 0.
+    pub rate: Option<f64>,
+}
+
+impl PersonalCounts {
+    fn add(&mut self, status: &str) {
+        self.sessions += 1;
+        match status {
+            "present" => self.attended += 1,
+            "late" => {
+                self.attended += 1;
+                self.late += 1;
+            }
+            "leave" => self.on_leave += 1,
+            "absent" => self.missed += 1,
+            _ => self.unmarked += 1,
+        }
+    }
+
+    fn finish(mut self) -> Self {
+        let denominator = self.sessions - self.on_leave - self.unmarked;
+        self.rate = (denominator > 0).then(|| self.attended as f64 / denominator as f64);
+        self
+    }
+}
+
+/// One month of a person's attendance.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "MonthlyAttendance")]
+pub struct MonthAttendance {
+    /// The month, `YYYY-MM`, in the configured time zone.
+    pub month: String,
+    /// Counts of the sessions held that month.
+    pub counts: PersonalCounts,
+}
+
+/// One of the caller's roster entries, with its session.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "MyAttendanceEntry")]
+pub struct MyAttendanceEntry {
+    /// The session (id).
+    pub session_id: Id,
+    /// Its topic.
+    pub topic: String,
+    /// Its kind.
+    pub kind: SessionKind,
+    /// When it was held (UTC).
+    pub held_at: DateTime<Utc>,
+    /// Its status (`planned` while nobody has marked it held yet).
+    pub session_status: SessionStatus,
+    /// The organisation holding it (id).
+    pub organization_id: Id,
+    /// The organisation's name.
+    pub organization_name: String,
+    /// Your attendance.
+    pub status: AttendanceStatus,
+    /// Reason (of leave).
+    pub reason: Option<String>,
+    /// When you checked in or were marked present / late (UTC).
+    pub checked_in_at: Option<DateTime<Utc>>,
+    /// How it was recorded: `code`, `self` or `recorder`.
+    pub method: Option<String>,
+}
+
+impl MyAttendanceEntry {
+    /// The cursor key of an entry (its session's `held_at`, latest first).
+    pub fn key(entry: &MyAttendanceEntry) -> (i64, Uuid) {
+        (entry.held_at.timestamp_micros(), entry.session_id.0)
+    }
+}
+
+/// "My party life": the caller's attendance over a period.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "MyAttendance")]
+pub struct MyAttendance {
+    /// First day (configured time zone).
+    pub from: NaiveDate,
+    /// Last day, inclusive.
+    pub to: NaiveDate,
+    /// Counts over the period.
+    pub totals: PersonalCounts,
+    /// Counts per month with sessions, oldest first.
+    pub by_month: Vec<MonthAttendance>,
+    /// One page of the entries, latest session first.
+    pub entries: Vec<MyAttendanceEntry>,
+    /// Cursor of the next page of entries (REST `cursor`, GraphQL `after`); null on the
+    /// last page.
+    pub next_cursor: Option<String>,
+}
+
+/// The sessions that count for a person's attendance over `[start, end)`: not
+/// cancelled, already started, whose roster `own` is on.
+fn my_sessions(own: Uuid, start: DateTime<Utc>, end: DateTime<Utc>, now: DateTime<Utc>) -> Condition {
+    Condition::all()
+        .add(study_session::Column::Status.ne(SessionStatus::Cancelled.as_str()))
+        .add(study_session::Column::HeldAt.gte(start))
+        .add(study_session::Column::HeldAt.lt(end))
+        .add(study_session::Column::HeldAt.lte(now))
+        .add(
+            study_session::Column::Id.in_subquery(
+                attendance::Entity::find()
+                    .select_only()
+                    .column(attendance::Column::SessionId)
+                    .filter(attendance::Column::PersonId.eq(own))
+                    .into_query(),
+            ),
+        )
+}
+
+/// The caller's attendance ("my party life") over the days `from..=to` in `tz`
+/// (defaults: today, and the first of January of `to`'s year; at most 1830 days):
+/// totals, per month, and a keyset page of the entries, latest first. Sessions count
+/// once they started and unless cancelled. Four statements. Only people have
+/// attendance (else FORBIDDEN).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn my_attendance<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    tz: Tz,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    page: PageRequest,
+) -> AppResult<MyAttendance> {
+    let Some(own) = actor.person_id() else {
+        return Err(AppError::forbidden("only people have attendance records"));
+    };
+    let now = super::now();
+    let to = to.unwrap_or_else(|| now.with_timezone(&tz).date_naive());
+    let from = from.unwrap_or_else(|| NaiveDate::from_ymd_opt(chrono::Datelike::year(&to), 1, 1).unwrap_or(to));
+    let (start, end) = day_range(tz, from, to, 366 * 5)?;
+    let sessions = my_sessions(own, start, end, now);
+    let rows: Vec<(DateTime<Utc>, String)> = attendance::Entity::find()
+        .select_only()
+        .column(study_session::Column::HeldAt)
+        .column(attendance::Column::Status)
+        .join(JoinType::InnerJoin, attendance::Relation::Session.def())
+        .filter(attendance::Column::PersonId.eq(own))
+        .filter(sessions.clone())
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut totals = PersonalCounts::default();
+    let mut months: std::collections::BTreeMap<String, PersonalCounts> = std::collections::BTreeMap::new();
+    for (held_at, status) in &rows {
+        totals.add(status);
+        months.entry(held_at.with_timezone(&tz).format("%Y-%m").to_string()).or_default().add(status);
+    }
+    let (sessions_page, _) = keyset_sorted::<_, study_session::Entity, DateTime<Utc>>(
+        db,
+        sessions,
+        (study_session::Column::HeldAt, Direction::Descending),
+        DateTime::from_timestamp_micros,
+        study_session::Column::Id,
+        page,
+    )
+    .await?;
+    let ids: Vec<Uuid> = sessions_page.iter().map(|s| s.id).collect();
+    let mine: HashMap<Uuid, attendance::Model> = if ids.is_empty() {
+        HashMap::new()
+    } else {
+        attendance::Entity::find()
+            .filter(attendance::Column::PersonId.eq(own))
+            .filter(attendance::Column::SessionId.is_in(ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|a| (a.session_id, a))
+            .collect()
+    };
+    let names = org_names(db, sessions_page.iter().map(|s| s.organization_id).collect()).await?;
+    let mut entries = Vec::with_capacity(sessions_page.len());
+    for s in sessions_page {
+        let Some(a) = mine.get(&s.id) else { continue };
+        entries.push(MyAttendanceEntry {
+            session_id: Id(s.id),
+            topic: s.topic,
+            kind: SessionKind::from_db(&s.kind)?,
+            held_at: s.held_at,
+            session_status: SessionStatus::from_db(&s.status)?,
+            organization_id: Id(s.organization_id),
+            organization_name: names.get(Some(s.organization_id)).unwrap_or_default(),
+            status: AttendanceStatus::from_db(&a.status)?,
+            reason: a.reason.clone(),
+            checked_in_at: a.checked_in_at,
+            method: a.method.clone(),
+        });
+    }
+    let page = Page::from_sorted_rows(entries, page, MyAttendanceEntry::key, None);
+    Ok(MyAttendance {
+        from,
+        to,
+        totals: totals.finish(),
+        by_month: months.into_iter().map(|(month, c)| MonthAttendance { month, counts: c.finish() }).collect(),
+        entries: page.items,
+        next_cursor: page.next_cursor,
+    })
+}
+
+/// The planned sessions whose roster the caller is on and that are still ahead (start
+/// now or later) or open for check-in, soonest first: at most `limit` (1–50, default
+/// 20; else VALIDATION naming `limit_field`). Only people have sessions to attend
+/// (else FORBIDDEN). Three statements.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn my_upcoming_sessions<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    limit: Option<i64>,
+    limit_field: &str,
+) -> AppResult<Vec<SessionView>> {
+    let limit = match limit {
+        None => 20,
+        Some(n) if (1..=MAX_UPCOMING as i64).contains(&n) => n as u64,
+        Some(_) => return Err(AppError::invalid(limit_field, "must be between 1 and 50")),
+    };
+    let Some(own) = actor.person_id() else {
+        return Err(AppError::forbidden("only people have sessions to attend"));
+    };
+    let now = super::now();
+    let rows = study_session::Entity::find()
+        .filter(study_session::Column::Status.eq(SessionStatus::Planned.as_str()))
+        .filter(
+            Condition::any()
+                .add(study_session::Column::HeldAt.gte(now))
+                .add(study_session::Column::CheckinClosesAt.gte(now)),
+        )
+        .filter(
+            study_session::Column::Id.in_subquery(
+                attendance::Entity::find()
+                    .select_only()
+                    .column(attendance::Column::SessionId)
+                    .filter(attendance::Column::PersonId.eq(own))
+                    .into_query(),
+            ),
+        )
+        .order_by_asc(study_session::Column::HeldAt)
+        .order_by_asc(study_session::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    views_as(db, Some(actor), rows).await
 }
 
 async fn statement_views<C: ConnectionTrait>(
@@ -1326,6 +2231,111 @@ pub async fn update_statement(
     Ok(after)
 }
 
+// ---------------------------------------------------------------------------------
+// Roster edits by the organiser (who is on a roster in the first place: `rosters`).
+
+/// A guest to add to a session's roster.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "SessionGuestInput")]
+pub struct GuestInput {
+    /// The person invited (列席).
+    pub person_id: Id,
+}
+
+/// A roster entry the organiser added or removed.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, async_graphql::SimpleObject)]
+#[graphql(name = "RosterEntry")]
+pub struct RosterEntryView {
+    /// The session.
+    pub session_id: Id,
+    /// The person.
+    pub person_id: Id,
+    /// Whether the person is a guest (列席) rather than on the roster by the rule.
+    pub guest: bool,
+}
+
+/// Adds a guest (列席) to a planned session's roster: someone holding `SessionWrite`
+/// over the session's organisation, for a person they may read. CONFLICT when already
+/// on the roster or when the session is no longer planned.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn add_guest(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    session_id: Uuid,
+    person_id: Uuid,
+) -> AppResult<RosterEntryView> {
+    let tx = write_tx(db).await?;
+    let session = find_writable(&tx, actor, session_id).await?;
+    super::people::ensure_readable(&tx, actor, person_id, "person_id").await?;
+    if session.status != SessionStatus::Planned.as_str() {
+        return Err(AppError::Conflict("the roster can change only while the session is planned".into()));
+    }
+    let exists = attendance::Entity::find()
+        .filter(attendance::Column::SessionId.eq(session_id))
+        .filter(attendance::Column::PersonId.eq(person_id))
+        .one(&tx)
+        .await?;
+    if exists.is_some() {
+        return Err(AppError::Conflict("this person is already on the roster".into()));
+    }
+    let row = super::rosters::entry(session_id, person_id, true).insert(&tx).await?;
+    let view = RosterEntryView { session_id: Id(session_id), person_id: Id(person_id), guest: true };
+    audit::record(
+        &tx,
+        actor,
+        Change::of(
+            "add_guest",
+            audit::entity_name(entity::attendance::Entity),
+            row.id,
+            Some(session.organization_id),
+            None,
+            Some(&view),
+        )?,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// Takes someone off a planned session's roster (a guest, or someone the rule put there
+/// who will not be expected): `SessionWrite` over the session's organisation. NOT_FOUND
+/// when not on the roster; CONFLICT when the entry is already marked or the session is
+/// no longer planned.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn remove_entry(db: &DatabaseConnection, actor: &Actor, session_id: Uuid, person_id: Uuid) -> AppResult<()> {
+    let tx = write_tx(db).await?;
+    let session = find_writable(&tx, actor, session_id).await?;
+    let row = attendance::Entity::find()
+        .filter(attendance::Column::SessionId.eq(session_id))
+        .filter(attendance::Column::PersonId.eq(person_id))
+        .one(&tx)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if session.status != SessionStatus::Planned.as_str() {
+        return Err(AppError::Conflict("the roster can change only while the session is planned".into()));
+    }
+    if row.status != AttendanceStatus::Expected.as_str() {
+        return Err(AppError::Conflict("this person's attendance is already recorded".into()));
+    }
+    let before = RosterEntryView { session_id: Id(session_id), person_id: Id(person_id), guest: row.guest };
+    attendance::Entity::delete_by_id(row.id).exec(&tx).await?;
+    audit::record(
+        &tx,
+        actor,
+        Change::of(
+            "remove_from_roster",
+            audit::entity_name(entity::attendance::Entity),
+            row.id,
+            Some(session.organization_id),
+            Some(&before),
+            None::<&RosterEntryView>,
+        )?,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1347,11 +2357,58 @@ mod tests {
         c.add("late", 1);
         c.add("leave", 2);
         c.add("absent", 2);
-        c.add("expected", 2);
+        c.add_of("held", "expected", 2);
         let c = c.finish();
         assert_eq!(c.roster, 10);
+        assert_eq!((c.expected, c.unmarked), (2, 2));
         assert_eq!(c.rate, Some(0.5));
         assert_eq!(AttendanceCounts::default().finish().rate, None);
+    }
+
+    #[test]
+    fn check_in_codes_follow_rfc_6238() {
+        // RFC 6238 appendix B, HMAC-SHA-256 with its 32-byte key, 8 digits.
+        let key = b"12345678901234567890123456789012";
+        for (t, expected) in [
+            (59u64, 46119246u32),
+            (1111111109, 68084774),
+            (1111111111, 67062674),
+            (1234567890, 91819424),
+            (2000000000, 90698825),
+            (20000000000, 77737706),
+        ] {
+            assert_eq!(hotp(key, t / 30, 8), expected, "T = {t}");
+        }
+        // Six digits are the last six; the current and the previous step are accepted.
+        let secret = hex::encode(key);
+        let at = DateTime::from_timestamp(1111111111, 0).unwrap();
+        assert_eq!(code_at(&secret, code_step(at)).unwrap(), "062674");
+        assert!(code_matches(&secret, at, "062674").unwrap());
+        assert!(code_matches(&secret, at + Duration::seconds(30), "062674").unwrap());
+        assert!(!code_matches(&secret, at + Duration::seconds(60), "062674").unwrap());
+        assert!(!code_matches(&secret, at, "").unwrap());
+    }
+
+    #[test]
+    fn distances_are_great_circle_metres() {
+        assert!(distance_m(31.2304, 121.4737, 31.2304, 121.4737) < 0.001);
+        // One degree of latitude is about 111.2 km.
+        let d = distance_m(30.0, 120.0, 31.0, 120.0);
+        assert!((d - 111_195.0).abs() < 100.0, "{d}");
+        // 0.001° of latitude ≈ 111 m.
+        let d = distance_m(31.2304, 121.4737, 31.2314, 121.4737);
+        assert!((d - 111.2).abs() < 1.0, "{d}");
+    }
+
+    #[test]
+    fn personal_rate_leaves_out_leave_and_unmarked() {
+        let mut c = PersonalCounts::default();
+        for s in ["present", "late", "absent", "leave", "expected"] {
+            c.add(s);
+        }
+        let c = c.finish();
+        assert_eq!((c.sessions, c.attended, c.late, c.missed, c.on_leave, c.unmarked), (5, 2, 1, 1, 1, 1));
+        assert_eq!(c.rate, Some(2.0 / 3.0));
     }
 
     #[test]

@@ -176,3 +176,64 @@ text_enum! {
         Archived => "archived",
     }
 }
+
+text_enum! {
+    /// Kind of a study session.
+    SessionKind {
+        /// 党委会: party committee meeting.
+        PartyCommittee => "party_committee",
+        /// 理论学习中心组: central study group.
+        CentralGroup => "central_group",
+        /// 支部党员大会: branch general meeting.
+        BranchGeneralMeeting => "branch_general_meeting",
+        /// 支委会: branch committee meeting.
+        BranchCommittee => "branch_committee",
+        /// 党小组会: party group meeting.
+        GroupMeeting => "group_meeting",
+        /// 党课: party lecture.
+        PartyLecture => "party_lecture",
+        /// 主题党日: theme party day.
+        ThemeDay => "theme_day",
+    }
+}
+
+impl SessionKind {
+    /// Committee kinds, whose meetings must open with the first topic.
+    pub const COMMITTEE: [SessionKind; 3] =
+        [SessionKind::PartyCommittee, SessionKind::CentralGroup, SessionKind::BranchCommittee];
+}
+
+text_enum! {
+    /// Status of a study session: `planned` → `held` or `cancelled` (both final).
+    SessionStatus {
+        /// Scheduled.
+        Planned => "planned",
+        /// Took place.
+        Held => "held",
+        /// Called off.
+        Cancelled => "cancelled",
+    }
+}
+
+impl SessionStatus {
+    /// Whether the status may change to `next` (the same status is not a change).
+    pub fn may_become(self, next: SessionStatus) -> bool {
+        self == next || (self == SessionStatus::Planned && next != SessionStatus::Planned)
+    }
+}
+
+text_enum! {
+    /// Attendance of one person at one session.
+    AttendanceStatus {
+        /// On the roster, nothing recorded yet.
+        Expected => "expected",
+        /// Present (checked in by held_at + 15 minutes).
+        Present => "present",
+        /// Came late (checked in after held_at + 15 minutes).
+        Late => "late",
+        /// Excused (请假), with a reason.
+        Leave => "leave",
+        /// Absent without leave.
+        Absent => "absent",
+    }
+}

@@ -340,7 +340,7 @@ async fn the_migrations_roll_back_and_an_upgraded_database_gets_its_records_chai
     let db = f.app.db();
     // Back to before supervision and the chain (and what came after): the audit rows
     // stay, unchained.
-    migration::Migrator::down(db, Some(3)).await.unwrap();
+    migration::Migrator::down(db, Some(7)).await.unwrap();
     let rows = db
         .query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), "SELECT COUNT(*) FROM audit_event"))
         .await

@@ -358,6 +358,10 @@ async fn sessions_are_searched_by_topic_and_minutes_with_their_visibility() {
         checkin_opens_at: None,
         checkin_closes_at: None,
         material_document_ids: vec![],
+        checkin_mode: None,
+        latitude: None,
+        longitude: None,
+        radius_m: None,
     };
     let mine = study::create(
         f.app.db(),

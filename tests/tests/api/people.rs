@@ -110,7 +110,18 @@ async fn filters_by_subtree_status_and_text() {
     assert_eq!(names(by_name), ["张工"]);
     let path = format!("/api/v1/people/{}", f.p_b3);
     let tag = f.etag(&path).await;
-    f.app.patch(&path, Some(&admin), Some(&tag), json!({"party_status": "activist"})).await;
+    // Going back is a correction: the party-status operation with a note.
+    let r = f
+        .app
+        .send(
+            actix_web::test::TestRequest::post()
+                .uri(&format!("{path}/party-status"))
+                .insert_header(("Authorization", format!("Bearer {admin}")))
+                .insert_header(("If-Match", tag.as_str()))
+                .set_json(json!({"status": "activist", "note": "更正"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let activists = f.app.get("/api/v1/people?party_status=activist", Some(&admin)).await.json();
     assert_eq!(names(activists), ["钱主任"]);
     let g = f.app.gql(Some(&admin), "{ people(partyStatus: ACTIVIST) { totalCount } }", json!({})).await;

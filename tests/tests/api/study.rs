@@ -9,7 +9,7 @@ use dangjian::services::{
     self,
     organizations::NewOrganization,
     people::PersonPatch,
-    study::{NewSession, SessionKind, SessionPatch, SessionStatus, SessionView},
+    study::{CheckinMode, NewSession, SessionKind, SessionPatch, SessionStatus, SessionView},
     types::OrgKind,
     users::{NewRoleAssignment, NewUser},
 };
@@ -42,6 +42,12 @@ pub async fn session(
             checkin_opens_at: None,
             checkin_closes_at: None,
             material_document_ids: vec![],
+            // Self check-in without a code, as before check-in codes: the tests of the
+            // code flow create their sessions in mode `code` themselves.
+            checkin_mode: Some(CheckinMode::Open),
+            latitude: None,
+            longitude: None,
+            radius_m: None,
         },
     )
     .await
@@ -168,13 +174,13 @@ async fn check_in_rules_window_roster_twice_and_late() {
     assert_eq!(r.body, random.body);
 
     // GraphQL: the same rules.
-    let s = session(&f, f.b1, SessionKind::BranchCommittee, now, None).await;
+    let s = session(&f, f.b1, SessionKind::BranchGeneralMeeting, now, None).await;
     let q = "mutation($id: ID!) { checkIn(sessionId: $id) { status method } }";
     let v = f.app.gql(Some(&member), q, json!({"id": s.id.to_string()})).await;
     assert_eq!(v["data"]["checkIn"]["status"], "PRESENT", "{v}");
     let v = f.app.gql(Some(&member), q, json!({"id": s.id.to_string()})).await;
     assert_eq!(gql_code(&v).as_deref(), Some("CONFLICT"));
-    let s = session(&f, f.b1, SessionKind::BranchCommittee, now + Duration::days(1), None).await;
+    let s = session(&f, f.b1, SessionKind::BranchGeneralMeeting, now + Duration::days(1), None).await;
     let v = f.app.gql(Some(&member), q, json!({"id": s.id.to_string()})).await;
     assert_eq!(gql_code(&v).as_deref(), Some("VALIDATION"));
     assert_eq!(v["errors"][0]["extensions"]["field"], "check_in_window");
@@ -263,7 +269,7 @@ async fn statements_are_own_and_leaders_first() {
     services::people::update(f.app.db(), &sys, *leader.id, leader.version, patch).await.unwrap();
     let member = f.token("member_b1").await;
     let oa = f.token("orgadmin_b1").await;
-    let s = session(&f, f.b1, SessionKind::BranchCommittee, Utc::now(), None).await;
+    let s = session(&f, f.b1, SessionKind::BranchGeneralMeeting, Utc::now(), None).await;
     let path = format!("/api/v1/study-sessions/{}/statements", s.id);
 
     let r = f.app.post(&path, Some(&member), json!({"text": "结合岗位谈体会"})).await;
@@ -321,7 +327,7 @@ async fn session_status_moves_only_from_planned() {
         .post(
             "/api/v1/study-sessions",
             Some(&oa),
-            json!({"organization_id": f.b1, "kind": "branch_committee", "topic": "学习贯彻", "held_at": "2026-03-10T02:00:00Z", "recorder_id": f.p_other_b1}),
+            json!({"organization_id": f.b1, "kind": "branch_general_meeting", "topic": "学习贯彻", "held_at": "2026-03-10T02:00:00Z", "recorder_id": f.p_other_b1}),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
@@ -417,7 +423,7 @@ async fn listing_sessions_with_relations_costs_constant_statements() {
     for (org, n) in [(f.b2, 10), (f.b1, 50)] {
         for _ in 0..n {
             let host = if org == f.b1 { f.p_orgadmin_b1 } else { f.p_b2 };
-            let s = session(&f, org, SessionKind::BranchCommittee, now, Some(host)).await;
+            let s = session(&f, org, SessionKind::BranchGeneralMeeting, now, Some(host)).await;
             let patch = SessionPatch {
                 host_id: Some(Id(host)),
                 material_document_ids: Some(vec![Id(regulation), Id(speech)]),
@@ -454,4 +460,477 @@ async fn listing_sessions_with_relations_costs_constant_statements() {
     // when the database answers the loads before them: on a loaded machine they may
     // not, which costs one or two statements more, whatever the number of sessions.
     assert!(counts[1] <= 22 && counts[2] <= 22, "a small constant number of statements, got {counts:?}");
+}
+
+// ---------------------------------------------------------------------------
+// Session life cycle, bulk attendance, check-in that proves presence, my party life
+// ---------------------------------------------------------------------------
+
+/// Plans a branch general meeting of b1 (roster: its three people) in a check-in mode,
+/// with an optional geofence (system actor).
+async fn session_in_mode(
+    f: &Fixture,
+    held_at: DateTime<Utc>,
+    mode: CheckinMode,
+    fence: Option<(f64, f64, i32)>,
+    host: Option<Uuid>,
+    recorder: Option<Uuid>,
+) -> SessionView {
+    services::study::create(
+        f.app.db(),
+        &Actor::system(),
+        NewSession {
+            organization_id: Id(f.b1),
+            kind: SessionKind::BranchGeneralMeeting,
+            is_first_topic: true,
+            topic: "支部党员大会：学习贯彻重要讲话精神".into(),
+            held_at,
+            place: Some("党员活动室".into()),
+            host_id: host.map(Id),
+            recorder_id: recorder.map(Id),
+            minutes: None,
+            checkin_opens_at: None,
+            checkin_closes_at: None,
+            material_document_ids: vec![],
+            checkin_mode: Some(mode),
+            latitude: fence.map(|f| f.0),
+            longitude: fence.map(|f| f.1),
+            radius_m: fence.map(|f| f.2),
+        },
+    )
+    .await
+    .unwrap()
+}
+
+fn field(r: &Resp) -> Value {
+    r.json()["errors"][0]["field"].clone()
+}
+
+#[actix_web::test]
+async fn a_session_is_held_only_once_it_started() {
+    let f = Fixture::new().await;
+    let oa = f.token("orgadmin_b1").await;
+    let later = (Utc::now() + Duration::hours(2)).to_rfc3339();
+    let body =
+        json!({"organization_id": f.b1, "kind": "branch_general_meeting", "topic": "学习贯彻", "held_at": later});
+    let r = f.app.post("/api/v1/study-sessions", Some(&oa), body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    // New sessions check in with the rotating code unless told otherwise.
+    assert_eq!(r.json()["checkin_mode"], "code");
+    assert!(r.json().get("checkin_secret").is_none(), "the secret is never shown");
+    let id = r.json()["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/study-sessions/{id}");
+    let r = f.app.patch(&path, Some(&oa), Some("\"v1\""), json!({"status": "held"})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(field(&r), "status");
+    let q = "mutation($id: ID!) { updateStudySession(id: $id, expectedVersion: 1, input: {status: HELD}) { status } }";
+    let v = f.app.gql(Some(&oa), q, json!({"id": id})).await;
+    assert_eq!(gql_code(&v).as_deref(), Some("VALIDATION"), "{v}");
+    assert_eq!(v["errors"][0]["extensions"]["field"], "status");
+    // Moving the start into the past in the same change makes it possible.
+    let past = (Utc::now() - Duration::minutes(5)).to_rfc3339();
+    let r = f.app.patch(&path, Some(&oa), Some("\"v1\""), json!({"status": "held", "held_at": past})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["status"], "held");
+}
+
+#[actix_web::test]
+async fn bulk_marks_a_list_and_the_rest_in_one_call() {
+    let f = Fixture::new().await;
+    member_login(&f, "recorder_b1", f.p_other_b1, f.b1).await;
+    let recorder = f.token("recorder_b1").await;
+    let oa = f.token("orgadmin_b1").await;
+    let member = f.token("member_b1").await;
+    let oa2 = f.token("orgadmin_b2").await;
+    let s = session_in_mode(&f, Utc::now(), CheckinMode::Open, None, None, Some(f.p_other_b1)).await;
+    let path = format!("/api/v1/study-sessions/{}/attendance/bulk", s.id);
+
+    // Validation names the entry.
+    let r = f.app.post(&path, Some(&oa), json!({"entries": [{"person_id": f.p_b2, "status": "present"}]})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(field(&r), "entries[0].person_id");
+    let body = json!({"entries": [{"person_id": f.p_member_b1, "status": "present"}, {"person_id": f.p_other_b1, "status": "leave"}]});
+    let r = f.app.post(&path, Some(&oa), body).await;
+    assert_eq!(field(&r), "entries[1].reason", "{}", r.text());
+    let r = f.app.post(&path, Some(&oa), json!({})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Neither recorder nor administrator: FORBIDDEN; out of scope: NOT_FOUND.
+    let body = json!({"rest": "present"});
+    assert_eq!(f.app.post(&path, Some(&member), body.clone()).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(f.app.post(&path, Some(&oa2), body).await.status, StatusCode::NOT_FOUND);
+
+    // One on leave, the rest absent, in one call.
+    let body =
+        json!({"entries": [{"person_id": f.p_member_b1, "status": "leave", "reason": "出差"}], "rest": "absent"});
+    let r = f.app.post(&path, Some(&oa), body).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["changed"], 3, "{v}");
+    assert_eq!((v["counts"]["leave"].as_i64(), v["counts"]["absent"].as_i64()), (Some(1), Some(2)), "{v}");
+    assert_eq!(v["roster"].as_array().unwrap().len(), 3);
+    let mine = v["roster"].as_array().unwrap().iter().find(|a| a["person_id"] == f.p_member_b1.to_string()).unwrap();
+    assert_eq!((mine["status"].as_str(), mine["reason"].as_str()), (Some("leave"), Some("出差")));
+    assert_eq!(mine["method"], "recorder");
+    assert_eq!(mine["version"], 2);
+    assert!(mine["person_name"].is_string());
+
+    // The recorder, through GraphQL: one back to present; marking it again changes nothing.
+    let q = "mutation($id: ID!, $p: ID!) { markAttendanceBulk(sessionId: $id, input: {entries: [{personId: $p, status: PRESENT}]}) { changed counts { present absent leave } roster { personName status } } }";
+    let vars = json!({"id": s.id.to_string(), "p": f.p_orgadmin_b1.to_string()});
+    let v = f.app.gql(Some(&recorder), q, vars.clone()).await;
+    assert!(v["errors"].is_null(), "{v}");
+    assert_eq!(v["data"]["markAttendanceBulk"]["changed"], 1);
+    assert_eq!(v["data"]["markAttendanceBulk"]["counts"]["present"], 1);
+    assert_eq!(v["data"]["markAttendanceBulk"]["counts"]["absent"], 1);
+    let v = f.app.gql(Some(&recorder), q, vars).await;
+    assert_eq!(v["data"]["markAttendanceBulk"]["changed"], 0, "{v}");
+    let v = f.app.gql(Some(&member), q, json!({"id": s.id.to_string(), "p": f.p_member_b1.to_string()})).await;
+    assert_eq!(gql_code(&v).as_deref(), Some("FORBIDDEN"));
+}
+
+#[actix_web::test]
+async fn unmarked_people_of_a_held_session_are_reported() {
+    let f = Fixture::new().await;
+    let oa = f.token("orgadmin_b1").await;
+    let s = session_in_mode(&f, Utc::now() - Duration::hours(1), CheckinMode::Open, None, None, None).await;
+    let input =
+        services::study::MarkAttendance { status: serde_json::from_value(json!("present")).unwrap(), reason: None };
+    services::study::mark_attendance(f.app.db(), &Actor::system(), *s.id, f.p_member_b1, 1, input).await.unwrap();
+    let counts = format!("/api/v1/study-sessions/{}/attendance-counts", s.id);
+    // Planned: nobody is unmarked yet.
+    let r = f.app.get(&counts, Some(&oa)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!((r.json()["expected"].as_i64(), r.json()["unmarked"].as_i64()), (Some(2), Some(0)));
+    let s = services::study::get(f.app.db(), &Actor::system(), *s.id).await.unwrap();
+    set_status(&f, &s, SessionStatus::Held).await;
+    let r = f.app.get(&counts, Some(&oa)).await;
+    let c = r.json();
+    assert_eq!(
+        (c["present"].as_i64(), c["unmarked"].as_i64(), c["roster"].as_i64()),
+        (Some(1), Some(2), Some(3)),
+        "{c}"
+    );
+    let r = f.app.get(&format!("/api/v1/study-sessions/{}/attendance?status=expected", s.id), Some(&oa)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let list = r.json();
+    assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
+    assert!(list.as_array().unwrap().iter().all(|a| a["status"] == "expected" && a["person_name"].is_string()));
+    let q = "query($id: ID!) { studySession(id: $id) { attendanceCounts { unmarked leave absent } attendance(status: EXPECTED) { personName } } }";
+    let v = f.app.gql(Some(&oa), q, json!({"id": s.id.to_string()})).await;
+    assert_eq!(v["data"]["studySession"]["attendanceCounts"]["unmarked"], 2, "{v}");
+    assert_eq!(v["data"]["studySession"]["attendance"].as_array().unwrap().len(), 2);
+}
+
+#[actix_web::test]
+async fn check_in_with_the_rotating_code() {
+    let f = Fixture::new().await;
+    member_login(&f, "recorder_b1", f.p_other_b1, f.b1).await;
+    let recorder = f.token("recorder_b1").await;
+    let oa = f.token("orgadmin_b1").await;
+    let oa2 = f.token("orgadmin_b2").await;
+    let member = f.token("member_b1").await;
+    let s = session_in_mode(&f, Utc::now(), CheckinMode::Code, None, None, Some(f.p_other_b1)).await;
+    let code_path = format!("/api/v1/study-sessions/{}/check-in-code", s.id);
+
+    // Only the host, the recorder or an administrator sees the code.
+    assert_eq!(f.app.get(&code_path, Some(&member)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(f.app.get(&code_path, Some(&oa2)).await.status, StatusCode::NOT_FOUND);
+    let r = f.app.get(&code_path, Some(&oa)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let shown = r.json();
+    let code = shown["code"].as_str().unwrap().to_owned();
+    assert!(code.len() == 6 && code.chars().all(|c| c.is_ascii_digit()), "{shown}");
+    assert_eq!(shown["step_seconds"], 30);
+    assert_eq!(shown["qr_payload"], format!("dangjian:checkin:{}:{code}", s.id));
+    assert!(
+        shown["expires_at"].as_str().unwrap().parse::<DateTime<Utc>>().unwrap() > Utc::now() - Duration::seconds(1)
+    );
+    assert_eq!(f.app.get(&code_path, Some(&recorder)).await.status, StatusCode::OK);
+
+    // Without a code, with a wrong one: VALIDATION on `code`.
+    let path = check_in_path(*s.id);
+    let r = f.app.post(&path, Some(&member), json!({})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(field(&r), "code");
+    let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 500_000) % 1_000_000);
+    let r = f
+        .app
+        .send(
+            test::TestRequest::post()
+                .uri(&path)
+                .insert_header(("Authorization", format!("Bearer {member}")))
+                .insert_header(("Accept-Language", "en"))
+                .set_json(json!({"code": wrong})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(field(&r), "code");
+    assert!(r.text().contains("the check-in code is wrong or has expired"), "{}", r.text());
+    // The code shown works (the previous step's code is still accepted).
+    let r = f.app.post(&path, Some(&member), json!({"code": code})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["status"], "present");
+    assert_eq!(r.json()["method"], "code");
+
+    // GraphQL: the recorder shows the code, a member checks in with it.
+    let s = session_in_mode(&f, Utc::now(), CheckinMode::Code, None, None, Some(f.p_other_b1)).await;
+    let v = f
+        .app
+        .gql(
+            Some(&recorder),
+            "query($id: ID!) { checkInCode(sessionId: $id) { code qrPayload stepSeconds } }",
+            json!({"id": s.id.to_string()}),
+        )
+        .await;
+    let code = v["data"]["checkInCode"]["code"].as_str().unwrap_or_else(|| panic!("{v}")).to_owned();
+    let q = "mutation($id: ID!, $code: String) { checkIn(sessionId: $id, code: $code) { status method } }";
+    let v = f.app.gql(Some(&member), q, json!({"id": s.id.to_string(), "code": "12345"})).await;
+    assert_eq!(gql_code(&v).as_deref(), Some("VALIDATION"), "{v}");
+    assert_eq!(v["errors"][0]["extensions"]["field"], "code");
+    let v = f.app.gql(Some(&member), q, json!({"id": s.id.to_string(), "code": code})).await;
+    assert_eq!(v["data"]["checkIn"]["method"], "code", "{v}");
+    let v = f
+        .app
+        .gql(Some(&member), "query($id: ID!) { checkInCode(sessionId: $id) { code } }", json!({"id": s.id.to_string()}))
+        .await;
+    assert_eq!(gql_code(&v).as_deref(), Some("FORBIDDEN"), "{v}");
+}
+
+#[actix_web::test]
+async fn geofence_and_recorder_only() {
+    let f = Fixture::new().await;
+    let oa = f.token("orgadmin_b1").await;
+    let member = f.token("member_b1").await;
+    let now = Utc::now().to_rfc3339();
+    let new = |extra: Value| {
+        let mut body = json!({"organization_id": f.b1, "kind": "branch_general_meeting", "topic": "主题党日", "held_at": now, "checkin_mode": "open"});
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        body
+    };
+    // The geofence is validated: ranges, all three or none.
+    for (extra, bad) in [
+        (json!({"latitude": 95.0, "longitude": 121.0, "radius_m": 100}), "latitude"),
+        (json!({"latitude": 31.0, "longitude": 190.0, "radius_m": 100}), "longitude"),
+        (json!({"latitude": 31.0, "longitude": 121.0, "radius_m": 10}), "radius_m"),
+        (json!({"latitude": 31.0, "longitude": 121.0}), "latitude"),
+    ] {
+        let r = f.app.post("/api/v1/study-sessions", Some(&oa), new(extra)).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+        assert_eq!(field(&r), bad, "{}", r.text());
+    }
+    let r = f
+        .app
+        .post(
+            "/api/v1/study-sessions",
+            Some(&oa),
+            new(json!({"latitude": 31.2304, "longitude": 121.4737, "radius_m": 100})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(r.json()["radius_m"], 100);
+    let path = check_in_path(r.json()["id"].as_str().unwrap().parse().unwrap());
+    // No position: VALIDATION on latitude; 1.1 km away: refused, saying how far.
+    let r = f.app.post(&path, Some(&member), json!({})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(field(&r), "latitude");
+    let r = f.app.post(&path, Some(&member), json!({"latitude": 31.2404, "longitude": 121.4737})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(field(&r), "latitude");
+    assert!(r.text().contains("1112") && r.text().contains("100"), "{}", r.text());
+    // About 55 m away: present.
+    let r = f.app.post(&path, Some(&member), json!({"latitude": 31.2309, "longitude": 121.4737})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["method"], "self");
+
+    // Recorder only: no self check-in, no code to show.
+    let s = session_in_mode(&f, Utc::now(), CheckinMode::RecorderOnly, None, None, None).await;
+    let r = f.app.post(&check_in_path(*s.id), Some(&member), json!({})).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    let r = f.app.get(&format!("/api/v1/study-sessions/{}/check-in-code", s.id), Some(&oa)).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    let v = f
+        .app
+        .gql(
+            Some(&member),
+            "mutation($id: ID!) { checkIn(sessionId: $id) { status } }",
+            json!({"id": s.id.to_string()}),
+        )
+        .await;
+    assert_eq!(gql_code(&v).as_deref(), Some("FORBIDDEN"));
+    // The mode and the geofence can change; removing the fence takes no coordinates.
+    let r = f
+        .app
+        .patch(
+            &format!("/api/v1/study-sessions/{}", s.id),
+            Some(&oa),
+            Some("\"v1\""),
+            json!({"checkin_mode": "open", "latitude": 31.0, "longitude": 121.0, "radius_m": 500}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!((r.json()["checkin_mode"].as_str(), r.json()["radius_m"].as_i64()), (Some("open"), Some(500)));
+    let r = f
+        .app
+        .patch(&format!("/api/v1/study-sessions/{}", s.id), Some(&oa), Some("\"v2\""), json!({"remove_geofence": true}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.json()["radius_m"].is_null());
+}
+
+#[actix_web::test]
+async fn my_attendance_totals_per_month_and_entries() {
+    let f = Fixture::new().await;
+    let sys = Actor::system();
+    let member = f.token("member_b1").await;
+    let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+    let mark = |id: Id, status: &'static str, reason: Option<&'static str>| {
+        let db = f.app.db().clone();
+        let sys = sys.clone();
+        let p = f.p_member_b1;
+        async move {
+            let input = services::study::MarkAttendance {
+                status: serde_json::from_value(json!(status)).unwrap(),
+                reason: reason.map(Into::into),
+            };
+            services::study::mark_attendance(&db, &sys, *id, p, 1, input).await.unwrap();
+        }
+    };
+    let march_a = session_in_mode(&f, at("2026-03-10T02:00:00Z"), CheckinMode::Open, None, None, None).await;
+    mark(march_a.id, "present", None).await;
+    let march_b = session_in_mode(&f, at("2026-03-20T02:00:00Z"), CheckinMode::Open, None, None, None).await;
+    mark(march_b.id, "leave", Some("出差")).await;
+    // 31 March 16:30 UTC is 1 April 00:30 in Shanghai: an April meeting.
+    let april_a = session_in_mode(&f, at("2026-03-31T16:30:00Z"), CheckinMode::Open, None, None, None).await;
+    mark(april_a.id, "absent", None).await;
+    let april_b = session_in_mode(&f, at("2026-04-10T02:00:00Z"), CheckinMode::Open, None, None, None).await;
+    set_status(&f, &april_b, SessionStatus::Held).await;
+    let cancelled = session_in_mode(&f, at("2026-04-12T02:00:00Z"), CheckinMode::Open, None, None, None).await;
+    set_status(&f, &cancelled, SessionStatus::Cancelled).await;
+
+    let r = f.app.get("/api/v1/me/attendance?from=2026-03-01&to=2026-04-30&limit=3", Some(&member)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let v = r.json();
+    let t = &v["totals"];
+    assert_eq!(
+        [&t["sessions"], &t["attended"], &t["missed"], &t["on_leave"], &t["unmarked"]].map(|x| x.as_i64().unwrap()),
+        [4, 1, 1, 1, 1],
+        "{v}"
+    );
+    assert_eq!(t["rate"], 0.5);
+    let months: Vec<(String, i64)> = v["by_month"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["month"].as_str().unwrap().to_owned(), m["counts"]["sessions"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(months, [("2026-03".to_owned(), 2), ("2026-04".to_owned(), 2)]);
+    let entries = v["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 3);
+    assert_eq!(entries[0]["session_id"], april_b.id.to_string(), "latest first: {v}");
+    assert_eq!(entries[0]["status"], "expected");
+    assert_eq!(entries[0]["session_status"], "held");
+    assert_eq!(entries[2]["status"], "leave");
+    assert!(entries[0]["topic"].is_string() && entries[0]["organization_name"].is_string());
+    let cursor = v["next_cursor"].as_str().unwrap();
+    let r = f
+        .app
+        .get(&format!("/api/v1/me/attendance?from=2026-03-01&to=2026-04-30&limit=3&cursor={cursor}"), Some(&member))
+        .await;
+    let rest = r.json();
+    assert_eq!(rest["entries"].as_array().unwrap().len(), 1, "{rest}");
+    assert_eq!(rest["entries"][0]["session_id"], march_a.id.to_string());
+    assert!(rest["next_cursor"].is_null());
+    // A range the wrong way round names `to`.
+    let r = f.app.get("/api/v1/me/attendance?from=2026-04-01&to=2026-03-01", Some(&member)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let q = "{ myAttendance(from: \"2026-03-01\", to: \"2026-04-30\", first: 10) { totals { attended missed onLeave unmarked } byMonth { month counts { sessions attended } } entries { kind heldAt status } nextCursor } }";
+    let v = f.app.gql(Some(&member), q, json!({})).await;
+    assert!(v["errors"].is_null(), "{v}");
+    let m = &v["data"]["myAttendance"];
+    assert_eq!(m["totals"]["onLeave"], 1);
+    assert_eq!(m["totals"]["unmarked"], 1);
+    assert_eq!(m["byMonth"][0]["counts"]["attended"], 1);
+    assert_eq!(m["entries"].as_array().unwrap().len(), 4);
+    assert_eq!(m["entries"][0]["kind"], "BRANCH_GENERAL_MEETING");
+}
+
+#[actix_web::test]
+async fn my_upcoming_sessions_soonest_first_with_names() {
+    let f = Fixture::new().await;
+    let member = f.token("member_b1").await;
+    let oa = f.token("orgadmin_b1").await;
+    let now = Utc::now();
+    let doc = published_document(&f, "关于加强基层党建工作的意见").await;
+    let mk = |days: i64| {
+        session_in_mode(
+            &f,
+            now + Duration::days(days),
+            CheckinMode::Code,
+            None,
+            Some(f.p_orgadmin_b1),
+            Some(f.p_other_b1),
+        )
+    };
+    let third = mk(3).await;
+    let first = mk(1).await;
+    let second = mk(2).await;
+    services::study::update(
+        f.app.db(),
+        &Actor::system(),
+        *first.id,
+        first.version,
+        SessionPatch { material_document_ids: Some(vec![Id(doc)]), ..Default::default() },
+    )
+    .await
+    .unwrap();
+    let cancelled = mk(1).await;
+    set_status(&f, &cancelled, SessionStatus::Cancelled).await;
+    // Over and closed for check-in; in progress (check-in still open); another branch's.
+    mk(-1).await;
+    let ongoing = session_in_mode(&f, now - Duration::minutes(30), CheckinMode::Open, None, None, None).await;
+    session(&f, f.b2, SessionKind::BranchGeneralMeeting, now + Duration::hours(1), None).await;
+
+    let r = f.app.get("/api/v1/me/upcoming-sessions", Some(&member)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let ids: Vec<String> = r.json().as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(ids, [ongoing.id, first.id, second.id, third.id].map(|i| i.to_string()), "{}", r.text());
+    let item = &r.json()[1];
+    assert_eq!(item["organization_name"], "研发一支部");
+    assert_eq!(item["host_name"], "王书记");
+    assert_eq!(item["recorder_name"], "张工");
+    assert_eq!(item["materials"][0]["title"], "关于加强基层党建工作的意见", "{item}");
+    assert_eq!(item["material_document_ids"][0], doc.to_string());
+    let r = f.app.get("/api/v1/me/upcoming-sessions?limit=2", Some(&member)).await;
+    assert_eq!(r.json().as_array().unwrap().len(), 2);
+    let r = f.app.get("/api/v1/me/upcoming-sessions?limit=51", Some(&member)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(field(&r), "limit");
+
+    let v = f
+        .app
+        .gql(
+            Some(&member),
+            "{ myUpcomingSessions(first: 2) { id hostName recorderName organizationName checkinMode } }",
+            json!({}),
+        )
+        .await;
+    assert!(v["errors"].is_null(), "{v}");
+    let list = v["data"]["myUpcomingSessions"].as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[1]["id"], first.id.to_string());
+    assert_eq!(list[1]["hostName"], "王书记");
+    assert_eq!(list[1]["checkinMode"], "CODE");
+
+    // The list of sessions carries the names too.
+    let r = f.app.get(&format!("/api/v1/study-sessions?organization_id={}&sort=held_at", f.b1), Some(&oa)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let items = r.json()["items"].as_array().unwrap().clone();
+    let listed = items.iter().find(|s| s["id"] == first.id.to_string()).unwrap();
+    assert_eq!(listed["recorder_name"], "张工");
+    assert_eq!(listed["materials"][0]["title"], "关于加强基层党建工作的意见");
+    let r = f.app.get(&format!("/api/v1/study-sessions/{}/attendance", first.id), Some(&member)).await;
+    let roster = r.json();
+    let names: Vec<&str> = roster.as_array().unwrap().iter().map(|a| a["person_name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"李党员"), "{names:?}");
 }

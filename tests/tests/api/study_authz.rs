@@ -134,6 +134,26 @@ const TABLE: &[(&str, Op, Rel, Outcome)] = &[
     ("member_b1", MyMeasures, NoTarget, Ok),
     ("member_b1", ComplianceMeetings, InScope, Forbidden),
     ("member_b1", SetNorms, NoTarget, Forbidden),
+    // Participation scope: a member of a party group of b1 takes part in b1's general
+    // meetings (on the roster) but manages nothing; a member of another branch (b2) sees
+    // none of b1's sessions and gets what a random id gets.
+    ("member_g1", ReadSession, InScope, Ok),
+    ("member_g1", ListSessionsOfOrg, InScope, Ok),
+    ("member_g1", CheckIn, InScope, Ok),
+    ("member_g1", WriteStatement, InScope, Ok),
+    ("member_g1", CreateSession, InScope, Forbidden),
+    ("member_g1", UpdateSession, InScope, Forbidden),
+    ("member_g1", MarkAttendance, InScope, Forbidden),
+    ("member_g1", ReadSession, OutOfScope, NotFound),
+    ("member_g1", CheckIn, OutOfScope, NotFound),
+    ("member_g1", AttendanceRate, InScope, NotFound),
+    ("member_g1", ReadMeasure, InScope, NotFound),
+    ("member_b2", ReadSession, InScope, NotFound),
+    ("member_b2", ListSessionsOfOrg, InScope, NotFound),
+    ("member_b2", CheckIn, InScope, NotFound),
+    ("member_b2", WriteStatement, InScope, NotFound),
+    ("member_b2", MarkAttendance, InScope, NotFound),
+    ("member_b2", UpdateSession, InScope, Forbidden),
     ("hr", ReadSession, InScope, Forbidden),
     ("hr", ListSessionsOfOrg, InScope, Forbidden),
     ("hr", CreateSession, InScope, Forbidden),
@@ -332,7 +352,14 @@ async fn study_operation_role_relationship_table_over_rest_and_graphql() {
     for who in ["admin", "orgadmin_b1", "inspector_gb", "member_b1", "hr"] {
         tokens.insert(who, f.token(who).await);
     }
-    let own_person = HashMap::from([("orgadmin_b1", f.p_orgadmin_b1), ("member_b1", f.p_member_b1)]);
+    let (g1_person, member_g1) = crate::participation::member_of_new_group(&f).await;
+    tokens.insert("member_g1", member_g1);
+    tokens.insert("member_b2", f.add_member("member_b2", f.p_b2, f.b2).await);
+    let own_person = HashMap::from([
+        ("orgadmin_b1", f.p_orgadmin_b1),
+        ("member_b1", f.p_member_b1),
+        ("member_g1", g1_person),
+    ]);
     let ctx = Ctx { f, tokens, own_person };
 
     run_authz_table("study", &ctx, &ctx.tokens, TABLE).await;

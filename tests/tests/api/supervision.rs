@@ -559,9 +559,9 @@ async fn dashboard_counts_every_area_in_the_subtree_and_period() {
     let sys = Actor::system();
     let today = f.app.state.settings.today();
     let oa = f.token("orgadmin_b1").await;
-    // A first-topic branch committee held yesterday in b1: roster of b1's three people.
+    // A first-topic branch general meeting held yesterday in b1: roster of b1's three people.
     let held_at = Utc::now() - Duration::days(1);
-    let s = session(&f, f.b1, SessionKind::BranchCommittee, held_at, None).await;
+    let s = session(&f, f.b1, SessionKind::BranchGeneralMeeting, held_at, None).await;
     for (p, st) in [
         (f.p_orgadmin_b1, AttendanceStatus::Present),
         (f.p_member_b1, AttendanceStatus::Late),

@@ -102,10 +102,18 @@ pub struct AchievementView {
     pub description: Option<String>,
     /// Team lead (person id).
     pub lead_id: Id,
+    /// The lead's name (REST reads and lists; GraphQL has `lead`).
+    #[graphql(skip)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lead_name: Option<String>,
     /// Team members besides the lead.
     pub members: Vec<PersonLink>,
     /// Who submitted it (person id), if a person.
     pub submitted_by_id: Option<Id>,
+    /// The submitter's name, if a person (REST reads and lists).
+    #[graphql(skip)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub submitted_by_name: Option<String>,
     /// Day of submission (configured time zone); the year it counts in.
     pub submitted_on: NaiveDate,
     /// Economic benefit in fen (元 × 100).
@@ -143,8 +151,10 @@ impl AchievementView {
             title: m.title,
             description: m.description,
             lead_id: m.lead_person_id.into(),
+            lead_name: None,
             members: person_links(members),
             submitted_by_id: m.submitted_by_person_id.map(Id),
+            submitted_by_name: None,
             submitted_on: m.submitted_on,
             benefit_fen: m.benefit_fen,
             reward_fen: m.reward_fen,
@@ -287,7 +297,21 @@ async fn view<C: ConnectionTrait>(db: &C, row: achievement::Model) -> AppResult<
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn get<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<AchievementView> {
     let row = achievement::Entity::find_by_id(id).filter(readable(actor)?).one(db).await?.ok_or(AppError::NotFound)?;
-    view(db, row).await
+    let mut one = view(db, row).await?;
+    with_names(db, std::slice::from_mut(&mut one)).await?;
+    Ok(one)
+}
+
+/// Fills in the names of the leads and submitters of `items`: one statement whatever
+/// their number.
+async fn with_names<C: ConnectionTrait>(db: &C, items: &mut [AchievementView]) -> AppResult<()> {
+    let ids = items.iter().flat_map(|a| [Some(*a.lead_id), a.submitted_by_id.map(|s| *s)]).flatten();
+    let names = crate::services::names::people(db, ids.collect::<Vec<_>>()).await?;
+    for a in items {
+        a.lead_name = names.get(&*a.lead_id).cloned();
+        a.submitted_by_name = a.submitted_by_id.and_then(|s| names.get(&*s).cloned());
+    }
+    Ok(())
 }
 
 /// A page of readable achievements, in creation order.
@@ -320,7 +344,8 @@ pub async fn list<C: ConnectionTrait>(
     }
     let (rows, total) =
         keyset::<_, achievement::Entity>(db, cond, achievement::Column::Id, page, KeyOrder::Oldest).await?;
-    let items = views(db, rows).await?;
+    let mut items = views(db, rows).await?;
+    with_names(db, &mut items).await?;
     Ok(Page::from_rows(items, page, |a| *a.id, total))
 }
 
@@ -367,7 +392,7 @@ pub async fn submit(
     }
     if let Some(c) = input.campaign_id {
         let found = innovation_campaign::Entity::find_by_id(*c)
-            .filter(org_ref_in(innovation_campaign::Column::OrganizationId, &actor.scope(Permission::InnovationRead)))
+            .filter(super::campaign_readable(actor)?)
             .count(&tx)
             .await?;
         if found == 0 {

@@ -232,6 +232,10 @@ pub struct ActivityView {
     pub id: Id,
     /// The organisation holding it.
     pub organization_id: Id,
+    /// That organisation's name (REST reads and lists; GraphQL has `organization`).
+    #[graphql(skip)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_name: Option<String>,
     /// The campaign, if any.
     pub campaign_id: Option<Id>,
     /// Kind.
@@ -313,11 +317,6 @@ pub struct CampaignFilter {
     pub kind: Option<ActivityKind>,
     /// Activities: only with this participant.
     pub person_id: Option<Uuid>,
-}
-
-fn campaign_readable(actor: &Actor) -> AppResult<Condition> {
-    let scope = actor.require(Permission::InnovationRead)?;
-    Ok(Condition::all().add(org_ref_in(innovation_campaign::Column::OrganizationId, &scope)))
 }
 
 /// Computes a metric over the subtree of `org_path` on days `from..=to`: one statement.
@@ -412,7 +411,7 @@ fn campaign_from_model(m: innovation_campaign::Model, indicators: Vec<IndicatorV
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn get<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<CampaignView> {
     let m = innovation_campaign::Entity::find_by_id(id)
-        .filter(campaign_readable(actor)?)
+        .filter(super::campaign_readable(actor)?)
         .one(db)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -427,7 +426,7 @@ pub async fn list<C: ConnectionTrait>(
     filter: &CampaignFilter,
     page: PageRequest,
 ) -> AppResult<Page<CampaignView>> {
-    let mut cond = campaign_readable(actor)?;
+    let mut cond = super::campaign_readable(actor)?;
     if let Some(org) = filter.organization_id {
         cond = cond.add(in_subtree_of(db, actor, innovation_campaign::Column::OrganizationId, org).await?);
     }
@@ -532,7 +531,7 @@ pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewCampaign) 
 
 async fn find_managed<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<innovation_campaign::Model> {
     innovation_campaign::Entity::find_by_id(id)
-        .filter(campaign_readable(actor)?)
+        .filter(super::campaign_readable(actor)?)
         .one(db)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -698,9 +697,15 @@ pub async fn update_indicator(
     Ok(after)
 }
 
+/// Activities the actor may read: those of their management scope, and (participation
+/// scope) those held by their own organisation or an ancestor for its whole subtree.
 fn activity_readable(actor: &Actor) -> AppResult<Condition> {
     let scope = actor.require(Permission::HonourRead)?;
-    Ok(Condition::all().add(org_ref_in(innovation_activity::Column::OrganizationId, &scope)))
+    let mut cond = Condition::any().add(org_ref_in(innovation_activity::Column::OrganizationId, &scope));
+    if let Some(own) = crate::services::scope::addressed_to_caller(innovation_activity::Column::OrganizationId, actor) {
+        cond = cond.add(own);
+    }
+    Ok(sea_orm::Condition::all().add(cond))
 }
 
 async fn activity_views<C: ConnectionTrait>(
@@ -721,6 +726,7 @@ async fn activity_views<C: ConnectionTrait>(
                     .collect(),
                 id: m.id.into(),
                 organization_id: m.organization_id.into(),
+                organization_name: None,
                 campaign_id: m.campaign_id.map(Id),
                 title: m.title,
                 held_on: m.held_on,
@@ -746,7 +752,9 @@ pub async fn get_activity<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -
         .one(db)
         .await?
         .ok_or(AppError::NotFound)?;
-    activity_view(db, m).await
+    let mut one = activity_view(db, m).await?;
+    with_org_names(db, std::slice::from_mut(&mut one)).await?;
+    Ok(one)
 }
 
 /// A page of activities in scope, in creation order.
@@ -777,7 +785,18 @@ pub async fn activities<C: ConnectionTrait>(
     let (rows, total) =
         keyset::<_, innovation_activity::Entity>(db, cond, innovation_activity::Column::Id, page, KeyOrder::Oldest)
             .await?;
-    Ok(Page::from_rows(activity_views(db, rows).await?, page, |a| *a.id, total))
+    let mut items = activity_views(db, rows).await?;
+    with_org_names(db, &mut items).await?;
+    Ok(Page::from_rows(items, page, |a| *a.id, total))
+}
+
+/// Fills in the names of the organisations holding `items`: one statement.
+async fn with_org_names<C: ConnectionTrait>(db: &C, items: &mut [ActivityView]) -> AppResult<()> {
+    let names = crate::services::names::organizations(db, items.iter().map(|a| *a.organization_id)).await?;
+    for a in items {
+        a.organization_name = names.get(&*a.organization_id).cloned();
+    }
+    Ok(())
 }
 
 async fn check_participants<C: ConnectionTrait>(
@@ -805,7 +824,7 @@ pub async fn create_activity(db: &DatabaseConnection, actor: &Actor, input: NewA
     let tx = write_tx(db).await?;
     let org = org_for_write(&tx, actor, *input.organization_id, Permission::InnovationManage).await?;
     if let Some(c) = input.campaign_id {
-        let found = innovation_campaign::Entity::find_by_id(*c).filter(campaign_readable(actor)?).count(&tx).await?;
+        let found = innovation_campaign::Entity::find_by_id(*c).filter(super::campaign_readable(actor)?).count(&tx).await?;
         if found == 0 {
             return Err(AppError::invalid("campaign_id", "no such campaign"));
         }

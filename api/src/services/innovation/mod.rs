@@ -238,3 +238,15 @@ pub(crate) async fn in_subtree_of<C: ConnectionTrait>(
     let org = find_in_scope(db, &actor.scope(Permission::OrgRead), org_id).await?;
     Ok(sea_orm::Condition::all().add(column.in_subquery(super::scope::org_ids_query(super::scope::subtree(&org.path)))))
 }
+
+/// Campaigns the actor may read: those of their management scope, and (participation
+/// scope) every campaign run by their own organisation or an ancestor: a committee's
+/// campaign reaches everyone below it.
+pub(crate) fn campaign_readable(actor: &Actor) -> AppResult<sea_orm::Condition> {
+    let scope = actor.require(Permission::InnovationRead)?;
+    let mut cond = sea_orm::Condition::any().add(org_ref_in(entity::innovation_campaign::Column::OrganizationId, &scope));
+    if let Some(own) = crate::services::scope::addressed_to_caller(entity::innovation_campaign::Column::OrganizationId, actor) {
+        cond = cond.add(own);
+    }
+    Ok(sea_orm::Condition::all().add(cond))
+}

@@ -139,6 +139,10 @@ pub struct ProjectView {
     pub id: Id,
     /// The organisation running it.
     pub organization_id: Id,
+    /// That organisation's name (REST reads and lists; GraphQL has `organization`).
+    #[graphql(skip)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_name: Option<String>,
     /// The party group built on the project (an organisation of kind group).
     pub party_group_id: Option<Id>,
     /// Project code (unique).
@@ -149,6 +153,10 @@ pub struct ProjectView {
     pub level: ProjectLevel,
     /// Leader (person id).
     pub leader_id: Option<Id>,
+    /// The leader's name (REST reads and lists; GraphQL has `leader`).
+    #[graphql(skip)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub leader_name: Option<String>,
     /// Team members besides the leader.
     pub members: Vec<PersonLink>,
     /// Budget in fen.
@@ -383,10 +391,12 @@ async fn views<C: ConnectionTrait>(
                 spent_fen: spent.get(&m.id).copied().unwrap_or(0),
                 id: m.id.into(),
                 organization_id: m.organization_id.into(),
+                organization_name: None,
                 party_group_id: m.party_group_id.map(Id),
                 code: m.code,
                 title: m.title,
                 leader_id: m.leader_person_id.map(Id),
+                leader_name: None,
                 budget_fen: m.budget_fen,
                 proposed_on: m.proposed_on,
                 started_on: m.started_on,
@@ -434,7 +444,21 @@ async fn find_managed<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> Ap
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn get<C: ConnectionTrait>(db: &C, actor: &Actor, today: NaiveDate, id: Uuid) -> AppResult<ProjectView> {
     let row = find_readable(db, actor, id).await?;
-    view(db, today, row).await
+    let mut one = view(db, today, row).await?;
+    with_names(db, std::slice::from_mut(&mut one)).await?;
+    Ok(one)
+}
+
+/// Fills in the names of the organisations and leaders of `items`: two statements
+/// whatever their number.
+async fn with_names<C: ConnectionTrait>(db: &C, items: &mut [ProjectView]) -> AppResult<()> {
+    let orgs = crate::services::names::organizations(db, items.iter().map(|p| *p.organization_id)).await?;
+    let people = crate::services::names::people(db, items.iter().filter_map(|p| p.leader_id.map(|l| *l))).await?;
+    for p in items {
+        p.organization_name = orgs.get(&*p.organization_id).cloned();
+        p.leader_name = p.leader_id.and_then(|l| people.get(&*l).cloned());
+    }
+    Ok(())
 }
 
 /// A page of readable projects, in creation order.
@@ -458,7 +482,9 @@ pub async fn list<C: ConnectionTrait>(
     }
     let (rows, total) =
         keyset::<_, research_project::Entity>(db, cond, research_project::Column::Id, page, KeyOrder::Oldest).await?;
-    Ok(Page::from_rows(views(db, today, rows).await?, page, |p| *p.id, total))
+    let mut items = views(db, today, rows).await?;
+    with_names(db, &mut items).await?;
+    Ok(Page::from_rows(items, page, |p| *p.id, total))
 }
 
 async fn check_party_group<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<()> {

@@ -30,12 +30,20 @@ pub struct InspectionView {
     pub id: Id,
     /// The inspected organisation's id (its subtree is in scope).
     pub organization_id: Id,
+    /// That organisation's name (REST reads and lists; GraphQL has `organization`).
+    #[graphql(skip)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_name: Option<String>,
     /// Title.
     pub title: String,
     /// Focus (e.g. carrying out technology-innovation responsibility).
     pub focus: String,
     /// Lead inspector (person id).
     pub lead_inspector_id: Option<Id>,
+    /// The lead inspector's name (REST reads and lists; GraphQL has `leadInspector`).
+    #[graphql(skip)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lead_inspector_name: Option<String>,
     /// First day.
     pub starts_on: NaiveDate,
     /// Last day.
@@ -58,9 +66,11 @@ impl InspectionView {
             status: InspectionStatus::from_db(&m.status)?,
             id: m.id.into(),
             organization_id: m.organization_id.into(),
+            organization_name: None,
             title: m.title,
             focus: m.focus,
             lead_inspector_id: m.lead_inspector_person_id.map(Id),
+            lead_inspector_name: None,
             starts_on: m.starts_on,
             ends_on: m.ends_on,
             created_at: m.created_at,
@@ -154,7 +164,22 @@ pub async fn get_inspection<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid)
         .one(db)
         .await?
         .ok_or(AppError::NotFound)?;
-    InspectionView::from_model(row)
+    let mut one = InspectionView::from_model(row)?;
+    with_names(db, std::slice::from_mut(&mut one)).await?;
+    Ok(one)
+}
+
+/// Fills in the names of the inspected organisations and lead inspectors of `items`:
+/// two statements whatever their number.
+async fn with_names<C: ConnectionTrait>(db: &C, items: &mut [InspectionView]) -> AppResult<()> {
+    let orgs = crate::services::names::organizations(db, items.iter().map(|i| *i.organization_id)).await?;
+    let people =
+        crate::services::names::people(db, items.iter().filter_map(|i| i.lead_inspector_id.map(|p| *p))).await?;
+    for i in items {
+        i.organization_name = orgs.get(&*i.organization_id).cloned();
+        i.lead_inspector_name = i.lead_inspector_id.and_then(|p| people.get(&*p).cloned());
+    }
+    Ok(())
 }
 
 /// Inspections by id (DataLoader batch), skipping those the actor may not read.
@@ -193,7 +218,8 @@ pub async fn list_inspections<C: ConnectionTrait>(
     }
     let (rows, total) =
         keyset::<_, inspection::Entity>(db, cond, inspection::Column::Id, page, KeyOrder::Oldest).await?;
-    let items = rows.into_iter().map(InspectionView::from_model).collect::<AppResult<Vec<_>>>()?;
+    let mut items = rows.into_iter().map(InspectionView::from_model).collect::<AppResult<Vec<_>>>()?;
+    with_names(db, &mut items).await?;
     Ok(Page::from_rows(items, page, |i| *i.id, total))
 }
 

@@ -32,6 +32,10 @@ pub struct ItemView {
     pub inspection_id: Option<Id>,
     /// The organisation that must rectify it (id).
     pub organization_id: Id,
+    /// That organisation's name (REST reads and lists; GraphQL has `organization`).
+    #[graphql(skip)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_name: Option<String>,
     /// The problem, in a line.
     pub title: String,
     /// The problem in detail.
@@ -42,6 +46,11 @@ pub struct ItemView {
     pub severity: Severity,
     /// Responsible person (person id).
     pub responsible_person_id: Id,
+    /// The responsible person's name (REST reads and lists; GraphQL has
+    /// `responsiblePerson`).
+    #[graphql(skip)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub responsible_person_name: Option<String>,
     /// Rectification plan (整改方案).
     pub rectification_plan: Option<String>,
     /// Rectification deadline.
@@ -74,9 +83,11 @@ impl ItemView {
             id: m.id.into(),
             inspection_id: m.inspection_id.map(Id),
             organization_id: m.organization_id.into(),
+            organization_name: None,
             title: m.title,
             description: m.description,
             responsible_person_id: m.responsible_person_id.into(),
+            responsible_person_name: None,
             rectification_plan: m.rectification_plan,
             due_on: m.due_on,
             opened_on: m.opened_on,
@@ -344,7 +355,21 @@ pub(super) fn validate_item(title: Option<&str>, description: Option<&str>) -> A
 /// One item; NOT_FOUND when missing or outside the actor's scope.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn get_item<C: ConnectionTrait>(db: &C, actor: &Actor, today: NaiveDate, id: Uuid) -> AppResult<ItemView> {
-    ItemView::from_model(find_readable(db, actor, id).await?, today)
+    let mut item = ItemView::from_model(find_readable(db, actor, id).await?, today)?;
+    with_names(db, std::slice::from_mut(&mut item)).await?;
+    Ok(item)
+}
+
+/// Fills in the names of the organisations and responsible people of `items`: two
+/// statements whatever their number.
+pub(super) async fn with_names<C: ConnectionTrait>(db: &C, items: &mut [ItemView]) -> AppResult<()> {
+    let orgs = crate::services::names::organizations(db, items.iter().map(|i| *i.organization_id)).await?;
+    let people = crate::services::names::people(db, items.iter().map(|i| *i.responsible_person_id)).await?;
+    for i in items {
+        i.organization_name = orgs.get(&*i.organization_id).cloned();
+        i.responsible_person_name = people.get(&*i.responsible_person_id).cloned();
+    }
+    Ok(())
 }
 
 /// Opens a supervision item (inspectors in scope, administrators): status `open`.

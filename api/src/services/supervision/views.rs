@@ -128,7 +128,8 @@ pub async fn list_items<C: ConnectionTrait>(
     let cond = filtered(db, actor, today, filter).await?;
     let (rows, total) =
         keyset::<_, supervision_item::Entity>(db, cond, supervision_item::Column::Id, page, KeyOrder::Oldest).await?;
-    let items = rows.into_iter().map(|m| ItemView::from_model(m, today)).collect::<AppResult<Vec<_>>>()?;
+    let mut items = rows.into_iter().map(|m| ItemView::from_model(m, today)).collect::<AppResult<Vec<_>>>()?;
+    super::items::with_names(db, &mut items).await?;
     Ok(Page::from_rows(items, page, |i| *i.id, total))
 }
 
@@ -271,6 +272,7 @@ pub async fn escalation<C: ConnectionTrait>(
     let mut items = rows.into_iter().map(|m| ItemView::from_model(m, today)).collect::<AppResult<Vec<_>>>()?;
     let has_more = items.len() as u64 > page.limit;
     items.truncate(page.limit as usize);
+    super::items::with_names(db, &mut items).await?;
     let next_cursor = if has_more { items.last().map(escalation_cursor) } else { None };
     Ok(EscalationPage { items, next_cursor, total })
 }
