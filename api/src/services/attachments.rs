@@ -115,7 +115,7 @@ impl Signature {
         match self {
             Signature::Prefix(magic) => bytes.starts_with(magic),
             Signature::Riff(form) => bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == form,
-            Signature::Ftyp(brands) => ftyp_brands(bytes).any(|b| brands.iter().any(|want| *want == b)),
+            Signature::Ftyp(brands) => ftyp_brands(bytes).any(|b| brands.contains(&b)),
             Signature::Text => std::str::from_utf8(bytes).is_ok(),
         }
     }

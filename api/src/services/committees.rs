@@ -8,7 +8,8 @@
 //! to the end of the term). Within a term a person holds at most one position at a
 //! time, and there is at most one secretary at a time.
 //!
-//! Reads follow the organisation read rules (`OrgRead` scope); writes need `OrgWrite`
+//! Reads follow the organisation read rules (`OrgRead` scope, and the participation
+//! scope: a party-group member reads their branch's committee); writes need `OrgWrite`
 //! over the organisation, like the organisation's own changes. A term's `version`
 //! covers its members: every member change bumps it, so the term's ETag changes too.
 //! Who is in office on a date is asked by the roster code (`rosters::terms_on`,
@@ -27,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::audit::{self, Change};
-use super::scope::{find_in_scope, org_for_write, org_ref_in};
+use super::scope::{find_participating, org_for_write, org_ids_query, org_ref_in, orgs_participating};
 use super::types::{Id, OrgKind, text_enum};
 use super::{check_version, clean};
 use crate::auth::{Actor, Permission};
@@ -323,9 +324,14 @@ async fn view<C: ConnectionTrait>(
 // Reads
 
 /// Terms of organisations the actor may read.
+/// Terms of the committees of organisations the actor may read: their management scope
+/// and their participation scope (a member of a party group knows their branch's
+/// committee).
 fn readable(actor: &Actor) -> AppResult<Condition> {
     let scope = actor.require(Permission::OrgRead)?;
-    Ok(org_ref_in(committee_term::Column::OrganizationId, &scope))
+    Ok(Condition::all().add(
+        committee_term::Column::OrganizationId.in_subquery(org_ids_query(orgs_participating(actor, &scope))),
+    ))
 }
 
 async fn find_readable<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<committee_term::Model> {
@@ -342,7 +348,7 @@ pub async fn current<C: ConnectionTrait>(
     organization_id: Uuid,
 ) -> AppResult<CommitteeTermView> {
     let scope = actor.require(Permission::OrgRead)?;
-    find_in_scope(db, &scope, organization_id).await?;
+    find_participating(db, actor, &scope, organization_id).await?;
     let term = committee_term::Entity::find()
         .filter(committee_term::Column::OrganizationId.eq(organization_id))
         .filter(committee_term::Column::EndedOn.is_null())
@@ -361,7 +367,7 @@ pub async fn terms<C: ConnectionTrait>(
     organization_id: Uuid,
 ) -> AppResult<Vec<CommitteeTermView>> {
     let scope = actor.require(Permission::OrgRead)?;
-    find_in_scope(db, &scope, organization_id).await?;
+    find_participating(db, actor, &scope, organization_id).await?;
     let rows = committee_term::Entity::find()
         .filter(committee_term::Column::OrganizationId.eq(organization_id))
         .order_by_desc(committee_term::Column::StartedOn)

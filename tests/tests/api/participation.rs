@@ -103,6 +103,21 @@ async fn a_party_group_member_takes_part_in_the_branch_general_meeting() {
     assert!(r.json()["items"].as_array().unwrap().iter().any(|s| s["id"] == session.as_str()), "{}", r.text());
     let r = f.app.get(&format!("/api/v1/organizations/{}", f.b1), Some(&group_member)).await;
     assert_eq!(r.status, StatusCode::OK, "the enclosing branch is in the participation scope: {}", r.text());
+    // ... and so is its committee.
+    let r = f
+        .app
+        .post(
+            &format!("/api/v1/organizations/{}/committee-terms", f.b1),
+            Some(&admin),
+            json!({"started_on": f.app.state.settings.today(), "members": [{"person_id": f.p_orgadmin_b1, "position": "secretary"}]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let r = f.app.get(&format!("/api/v1/organizations/{}/committee", f.b1), Some(&group_member)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["members"][0]["person_name"], "王书记");
+    let r = f.app.get(&format!("/api/v1/organizations/{}/committee", f.b1), Some(&other_branch)).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
     let r = f.app.post(&format!("{path}/check-in"), Some(&group_member), json!({})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.json()["status"], "present");
