@@ -27,6 +27,9 @@ use crate::services::{
 pub const ROOT_NAME: &str = "江川水务环境集团党委";
 /// Password of every demo login.
 pub const DEMO_PASSWORD: &str = "Demo-Passw0rd!";
+
+/// The party group of 工艺研究所党支部 whose member has the `demo_groupmember` login.
+pub const DEMO_GROUP: &str = "低碳水厂攻关党小组";
 /// Client id and secret of the demo HR client.
 pub const DEMO_CLIENT_SECRET: &str = "demo-hr-secret-0123456789-abcdefghij";
 
@@ -184,11 +187,14 @@ pub async fn seed_demo(
     let person_in = |org_id: Uuid| first_in.iter().find(|(o, _)| *o == org_id).map(|(_, p)| *p);
     let rd = org("技术研发中心党总支");
     let lab = org("工艺研究所党支部");
-    let accounts: [(&str, Option<Uuid>, Role, Option<Uuid>); 4] = [
+    let group = org(DEMO_GROUP);
+    let accounts: [(&str, Option<Uuid>, Role, Option<Uuid>); 5] = [
         ("demo_admin", None, Role::Admin, None),
         ("demo_orgadmin", person_in(rd), Role::OrgAdmin, Some(rd)),
         ("demo_inspector", person_in(org("综合办公室党支部")), Role::Inspector, None),
         ("demo_member", person_in(lab), Role::Member, Some(lab)),
+        // A member of a party group of the same branch: takes part in its general meetings.
+        ("demo_groupmember", person_in(group), Role::Member, Some(group)),
     ];
     for (username, person_id, role, scope) in accounts {
         let user = users::create(
@@ -232,7 +238,8 @@ pub async fn seed_demo(
 fn logins() -> String {
     format!(
         "demo logins (password {DEMO_PASSWORD}): demo_admin (admin), demo_orgadmin (org_admin of 技术研发中心党总支), \
-         demo_inspector (inspector, global), demo_member (member of 工艺研究所党支部)"
+         demo_inspector (inspector, global), demo_member (member of 工艺研究所党支部), \
+         demo_groupmember (member of {DEMO_GROUP}, a party group of 工艺研究所党支部)"
     )
 }
 
@@ -382,28 +389,33 @@ async fn seed_sessions(
     let (Some(&host), Some(&recorder)) = (people.first(), people.get(1)) else { return Ok(0) };
     let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
     let year = today.year();
-    let mut plan: Vec<(study::SessionKind, u32, &str)> = Vec::new();
-    for month in 1..=12u32 {
-        plan.push((study::SessionKind::BranchCommittee, month, "学习重要讲话精神，研究贯彻落实措施"));
-        if month % 3 == 1 {
-            plan.push((study::SessionKind::BranchGeneralMeeting, month, "支部党员大会：通报季度科技创新工作"));
-        }
-        if month % 3 == 2 && month != 5 {
-            plan.push((study::SessionKind::PartyLecture, month, "专题党课：以党建引领科技创新"));
-        }
-    }
-    let mut count = 0;
-    let mut last_committee: Option<Uuid> = None;
-    // The first meeting still ahead checks in with the rotating code, on site (300 m).
-    let mut fenced = false;
-    for (i, (kind, month, topic)) in plan.into_iter().enumerate() {
-        let held_at = chrono_tz::Asia::Shanghai
-            .with_ymd_and_hms(year, month, 12, 14, 30, 0)
+    let at = |day: NaiveDate| {
+        chrono_tz::Asia::Shanghai
+            .from_local_datetime(&day.and_hms_opt(14, 30, 0).unwrap_or_default())
             .single()
             .map(|t| t.with_timezone(&chrono::Utc))
-            .unwrap_or_default();
-        let fence = !fenced && held_at.date_naive() >= today;
-        fenced |= fence;
+            .unwrap_or_default()
+    };
+    let mut plan: Vec<(study::SessionKind, chrono::DateTime<chrono::Utc>, &str)> = Vec::new();
+    for month in 1..=12u32 {
+        let day = NaiveDate::from_ymd_opt(year, month, 12).unwrap_or(today);
+        plan.push((study::SessionKind::BranchCommittee, at(day), "学习重要讲话精神，研究贯彻落实措施"));
+        if month % 3 == 1 {
+            plan.push((study::SessionKind::BranchGeneralMeeting, at(day), "支部党员大会：通报季度科技创新工作"));
+        }
+        if month % 3 == 2 && month != 5 {
+            plan.push((study::SessionKind::PartyLecture, at(day), "专题党课：以党建引领科技创新"));
+        }
+    }
+    // Whatever the date, a general meeting a week ahead: the branch and its party groups
+    // check in with the rotating code (QR) on site (a 300 m geofence).
+    let ahead = at(today + chrono::Duration::days(7));
+    plan.push((study::SessionKind::BranchGeneralMeeting, ahead, "支部党员大会：学习贯彻全会精神，部署年度科技攻关"));
+    let mut count = 0;
+    let mut last_committee: Option<Uuid> = None;
+    for (i, (kind, held_at, topic)) in plan.into_iter().enumerate() {
+        let fence = held_at == ahead;
+        let month = held_at.with_timezone(&chrono_tz::Asia::Shanghai).month();
         let session = study::create(
             db,
             sys,

@@ -316,3 +316,84 @@ async fn each_kind_has_its_roster_and_planned_rosters_follow_transfers() {
     let v = f.app.gql(Some(&admin), m, json!({"s": lecture, "p": f.p_b3.to_string()})).await;
     assert_eq!(v["data"]["removeFromSessionRoster"], true, "{v}");
 }
+
+/// The "done when", on the demo data: `demo_member` (工艺研究所党支部) and
+/// `demo_groupmember` (its party group 低碳水厂攻关党小组) both find the branch's general
+/// meeting a week ahead among their upcoming sessions, read it, check in with the
+/// rotating code to one the organiser opens now, see the group-wide 科技创新年 campaign
+/// and submit an achievement under it, over REST and GraphQL.
+#[actix_web::test]
+async fn in_the_demo_a_branch_member_and_a_group_member_take_part_alike() {
+    let app = TestApp::empty().await;
+    dangjian::seed::seed_demo(app.db(), &app.state.policy.passwords).await.unwrap();
+    let login = |who: &'static str| {
+        let app = &app;
+        async move {
+            app.login_full(who, dangjian::seed::DEMO_PASSWORD).await["access_token"].as_str().unwrap().to_owned()
+        }
+    };
+    let member = login("demo_member").await;
+    let group_member = login("demo_groupmember").await;
+    let organiser = login("demo_orgadmin").await;
+
+    // The meeting a week ahead is upcoming for both, and readable.
+    let mut ahead = Vec::new();
+    for token in [&member, &group_member] {
+        let r = app.get("/api/v1/me/upcoming-sessions", Some(token)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let items = r.json()["items"].as_array().cloned().unwrap_or_else(|| r.json().as_array().cloned().unwrap());
+        let meeting = items
+            .iter()
+            .find(|s| s["kind"] == "branch_general_meeting")
+            .unwrap_or_else(|| panic!("no general meeting ahead: {}", r.text()))
+            .clone();
+        assert_eq!(meeting["organization_name"], "工艺研究所党支部");
+        let id = meeting["id"].as_str().unwrap().to_owned();
+        assert_eq!(app.get(&format!("/api/v1/study-sessions/{id}"), Some(token)).await.status, StatusCode::OK);
+        ahead.push(id);
+    }
+    assert_eq!(ahead[0], ahead[1], "the same meeting");
+
+    // The organiser opens a general meeting now; both check in with the code it shows.
+    let lab = app.get(&format!("/api/v1/study-sessions/{}", ahead[0]), Some(&organiser)).await.json()["organization_id"].clone();
+    let r = app
+        .post(
+            "/api/v1/study-sessions",
+            Some(&organiser),
+            json!({"organization_id": lab, "kind": "branch_general_meeting", "topic": "支部党员大会",
+                   "held_at": Utc::now() + Duration::minutes(10), "checkin_opens_at": Utc::now() - Duration::minutes(5)}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(r.json()["checkin_mode"], "code");
+    let now = r.json()["id"].as_str().unwrap().to_owned();
+    let code = app.get(&format!("/api/v1/study-sessions/{now}/check-in-code"), Some(&organiser)).await;
+    assert_eq!(code.status, StatusCode::OK, "{}", code.text());
+    let code = code.json()["code"].as_str().unwrap().to_owned();
+    let r = app.post(&format!("/api/v1/study-sessions/{now}/check-in"), Some(&member), json!({"code": code})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let m = "mutation($id: ID!, $code: String) { checkIn(sessionId: $id, code: $code) { status method } }";
+    let v = app.gql(Some(&group_member), m, json!({"id": now, "code": code})).await;
+    assert_eq!(v["data"]["checkIn"]["status"], "PRESENT", "{v}");
+
+    // The group-wide campaign, and an achievement under it from each.
+    let r = app.get("/api/v1/campaigns", Some(&group_member)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let campaign = r.json()["items"][0].clone();
+    assert!(campaign["title"].as_str().unwrap().contains("科技创新年"), "{campaign}");
+    let campaign_id = campaign["id"].as_str().unwrap().to_owned();
+    let me = app.get("/api/v1/me", Some(&member)).await.json();
+    let r = app
+        .post(
+            "/api/v1/achievements",
+            Some(&member),
+            json!({"organization_id": me["person"]["organization_id"], "category": "small_suggestion",
+                   "title": "加药泵远程启停建议", "campaign_id": campaign_id}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let me = app.get("/api/v1/me", Some(&group_member)).await.json();
+    let m = "mutation($org: ID!, $c: ID!) { submitAchievement(input: {organizationId: $org, campaignId: $c, category: SMALL_DESIGN, title: \"滤池反冲洗节水设计\"}) { id campaignId } }";
+    let v = app.gql(Some(&group_member), m, json!({"org": me["person"]["organization_id"], "c": campaign_id})).await;
+    assert_eq!(v["data"]["submitAchievement"]["campaignId"], campaign_id.as_str(), "{v}");
+}

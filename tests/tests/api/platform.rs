@@ -76,7 +76,7 @@ async fn demo_seed_is_idempotent_and_its_logins_work() {
     assert!(first.contains("loaded 17 organisations, 200 people, 8 documents"), "{first}");
     let second = dangjian::seed::seed_demo(app.db(), &app.state.policy.passwords).await.unwrap();
     assert!(second.contains("already loaded"), "{second}");
-    for who in ["demo_admin", "demo_orgadmin", "demo_inspector", "demo_member"] {
+    for who in ["demo_admin", "demo_orgadmin", "demo_inspector", "demo_member", "demo_groupmember"] {
         app.login_full(who, dangjian::seed::DEMO_PASSWORD).await;
     }
     let admin = app.login_full("demo_admin", dangjian::seed::DEMO_PASSWORD).await;
@@ -104,8 +104,8 @@ async fn demo_seed_is_idempotent_and_its_logins_work() {
     assert!(g["data"]["search"]["totalCount"].as_u64().unwrap_or(0) >= 3, "{g}");
     let g = app.gql(m["access_token"].as_str(), "{ studySessions { totalCount } }", json!({})).await;
     assert_eq!(
-        g["data"]["studySessions"]["totalCount"], 19,
-        "12 committee meetings, 4 general meetings, 3 lectures: {g}"
+        g["data"]["studySessions"]["totalCount"], 20,
+        "12 committee meetings, 5 general meetings (one a week ahead), 3 lectures: {g}"
     );
 }
 
