@@ -288,6 +288,25 @@ async fn each_kind_has_its_roster_and_planned_rosters_follow_transfers() {
     assert!(roster(&f.app, &admin, &b2_meeting).await.contains(&f.p_other_b1), "joined the planned b2 meeting");
     assert!(roster(&f.app, &admin, &held).await.contains(&f.p_other_b1), "the held meeting keeps who was expected");
 
+    // A departure takes the person off planned rosters only; past ones keep them, and
+    // the attendance rate of the held meeting still counts them.
+    let etag = f.etag(&format!("/api/v1/people/{}", f.p_member_b1)).await;
+    let r = f
+        .app
+        .send(
+            actix_web::test::TestRequest::post()
+                .uri(&format!("/api/v1/people/{}/departure", f.p_member_b1))
+                .insert_header(("Authorization", format!("Bearer {admin}")))
+                .insert_header(("If-Match", etag))
+                .set_json(json!({"kind": "retired", "reason": "到龄退休"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(!roster(&f.app, &admin, &general).await.contains(&f.p_member_b1), "left the planned meeting");
+    assert!(roster(&f.app, &admin, &held).await.contains(&f.p_member_b1), "stays in the held one");
+    let later = open_session(&f.app, &admin, f.b1, "branch_general_meeting").await;
+    assert!(!roster(&f.app, &admin, &later).await.contains(&f.p_member_b1), "never on a new roster");
+
     // Guests: added by the organiser, kept, removable while planned.
     let oa = f.token("orgadmin_b1").await;
     let r = f
