@@ -6,8 +6,7 @@ use base64::Engine;
 use chrono::Duration;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QuerySelect, QueryTrait, Set,
-    sea_query::Expr,
+    QuerySelect, QueryTrait, Set, sea_query::Expr,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -264,7 +263,7 @@ pub async fn resolve_actor<C: ConnectionTrait>(
                 grants: vec![Grant { role: Role::HrReader, org_id: client.organization_id, org_path }],
                 request_id,
                 origin: Default::default(),
-        home: None,
+                home: None,
             }))
         }
     }

@@ -329,9 +329,8 @@ async fn view<C: ConnectionTrait>(
 /// committee).
 fn readable(actor: &Actor) -> AppResult<Condition> {
     let scope = actor.require(Permission::OrgRead)?;
-    Ok(Condition::all().add(
-        committee_term::Column::OrganizationId.in_subquery(org_ids_query(orgs_participating(actor, &scope))),
-    ))
+    Ok(Condition::all()
+        .add(committee_term::Column::OrganizationId.in_subquery(org_ids_query(orgs_participating(actor, &scope)))))
 }
 
 async fn find_readable<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<committee_term::Model> {

@@ -67,7 +67,9 @@ pub(crate) fn terms_on(org_ids: &[Uuid], on: NaiveDate) -> sea_orm::sea_query::S
         .column(committee_term::Column::Id)
         .filter(committee_term::Column::OrganizationId.is_in(org_ids.iter().copied()))
         .filter(committee_term::Column::StartedOn.lte(on))
-        .filter(Condition::any().add(committee_term::Column::EndedOn.is_null()).add(committee_term::Column::EndedOn.gt(on)))
+        .filter(
+            Condition::any().add(committee_term::Column::EndedOn.is_null()).add(committee_term::Column::EndedOn.gt(on)),
+        )
         .into_query()
 }
 

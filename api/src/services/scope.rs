@@ -21,8 +21,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::auth::{Actor, Permission, Scope};
 use super::types::OrgKind;
+use crate::auth::{Actor, Permission, Scope};
 use crate::error::{AppError, AppResult};
 use entity::organization;
 

@@ -251,8 +251,10 @@ async fn each_kind_has_its_roster_and_planned_rosters_follow_transfers() {
     assert_eq!(roster(&f.app, &admin, &committee).await, sorted(vec![f.p_orgadmin_b1, group_person]));
     let later = open_session(&f.app, &admin, f.b1, "branch_committee").await;
     assert_eq!(roster(&f.app, &admin, &later).await, sorted(vec![f.p_orgadmin_b1, group_person]));
-    let member = term["members"].as_array().unwrap().iter().find(|m| m["person_id"] == group_person.to_string()).unwrap();
-    let member_path = format!("/api/v1/committee-terms/{}/members/{}", term["id"].as_str().unwrap(), member["id"].as_str().unwrap());
+    let member =
+        term["members"].as_array().unwrap().iter().find(|m| m["person_id"] == group_person.to_string()).unwrap();
+    let member_path =
+        format!("/api/v1/committee-terms/{}/members/{}", term["id"].as_str().unwrap(), member["id"].as_str().unwrap());
     let etag = f.etag(&member_path).await;
     let r = f.app.patch(&member_path, Some(&admin), Some(&etag), json!({"until_on": today})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
@@ -313,18 +315,30 @@ async fn each_kind_has_its_roster_and_planned_rosters_follow_transfers() {
         .app
         .post(&format!("/api/v1/study-sessions/{general}/roster"), Some(&oa), json!({"person_id": f.p_other_b1}))
         .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "p_other_b1 is in b2 now, outside b1's officer: {}", r.text());
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "p_other_b1 is in b2 now, outside b1's officer: {}",
+        r.text()
+    );
     assert_eq!(r.json()["errors"][0]["field"], "person_id");
-    let r = f.app.post(&format!("/api/v1/study-sessions/{general}/roster"), Some(&admin), json!({"person_id": f.p_b3})).await;
+    let r = f
+        .app
+        .post(&format!("/api/v1/study-sessions/{general}/roster"), Some(&admin), json!({"person_id": f.p_b3}))
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     assert_eq!(r.json()["guest"], true);
-    let r = f.app.post(&format!("/api/v1/study-sessions/{general}/roster"), Some(&admin), json!({"person_id": f.p_b3})).await;
+    let r = f
+        .app
+        .post(&format!("/api/v1/study-sessions/{general}/roster"), Some(&admin), json!({"person_id": f.p_b3}))
+        .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
     assert!(roster(&f.app, &admin, &general).await.contains(&f.p_b3));
     let r = f.app.delete(&format!("/api/v1/study-sessions/{general}/roster/{}", f.p_b3), Some(&admin), None).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text());
     assert!(!roster(&f.app, &admin, &general).await.contains(&f.p_b3));
-    let r = f.app.post(&format!("/api/v1/study-sessions/{held}/roster"), Some(&admin), json!({"person_id": f.p_b3})).await;
+    let r =
+        f.app.post(&format!("/api/v1/study-sessions/{held}/roster"), Some(&admin), json!({"person_id": f.p_b3})).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "the held session's roster is closed: {}", r.text());
 
     // GraphQL: a guest in and out.
@@ -347,9 +361,7 @@ async fn in_the_demo_a_branch_member_and_a_group_member_take_part_alike() {
     dangjian::seed::seed_demo(app.db(), &app.state.policy.passwords).await.unwrap();
     let login = |who: &'static str| {
         let app = &app;
-        async move {
-            app.login_full(who, dangjian::seed::DEMO_PASSWORD).await["access_token"].as_str().unwrap().to_owned()
-        }
+        async move { app.login_full(who, dangjian::seed::DEMO_PASSWORD).await["access_token"].as_str().unwrap().to_owned() }
     };
     let member = login("demo_member").await;
     let group_member = login("demo_groupmember").await;
@@ -374,7 +386,9 @@ async fn in_the_demo_a_branch_member_and_a_group_member_take_part_alike() {
     assert_eq!(ahead[0], ahead[1], "the same meeting");
 
     // The organiser opens a general meeting now; both check in with the code it shows.
-    let lab = app.get(&format!("/api/v1/study-sessions/{}", ahead[0]), Some(&organiser)).await.json()["organization_id"].clone();
+    let lab =
+        app.get(&format!("/api/v1/study-sessions/{}", ahead[0]), Some(&organiser)).await.json()["organization_id"]
+            .clone();
     let r = app
         .post(
             "/api/v1/study-sessions",

@@ -81,7 +81,8 @@ async fn demo_seed_is_idempotent_and_its_logins_work() {
     }
     let admin = app.login_full("demo_admin", dangjian::seed::DEMO_PASSWORD).await;
     let token = admin["access_token"].as_str().unwrap();
-    let q = "{ people { totalCount } everyone: people(includeEnded: true) { totalCount } organizations { totalCount } }";
+    let q =
+        "{ people { totalCount } everyone: people(includeEnded: true) { totalCount } organizations { totalCount } }";
     let g = app.gql(Some(token), q, json!({})).await;
     // Two of the 200 have left (one retired, one transferred out): lists skip them.
     assert_eq!(g["data"]["people"]["totalCount"], 198, "{g}");

@@ -355,11 +355,8 @@ async fn study_operation_role_relationship_table_over_rest_and_graphql() {
     let (g1_person, member_g1) = crate::participation::member_of_new_group(&f).await;
     tokens.insert("member_g1", member_g1);
     tokens.insert("member_b2", f.add_member("member_b2", f.p_b2, f.b2).await);
-    let own_person = HashMap::from([
-        ("orgadmin_b1", f.p_orgadmin_b1),
-        ("member_b1", f.p_member_b1),
-        ("member_g1", g1_person),
-    ]);
+    let own_person =
+        HashMap::from([("orgadmin_b1", f.p_orgadmin_b1), ("member_b1", f.p_member_b1), ("member_g1", g1_person)]);
     let ctx = Ctx { f, tokens, own_person };
 
     run_authz_table("study", &ctx, &ctx.tokens, TABLE).await;

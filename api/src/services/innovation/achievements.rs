@@ -391,10 +391,8 @@ pub async fn submit(
         }
     }
     if let Some(c) = input.campaign_id {
-        let found = innovation_campaign::Entity::find_by_id(*c)
-            .filter(super::campaign_readable(actor)?)
-            .count(&tx)
-            .await?;
+        let found =
+            innovation_campaign::Entity::find_by_id(*c).filter(super::campaign_readable(actor)?).count(&tx).await?;
         if found == 0 {
             return Err(AppError::invalid("campaign_id", "no such campaign"));
         }

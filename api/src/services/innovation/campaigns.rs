@@ -824,7 +824,8 @@ pub async fn create_activity(db: &DatabaseConnection, actor: &Actor, input: NewA
     let tx = write_tx(db).await?;
     let org = org_for_write(&tx, actor, *input.organization_id, Permission::InnovationManage).await?;
     if let Some(c) = input.campaign_id {
-        let found = innovation_campaign::Entity::find_by_id(*c).filter(super::campaign_readable(actor)?).count(&tx).await?;
+        let found =
+            innovation_campaign::Entity::find_by_id(*c).filter(super::campaign_readable(actor)?).count(&tx).await?;
         if found == 0 {
             return Err(AppError::invalid("campaign_id", "no such campaign"));
         }

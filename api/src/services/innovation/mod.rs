@@ -244,8 +244,11 @@ pub(crate) async fn in_subtree_of<C: ConnectionTrait>(
 /// campaign reaches everyone below it.
 pub(crate) fn campaign_readable(actor: &Actor) -> AppResult<sea_orm::Condition> {
     let scope = actor.require(Permission::InnovationRead)?;
-    let mut cond = sea_orm::Condition::any().add(org_ref_in(entity::innovation_campaign::Column::OrganizationId, &scope));
-    if let Some(own) = crate::services::scope::addressed_to_caller(entity::innovation_campaign::Column::OrganizationId, actor) {
+    let mut cond =
+        sea_orm::Condition::any().add(org_ref_in(entity::innovation_campaign::Column::OrganizationId, &scope));
+    if let Some(own) =
+        crate::services::scope::addressed_to_caller(entity::innovation_campaign::Column::OrganizationId, actor)
+    {
         cond = cond.add(own);
     }
     Ok(sea_orm::Condition::all().add(cond))
