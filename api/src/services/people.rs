@@ -61,6 +61,10 @@ pub struct PersonView {
     pub id: Id,
     /// Primary organisation.
     pub organization_id: Id,
+    /// That organisation's name (REST lists; GraphQL has `organization`).
+    #[graphql(skip)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_name: Option<String>,
     /// Name.
     pub name: String,
     /// Employee number: unique, the key HR systems match on.
@@ -107,6 +111,7 @@ impl PersonView {
             departure_reason: m.departure_reason,
             id: m.id.into(),
             organization_id: m.organization_id.into(),
+            organization_name: None,
             name: m.name,
             employee_no: m.employee_no,
             phone: m.phone.filter(|_| show_personal),
@@ -369,7 +374,11 @@ pub async fn list<C: ConnectionTrait>(
             .add(Condition::any().add(person::Column::Name.contains(q)).add(person::Column::EmployeeNo.starts_with(q)));
     }
     let (rows, total) = keyset::<_, person::Entity>(db, cond, person::Column::Id, page, KeyOrder::Oldest).await?;
-    let items = views(db, actor, rows).await?;
+    let mut items = views(db, actor, rows).await?;
+    let orgs = super::names::organizations(db, items.iter().map(|p| *p.organization_id)).await?;
+    for p in &mut items {
+        p.organization_name = orgs.get(&*p.organization_id).cloned();
+    }
     Ok(Page::from_rows(items, page, |p| *p.id, total))
 }
 

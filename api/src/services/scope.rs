@@ -101,22 +101,6 @@ pub fn path_ids(path: &str) -> Vec<Uuid> {
     path.split('/').filter(|s| !s.is_empty()).filter_map(|s| Uuid::parse_str(s).ok()).collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn upper_bound_excludes_siblings_with_longer_ids() {
-        let root = "/0192f0a0-0000-7000-8000-000000000001/";
-        let upper = subtree_upper_bound(root);
-        let child = format!("{root}0192f0a0-0000-7000-8000-000000000002/");
-        assert!(child.as_str() >= root && child.as_str() < upper.as_str());
-        let sibling = "/0192f0a0-0000-7000-8000-0000000000010/";
-        assert!(!(sibling >= root && sibling < upper.as_str()) || sibling.starts_with(root));
-        assert_eq!(path_ids(&child).len(), 2);
-    }
-}
-
 /// The organisations of the caller's participation scope that address their whole
 /// subtree: the caller's own organisation and every ancestor (root first). Empty for a
 /// caller who is not a person.
@@ -157,4 +141,20 @@ pub(crate) async fn find_participating<C: ConnectionTrait>(
         .one(db)
         .await?
         .ok_or(AppError::NotFound)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upper_bound_excludes_siblings_with_longer_ids() {
+        let root = "/0192f0a0-0000-7000-8000-000000000001/";
+        let upper = subtree_upper_bound(root);
+        let child = format!("{root}0192f0a0-0000-7000-8000-000000000002/");
+        assert!(child.as_str() >= root && child.as_str() < upper.as_str());
+        let sibling = "/0192f0a0-0000-7000-8000-0000000000010/";
+        assert!(!(sibling >= root && sibling < upper.as_str()) || sibling.starts_with(root));
+        assert_eq!(path_ids(&child).len(), 2);
+    }
 }

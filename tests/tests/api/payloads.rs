@@ -131,6 +131,22 @@ async fn list_items_name_people_and_organisations_in_batch() {
     let inspector = f.token("inspector_gb").await;
     let oa = f.token("orgadmin_b1").await;
 
+    // People: their organisation's name.
+    let r = f.app.get(&format!("/api/v1/people?organization_id={}", f.gb), Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let people = r.json()["items"].as_array().unwrap().clone();
+    assert!(!people.is_empty());
+    for p in &people {
+        let expected = if p["organization_id"] == f.b2.to_string() {
+            "研发二支部"
+        } else if p["organization_id"] == f.b1.to_string() {
+            "研发一支部"
+        } else {
+            "技术研发党总支"
+        };
+        assert_eq!(p["organization_name"], expected, "{p}");
+    }
+
     // Measures: the owner's name, in a constant number of statements per page.
     for owner in [f.p_member_b1, f.p_other_b1, f.p_orgadmin_b1, f.p_b2, f.p_b3] {
         let org = if owner == f.p_b2 {
