@@ -328,7 +328,7 @@ pub async fn list<C: ConnectionTrait>(
 
 /// How many characters of a body a lean list reads: enough for [`excerpt`] to find
 /// 120 characters of text behind the Markdown markup.
-const BODY_HEAD_CHARS: u32 = 1000;
+const BODY_HEAD_CHARS: i32 = 1000;
 
 /// Whether a list reads whole bodies or only their start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
