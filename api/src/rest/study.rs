@@ -16,11 +16,11 @@ use crate::http::extract::{Authenticated, JsonBody};
 use crate::services::study::{
     self as svc, AttendanceCounts, AttendanceRateReport, AttendanceStatus, AttendanceView, BulkAttendance,
     BulkAttendanceResult, CheckInCode, CheckInInput, MarkAttendance, MyAttendance, NewSession, SessionFilter,
-    SessionKind, SessionPatch, SessionStatus, SessionView, StatementInput, StatementView,
+    SessionKind, SessionPatch, SessionStatus, SessionSummary, SessionView, StatementInput, StatementView,
 };
 use crate::state::AppState;
 
-page_dto!(SessionPage, SessionView);
+page_dto!(SessionPage, SessionSummary);
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/study-sessions", web::get().to(list))
@@ -127,7 +127,9 @@ pub async fn list(
         held_before: q.held_before,
         sort: q.sort,
     };
-    Ok(HttpResponse::Ok().json(SessionPage::from(svc::list(&state.db, &actor.0, &filter, p.page()?).await?)))
+    let page = svc::list(&state.db, &actor.0, &filter, p.page()?).await?;
+    Ok(HttpResponse::Ok()
+        .json(SessionPage { items: page.items.into_iter().map(Into::into).collect(), next_cursor: page.next_cursor }))
 }
 
 /// Get a study session.
@@ -280,14 +282,15 @@ pub async fn get_my_attendance(
 /// still open, soonest first. 403 for accounts that are not a person.
 #[utoipa::path(get, path = "/api/v1/me/upcoming-sessions", tag = "study", security(("bearer" = [])),
     params(UpcomingQuery),
-    responses((status = 200, body = Vec<SessionView>), (status = 403, body = Problem, content_type = "application/problem+json"),
+    responses((status = 200, body = Vec<SessionSummary>), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_my_upcoming_sessions(
     state: web::Data<AppState>,
     actor: Authenticated,
     q: Query<UpcomingQuery>,
 ) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(svc::my_upcoming_sessions(&state.db, &actor.0, q.limit, "limit").await?))
+    let sessions = svc::my_upcoming_sessions(&state.db, &actor.0, q.limit, "limit").await?;
+    Ok(HttpResponse::Ok().json(sessions.into_iter().map(SessionSummary::from).collect::<Vec<_>>()))
 }
 
 /// Mark a person's attendance.

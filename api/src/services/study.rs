@@ -146,6 +146,81 @@ pub struct SessionView {
 // Coordinates are validated finite numbers (never NaN): equality is an equivalence.
 impl Eq for SessionView {}
 
+/// A session in a REST list (what a phone shows in a row): everything of
+/// [`SessionView`] but the minutes, which can run to pages (`GET /study-sessions/{id}`
+/// has them), and the bare material ids (`materials` carries them with their titles).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct SessionSummary {
+    /// Id (UUID v7).
+    pub id: Id,
+    /// The organisation holding the session.
+    pub organization_id: Id,
+    /// Name of the organisation holding the session.
+    pub organization_name: String,
+    /// Kind of meeting.
+    pub kind: SessionKind,
+    /// Whether the first agenda item was the first topic (第一议题).
+    pub is_first_topic: bool,
+    /// Topic studied.
+    pub topic: String,
+    /// When it is (was) held (UTC).
+    pub held_at: DateTime<Utc>,
+    /// Place.
+    pub place: Option<String>,
+    /// Host (person id).
+    pub host_id: Option<Id>,
+    /// Name of the host.
+    pub host_name: Option<String>,
+    /// Recorder (person id).
+    pub recorder_id: Option<Id>,
+    /// Name of the recorder.
+    pub recorder_name: Option<String>,
+    /// Status.
+    pub status: SessionStatus,
+    /// Self check-in opens (UTC).
+    pub checkin_opens_at: DateTime<Utc>,
+    /// Self check-in closes (UTC).
+    pub checkin_closes_at: DateTime<Utc>,
+    /// How people check in: `code`, `open` or `recorder_only`.
+    pub checkin_mode: CheckinMode,
+    /// Whether check-in needs a position inside a geofence (its centre and radius are
+    /// on the single read).
+    pub geofenced: bool,
+    /// Documents studied with their titles, in the order listed (those you may read).
+    pub materials: Vec<MaterialRef>,
+    /// Last changed at (UTC).
+    pub updated_at: DateTime<Utc>,
+    /// Optimistic-concurrency version (the single read's ETag).
+    pub version: i32,
+}
+
+impl From<SessionView> for SessionSummary {
+    fn from(s: SessionView) -> Self {
+        SessionSummary {
+            id: s.id,
+            organization_id: s.organization_id,
+            organization_name: s.organization_name,
+            kind: s.kind,
+            is_first_topic: s.is_first_topic,
+            topic: s.topic,
+            held_at: s.held_at,
+            place: s.place,
+            host_id: s.host_id,
+            host_name: s.host_name,
+            recorder_id: s.recorder_id,
+            recorder_name: s.recorder_name,
+            status: s.status,
+            checkin_opens_at: s.checkin_opens_at,
+            checkin_closes_at: s.checkin_closes_at,
+            checkin_mode: s.checkin_mode,
+            geofenced: s.radius_m.is_some(),
+            materials: s.materials,
+            updated_at: s.updated_at,
+            version: s.version,
+        }
+    }
+}
+
 /// A document studied at a session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct MaterialRef {
