@@ -280,12 +280,18 @@ async fn compute_one<C: ConnectionTrait>(
     })
 }
 
-/// Brings the rosters of the planned sessions of one organisation in line with their
-/// rules (after its committee changed). Call it inside the write's transaction.
+/// Brings the rosters of one organisation's planned committee sessions (支委会, 党委会,
+/// 中心组: the kinds whose rule is its committee) in line after its committee changed.
+/// Call it inside the write's transaction.
 pub(crate) async fn resync_organization<C: ConnectionTrait>(db: &C, organization_id: Uuid) -> AppResult<()> {
+    let committee_kinds = SessionKind::ALL
+        .iter()
+        .filter(|k| matches!(rule(**k), RosterRule::CommitteeInOffice | RosterRule::CommitteeAndLeaders))
+        .map(|k| k.as_str());
     let sessions = study_session::Entity::find()
         .filter(study_session::Column::OrganizationId.eq(organization_id))
         .filter(study_session::Column::Status.eq(SessionStatus::Planned.as_str()))
+        .filter(study_session::Column::Kind.is_in(committee_kinds))
         .all(db)
         .await?;
     for s in sessions {
