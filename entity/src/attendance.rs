@@ -19,6 +19,8 @@ pub struct Model {
     pub method: Option<String>,
     /// A guest (列席) added by the organiser, kept whatever the roster rule says.
     pub guest: bool,
+    /// Wrong check-in codes entered so far (self check-in stops at a limit).
+    pub checkin_failures: i32,
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
     pub created_at: DateTimeUtc,

@@ -301,7 +301,8 @@ async fn actor_for_user<C: ConnectionTrait>(
 }
 
 /// The materialised path of the organisation `person_id` belongs to now: the root of
-/// the caller's participation scope (one indexed statement, only for people).
+/// the caller's participation scope (one indexed statement, only for people). None for
+/// someone who has left (调出, 退休, 出党, ...): they take part in nothing any more.
 pub(crate) async fn home_of<C: ConnectionTrait>(db: &C, person_id: Option<Uuid>) -> AppResult<Option<String>> {
     let Some(person_id) = person_id else { return Ok(None) };
     Ok(organization::Entity::find()
@@ -313,6 +314,7 @@ pub(crate) async fn home_of<C: ConnectionTrait>(db: &C, person_id: Option<Uuid>)
                     .select_only()
                     .column(entity::person::Column::OrganizationId)
                     .filter(entity::person::Column::Id.eq(person_id))
+                    .filter(entity::person::Column::LeftOn.is_null())
                     .into_query(),
             ),
         )

@@ -493,6 +493,8 @@ pub async fn create_on(
         )?,
     )
     .await?;
+    // A new member is expected at the planned meetings their organisation holds.
+    crate::services::rosters::resync_person(&tx, id).await?;
     tx.commit().await?;
     Ok(view)
 }
@@ -648,7 +650,8 @@ pub async fn update_on(
         )?,
     )
     .await?;
-    if new_status.is_some() {
+    // Party status decides members' rosters, the leadership flag 中心组 rosters.
+    if new_status.is_some() || before.is_leadership != after.is_leadership {
         crate::services::rosters::resync_person(&tx, id).await?;
     }
     tx.commit().await?;

@@ -11,9 +11,11 @@
 //! | 党委理论学习中心组 `central_group` | the committee in office plus the organisation's leadership-team members (班子成员) |
 //!
 //! People who have left (a departure is recorded) are never put on a roster. Guests
-//! (列席) are added by the organiser and stay whatever the rule says. A roster changes
-//! only while its session is planned: held and cancelled sessions keep the roster they
-//! had, so a transfer after a meeting never rewrites who was expected at it.
+//! (列席) are added by the organiser and stay whatever the rule says. A roster follows
+//! the rule only while its session is planned and still ahead: held and cancelled
+//! sessions, and planned ones whose time has passed, keep the roster they had, so a
+//! transfer after a meeting never rewrites who was expected at it. Entries already
+//! marked are never removed.
 
 use std::collections::HashSet;
 
@@ -52,6 +54,15 @@ pub fn rule(kind: SessionKind) -> RosterRule {
         SessionKind::BranchCommittee | SessionKind::PartyCommittee => RosterRule::CommitteeInOffice,
         SessionKind::CentralGroup => RosterRule::CommitteeAndLeaders,
     }
+}
+
+/// Roster entries a resync may remove: put there by the rule (not guests) and still
+/// `expected`. Part of every DELETE's own condition, so a check-in that commits between
+/// reading the roster and deleting is never lost.
+fn untouched() -> Condition {
+    Condition::all()
+        .add(attendance::Column::Guest.eq(false))
+        .add(attendance::Column::Status.eq(AttendanceStatus::Expected.as_str()))
 }
 
 /// People who have not left (no departure recorded): the only ones a roster takes.
@@ -163,6 +174,7 @@ pub(crate) fn entry(session_id: Uuid, person_id: Uuid, guest: bool) -> attendanc
         checked_in_at: Set(None),
         method: Set(None),
         guest: Set(guest),
+        checkin_failures: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
         version: Set(1),
@@ -184,8 +196,8 @@ pub(crate) async fn initial<C: ConnectionTrait>(db: &C, session: &study_session:
 
 /// Brings one planned session's roster in line with its rule: adds who now belongs,
 /// removes entries that no longer do unless they are guests or already marked.
-async fn resync_session<C: ConnectionTrait>(db: &C, session: &study_session::Model) -> AppResult<()> {
-    if session.status != SessionStatus::Planned.as_str() {
+pub(crate) async fn resync_session<C: ConnectionTrait>(db: &C, session: &study_session::Model) -> AppResult<()> {
+    if session.status != SessionStatus::Planned.as_str() || session.held_at <= super::now() {
         return Ok(());
     }
     let org = organization::Entity::find_by_id(session.organization_id).one(db).await?.ok_or(AppError::NotFound)?;
@@ -199,7 +211,11 @@ async fn resync_session<C: ConnectionTrait>(db: &C, session: &study_session::Mod
         .map(|a| a.id)
         .collect();
     if !stale.is_empty() {
-        attendance::Entity::delete_many().filter(attendance::Column::Id.is_in(stale)).exec(db).await?;
+        attendance::Entity::delete_many()
+            .filter(attendance::Column::Id.is_in(stale))
+            .filter(untouched())
+            .exec(db)
+            .await?;
     }
     let mut missing: Vec<Uuid> = wanted.difference(&have).copied().collect();
     missing.sort_unstable();
@@ -226,6 +242,7 @@ pub(crate) async fn resync_person<C: ConnectionTrait>(db: &C, person_id: Uuid) -
         .into_query();
     let candidates = study_session::Entity::find()
         .filter(study_session::Column::Status.eq(SessionStatus::Planned.as_str()))
+        .filter(study_session::Column::HeldAt.gt(super::now()))
         .filter(
             Condition::any()
                 .add(study_session::Column::OrganizationId.is_in(path_ids(&org.path)))
@@ -248,7 +265,7 @@ pub(crate) async fn resync_person<C: ConnectionTrait>(db: &C, person_id: Uuid) -
                 entry(session.id, person_id, false).insert(db).await?;
             }
             (false, Some(r)) if !r.guest && r.status == AttendanceStatus::Expected.as_str() => {
-                attendance::Entity::delete_by_id(r.id).exec(db).await?;
+                attendance::Entity::delete_by_id(r.id).filter(untouched()).exec(db).await?;
             }
             _ => {}
         }
@@ -291,6 +308,7 @@ pub(crate) async fn resync_organization<C: ConnectionTrait>(db: &C, organization
     let sessions = study_session::Entity::find()
         .filter(study_session::Column::OrganizationId.eq(organization_id))
         .filter(study_session::Column::Status.eq(SessionStatus::Planned.as_str()))
+        .filter(study_session::Column::HeldAt.gt(super::now()))
         .filter(study_session::Column::Kind.is_in(committee_kinds))
         .all(db)
         .await?;

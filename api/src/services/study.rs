@@ -433,7 +433,9 @@ pub struct AttendanceView {
     pub person_name: Option<String>,
     /// Status.
     pub status: AttendanceStatus,
-    /// Reason (required for `leave`).
+    /// Reason (required for `leave`). Personal: shown to the person, to those who run
+    /// the session (its host, recorder, administrators) and to inspectors; null for
+    /// anyone else reading the roster.
     pub reason: Option<String>,
     /// When the person checked in or was marked present / late (UTC).
     pub checked_in_at: Option<DateTime<Utc>>,
@@ -594,6 +596,10 @@ pub struct StatementInput {
 
 /// The search-index entity name of study sessions.
 pub const SEARCH_ENTITY: &str = "session";
+
+/// Wrong check-in codes a person may enter for one session; after that only the
+/// recorder (or an administrator) marks them.
+pub const MAX_CODE_FAILURES: i32 = 5;
 
 /// Keeps a session's topic and minutes in the search index (cancelled sessions leave it).
 async fn index_for_search<C: ConnectionTrait>(db: &C, view: &SessionView) -> AppResult<()> {
@@ -1142,6 +1148,10 @@ pub async fn update(
     if let Some(ids) = &patch.material_document_ids {
         replace_materials(&tx, actor, id, ids).await?;
     }
+    if model.kind != original.kind || model.held_at.date_naive() != original.held_at.date_naive() {
+        // Another kind is for other people; another day may have another committee.
+        super::rosters::resync_session(&tx, &model).await?;
+    }
     let after = views_as(&tx, Some(actor), vec![model]).await?.remove(0);
     audit::record(
         &tx,
@@ -1211,12 +1221,42 @@ pub async fn attendance_of<C: ConnectionTrait>(
     actor: &Actor,
     session_ids: &[Uuid],
 ) -> AppResult<HashMap<Uuid, Vec<AttendanceView>>> {
-    let ids = readable_ids(db, actor, session_ids).await?;
+    let visible = reasons_visible(db, actor, session_ids).await?;
+    let ids: Vec<Uuid> = visible.iter().map(|(id, _)| *id).collect();
+    let confidants: std::collections::HashSet<Uuid> =
+        visible.into_iter().filter(|(_, reasons)| *reasons).map(|(id, _)| id).collect();
+    let own = actor.person_id();
     let mut map: HashMap<Uuid, Vec<AttendanceView>> = HashMap::new();
-    for view in entries_with_names(db, Condition::all().add(attendance::Column::SessionId.is_in(ids))).await? {
+    for mut view in entries_with_names(db, Condition::all().add(attendance::Column::SessionId.is_in(ids))).await? {
+        if !confidants.contains(&view.session_id.0) && own != Some(view.person_id.0) {
+            view.reason = None;
+        }
         map.entry(view.session_id.0).or_default().push(view);
     }
     Ok(map)
+}
+
+/// The sessions among `ids` the actor may read, each with whether they see everyone's
+/// leave reasons (请假事由, personal): those they run (`SessionWrite` over the
+/// organisation, the host, the recorder) or inspect (`ComplianceRead`). Anyone else who
+/// reads a roster sees who is expected and who came, and only their own reason. One
+/// statement.
+async fn reasons_visible<C: ConnectionTrait>(db: &C, actor: &Actor, ids: &[Uuid]) -> AppResult<Vec<(Uuid, bool)>> {
+    let mut runs = Condition::any()
+        .add(org_ref_in(study_session::Column::OrganizationId, &actor.scope(Permission::SessionWrite)))
+        .add(org_ref_in(study_session::Column::OrganizationId, &actor.scope(Permission::ComplianceRead)));
+    if let Some(me) = actor.person_id() {
+        runs = runs.add(study_session::Column::HostPersonId.eq(me)).add(study_session::Column::RecorderPersonId.eq(me));
+    }
+    Ok(study_session::Entity::find()
+        .select_only()
+        .column(study_session::Column::Id)
+        .expr(sea_orm::sea_query::Expr::case(runs, true).finally(false))
+        .filter(study_session::Column::Id.is_in(ids.iter().copied()))
+        .filter(readable(actor)?)
+        .into_tuple()
+        .all(db)
+        .await?)
 }
 
 /// Attendance counts of several sessions (DataLoader batch): one grouped statement;
@@ -1492,10 +1532,24 @@ pub async fn check_in(
             let Some(code) = input.code.as_deref().filter(|c| !c.trim().is_empty()) else {
                 return Err(AppError::invalid("code", "is required: enter the code the host shows"));
             };
+            if row.checkin_failures >= MAX_CODE_FAILURES {
+                return Err(AppError::Conflict(
+                    "too many wrong check-in codes: ask the recorder to mark your attendance".into(),
+                ));
+            }
             if !code_matches(secret, now, code)? {
+                // Counted, so that six digits cannot be guessed in the window: after
+                // MAX_CODE_FAILURES wrong codes only the recorder can mark this person.
+                let mut fail: attendance::ActiveModel = row.clone().into();
+                fail.checkin_failures = Set(row.checkin_failures + 1);
+                fail.update(&tx).await?;
+                tx.commit().await?;
                 return Err(AppError::invalid("code", "the check-in code is wrong or has expired"));
             }
             "code"
+        }
+        (CheckinMode::Code, None) => {
+            return Err(AppError::Conflict("this session has no check-in code: ask the recorder".into()));
         }
         _ => "self",
     };

@@ -430,3 +430,88 @@ async fn in_the_demo_a_branch_member_and_a_group_member_take_part_alike() {
     let v = app.gql(Some(&group_member), m, json!({"org": me["person"]["organization_id"], "c": campaign_id})).await;
     assert_eq!(v["data"]["submitAchievement"]["campaignId"], campaign_id.as_str(), "{v}");
 }
+
+/// A new member is expected at planned meetings at once; leave reasons are for the
+/// person and those who run or inspect the meeting; six digits cannot be guessed.
+#[actix_web::test]
+async fn rosters_welcome_newcomers_keep_reasons_private_and_codes_unguessable() {
+    let f = Fixture::new().await;
+    let admin = f.token("admin").await;
+    let general = open_session(&f.app, &admin, f.b1, "branch_general_meeting").await;
+    let r = f
+        .app
+        .post(
+            "/api/v1/people",
+            Some(&admin),
+            json!({"organization_id": f.b1, "name": "冯新", "employee_no": "N001", "party_status": "probationary"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let newcomer: Uuid = r.json()["id"].as_str().unwrap().parse().unwrap();
+    assert!(roster(&f.app, &admin, &general).await.contains(&newcomer), "a new member joins the planned roster");
+
+    // p_other_b1 asks for leave; the member of the branch sees that, not why.
+    let path = format!("/api/v1/study-sessions/{general}/attendance/{}", f.p_other_b1);
+    let r = f
+        .app
+        .send(
+            actix_web::test::TestRequest::put()
+                .uri(&path)
+                .insert_header(("Authorization", format!("Bearer {admin}")))
+                .insert_header(("If-Match", "*"))
+                .set_json(json!({"status": "leave", "reason": "赴外地参加技术评审"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let entry = |token: String| {
+        let f = &f;
+        let general = general.clone();
+        async move {
+            let r = f.app.get(&format!("/api/v1/study-sessions/{general}/attendance"), Some(&token)).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+            r.json().as_array().unwrap().iter().find(|a| a["person_id"] == f.p_other_b1.to_string()).unwrap().clone()
+        }
+    };
+    let seen_by_member = entry(f.token("member_b1").await).await;
+    assert_eq!(seen_by_member["status"], "leave");
+    assert_eq!(seen_by_member["reason"], Value::Null, "{seen_by_member}");
+    assert_eq!(entry(f.token("orgadmin_b1").await).await["reason"], "赴外地参加技术评审");
+    assert_eq!(entry(f.token("inspector_gb").await).await["reason"], "赴外地参加技术评审");
+
+    // A code session: five wrong codes, then even the right one is refused.
+    let held_at = Utc::now() + Duration::minutes(10);
+    let r = f
+        .app
+        .post(
+            "/api/v1/study-sessions",
+            Some(&admin),
+            json!({"organization_id": f.b1, "kind": "party_lecture", "topic": "专题党课", "held_at": held_at,
+                   "checkin_opens_at": Utc::now() - Duration::minutes(5)}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let lecture = r.json()["id"].as_str().unwrap().to_owned();
+    let code = f.app.get(&format!("/api/v1/study-sessions/{lecture}/check-in-code"), Some(&admin)).await.json()["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let member = f.token("member_b1").await;
+    let check_in = |code: String| {
+        let f = &f;
+        let (lecture, member) = (lecture.clone(), member.clone());
+        async move {
+            f.app
+                .post(&format!("/api/v1/study-sessions/{lecture}/check-in"), Some(&member), json!({"code": code}))
+                .await
+        }
+    };
+    for _ in 0..5 {
+        let r = check_in(wrong.to_owned()).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+        assert_eq!(r.json()["errors"][0]["field"], "code");
+    }
+    let r = check_in(code).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert!(r.json()["detail"].as_str().unwrap().contains("recorder"), "{}", r.text());
+}
