@@ -150,9 +150,10 @@ pub async fn get(
 
 /// Plan a study session.
 ///
-/// In an organisation the caller manages. The roster is filled with every person whose
-/// primary organisation it is; the check-in window defaults to 30 minutes before
-/// `held_at` until 2 hours after.
+/// In an organisation the caller manages. The roster follows the kind's rule (see the
+/// README's table: the branch with its party groups for a general meeting or lecture,
+/// the committee in office for a committee meeting, ...); the check-in window defaults
+/// to 30 minutes before `held_at` until 2 hours after. Times lie in the years 2000–2100.
 #[utoipa::path(post, path = "/api/v1/study-sessions", tag = "study", security(("bearer" = [])),
     request_body = NewSession,
     responses((status = 201, body = SessionView), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]

@@ -275,8 +275,11 @@ impl SessionView {
     }
 }
 
-/// A new study session. Its roster is filled with every person whose primary
-/// organisation holds it.
+/// A new study session. Its roster follows the kind's rule: the formal and probationary
+/// members of the organisation's subtree for a branch general meeting, party lecture or
+/// theme day; the group's members for a group meeting; the committee in office for a
+/// committee meeting (plus the leadership team for the central study group). Guests are
+/// added afterwards.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
 #[graphql(name = "CreateStudySessionInput")]
 pub struct NewSession {
@@ -920,11 +923,23 @@ fn new_secret() -> String {
 }
 
 /// The check-in window: the given bounds or the defaults around `held_at`.
+/// Refuses instants outside the years 2000–2100, before any arithmetic on them (far
+/// outside any meeting's, chrono's range ends at year 262143 and would overflow).
+fn in_meeting_years<const N: usize>(fields: [(&str, Option<DateTime<Utc>>); N]) -> AppResult<()> {
+    use chrono::Datelike;
+    let mut v = Validator::new();
+    for (field, at) in fields {
+        v.check(at.is_none_or(|t| (2000..=2100).contains(&t.year())), field, "must be between the years 2000 and 2100");
+    }
+    v.finish()
+}
+
 fn window(
     held_at: DateTime<Utc>,
     opens: Option<DateTime<Utc>>,
     closes: Option<DateTime<Utc>>,
 ) -> AppResult<(DateTime<Utc>, DateTime<Utc>)> {
+    in_meeting_years([("held_at", Some(held_at)), ("checkin_opens_at", opens), ("checkin_closes_at", closes)])?;
     let opens = opens.unwrap_or(held_at - Duration::minutes(CHECKIN_OPENS_BEFORE_MINUTES));
     let closes = closes.unwrap_or(held_at + Duration::minutes(CHECKIN_CLOSES_AFTER_MINUTES));
     if opens >= closes {
@@ -973,8 +988,8 @@ async fn replace_materials<C: ConnectionTrait>(db: &C, actor: &Actor, session_id
     Ok(())
 }
 
-/// Plans a session in an organisation the actor manages and fills its roster with
-/// every person whose primary organisation it is (status `expected`).
+/// Plans a session in an organisation the actor manages and fills its roster by the
+/// kind's rule (`rosters::rule`; status `expected`).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(db: &DatabaseConnection, actor: &Actor, input: NewSession) -> AppResult<SessionView> {
     actor.require(Permission::SessionWrite)?;
@@ -1077,6 +1092,11 @@ pub async fn update(
             next.as_str()
         )));
     }
+    in_meeting_years([
+        ("held_at", patch.held_at),
+        ("checkin_opens_at", patch.checkin_opens_at),
+        ("checkin_closes_at", patch.checkin_closes_at),
+    ])?;
     let held_at = patch.held_at.unwrap_or(row.held_at);
     if patch.status == Some(SessionStatus::Held) && before.status != SessionStatus::Held && super::now() < held_at {
         return Err(AppError::invalid("status", "a session can be marked held only once it has started"));

@@ -515,3 +515,26 @@ async fn rosters_welcome_newcomers_keep_reasons_private_and_codes_unguessable() 
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
     assert!(r.json()["detail"].as_str().unwrap().contains("recorder"), "{}", r.text());
 }
+
+/// A meeting date far outside any real one is a validation error naming the field, not
+/// an overflow (chrono's range ends at year 262143).
+#[actix_web::test]
+async fn far_dates_are_refused_by_name() {
+    let f = Fixture::new().await;
+    let admin = f.token("admin").await;
+    let r = f
+        .app
+        .post(
+            "/api/v1/study-sessions",
+            Some(&admin),
+            json!({"organization_id": f.b1, "kind": "theme_day", "topic": "主题党日", "held_at": "+262142-12-31T23:59:59Z"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(r.json()["errors"][0]["field"], "held_at");
+    let session = open_session(&f.app, &admin, f.b1, "theme_day").await;
+    let path = format!("/api/v1/study-sessions/{session}");
+    let r = f.app.patch(&path, Some(&admin), Some("*"), json!({"held_at": "1900-01-01T00:00:00Z"})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(r.json()["errors"][0]["field"], "held_at");
+}
