@@ -963,6 +963,45 @@ pub async fn remove_member(
     Ok(())
 }
 
+/// Ends every committee membership of a person who left (调出, 退休, 出党, ...) on the day
+/// they left: members in office then get `until_on = left_on`, each with an audit record.
+/// Called inside the departure's transaction.
+pub(crate) async fn end_memberships<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    person_id: Uuid,
+    left_on: NaiveDate,
+    today: NaiveDate,
+) -> AppResult<()> {
+    let open = committee_member::Entity::find()
+        .filter(committee_member::Column::PersonId.eq(person_id))
+        .filter(
+            Condition::any()
+                .add(committee_member::Column::UntilOn.is_null())
+                .add(committee_member::Column::UntilOn.gt(left_on)),
+        )
+        .all(db)
+        .await?;
+    let names = names_of(db, [person_id]).await?;
+    for m in open {
+        let Some(term) = committee_term::Entity::find_by_id(m.term_id).one(db).await? else { continue };
+        if term.ended_on.is_some_and(|ended| ended <= left_on) {
+            continue;
+        }
+        let before = member_view(m.clone(), &term, &names, today)?;
+        let mut am: committee_member::ActiveModel = m.clone().into();
+        // Someone who left before they joined a term leaves it on the day they joined.
+        am.until_on = Set(Some(std::cmp::Ord::max(left_on, m.from_on)));
+        am.updated_at = Set(super::now());
+        am.version = Set(m.version + 1);
+        let after = member_view(am.update(db).await?, &term, &names, today)?;
+        touch_term(db, term.id).await?;
+        audit_member(db, actor, "update", term.organization_id, Some(&before), Some(&after)).await?;
+        super::rosters::resync_organization(db, term.organization_id).await?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

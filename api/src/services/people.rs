@@ -1098,6 +1098,7 @@ pub async fn record_departure(
         )?,
     )
     .await?;
+    crate::services::committees::end_memberships(&tx, actor, id, left_on, today).await?;
     crate::services::rosters::resync_person(&tx, id).await?;
     tx.commit().await?;
     Ok(after)

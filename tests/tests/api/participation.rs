@@ -348,6 +348,27 @@ async fn each_kind_has_its_roster_and_planned_rosters_follow_transfers() {
     let m = "mutation($s: ID!, $p: ID!) { removeFromSessionRoster(sessionId: $s, personId: $p) }";
     let v = f.app.gql(Some(&admin), m, json!({"s": lecture, "p": f.p_b3.to_string()})).await;
     assert_eq!(v["data"]["removeFromSessionRoster"], true, "{v}");
+
+    // The secretary leaves: their committee membership ends that day, and the planned
+    // committee meeting's roster follows.
+    let etag = f.etag(&format!("/api/v1/people/{}", f.p_orgadmin_b1)).await;
+    let r = f
+        .app
+        .send(
+            actix_web::test::TestRequest::post()
+                .uri(&format!("/api/v1/people/{}/departure", f.p_orgadmin_b1))
+                .insert_header(("Authorization", format!("Bearer {admin}")))
+                .insert_header(("If-Match", etag))
+                .set_json(json!({"kind": "transferred_out"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = f.app.get(&format!("/api/v1/organizations/{}/committee", f.b1), Some(&admin)).await;
+    let secretary =
+        r.json()["members"].as_array().unwrap().iter().find(|m| m["position"] == "secretary").cloned().unwrap();
+    assert_eq!(secretary["in_office"], false, "{secretary}");
+    assert_eq!(secretary["until_on"], today.to_string());
+    assert_eq!(roster(&f.app, &admin, &committee).await, Vec::<Uuid>::new());
 }
 
 /// The "done when", on the demo data: `demo_member` (工艺研究所党支部) and
