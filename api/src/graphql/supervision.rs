@@ -112,7 +112,7 @@ impl SupervisionQuery {
     }
 
     /// Supervision items in your scope (and those you are responsible for), filtered, in
-    /// creation order.
+    /// creation order or by deadline.
     #[graphql(complexity = "crate::graphql::page_complexity(first, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn supervision_items(
@@ -127,6 +127,8 @@ impl SupervisionQuery {
         #[graphql(desc = "Only this category.")] category: Option<ItemCategory>,
         #[graphql(desc = "Only overdue (true) or not overdue (false).")] overdue: Option<bool>,
         #[graphql(desc = "Only items this person is responsible for.")] responsible_person_id: Option<ID>,
+        #[graphql(desc = "Order by deadline (creation order when absent); a cursor belongs to its order.")]
+        order_by: Option<services::supervision::ItemSort>,
     ) -> Result<Conn<ItemView>> {
         let (s, a) = (state(ctx)?, actor(ctx)?);
         let filter = ItemFilter {
@@ -137,10 +139,16 @@ impl SupervisionQuery {
             category,
             overdue,
             responsible_person_id: responsible_person_id.as_ref().map(parse_id).transpose()?,
+            sort: order_by,
         };
         let req = page(ctx, first, after.as_deref(), wants_total(ctx))?;
         let p = services::supervision::list_items(&s.db, a, s.today, &filter, req).await.map_err(gql_error)?;
-        Ok(connection(p, after.is_some(), |i| *i.id))
+        Ok(match order_by {
+            Some(_) => {
+                crate::graphql::types::sorted_connection(p, after.is_some(), services::supervision::ItemSort::key)
+            }
+            None => connection(p, after.is_some(), |i| *i.id),
+        })
     }
 
     /// The escalation list: unverified items that are overdue or of high severity,

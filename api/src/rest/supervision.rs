@@ -72,6 +72,10 @@ pub struct ItemQuery {
     pub overdue: Option<bool>,
     /// Only items this person is responsible for.
     pub responsible_person_id: Option<Uuid>,
+    /// Order: `due_on` (earliest deadline first) or `-due_on` (latest first); creation
+    /// order when absent. A cursor belongs to the order it was made in. (Exports keep
+    /// creation order.)
+    pub sort: Option<svc::ItemSort>,
 }
 
 impl ItemQuery {
@@ -84,6 +88,7 @@ impl ItemQuery {
             category: self.category,
             overdue: self.overdue,
             responsible_person_id: self.responsible_person_id,
+            sort: self.sort,
         }
     }
 }
@@ -440,7 +445,7 @@ pub async fn stats(state: web::Data<AppState>, actor: Authenticated, q: Query<Or
         updates, add_update, stats,
         audit::list, audit::get, audit::history, audit::verify_chain,
     ),
-    components(schemas(ExportFormat)),
+    components(schemas(ExportFormat, svc::ItemSort)),
     tags(
         (name = "supervision", description = "Inspections (巡察), supervision items and rectification (整改)"),
         (name = "audit", description = "The hash-chained audit trail"),

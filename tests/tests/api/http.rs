@@ -418,3 +418,47 @@ async fn measures_sort_by_deadline() {
     let r = app.get("/api/v1/me/measures?sort=-due_on", Some(&member)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
 }
+
+/// Supervision items by deadline, both ways, across pages (REST), and `orderBy` (GraphQL):
+/// an inspector's "what is due first" without fetching everything.
+#[actix_web::test]
+async fn supervision_items_sort_by_deadline() {
+    let app = TestApp::empty().await;
+    dangjian::seed::seed_demo(app.db(), &app.state.policy.passwords).await.unwrap();
+    let token = app.login_full("demo_inspector", "Demo-Passw0rd!").await["access_token"].as_str().unwrap().to_owned();
+    for (sort, ascending) in [("due_on", true), ("-due_on", false)] {
+        let mut days = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut path = format!("/api/v1/supervision-items?sort={sort}&limit=5");
+            if let Some(c) = &cursor {
+                path.push_str(&format!("&cursor={c}"));
+            }
+            let page = app.get(&path, Some(&token)).await;
+            assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+            let page = page.json();
+            days.extend(page["items"].as_array().unwrap().iter().map(|m| m["due_on"].as_str().unwrap().to_owned()));
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => break,
+            }
+        }
+        assert!(days.len() > 5, "{sort}: the demo has several pages of items");
+        assert!(days.windows(2).all(|w| if ascending { w[0] <= w[1] } else { w[0] >= w[1] }), "{sort}: {days:?}");
+    }
+    let q = "{ supervisionItems(orderBy: DUE_ON_DESCENDING, overdue: false, first: 4) { edges { node { dueOn } } } }";
+    let v = app.gql(Some(&token), q, json!({})).await;
+    let days: Vec<&str> = v["data"]["supervisionItems"]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{v}"))
+        .iter()
+        .map(|e| e["node"]["dueOn"].as_str().unwrap())
+        .collect();
+    assert!(!days.is_empty() && days.windows(2).all(|w| w[0] >= w[1]), "{v}");
+    let r = app.get("/api/v1/supervision-items?sort=due", Some(&token)).await;
+    assert!(
+        r.status.is_client_error() && r.text().contains("sort"),
+        "an unknown order names the parameter: {}",
+        r.text()
+    );
+}

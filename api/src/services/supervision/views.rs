@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::auth::{Actor, Permission};
 use crate::error::{AppError, AppResult};
-use crate::services::pagination::{KeyOrder, Page, PageRequest, keyset};
+use crate::services::pagination::{Direction, KeyOrder, Page, PageRequest, keyset, keyset_sorted};
 use crate::services::scope::find_in_scope;
 use crate::services::scope::{org_ids_query, subtree};
 use crate::services::types::Id;
@@ -37,6 +37,28 @@ pub struct ItemFilter {
     pub overdue: Option<bool>,
     /// Only items this person is responsible for.
     pub responsible_person_id: Option<Uuid>,
+    /// The order of the list (creation order when absent).
+    pub sort: Option<ItemSort>,
+}
+
+/// The orders a list of supervision items can have (REST: `due_on`, `-due_on` for the
+/// latest deadline first; GraphQL: `DUE_ON`, `DUE_ON_DESCENDING`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema, async_graphql::Enum)]
+#[graphql(name = "SupervisionItemSort")]
+pub enum ItemSort {
+    /// Earliest deadline first.
+    #[serde(rename = "due_on")]
+    DueOn,
+    /// Latest deadline first.
+    #[serde(rename = "-due_on")]
+    DueOnDescending,
+}
+
+impl ItemSort {
+    /// The cursor key of an item in this order (its deadline as a day number).
+    pub fn key(i: &ItemView) -> (i64, Uuid) {
+        (i64::from(i.due_on.num_days_from_ce()), i.id.0)
+    }
 }
 
 /// Supervision item figures (of one organisation, or summed over several).
@@ -116,7 +138,7 @@ pub(super) async fn filtered<C: ConnectionTrait>(
     Ok(cond)
 }
 
-/// A page of items the actor may read, filtered, in creation order.
+/// A page of items the actor may read, filtered, in creation order or by deadline.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn list_items<C: ConnectionTrait>(
     db: &C,
@@ -126,11 +148,30 @@ pub async fn list_items<C: ConnectionTrait>(
     page: PageRequest,
 ) -> AppResult<Page<ItemView>> {
     let cond = filtered(db, actor, today, filter).await?;
-    let (rows, total) =
-        keyset::<_, supervision_item::Entity>(db, cond, supervision_item::Column::Id, page, KeyOrder::Oldest).await?;
+    let Some(sort) = filter.sort else {
+        let (rows, total) =
+            keyset::<_, supervision_item::Entity>(db, cond, supervision_item::Column::Id, page, KeyOrder::Oldest)
+                .await?;
+        let mut items = rows.into_iter().map(|m| ItemView::from_model(m, today)).collect::<AppResult<Vec<_>>>()?;
+        super::items::with_names(db, &mut items).await?;
+        return Ok(Page::from_rows(items, page, |i| *i.id, total));
+    };
+    let direction = match sort {
+        ItemSort::DueOn => Direction::Ascending,
+        ItemSort::DueOnDescending => Direction::Descending,
+    };
+    let (rows, total) = keyset_sorted::<_, supervision_item::Entity, NaiveDate>(
+        db,
+        cond,
+        (supervision_item::Column::DueOn, direction),
+        |days| i32::try_from(days).ok().and_then(NaiveDate::from_num_days_from_ce_opt),
+        supervision_item::Column::Id,
+        page,
+    )
+    .await?;
     let mut items = rows.into_iter().map(|m| ItemView::from_model(m, today)).collect::<AppResult<Vec<_>>>()?;
     super::items::with_names(db, &mut items).await?;
-    Ok(Page::from_rows(items, page, |i| *i.id, total))
+    Ok(Page::from_sorted_rows(items, page, ItemSort::key, total))
 }
 
 /// Every item matching the filter (for exports), in creation order; at most `cap` rows.
