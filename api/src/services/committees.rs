@@ -16,7 +16,7 @@
 //! `rosters::members_on`); every committee write brings the rosters of the
 //! organisation's planned sessions (支委会, 党委会, 中心组) in line in the same transaction.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
@@ -258,23 +258,6 @@ fn term_view(t: committee_term::Model, members: Vec<CommitteeMemberView>) -> Com
     }
 }
 
-/// The names of people by id (one statement).
-async fn names_of<C: ConnectionTrait>(db: &C, ids: impl IntoIterator<Item = Uuid>) -> AppResult<HashMap<Uuid, String>> {
-    let ids: HashSet<Uuid> = ids.into_iter().collect();
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let rows: Vec<(Uuid, String)> = person::Entity::find()
-        .select_only()
-        .column(person::Column::Id)
-        .column(person::Column::Name)
-        .filter(person::Column::Id.is_in(ids))
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().collect())
-}
-
 fn sort_members(members: &mut [CommitteeMemberView]) {
     members.sort_by_key(|m| (m.sort_order, m.position.rank(), m.from_on, m.id));
 }
@@ -292,7 +275,7 @@ async fn views<C: ConnectionTrait>(
         .filter(committee_member::Column::TermId.is_in(terms.iter().map(|t| t.id)))
         .all(db)
         .await?;
-    let names = names_of(db, members.iter().map(|m| m.person_id)).await?;
+    let names = super::names::people(db, members.iter().map(|m| m.person_id)).await?;
     let mut by_term: HashMap<Uuid, Vec<committee_member::Model>> = HashMap::new();
     for m in members {
         by_term.entry(m.term_id).or_default().push(m);
@@ -402,7 +385,7 @@ pub async fn get_member<C: ConnectionTrait>(
         return Err(AppError::NotFound);
     }
     let term = find_readable(db, actor, member.term_id).await?;
-    let names = names_of(db, [member.person_id]).await?;
+    let names = super::names::people(db, [member.person_id]).await?;
     member_view(member, &term, &names, today)
 }
 
@@ -781,7 +764,7 @@ pub async fn update_term(
         v.finish()?;
         // Members who joined on the old first day move with it; nobody may start earlier.
         let members = members_of(&tx, term.id).await?;
-        let names = names_of(&tx, members.iter().map(|m| m.person_id)).await?;
+        let names = super::names::people(&tx, members.iter().map(|m| m.person_id)).await?;
         let mut shifted = term.clone();
         shifted.started_on = started_on;
         for m in members {
@@ -864,7 +847,7 @@ pub async fn add_member(
     check_member(&term, &others, &c, "")?;
     let row = insert_member(&tx, term.id, &c, input.sort_order.unwrap_or(0)).await?;
     touch_term(&tx, term.id).await?;
-    let names = names_of(&tx, [row.person_id]).await?;
+    let names = super::names::people(&tx, [row.person_id]).await?;
     let created = member_view(row, &term, &names, today)?;
     audit_member(&tx, actor, "create", term.organization_id, None, Some(&created)).await?;
     super::rosters::resync_organization(&tx, term.organization_id).await?;
@@ -906,7 +889,7 @@ pub async fn update_member(
     let tx = write_tx(db).await?;
     let (term, member) = find_member_writable(&tx, actor, term_id, member_id).await?;
     check_version(member.version, expected_version)?;
-    let names = names_of(&tx, [member.person_id]).await?;
+    let names = super::names::people(&tx, [member.person_id]).await?;
     let before = member_view(member.clone(), &term, &names, today)?;
     let until_on = if patch.clear_until_on == Some(true) { None } else { patch.until_on.or(member.until_on) };
     let c = Candidate {
@@ -953,7 +936,7 @@ pub async fn remove_member(
     let tx = write_tx(db).await?;
     let (term, member) = find_member_writable(&tx, actor, term_id, member_id).await?;
     check_version(member.version, expected_version)?;
-    let names = names_of(&tx, [member.person_id]).await?;
+    let names = super::names::people(&tx, [member.person_id]).await?;
     let before = member_view(member, &term, &names, today)?;
     committee_member::Entity::delete_by_id(member_id).exec(&tx).await?;
     touch_term(&tx, term.id).await?;
@@ -982,7 +965,7 @@ pub(crate) async fn end_memberships<C: ConnectionTrait>(
         )
         .all(db)
         .await?;
-    let names = names_of(db, [person_id]).await?;
+    let names = super::names::people(db, [person_id]).await?;
     for m in open {
         let Some(term) = committee_term::Entity::find_by_id(m.term_id).one(db).await? else { continue };
         if term.ended_on.is_some_and(|ended| ended <= left_on) {

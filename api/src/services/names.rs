@@ -19,21 +19,7 @@ pub async fn people<C: ConnectionTrait>(
     db: &C,
     ids: impl IntoIterator<Item = Uuid>,
 ) -> AppResult<HashMap<Uuid, String>> {
-    let mut ids: Vec<Uuid> = ids.into_iter().collect();
-    ids.sort_unstable();
-    ids.dedup();
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let rows: Vec<(Uuid, String)> = person::Entity::find()
-        .select_only()
-        .column(person::Column::Id)
-        .column(person::Column::Name)
-        .filter(person::Column::Id.is_in(ids))
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().collect())
+    names_of::<_, person::Entity>(db, ids, person::Column::Id, person::Column::Name).await
 }
 
 /// The names of the organisations `ids` (one statement; unknown ids are left out).
@@ -42,19 +28,23 @@ pub async fn organizations<C: ConnectionTrait>(
     db: &C,
     ids: impl IntoIterator<Item = Uuid>,
 ) -> AppResult<HashMap<Uuid, String>> {
+    names_of::<_, organization::Entity>(db, ids, organization::Column::Id, organization::Column::Name).await
+}
+
+/// `SELECT id, name FROM E WHERE id IN (ids)`, as a map (nothing asked, no statement).
+async fn names_of<C: ConnectionTrait, E: EntityTrait>(
+    db: &C,
+    ids: impl IntoIterator<Item = Uuid>,
+    id: E::Column,
+    name: E::Column,
+) -> AppResult<HashMap<Uuid, String>> {
     let mut ids: Vec<Uuid> = ids.into_iter().collect();
     ids.sort_unstable();
     ids.dedup();
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows: Vec<(Uuid, String)> = organization::Entity::find()
-        .select_only()
-        .column(organization::Column::Id)
-        .column(organization::Column::Name)
-        .filter(organization::Column::Id.is_in(ids))
-        .into_tuple()
-        .all(db)
-        .await?;
+    let rows: Vec<(Uuid, String)> =
+        E::find().select_only().column(id).column(name).filter(id.is_in(ids)).into_tuple().all(db).await?;
     Ok(rows.into_iter().collect())
 }

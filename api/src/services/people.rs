@@ -312,6 +312,18 @@ fn readable(actor: &Actor) -> AppResult<Condition> {
     Ok(cond)
 }
 
+/// The ids among `ids` of people the actor may read (one statement).
+async fn readable_ids<C: ConnectionTrait>(db: &C, actor: &Actor, ids: &[Uuid]) -> AppResult<Vec<Uuid>> {
+    Ok(person::Entity::find()
+        .select_only()
+        .column(person::Column::Id)
+        .filter(person::Column::Id.is_in(ids.iter().copied()))
+        .filter(readable(actor)?)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
 async fn find_readable<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<person::Model> {
     person::Entity::find_by_id(id).filter(readable(actor)?).one(db).await?.ok_or(AppError::NotFound)
 }
@@ -741,14 +753,7 @@ pub async fn transfers_of<C: ConnectionTrait>(
     actor: &Actor,
     person_ids: &[Uuid],
 ) -> AppResult<HashMap<Uuid, Vec<TransferView>>> {
-    let readable_ids: Vec<Uuid> = person::Entity::find()
-        .select_only()
-        .column(person::Column::Id)
-        .filter(person::Column::Id.is_in(person_ids.iter().copied()))
-        .filter(readable(actor)?)
-        .into_tuple()
-        .all(db)
-        .await?;
+    let readable_ids = readable_ids(db, actor, person_ids).await?;
     let mut map: HashMap<Uuid, Vec<TransferView>> = HashMap::new();
     for t in person_transfer::Entity::find()
         .filter(person_transfer::Column::PersonId.is_in(readable_ids))
@@ -1029,14 +1034,7 @@ pub async fn party_status_histories_of<C: ConnectionTrait>(
     actor: &Actor,
     person_ids: &[Uuid],
 ) -> AppResult<HashMap<Uuid, Vec<PartyStatusChangeView>>> {
-    let readable_ids: Vec<Uuid> = person::Entity::find()
-        .select_only()
-        .column(person::Column::Id)
-        .filter(person::Column::Id.is_in(person_ids.iter().copied()))
-        .filter(readable(actor)?)
-        .into_tuple()
-        .all(db)
-        .await?;
+    let readable_ids = readable_ids(db, actor, person_ids).await?;
     let mut map: HashMap<Uuid, Vec<PartyStatusChangeView>> = HashMap::new();
     for row in party_status_change::Entity::find()
         .filter(party_status_change::Column::PersonId.is_in(readable_ids))
