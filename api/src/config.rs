@@ -204,6 +204,23 @@ pub struct Settings {
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "DANGJIAN_WORKERS", global = true)]
     pub workers: Option<usize>,
+
+    /// Bearer token that opens the Prometheus metrics at `/metrics` (at least 16
+    /// characters); without it `/metrics` answers 404.
+    #[arg(long, env = "DANGJIAN_METRICS_TOKEN", hide_env_values = true, value_parser = secret, global = true)]
+    pub metrics_token: Option<SecretString>,
+
+    /// Answer every request with an `X-SQL-Statements` header: how many SQL statements it
+    /// ran (transaction control not counted). For tests and the benchmark.
+    #[arg(long, env = "DANGJIAN_STATEMENT_HEADER", default_value_t = false, global = true)]
+    pub statement_header: bool,
+
+    /// How long a replica may serve a cached account, service client or grant list
+    /// before it reads it again (seconds; 0 = always read). Changes made through this
+    /// replica take effect at once; changes made through another replica (a disabled
+    /// account, a revoked grant) within this bound.
+    #[arg(long, env = "DANGJIAN_AUTH_CACHE_SECS", default_value_t = 5, global = true)]
+    pub auth_cache_secs: u64,
 }
 
 impl Settings {
@@ -255,6 +272,9 @@ impl Settings {
         anyhow::ensure!(self.study_daily_limit_secs > 0, "DANGJIAN_STUDY_DAILY_LIMIT must be positive");
         argon2::Params::new(self.argon2_memory_kib, self.argon2_iterations, self.argon2_parallelism, None)
             .map_err(|e| anyhow::anyhow!("DANGJIAN_ARGON2_* parameters refused: {e}"))?;
+        if let Some(token) = &self.metrics_token {
+            anyhow::ensure!(token.expose_secret().len() >= 16, "DANGJIAN_METRICS_TOKEN must be at least 16 characters");
+        }
         if let Some(secret) = &self.jwt_secret {
             anyhow::ensure!(secret.expose_secret().len() >= 32, "DANGJIAN_JWT_SECRET must be at least 32 bytes");
         }

@@ -52,7 +52,9 @@ pub async fn connect(url: &str, max_connections: u32, timeouts: Timeouts) -> Res
                 .foreign_keys(true)
         })
         .map_sqlx_postgres_opts(move |o: PgConnectOptions| o.options([("statement_timeout", statement_ms.as_str())]));
-    Database::connect(opts).await
+    let mut db = Database::connect(opts).await?;
+    db.set_metric_callback(|_| crate::telemetry::on_statement());
+    Ok(db)
 }
 
 /// Begins a write transaction: `BEGIN IMMEDIATE` on SQLite, a plain one elsewhere.

@@ -19,3 +19,4 @@ pub mod startup;
 pub mod state;
 pub mod storage;
 pub mod strength;
+pub mod telemetry;

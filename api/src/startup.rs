@@ -82,7 +82,9 @@ pub fn build_state_with(db: DatabaseConnection, settings: Settings, passwords: P
     };
     let storage = crate::storage::from_settings(&settings)?;
     crate::services::segment::warm_up();
-    Ok(AppState { db, keys: Arc::new(keys), policy, settings: Arc::new(settings), storage })
+    crate::telemetry::prometheus();
+    let auth_cache = Arc::new(crate::services::auth::AuthCache::new(Duration::from_secs(settings.auth_cache_secs)));
+    Ok(AppState { db, keys: Arc::new(keys), policy, settings: Arc::new(settings), storage, auth_cache })
 }
 
 /// Request id header, timeout and panic guard around every request.
@@ -193,8 +195,10 @@ pub fn build_app(
         .wrap(middleware::Compress::default())
         .wrap(middleware::from_fn(crate::http::head_as_get))
         .wrap(middleware::from_fn(crate::http::language))
+        .wrap(middleware::from_fn(crate::http::measure))
         .wrap(TracingLogger::<crate::http::RequestSpan>::new())
         .route("/healthz", web::get().to(healthz))
+        .route("/metrics", web::get().to(crate::http::metrics_endpoint))
         .route("/readyz", web::get().to(readyz))
         .route(
             "/docs",

@@ -8,7 +8,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::auth::jwt::JwtKeys;
 use crate::config::Settings;
-use crate::services::auth::AuthPolicy;
+use crate::services::auth::{AuthCache, AuthPolicy};
 
 /// Everything a request handler needs; cheap to clone.
 #[derive(Clone)]
@@ -23,4 +23,6 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Attachment storage.
     pub storage: Arc<dyn object_store::ObjectStore>,
+    /// What authentication read recently (accounts, clients, grants, the key epoch).
+    pub auth_cache: Arc<AuthCache>,
 }

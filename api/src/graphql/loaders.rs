@@ -17,7 +17,7 @@ use crate::services::{
     measures::{self, MeasureUpdateView, MeasureView, SourceKind},
     organizations::{self, OrganizationView},
     people::{self, PartyStatusChangeView, PersonView, TransferView},
-    study::{self, AttendanceCounts, AttendanceView, StatementView},
+    study::{self, RosterAsk, RosterSlice, StatementView},
     supervision::{self, InspectionView, ItemUpdateView},
     users::{self, RoleAssignmentView, UserView},
 };
@@ -101,14 +101,18 @@ map_loader!(
     /// A person's party-status history, by person id.
     PartyStatusHistoryLoader: Vec<PartyStatusChangeView> = people::party_status_histories_of
 );
-map_loader!(
-    /// Attendance counts of a study session, by session id (one grouped statement per batch).
-    AttendanceCountsLoader: AttendanceCounts = study::attendance_counts
-);
-map_loader!(
-    /// A session's roster with attendance, by session id.
-    AttendanceLoader: Vec<AttendanceView> = study::attendance_of
-);
+/// Roster slices of study sessions (attendance counts and the entries a field asks
+/// for), by session and ask: one statement per batch.
+pub struct RosterLoader(LoaderCtx);
+
+impl Loader<RosterAsk> for RosterLoader {
+    type Value = RosterSlice;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[RosterAsk]) -> Result<HashMap<RosterAsk, Self::Value>, Self::Error> {
+        study::roster_slices(&self.0.db, &self.0.actor, keys).await.map_err(gql_error)
+    }
+}
 map_loader!(
     /// A session's statements (leaders first), by session id.
     StatementsLoader: Vec<StatementView> = study::statements_of
@@ -130,16 +134,20 @@ map_loader!(
     RevisionsLoader: Vec<DocumentView> = documents::revisions_of
 );
 
-/// The rectification measures of supervision items, by item id.
-pub struct ItemMeasuresLoader(LoaderCtx);
+/// The measures of one kind of source (rectification measures of supervision items,
+/// implementation measures of study sessions), by source id.
+pub struct SourceMeasuresLoader {
+    ctx: LoaderCtx,
+    kind: SourceKind,
+}
 
-impl Loader<Uuid> for ItemMeasuresLoader {
+impl Loader<Uuid> for SourceMeasuresLoader {
     type Value = Vec<MeasureView>;
     type Error = async_graphql::Error;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let c = &self.0;
-        measures::of_sources(&c.db, &c.actor, c.today, SourceKind::SupervisionItem, keys).await.map_err(gql_error)
+        let c = &self.ctx;
+        measures::of_sources(&c.db, &c.actor, c.today, self.kind, keys).await.map_err(gql_error)
     }
 }
 
@@ -193,15 +201,15 @@ impl Loader<Uuid> for AttachmentsLoader {
 const BATCH_AFTER_TURNS: usize = 64;
 
 fn spawn_batch(task: futures_util::future::BoxFuture<'static, ()>) {
-    tokio::spawn(async move {
+    tokio::spawn(crate::telemetry::propagate(async move {
         for _ in 0..BATCH_AFTER_TURNS {
             tokio::task::yield_now().await;
         }
         task.await;
-    });
+    }));
 }
 
-fn loader<T: Loader<Uuid>>(inner: T) -> DataLoader<T> {
+fn loader<K: Send + Sync + std::hash::Hash + Eq + Clone + 'static, T: Loader<K>>(inner: T) -> DataLoader<T> {
     DataLoader::new(inner, spawn_batch).delay(std::time::Duration::ZERO)
 }
 
@@ -221,10 +229,8 @@ pub struct Loaders {
     pub party_status_history: DataLoader<PartyStatusHistoryLoader>,
     /// Documents by revision id.
     pub documents: DataLoader<DocumentLoader>,
-    /// Attendance counts by study session id.
-    pub attendance_counts: DataLoader<AttendanceCountsLoader>,
-    /// Rosters by study session id.
-    pub attendance: DataLoader<AttendanceLoader>,
+    /// Roster slices (counts, entries) by study session and ask.
+    pub roster: DataLoader<RosterLoader>,
     /// Statements by study session id.
     pub statements: DataLoader<StatementsLoader>,
     /// Progress updates by measure id.
@@ -236,7 +242,9 @@ pub struct Loaders {
     /// Supervision item trails by item id.
     pub item_updates: DataLoader<ItemUpdatesLoader>,
     /// Rectification measures by supervision item id.
-    pub item_measures: DataLoader<ItemMeasuresLoader>,
+    pub item_measures: DataLoader<SourceMeasuresLoader>,
+    /// Implementation measures by study session id.
+    pub session_measures: DataLoader<SourceMeasuresLoader>,
     /// Current committees by organisation id.
     pub committees: DataLoader<CommitteeLoader>,
     /// Committee terms by organisation id.
@@ -264,14 +272,14 @@ impl Loaders {
             transfers: loader(TransfersLoader(ctx.clone())),
             party_status_history: loader(PartyStatusHistoryLoader(ctx.clone())),
             documents: loader(DocumentLoader(ctx.clone())),
-            attendance_counts: loader(AttendanceCountsLoader(ctx.clone())),
-            attendance: loader(AttendanceLoader(ctx.clone())),
+            roster: loader(RosterLoader(ctx.clone())),
             statements: loader(StatementsLoader(ctx.clone())),
             measure_updates: loader(MeasureUpdatesLoader(ctx.clone())),
             revisions: loader(RevisionsLoader(ctx.clone())),
             inspections: loader(InspectionsLoader(ctx.clone())),
             item_updates: loader(ItemUpdatesLoader(ctx.clone())),
-            item_measures: loader(ItemMeasuresLoader(ctx.clone())),
+            item_measures: loader(SourceMeasuresLoader { ctx: ctx.clone(), kind: SourceKind::SupervisionItem }),
+            session_measures: loader(SourceMeasuresLoader { ctx: ctx.clone(), kind: SourceKind::Session }),
             committees: loader(CommitteeLoader(ctx.clone())),
             committee_terms: loader(CommitteeTermsLoader(ctx.clone())),
             document_attachments: loader(AttachmentsLoader { ctx: ctx.clone(), kind: OwnerKind::Document }),

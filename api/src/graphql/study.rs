@@ -13,12 +13,13 @@ use super::{actor, gql_error, page, parse_id, state};
 use crate::services::{
     self,
     documents::DocumentView,
+    measures::MeasureView,
     organizations::OrganizationView,
     people::PersonView,
     study::{
         AttendanceCounts, AttendanceRateReport, AttendanceStatus, AttendanceView, BulkAttendance, BulkAttendanceResult,
-        CheckInCode, CheckInInput, MarkAttendance, MyAttendance, NewSession, OrgAttendanceRate, SessionFilter,
-        SessionKind, SessionPatch, SessionStatus, SessionView, StatementInput, StatementView,
+        CheckInCode, CheckInInput, MarkAttendance, MyAttendance, NewSession, OrgAttendanceRate, RosterAsk,
+        SessionFilter, SessionKind, SessionPatch, SessionStatus, SessionView, StatementInput, StatementView,
     },
 };
 
@@ -46,16 +47,30 @@ impl SessionView {
     /// counted apart from absence, and of a held session the people nothing was
     /// recorded for are reported as `unmarked` (counted as not attended).
     async fn attendance_counts(&self, ctx: &Context<'_>) -> Result<AttendanceCounts> {
-        Ok(ctx.data::<Loaders>()?.attendance_counts.load_one(self.id.0).await?.unwrap_or_default())
+        let ask = RosterAsk { session_id: self.id.0, status: None, first: Some(0) };
+        Ok(ctx.data::<Loaders>()?.roster.load_one(ask).await?.map(|r| r.counts).unwrap_or_default())
     }
-    /// The roster, with each person's attendance; only the entries with `status` when
-    /// given (`EXPECTED`: nothing recorded yet).
-    async fn attendance(&self, ctx: &Context<'_>, status: Option<AttendanceStatus>) -> Result<Vec<AttendanceView>> {
-        let mut roster = ctx.data::<Loaders>()?.attendance.load_one(self.id.0).await?.unwrap_or_default();
-        if let Some(status) = status {
-            roster.retain(|a| a.status == status);
-        }
-        Ok(roster)
+    /// The roster, with each person's attendance, in roster order; only the entries with
+    /// `status` when given (`EXPECTED`: nothing recorded yet), and only the first `first`
+    /// of them when given (counted and cut in the database).
+    async fn attendance(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<AttendanceStatus>,
+        #[graphql(desc = "At most this many entries, 1–1000 (default: all).")] first: Option<i32>,
+    ) -> Result<Vec<AttendanceView>> {
+        let first = match first {
+            None => None,
+            Some(n @ 1..=1000) => u32::try_from(n).ok(),
+            Some(_) => return Err(gql_error(crate::error::AppError::invalid("first", "must be between 1 and 1000"))),
+        };
+        let ask = RosterAsk { session_id: self.id.0, status, first };
+        Ok(ctx.data::<Loaders>()?.roster.load_one(ask).await?.map(|r| r.entries).unwrap_or_default())
+    }
+    /// The implementation measures (贯彻落实措施) decided at the session that you may read,
+    /// in creation order.
+    async fn measures(&self, ctx: &Context<'_>) -> Result<Vec<MeasureView>> {
+        Ok(ctx.data::<Loaders>()?.session_measures.load_one(self.id.0).await?.unwrap_or_default())
     }
     /// Statements: leadership-team members first, then in order written.
     async fn statements(&self, ctx: &Context<'_>) -> Result<Vec<StatementView>> {
@@ -87,6 +102,14 @@ impl OrgAttendanceRate {
     }
 }
 
+/// Whether a selection of study sessions shows a field computed with the materials
+/// and names (without one, the sessions are read without them: one statement less).
+fn needs_extras(session: &async_graphql::Lookahead<'_>) -> bool {
+    ["materials", "materialDocumentIds", "organizationName", "hostName", "recorderName"]
+        .iter()
+        .any(|f| session.field(f).exists())
+}
+
 /// Read operations of the study area.
 #[derive(Default)]
 pub struct StudyQuery;
@@ -97,7 +120,8 @@ impl StudyQuery {
     async fn study_session(&self, ctx: &Context<'_>, id: ID) -> Result<SessionView> {
         let s = state(ctx)?;
         let a = actor(ctx)?;
-        services::study::get(&s.db, a, parse_id(&id)?).await.map_err(gql_error)
+        let bare = !needs_extras(&ctx.look_ahead());
+        services::study::get_as(&s.db, a, parse_id(&id)?, bare).await.map_err(gql_error)
     }
 
     /// Study sessions in your scope (and those whose roster you are on), in creation order.
@@ -127,6 +151,10 @@ impl StudyQuery {
             held_from,
             held_before,
             sort: order_by,
+            bare: {
+                let look = ctx.look_ahead();
+                !needs_extras(&look.field("edges").field("node")) && !needs_extras(&look.field("nodes"))
+            },
         };
         let req = page(ctx, first, after.as_deref(), wants_total(ctx))?;
         let p = services::study::list(&s.db, a, &filter, req).await.map_err(gql_error)?;

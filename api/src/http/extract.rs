@@ -33,7 +33,8 @@ pub async fn optional_actor(req: &HttpRequest) -> Result<Option<Actor>, AppError
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("application state missing")))?;
     let Some(token) = bearer(req) else { return Ok(None) };
-    let actor = services::auth::resolve_actor(&state.db, &state.keys, &token, request_id(req)).await?;
+    let actor =
+        services::auth::resolve_actor(&state.db, &state.keys, &state.auth_cache, &token, request_id(req)).await?;
     Ok(actor.map(|mut a| {
         a.origin = origin(req);
         a

@@ -266,7 +266,7 @@ pub async fn guard_tools(
     let header_value = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let actor = match header_value.as_deref().and_then(|v| v.split_once(' ')) {
         Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => {
-            crate::services::auth::resolve_actor(&state.db, &state.keys, token.trim(), None).await
+            crate::services::auth::resolve_actor(&state.db, &state.keys, &state.auth_cache, token.trim(), None).await
         }
         Some((scheme, encoded)) if scheme.eq_ignore_ascii_case("basic") => {
             let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok();
@@ -435,6 +435,63 @@ pub async fn idempotency(
     crate::services::idempotency::complete(&state.db, &principal, &key, answer).await?;
     let res = head.set_body(BoxBody::new(bytes));
     Ok(ServiceResponse::new(http_req, res))
+}
+
+/// Counts and times every request for `/metrics` (by route pattern, method and status)
+/// and counts the SQL statements it runs ([`crate::telemetry`]); with
+/// `DANGJIAN_STATEMENT_HEADER` the count is sent back as `X-SQL-Statements`.
+pub async fn measure(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let started = std::time::Instant::now();
+    let method = req.method().to_string();
+    let header = req.app_data::<web::Data<AppState>>().is_some_and(|s| s.settings.statement_header);
+    let (outcome, statements) = crate::telemetry::count_statements(next.call(req)).await;
+    let mut res = match outcome {
+        Ok(res) => res.map_into_boxed_body(),
+        Err(err) => {
+            let status = err.as_response_error().status_code().as_u16().to_string();
+            metrics::counter!(crate::telemetry::HTTP_REQUESTS, "route" => "unmatched", "method" => method, "status" => status)
+                .increment(1);
+            return Err(err);
+        }
+    };
+    let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".into());
+    let status = res.status().as_u16().to_string();
+    metrics::counter!(crate::telemetry::HTTP_REQUESTS, "route" => route.clone(), "method" => method.clone(), "status" => status)
+        .increment(1);
+    metrics::histogram!(crate::telemetry::HTTP_DURATION, "route" => route, "method" => method)
+        .record(started.elapsed().as_secs_f64());
+    if header {
+        res.headers_mut().insert(header::HeaderName::from_static("x-sql-statements"), statements.into());
+    }
+    Ok(res)
+}
+
+/// `GET /metrics`: Prometheus text for holders of `DANGJIAN_METRICS_TOKEN` (as a bearer
+/// token); 404 when no token is configured, 401 for a wrong one.
+pub async fn metrics_endpoint(
+    req: actix_web::HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    use secrecy::ExposeSecret;
+    use subtle::ConstantTimeEq;
+    let Some(token) = &state.settings.metrics_token else { return Err(AppError::NotFound) };
+    let presented = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if !bool::from(presented.as_bytes().ct_eq(token.expose_secret().as_bytes())) {
+        return Err(AppError::Unauthenticated);
+    }
+    crate::telemetry::pool_gauges(&state.db);
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(crate::telemetry::prometheus().render()))
 }
 
 #[cfg(test)]

@@ -126,6 +126,7 @@ pub async fn list(
         held_from: q.held_from,
         held_before: q.held_before,
         sort: q.sort,
+        bare: false,
     };
     let page = svc::list(&state.db, &actor.0, &filter, p.page()?).await?;
     Ok(HttpResponse::Ok()

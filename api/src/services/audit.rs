@@ -8,12 +8,15 @@
 //! truncated to microseconds and written as `YYYY-MM-DDTHH:MM:SS.ffffffZ`), so the same
 //! record hashes the same on SQLite and PostgreSQL.
 //!
-//! Appending is serialised by the single-row `audit_chain_head`: [`record`] first
-//! updates that row (`seq = seq + 1 ... RETURNING`), which takes its row lock on
-//! PostgreSQL until the writing transaction ends (several replicas on one database
-//! queue there), and on SQLite runs inside the `BEGIN IMMEDIATE` write transaction that
-//! already holds the database write lock. A transaction that rolls back gives its
-//! sequence numbers back, so the chain stays gap-free.
+//! Writing and linking are apart, so writers never wait for each other on the chain:
+//! [`record`] inserts the record in the writing transaction with no sequence yet (one
+//! statement; a rolled-back write leaves nothing). A chainer ([`chain_backlog`], run by
+//! every replica's background task every [`CHAIN_INTERVAL`] and before a verification)
+//! links the committed records in the order it finds them, under the single-row
+//! `audit_chain_head`'s lock, so one chainer works at a time across replicas and the
+//! sequence stays gap-free. A record is tamper-evident from when it is linked (well
+//! under a second after its write commits); until then it is *pending*, which a
+//! verification reports apart from breaks.
 //!
 //! [`verify_chain`] (administrators) walks the chain and names the first broken link;
 //! [`list`] and [`history`] read the trail (administrators everything, inspectors the
@@ -23,8 +26,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Timelike, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, Statement, sea_query::Expr,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, Statement, sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -175,122 +178,136 @@ pub fn chain_hash(prev_hash: &str, content: &str) -> String {
     hex::encode(h.finalize())
 }
 
-/// Takes the next sequence number and the previous hash from the chain head. The
-/// `UPDATE` locks the head row until the transaction ends.
-async fn advance_head<C: ConnectionTrait>(tx: &C) -> AppResult<(i64, String)> {
+/// Locks the chain head (until the transaction ends: one chainer at a time, across
+/// replicas) and returns its sequence number and hash.
+async fn lock_head<C: ConnectionTrait>(tx: &C) -> AppResult<(i64, String)> {
     let backend = tx.get_database_backend();
     let row = tx
         .query_one_raw(Statement::from_string(
             backend,
-            "UPDATE audit_chain_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
+            "UPDATE audit_chain_head SET seq = seq WHERE id = 1 RETURNING seq, hash",
         ))
         .await?
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("the audit chain head row is missing")))?;
     Ok((row.try_get_by_index::<i64>(0)?, row.try_get_by_index::<String>(1)?))
 }
 
-async fn set_head_hash<C: ConnectionTrait>(tx: &C, hash: &str) -> AppResult<()> {
-    audit_chain_head::Entity::update_many()
-        .col_expr(audit_chain_head::Column::Hash, Expr::val(hash.to_owned()))
-        .filter(audit_chain_head::Column::Id.eq(1))
-        .exec(tx)
-        .await?;
+/// Writes the audit record of `change` on `tx` (the change's own transaction): one
+/// `INSERT`, not yet linked into the hash chain ([`chain_backlog`] links it moments
+/// after it commits), so concurrent writers never wait for each other here.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn record<C: ConnectionTrait>(tx: &C, actor: &Actor, change: Change<'_>) -> AppResult<()> {
+    record_all(tx, actor, vec![change]).await
+}
+
+/// Writes the audit records of several changes of one write (one `INSERT`).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn record_all<C: ConnectionTrait>(tx: &C, actor: &Actor, changes: Vec<Change<'_>>) -> AppResult<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    if changes.iter().any(|c| super::auth_cache::depends_on(c.entity)) {
+        super::auth_cache::changed();
+    }
+    let at = truncate_to_micros(super::now());
+    let rows = changes.into_iter().map(|change| audit_event::ActiveModel {
+        actor_kind: Set(actor.kind().to_owned()),
+        actor_id: Set(actor.id()),
+        action: Set(change.action.to_owned()),
+        entity: Set(change.entity.to_owned()),
+        entity_id: Set(change.entity_id),
+        organization_id: Set(change.organization_id),
+        before: Set(change.before),
+        after: Set(change.after),
+        request_id: Set(actor.request_id.clone()),
+        at: Set(at),
+        seq: Set(None),
+        prev_hash: Set(None),
+        hash: Set(None),
+        source_address: Set(actor.origin.source_address.clone()),
+        user_agent: Set(actor.origin.user_agent.clone()),
+        acting_role: Set(Some(actor.acting_role())),
+        ..Default::default()
+    });
+    audit_event::Entity::insert_many(rows).exec(tx).await?;
     Ok(())
 }
 
-/// Writes the audit record of `change` on `tx` (the change's own transaction),
-/// appending it to the hash chain.
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn record<C: ConnectionTrait>(tx: &C, actor: &Actor, change: Change<'_>) -> AppResult<()> {
-    let (seq, prev_hash) = advance_head(tx).await?;
-    let mut row = audit_event::Model {
-        id: 0,
-        actor_kind: actor.kind().to_owned(),
-        actor_id: actor.id(),
-        action: change.action.to_owned(),
-        entity: change.entity.to_owned(),
-        entity_id: change.entity_id,
-        organization_id: change.organization_id,
-        before: change.before,
-        after: change.after,
-        request_id: actor.request_id.clone(),
-        at: truncate_to_micros(super::now()),
-        seq: Some(seq),
-        prev_hash: Some(prev_hash.clone()),
-        hash: None,
-        source_address: actor.origin.source_address.clone(),
-        user_agent: actor.origin.user_agent.clone(),
-        acting_role: Some(actor.acting_role()),
-    };
-    let hash = chain_hash(&prev_hash, &canonical_content(&row, seq));
-    row.hash = Some(hash.clone());
-    audit_event::ActiveModel {
-        actor_kind: Set(row.actor_kind),
-        actor_id: Set(row.actor_id),
-        action: Set(row.action),
-        entity: Set(row.entity),
-        entity_id: Set(row.entity_id),
-        organization_id: Set(row.organization_id),
-        before: Set(row.before),
-        after: Set(row.after),
-        request_id: Set(row.request_id),
-        at: Set(row.at),
-        seq: Set(row.seq),
-        prev_hash: Set(row.prev_hash),
-        hash: Set(row.hash),
-        source_address: Set(row.source_address),
-        user_agent: Set(row.user_agent),
-        acting_role: Set(row.acting_role),
-        ..Default::default()
-    }
-    .insert(tx)
-    .await?;
-    set_head_hash(tx, &hash).await
-}
+/// Records in one chaining transaction at most.
+const CHAIN_BATCH: u64 = 500;
 
-/// Chains the records that have no sequence yet (written before the chain existed), in
-/// id order, a batch per transaction. Run at start-up after the migrations; a no-op
-/// (one indexed query) when nothing is left. Returns how many records it chained.
+/// Links every committed record that is not in the chain yet, in id order, a batch per
+/// transaction: each gets the next sequence number, the previous record's hash and its
+/// own hash, and the head moves to the last one. The head's row lock makes one chainer
+/// run at a time (another replica's waits, then finds nothing left). Run by the
+/// server's background chainer ([`run_chainer`]), at start-up and before a
+/// verification. A no-op (one indexed query) when nothing is pending. Returns how many
+/// records it linked.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn chain_backlog(db: &DatabaseConnection) -> AppResult<u64> {
     let mut chained = 0u64;
     loop {
+        let pending = audit_event::Entity::find()
+            .select_only()
+            .column(audit_event::Column::Id)
+            .filter(audit_event::Column::Seq.is_null())
+            .limit(1)
+            .into_tuple::<i64>()
+            .one(db)
+            .await?;
+        if pending.is_none() {
+            return Ok(chained);
+        }
         let tx = write_tx(db).await?;
-        // Take the head's lock before choosing the batch: a replica starting at the same
-        // time waits here and then sees these records chained, instead of chaining them again.
-        tx.execute_raw(Statement::from_string(
-            tx.get_database_backend(),
-            "UPDATE audit_chain_head SET seq = seq WHERE id = 1",
-        ))
-        .await?;
+        let (mut seq, mut prev_hash) = lock_head(&tx).await?;
         let rows = audit_event::Entity::find()
             .filter(audit_event::Column::Seq.is_null())
             .order_by_asc(audit_event::Column::Id)
-            .limit(500)
+            .limit(CHAIN_BATCH)
             .all(&tx)
             .await?;
         if rows.is_empty() {
             tx.commit().await?;
             return Ok(chained);
         }
-        let mut last_hash = None;
-        for row in rows {
-            let (seq, prev_hash) = advance_head(&tx).await?;
-            let mut row = row;
+        for mut row in rows {
+            seq += 1;
             row.at = truncate_to_micros(row.at);
             let hash = chain_hash(&prev_hash, &canonical_content(&row, seq));
-            let mut am: audit_event::ActiveModel = row.into();
-            am.at = Set(am.at.take().unwrap_or_else(super::now));
-            am.seq = Set(Some(seq));
-            am.prev_hash = Set(Some(prev_hash));
-            am.hash = Set(Some(hash.clone()));
-            am.update(&tx).await?;
-            set_head_hash(&tx, &hash).await?;
-            last_hash = Some(hash);
+            audit_event::Entity::update_many()
+                .col_expr(audit_event::Column::At, Expr::val(row.at))
+                .col_expr(audit_event::Column::Seq, Expr::val(seq))
+                .col_expr(audit_event::Column::PrevHash, Expr::val(prev_hash.clone()))
+                .col_expr(audit_event::Column::Hash, Expr::val(hash.clone()))
+                .filter(audit_event::Column::Id.eq(row.id))
+                .exec(&tx)
+                .await?;
+            prev_hash = hash;
             chained += 1;
         }
-        debug_assert!(last_hash.is_some());
+        audit_chain_head::Entity::update_many()
+            .col_expr(audit_chain_head::Column::Seq, Expr::val(seq))
+            .col_expr(audit_chain_head::Column::Hash, Expr::val(prev_hash))
+            .filter(audit_chain_head::Column::Id.eq(1))
+            .exec(&tx)
+            .await?;
         tx.commit().await?;
+    }
+}
+
+/// How often the background chainer looks for records to link.
+pub const CHAIN_INTERVAL: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// The server's background chainer: links new audit records every [`CHAIN_INTERVAL`]
+/// (each replica runs one; the head lock lets one work at a time). Never returns.
+pub async fn run_chainer(db: DatabaseConnection) {
+    let mut tick = tokio::time::interval(CHAIN_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(err) = chain_backlog(&db).await {
+            tracing::warn!(error = %err, "linking audit records failed; retrying");
+        }
     }
 }
 
@@ -307,8 +324,6 @@ text_enum! {
         RecordMissing => "record_missing",
         /// The chain head does not match the last record (records at the end deleted or rewritten).
         HeadMismatch => "head_mismatch",
-        /// A record that is not part of the chain (inserted around the service).
-        Unchained => "unchained",
         /// The record at an anchored sequence no longer has the anchored hash: the chain
         /// was rewritten from there on (by someone able to recompute hashes).
         AnchorMismatch => "anchor_mismatch",
@@ -356,6 +371,10 @@ pub struct ChainReport {
     /// The head's hash: note it with `head_sequence` outside the database and pass both
     /// as an anchor to a later verification.
     pub head_hash: String,
+    /// Records written but not linked into the chain yet (the background chainer links
+    /// them moments after they commit): pending, not broken. Counted when the chain
+    /// verified.
+    pub pending: i64,
     /// The first broken link, if any.
     pub first_broken: Option<BrokenLink>,
 }
@@ -418,6 +437,8 @@ async fn verify_chain_unaudited(
             )
             .finish()?;
     }
+    // Link what has committed so far, so the report covers it.
+    chain_backlog(db).await?;
     // The head first: every record up to its sequence committed with it.
     let head = audit_chain_head::Entity::find_by_id(1)
         .one(db)
@@ -432,6 +453,7 @@ async fn verify_chain_unaudited(
             records_checked: checked,
             head_sequence: head.seq,
             head_hash: head.hash.clone(),
+            pending: 0,
             first_broken: Some(BrokenLink { sequence, audit_id, reason, detail }),
         })
     };
@@ -509,20 +531,7 @@ async fn verify_chain_unaudited(
             "the chain head's hash does not match the last record".to_owned(),
         );
     }
-    if let Some(row) = audit_event::Entity::find()
-        .filter(audit_event::Column::Seq.is_null())
-        .order_by_asc(audit_event::Column::Id)
-        .one(db)
-        .await?
-    {
-        return broken(
-            checked,
-            None,
-            Some(row.id),
-            BreakReason::Unchained,
-            format!("audit record id {} is not part of the chain", row.id),
-        );
-    }
+    let pending = audit_event::Entity::find().filter(audit_event::Column::Seq.is_null()).count(db).await?;
     if let Some(a) = anchor.filter(|a| a.sequence > head.seq) {
         return broken(
             checked,
@@ -537,6 +546,7 @@ async fn verify_chain_unaudited(
         records_checked: checked,
         head_sequence: head.seq,
         head_hash: head.hash,
+        pending: i64::try_from(pending).unwrap_or(i64::MAX),
         first_broken: None,
     })
 }

@@ -610,7 +610,7 @@ pub async fn of_sources<C: ConnectionTrait>(
     let mut map: std::collections::HashMap<Uuid, Vec<MeasureView>> = std::collections::HashMap::new();
     for row in measure::Entity::find()
         .filter(measure::Column::SourceKind.eq(kind.as_str()))
-        .filter(measure::Column::SourceId.is_in(source_ids.iter().copied()))
+        .filter(measure::Column::SourceId.is_in(super::bucketed(source_ids.iter().copied())))
         .filter(readable(actor)?)
         .order_by_asc(measure::Column::Id)
         .all(db)

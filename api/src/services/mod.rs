@@ -14,6 +14,7 @@ pub mod attachment_meta;
 pub mod attachments;
 pub mod audit;
 pub mod auth;
+pub mod auth_cache;
 pub mod committees;
 pub mod compliance;
 pub mod credentials;
@@ -76,4 +77,30 @@ where
 /// The current instant (UTC), in one place so tests and code agree on the type.
 pub fn now() -> chrono::DateTime<chrono::Utc> {
     chrono::Utc::now()
+}
+
+/// `ids`, distinct and padded (with copies of the last one) to the next power of two,
+/// for `IN (...)` lists: a batch of 37 keys and one of 50 then share one SQL text, so
+/// each connection prepares the statement once per size class instead of once per
+/// length (the database's own statement cache stays useful).
+pub fn bucketed<T: Copy + Ord>(ids: impl IntoIterator<Item = T>) -> Vec<T> {
+    let mut ids: Vec<T> = ids.into_iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if let Some(&last) = ids.last() {
+        let size = ids.len().next_power_of_two();
+        ids.resize(size, last);
+    }
+    ids
+}
+
+#[cfg(test)]
+mod bucket_tests {
+    #[test]
+    fn in_lists_come_in_powers_of_two() {
+        assert_eq!(super::bucketed([3, 1, 3, 2]), vec![1, 2, 3, 3]);
+        assert_eq!(super::bucketed([5]), vec![5]);
+        assert_eq!(super::bucketed(Vec::<i32>::new()), Vec::<i32>::new());
+        assert_eq!(super::bucketed(0..5).len(), 8);
+    }
 }

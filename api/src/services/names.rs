@@ -31,6 +31,52 @@ pub async fn organizations<C: ConnectionTrait>(
     names_of::<_, organization::Entity>(db, ids, organization::Column::Id, organization::Column::Name).await
 }
 
+/// The names of the organisations `orgs` and of the people `people`, in one statement
+/// (`UNION ALL`; nothing asked, no statement).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn organizations_and_people<C: ConnectionTrait>(
+    db: &C,
+    orgs: impl IntoIterator<Item = Uuid>,
+    people: impl IntoIterator<Item = Uuid>,
+) -> AppResult<(HashMap<Uuid, String>, HashMap<Uuid, String>)> {
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement, UnionType};
+    let orgs = super::bucketed(orgs);
+    let people = super::bucketed(people);
+    let part = |tag: i32, table: Alias, ids: Vec<Uuid>| -> SelectStatement {
+        Query::select()
+            .expr_as(Expr::val(tag), Alias::new("k"))
+            .expr_as(Expr::col((table.clone(), Alias::new("id"))), Alias::new("id"))
+            .expr_as(Expr::col((table.clone(), Alias::new("name"))), Alias::new("name"))
+            .from(table.clone())
+            .and_where(Expr::col((table, Alias::new("id"))).is_in(ids))
+            .to_owned()
+    };
+    let mut parts = Vec::new();
+    if !orgs.is_empty() {
+        parts.push(part(0, Alias::new("organization"), orgs));
+    }
+    if !people.is_empty() {
+        parts.push(part(1, Alias::new("person"), people));
+    }
+    let (mut o, mut p) = (HashMap::new(), HashMap::new());
+    let mut parts = parts.into_iter();
+    let Some(mut select) = parts.next() else { return Ok((o, p)) };
+    for rest in parts {
+        select.union(UnionType::All, rest);
+    }
+    for row in db.query_all(&select).await? {
+        let k: i32 = row.try_get("", "k")?;
+        let id: Uuid = row.try_get("", "id")?;
+        let name: String = row.try_get("", "name")?;
+        if k == 0 {
+            o.insert(id, name)
+        } else {
+            p.insert(id, name)
+        };
+    }
+    Ok((o, p))
+}
+
 /// `SELECT id, name FROM E WHERE id IN (ids)`, as a map (nothing asked, no statement).
 async fn names_of<C: ConnectionTrait, E: EntityTrait>(
     db: &C,
@@ -38,9 +84,7 @@ async fn names_of<C: ConnectionTrait, E: EntityTrait>(
     id: E::Column,
     name: E::Column,
 ) -> AppResult<HashMap<Uuid, String>> {
-    let mut ids: Vec<Uuid> = ids.into_iter().collect();
-    ids.sort_unstable();
-    ids.dedup();
+    let ids = super::bucketed(ids);
     if ids.is_empty() {
         return Ok(HashMap::new());
     }

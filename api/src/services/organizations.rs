@@ -158,7 +158,7 @@ pub async fn get<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResu
 pub async fn by_ids<C: ConnectionTrait>(db: &C, actor: &Actor, ids: &[Uuid]) -> AppResult<Vec<OrganizationView>> {
     let scope = actor.require(Permission::OrgRead)?;
     organization::Entity::find()
-        .filter(organization::Column::Id.is_in(ids.iter().copied()))
+        .filter(organization::Column::Id.is_in(super::bucketed(ids.iter().copied())))
         .filter(super::scope::orgs_participating(actor, &scope))
         .all(db)
         .await?

@@ -352,7 +352,7 @@ pub async fn get<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResu
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn by_ids<C: ConnectionTrait>(db: &C, actor: &Actor, ids: &[Uuid]) -> AppResult<Vec<PersonView>> {
     let rows = person::Entity::find()
-        .filter(person::Column::Id.is_in(ids.iter().copied()))
+        .filter(person::Column::Id.is_in(super::bucketed(ids.iter().copied())))
         .filter(readable(actor)?)
         .all(db)
         .await?;

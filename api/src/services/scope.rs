@@ -91,6 +91,32 @@ pub fn org_ids_query(cond: Condition) -> sea_orm::sea_query::SelectStatement {
     organization::Entity::find().select_only().column(organization::Column::Id).filter(cond).into_query()
 }
 
+/// `column IN (the organisations of the subtree rooted at `org_id`)`, as one sub-query
+/// of the statement it is added to, and only if the root satisfies `visible` (a
+/// condition on `organization`): a list filtered by a subtree costs no statement of
+/// its own to find the root.
+pub fn in_subtree_of(column: impl ColumnTrait, org_id: Uuid, visible: Condition) -> Condition {
+    use sea_orm::sea_query::{Alias, JoinType, Query};
+    let d = Alias::new("dj_sub");
+    let root_path = Expr::col((organization::Entity, organization::Column::Path));
+    let upper = Expr::cust(r#"substr("organization"."path", 1, length("organization"."path") - 1) || '0'"#);
+    let ids = Query::select()
+        .column((d.clone(), organization::Column::Id))
+        .from(organization::Entity)
+        .join_as(
+            JoinType::InnerJoin,
+            organization::Entity,
+            d.clone(),
+            Condition::all()
+                .add(Expr::col((d.clone(), organization::Column::Path)).gte(root_path))
+                .add(Expr::col((d.clone(), organization::Column::Path)).lt(upper)),
+        )
+        .and_where(Expr::col((organization::Entity, organization::Column::Id)).eq(org_id))
+        .cond_where(visible)
+        .to_owned();
+    Condition::all().add(column.in_subquery(ids))
+}
+
 /// A condition that is always false.
 pub fn never() -> SimpleExpr {
     Expr::val(1).eq(0)

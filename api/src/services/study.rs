@@ -401,6 +401,9 @@ pub struct SessionFilter {
     pub held_before: Option<DateTime<Utc>>,
     /// The order of the list (creation order when absent).
     pub sort: Option<SessionSort>,
+    /// Leave out the materials and the organisation, host and recorder names (one
+    /// statement less; for GraphQL selections that show none of them).
+    pub bare: bool,
 }
 
 /// The orders a list of study sessions can have (REST: `held_at`, `-held_at` for the
@@ -721,7 +724,7 @@ async fn extras_of<C: ConnectionTrait>(
             Expr::col((document::Entity, document::Column::Id))
                 .equals((session_material::Entity, session_material::Column::DocumentId)),
         )
-        .and_where(session_material::Column::SessionId.is_in(rows.iter().map(|r| r.id)))
+        .and_where(session_material::Column::SessionId.is_in(super::bucketed(rows.iter().map(|r| r.id))))
         .to_owned();
     let named = |id: Expr, name: Expr, table: Alias| {
         Query::select()
@@ -740,7 +743,7 @@ async fn extras_of<C: ConnectionTrait>(
             Expr::col((organization::Entity, organization::Column::Name)),
             Alias::new("organization"),
         )
-        .and_where(organization::Column::Id.is_in(orgs))
+        .and_where(organization::Column::Id.is_in(super::bucketed(orgs)))
         .to_owned(),
     );
     let people: Vec<Uuid> = rows.iter().flat_map(|r| [r.host_person_id, r.recorder_person_id]).flatten().collect();
@@ -752,7 +755,7 @@ async fn extras_of<C: ConnectionTrait>(
                 Expr::col((person::Entity, person::Column::Name)),
                 Alias::new("person"),
             )
-            .and_where(person::Column::Id.is_in(people))
+            .and_where(person::Column::Id.is_in(super::bucketed(people)))
             .to_owned(),
         );
     }
@@ -812,7 +815,17 @@ pub(crate) async fn views_as<C: ConnectionTrait>(
 /// One session.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn get<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<SessionView> {
+    get_as(db, actor, id, false).await
+}
+
+/// One session; `bare` leaves out the materials and the names shown with it (one
+/// statement instead of two).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn get_as<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid, bare: bool) -> AppResult<SessionView> {
     let row = find_readable(db, actor, id).await?;
+    if bare {
+        return SessionView::from_model(row, Vec::new(), &Names::default());
+    }
     Ok(views_as(db, Some(actor), vec![row]).await?.remove(0))
 }
 
@@ -836,9 +849,12 @@ pub async fn list<C: ConnectionTrait>(
     page: PageRequest,
 ) -> AppResult<Page<SessionView>> {
     let mut cond = Condition::all().add(readable(actor)?);
+    let read = actor.scope(Permission::OrgRead);
     if let Some(org_id) = filter.organization_id {
-        let org = super::scope::find_participating(db, actor, &actor.scope(Permission::OrgRead), org_id).await?;
-        cond = cond.add(study_session::Column::OrganizationId.in_subquery(org_ids_query(subtree(&org.path))));
+        // In the list's own statement; whether the organisation is visible at all is
+        // asked only when the page comes back empty (NOT_FOUND rather than nothing).
+        let visible = super::scope::orgs_participating(actor, &read);
+        cond = cond.add(super::scope::in_subtree_of(study_session::Column::OrganizationId, org_id, visible));
     }
     if let Some(kind) = filter.kind {
         cond = cond.add(study_session::Column::Kind.eq(kind.as_str()));
@@ -858,7 +874,12 @@ pub async fn list<C: ConnectionTrait>(
     let Some(sort) = filter.sort else {
         let (rows, total) =
             keyset::<_, study_session::Entity>(db, cond, study_session::Column::Id, page, KeyOrder::Oldest).await?;
-        let items = views_as(db, Some(actor), rows).await?;
+        if rows.is_empty()
+            && let Some(org_id) = filter.organization_id
+        {
+            super::scope::find_participating(db, actor, &read, org_id).await?;
+        }
+        let items = session_views(db, actor, rows, filter.bare).await?;
         return Ok(Page::from_rows(items, page, |s| s.id.0, total));
     };
     let direction = match sort {
@@ -874,8 +895,26 @@ pub async fn list<C: ConnectionTrait>(
         page,
     )
     .await?;
-    let items = views_as(db, Some(actor), rows).await?;
+    if rows.is_empty()
+        && let Some(org_id) = filter.organization_id
+    {
+        super::scope::find_participating(db, actor, &read, org_id).await?;
+    }
+    let items = session_views(db, actor, rows, filter.bare).await?;
     Ok(Page::from_sorted_rows(items, page, SessionSort::key, total))
+}
+
+/// Views of listed sessions: with materials and names, or `bare`.
+async fn session_views<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    rows: Vec<study_session::Model>,
+    bare: bool,
+) -> AppResult<Vec<SessionView>> {
+    if bare {
+        return rows.into_iter().map(|r| SessionView::from_model(r, Vec::new(), &Names::default())).collect();
+    }
+    views_as(db, Some(actor), rows).await
 }
 
 fn validate_session(
@@ -1313,6 +1352,161 @@ pub async fn attendance_counts<C: ConnectionTrait>(
         map.entry(sid).or_default().add_of(&session_status, &status, n);
     }
     Ok(map.into_iter().map(|(k, v)| (k, v.finish())).collect())
+}
+
+/// What one roster field of a session asks for: the entries with `status` (every
+/// status when None), the first `first` of them in roster order (all when None).
+/// `first = Some(0)` asks for the counts only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RosterAsk {
+    /// The session.
+    pub session_id: Uuid,
+    /// Only entries with this status.
+    pub status: Option<AttendanceStatus>,
+    /// At most this many entries.
+    pub first: Option<u32>,
+}
+
+/// The answer to a [`RosterAsk`]: the session's attendance counts and the entries asked for.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RosterSlice {
+    /// Counts over the whole roster.
+    pub counts: AttendanceCounts,
+    /// The entries asked for, in roster order.
+    pub entries: Vec<AttendanceView>,
+}
+
+/// Rosters of several sessions for GraphQL (DataLoader batch): for every ask, the
+/// session's counts and the entries it asks for (leave reasons as in
+/// [`attendance_of`]); sessions the actor may not read are absent. **One statement**
+/// whatever the number of sessions and asks: counts and first-N are computed by window
+/// functions in the database (`COUNT(*) OVER`, `ROW_NUMBER() OVER`), so a page of 50
+/// sessions asking for "the number present and the first 10 present" reads 50 × 10
+/// entries, not every roster.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn roster_slices<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    asks: &[RosterAsk],
+) -> AppResult<HashMap<RosterAsk, RosterSlice>> {
+    use sea_orm::FromQueryResult;
+    use sea_orm::sea_query::{Alias, Asterisk, CaseStatement, Expr, ExprTrait, JoinType as Join, Query};
+    if asks.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut runs = Condition::any()
+        .add(org_ref_in(study_session::Column::OrganizationId, &actor.scope(Permission::SessionWrite)))
+        .add(org_ref_in(study_session::Column::OrganizationId, &actor.scope(Permission::ComplianceRead)));
+    if let Some(me) = actor.person_id() {
+        runs = runs.add(study_session::Column::HostPersonId.eq(me)).add(study_session::Column::RecorderPersonId.eq(me));
+    }
+    let ids = super::bucketed(asks.iter().map(|a| a.session_id));
+    let col = |c: attendance::Column| Expr::col((attendance::Entity, c));
+    let inner = Query::select()
+        .column((attendance::Entity, Asterisk))
+        .expr_as(Expr::col((person::Entity, person::Column::Name)), Alias::new("dj_person_name"))
+        .expr_as(Expr::col((study_session::Entity, study_session::Column::Status)), Alias::new("dj_session_status"))
+        .expr_as(CaseStatement::new().case(runs, 1).finally(0), Alias::new("dj_confidant"))
+        .expr_as(
+            Expr::cust(
+                r#"ROW_NUMBER() OVER (PARTITION BY "attendance"."session_id", "attendance"."status" ORDER BY "attendance"."id")"#,
+            ),
+            Alias::new("dj_rn_status"),
+        )
+        .expr_as(
+            Expr::cust(r#"ROW_NUMBER() OVER (PARTITION BY "attendance"."session_id" ORDER BY "attendance"."id")"#),
+            Alias::new("dj_rn_all"),
+        )
+        .expr_as(
+            Expr::cust(r#"COUNT(*) OVER (PARTITION BY "attendance"."session_id", "attendance"."status")"#),
+            Alias::new("dj_n"),
+        )
+        .from(attendance::Entity)
+        .join(
+            Join::InnerJoin,
+            study_session::Entity,
+            Expr::col((study_session::Entity, study_session::Column::Id))
+                .equals((attendance::Entity, attendance::Column::SessionId)),
+        )
+        .join(
+            Join::LeftJoin,
+            person::Entity,
+            Expr::col((person::Entity, person::Column::Id)).equals((attendance::Entity, attendance::Column::PersonId)),
+        )
+        .and_where(col(attendance::Column::SessionId).is_in(ids))
+        .cond_where(readable(actor)?)
+        .to_owned();
+    // The rows to return: the first of every (session, status) carries its count; then
+    // whatever each distinct (status, first) asks for.
+    let t = Alias::new("t");
+    let tcol = |name: &str| Expr::col((t.clone(), Alias::new(name)));
+    let mut wanted = Condition::any().add(tcol("dj_rn_status").eq(1));
+    let mut kinds: Vec<(Option<AttendanceStatus>, Option<u32>)> = asks.iter().map(|a| (a.status, a.first)).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    for (status, first) in kinds {
+        if first == Some(0) {
+            continue;
+        }
+        let mut c = Condition::all();
+        if let Some(s) = status {
+            c = c.add(tcol("status").eq(s.as_str()));
+        }
+        match (status, first) {
+            (Some(_), Some(n)) => c = c.add(tcol("dj_rn_status").lte(i64::from(n))),
+            (None, Some(n)) => c = c.add(tcol("dj_rn_all").lte(i64::from(n))),
+            (_, None) => {}
+        }
+        wanted = wanted.add(c);
+    }
+    let outer = Query::select()
+        .column(Asterisk)
+        .from_subquery(inner, t.clone())
+        .cond_where(wanted)
+        .order_by(Alias::new("id"), sea_orm::sea_query::Order::Asc)
+        .to_owned();
+    let own = actor.person_id();
+    let mut counts: HashMap<Uuid, AttendanceCounts> = HashMap::new();
+    let mut rows: HashMap<Uuid, Vec<(AttendanceView, i64, i64)>> = HashMap::new();
+    for row in db.query_all(&outer).await? {
+        let model = attendance::Model::from_query_result(&row, "")?;
+        let session_status: String = row.try_get("", "dj_session_status")?;
+        let name: Option<String> = row.try_get("", "dj_person_name")?;
+        let confidant: i32 = row.try_get("", "dj_confidant")?;
+        let rn_status: i64 = row.try_get("", "dj_rn_status")?;
+        let rn_all: i64 = row.try_get("", "dj_rn_all")?;
+        if rn_status == 1 {
+            let n: i64 = row.try_get("", "dj_n")?;
+            counts.entry(model.session_id).or_default().add_of(&session_status, &model.status, n);
+        }
+        let mut view = AttendanceView::from_model(model, name)?;
+        if confidant == 0 && own != Some(view.person_id.0) {
+            view.reason = None;
+        }
+        rows.entry(view.session_id.0).or_default().push((view, rn_status, rn_all));
+    }
+    let mut out: HashMap<RosterAsk, RosterSlice> = HashMap::new();
+    for ask in asks {
+        let Some(c) = counts.get(&ask.session_id) else { continue };
+        let entries = match ask.first {
+            Some(0) => Vec::new(),
+            _ => rows
+                .get(&ask.session_id)
+                .into_iter()
+                .flatten()
+                .filter(|(v, rn_status, rn_all)| {
+                    ask.status.is_none_or(|s| v.status == s)
+                        && ask.first.is_none_or(|n| {
+                            let rank = if ask.status.is_some() { *rn_status } else { *rn_all };
+                            rank <= i64::from(n)
+                        })
+                })
+                .map(|(v, _, _)| v.clone())
+                .collect(),
+        };
+        out.insert(*ask, RosterSlice { counts: c.clone().finish(), entries });
+    }
+    Ok(out)
 }
 
 /// Attendance counts of one session the actor may read (else NOT_FOUND).

@@ -91,6 +91,12 @@ pub fn settings(database_url: String, data_dir: PathBuf) -> Settings {
         graphql_max_fields_per_selection: 64,
         study_daily_limit_secs: 4 * 3600,
         ui_access: None,
+        metrics_token: Some("test-metrics-token-0123456789".into()),
+        statement_header: true,
+        // Off: tests compare statement counts, and other tests' writes in this process
+        // make cached callers be read again at random moments. `statements.rs` and the
+        // cache's own tests turn it on.
+        auth_cache_secs: 0,
     }
 }
 
@@ -129,6 +135,7 @@ impl TestApp {
         let counter = statements.clone();
         let trace = std::env::var("DJ_TRACE_SQL").is_ok();
         db.set_metric_callback(move |info| {
+            dangjian::telemetry::on_statement();
             counter.fetch_add(1, Ordering::SeqCst);
             if trace {
                 eprintln!("SQL {}", info.statement.sql.chars().take(160).collect::<String>());

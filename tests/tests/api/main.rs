@@ -25,6 +25,7 @@ mod people;
 mod platform;
 mod security;
 mod snapshots;
+mod statements;
 mod study;
 mod study_authz;
 mod supervision;

@@ -14,7 +14,6 @@ use crate::auth::{Actor, Permission, Scope};
 use crate::db::write_tx;
 use crate::error::{AppError, AppResult, Validator};
 use crate::services::audit::{self, Change};
-use crate::services::scope::find_in_scope;
 use crate::services::scope::org_ref_in;
 use crate::services::types::Id;
 use crate::services::{check_version, clean};
@@ -315,6 +314,20 @@ pub(super) async fn write_update<C: ConnectionTrait>(
     text: String,
     status: Option<(Option<ItemStatus>, ItemStatus)>,
 ) -> AppResult<ItemUpdateView> {
+    let (view, change) = insert_update(tx, actor, item, kind, text, status).await?;
+    audit::record(tx, actor, change).await?;
+    Ok(view)
+}
+
+/// Writes an item update; returns it with the audit change to record.
+async fn insert_update<C: ConnectionTrait>(
+    tx: &C,
+    actor: &Actor,
+    item: &ItemView,
+    kind: UpdateKind,
+    text: String,
+    status: Option<(Option<ItemStatus>, ItemStatus)>,
+) -> AppResult<(ItemUpdateView, Change<'static>)> {
     let row = supervision_item_update::ActiveModel {
         id: Set(Uuid::now_v7()),
         item_id: Set(*item.id),
@@ -329,20 +342,15 @@ pub(super) async fn write_update<C: ConnectionTrait>(
     .insert(tx)
     .await?;
     let view = ItemUpdateView::from_model(row)?;
-    audit::record(
-        tx,
-        actor,
-        Change::of(
-            "create",
-            crate::services::audit::entity_name(entity::supervision_item_update::Entity),
-            *view.id,
-            Some(*item.organization_id),
-            None,
-            Some(&view),
-        )?,
-    )
-    .await?;
-    Ok(view)
+    let change = Change::of(
+        "create",
+        crate::services::audit::entity_name(entity::supervision_item_update::Entity),
+        *view.id,
+        Some(*item.organization_id),
+        None,
+        Some(&view),
+    )?;
+    Ok((view, change))
 }
 
 pub(super) fn validate_item(title: Option<&str>, description: Option<&str>) -> AppResult<()> {
@@ -363,8 +371,12 @@ pub async fn get_item<C: ConnectionTrait>(db: &C, actor: &Actor, today: NaiveDat
 /// Fills in the names of the organisations and responsible people of `items`: two
 /// statements whatever their number.
 pub(super) async fn with_names<C: ConnectionTrait>(db: &C, items: &mut [ItemView]) -> AppResult<()> {
-    let orgs = crate::services::names::organizations(db, items.iter().map(|i| *i.organization_id)).await?;
-    let people = crate::services::names::people(db, items.iter().map(|i| *i.responsible_person_id)).await?;
+    let (orgs, people) = crate::services::names::organizations_and_people(
+        db,
+        items.iter().map(|i| *i.organization_id),
+        items.iter().map(|i| *i.responsible_person_id),
+    )
+    .await?;
     for i in items {
         i.organization_name = orgs.get(&*i.organization_id).cloned();
         i.responsible_person_name = people.get(&*i.responsible_person_id).cloned();
@@ -384,26 +396,28 @@ pub async fn open_item(
     validate_item(Some(&input.title), input.description.as_deref())?;
     Validator::new().check(input.due_on >= today, "due_on", "must not be before today").finish()?;
     let tx = write_tx(db).await?;
-    let org = find_in_scope(&tx, &actor.scope(Permission::SupervisionRead), *input.organization_id).await?;
-    if !manage.contains_path(&org.path) {
+    let refs = references(&tx, actor, &input).await?;
+    let org_path = refs.organization_path.ok_or(AppError::NotFound)?;
+    if !manage.contains_path(&org_path) {
         return Err(AppError::forbidden("this organisation is outside the subtree you supervise"));
     }
-    if let Some(inspection_id) = input.inspection_id {
-        let ins = get_inspection(&tx, actor, *inspection_id)
-            .await
-            .map_err(|_| AppError::invalid("inspection_id", "no such inspection"))?;
-        let target =
-            organization::Entity::find_by_id(*ins.organization_id).one(&tx).await?.ok_or(AppError::NotFound)?;
-        if !org.path.starts_with(&target.path) {
-            return Err(AppError::invalid("organization_id", "must lie in the inspected organisation's subtree"));
+    if input.inspection_id.is_some() {
+        match refs.inspection_path {
+            None => return Err(AppError::invalid("inspection_id", "no such inspection")),
+            Some(target) if !org_path.starts_with(&target) => {
+                return Err(AppError::invalid("organization_id", "must lie in the inspected organisation's subtree"));
+            }
+            Some(_) => {}
         }
     }
-    crate::services::people::ensure_readable(&tx, actor, *input.responsible_person_id, "responsible_person_id").await?;
+    if !refs.person_in_scope {
+        return Err(AppError::invalid("responsible_person_id", "no such person in your scope"));
+    }
     let now = crate::services::now();
     let row = supervision_item::ActiveModel {
         id: Set(Uuid::now_v7()),
         inspection_id: Set(input.inspection_id.map(Uuid::from)),
-        organization_id: Set(org.id),
+        organization_id: Set(*input.organization_id),
         title: Set(input.title.trim().to_owned()),
         description: Set(clean(input.description)),
         category: Set(input.category.as_str().to_owned()),
@@ -421,11 +435,80 @@ pub async fn open_item(
     .insert(&tx)
     .await?;
     let view = ItemView::from_model(row, today)?;
-    audit_item(&tx, actor, "create", None, &view).await?;
-    write_update(&tx, actor, &view, UpdateKind::StatusChange, "opened".to_owned(), Some((None, ItemStatus::Open)))
-        .await?;
+    let (_, trail) =
+        insert_update(&tx, actor, &view, UpdateKind::StatusChange, "opened".to_owned(), Some((None, ItemStatus::Open)))
+            .await?;
+    let created = Change::of(
+        "create",
+        crate::services::audit::entity_name(entity::supervision_item::Entity),
+        *view.id,
+        Some(*view.organization_id),
+        None,
+        Some(&view),
+    )?;
+    audit::record_all(&tx, actor, vec![created, trail]).await?;
     tx.commit().await?;
     Ok(view)
+}
+
+/// What opening an item needs to know of the records it refers to.
+struct References {
+    /// The organisation's path, if it is in the actor's supervision read scope.
+    organization_path: Option<String>,
+    /// The inspected organisation's path, if an inspection is named and readable.
+    inspection_path: Option<String>,
+    /// Whether the responsible person is in the actor's people scope.
+    person_in_scope: bool,
+}
+
+/// Checks the organisation, inspection and responsible person of a new item in one
+/// statement (three scalar sub-queries).
+async fn references<C: ConnectionTrait>(db: &C, actor: &Actor, input: &NewItem) -> AppResult<References> {
+    use sea_orm::QueryTrait;
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Query, SubQueryStatement};
+    let scalar =
+        |q: sea_orm::sea_query::SelectStatement| Expr::SubQuery(None, Box::new(SubQueryStatement::SelectStatement(q)));
+    let org = organization::Entity::find()
+        .select_only()
+        .column(organization::Column::Path)
+        .filter(organization::Column::Id.eq(*input.organization_id))
+        .filter(crate::services::scope::orgs_in(&actor.scope(Permission::SupervisionRead)))
+        .into_query();
+    let inspection = Query::select()
+        .column((organization::Entity, organization::Column::Path))
+        .from(entity::inspection::Entity)
+        .join(
+            JoinType::InnerJoin,
+            organization::Entity,
+            Expr::col((organization::Entity, organization::Column::Id))
+                .equals((entity::inspection::Entity, entity::inspection::Column::OrganizationId)),
+        )
+        .and_where(
+            Expr::col((entity::inspection::Entity, entity::inspection::Column::Id))
+                .eq(input.inspection_id.map_or(Uuid::nil(), Uuid::from)),
+        )
+        .cond_where(super::inspections::inspections_readable(actor)?)
+        .to_owned();
+    let person = entity::person::Entity::find()
+        .select_only()
+        .expr(Expr::val(1))
+        .filter(entity::person::Column::Id.eq(*input.responsible_person_id))
+        .filter(org_ref_in(entity::person::Column::OrganizationId, &actor.scope(Permission::PersonRead)))
+        .into_query();
+    let select = Query::select()
+        .expr_as(scalar(org), Alias::new("org_path"))
+        .expr_as(scalar(inspection), Alias::new("inspection_path"))
+        .expr_as(scalar(person), Alias::new("person_ok"))
+        .to_owned();
+    let row = db
+        .query_one(&select)
+        .await?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("a select without FROM returned no row")))?;
+    Ok(References {
+        organization_path: row.try_get("", "org_path")?,
+        inspection_path: row.try_get("", "inspection_path")?,
+        person_in_scope: row.try_get::<Option<i32>>("", "person_ok")?.is_some(),
+    })
 }
 
 /// Changes an item's description, category, severity, responsible person or deadline

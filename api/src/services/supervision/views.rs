@@ -104,16 +104,14 @@ pub(super) fn overdue_cond(today: NaiveDate) -> Condition {
         .add(supervision_item::Column::Status.ne(ItemStatus::Verified.as_str()))
 }
 
-pub(super) async fn filtered<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
-    today: NaiveDate,
-    filter: &ItemFilter,
-) -> AppResult<Condition> {
+pub(super) async fn filtered(actor: &Actor, today: NaiveDate, filter: &ItemFilter) -> AppResult<Condition> {
     let mut cond = Condition::all().add(readable(actor)?);
     if let Some(org_id) = filter.organization_id {
-        let org = find_in_scope(db, &actor.scope(Permission::OrgRead), org_id).await?;
-        cond = cond.add(supervision_item::Column::OrganizationId.in_subquery(org_ids_query(subtree(&org.path))));
+        // In the list's own statement ([`list_items`] asks whether the organisation is
+        // visible only when the page comes back empty).
+        let visible = crate::services::scope::orgs_in(&actor.scope(Permission::OrgRead));
+        cond =
+            cond.add(crate::services::scope::in_subtree_of(supervision_item::Column::OrganizationId, org_id, visible));
     }
     if let Some(v) = filter.inspection_id {
         cond = cond.add(supervision_item::Column::InspectionId.eq(v));
@@ -147,11 +145,12 @@ pub async fn list_items<C: ConnectionTrait>(
     filter: &ItemFilter,
     page: PageRequest,
 ) -> AppResult<Page<ItemView>> {
-    let cond = filtered(db, actor, today, filter).await?;
+    let cond = filtered(actor, today, filter).await?;
     let Some(sort) = filter.sort else {
         let (rows, total) =
             keyset::<_, supervision_item::Entity>(db, cond, supervision_item::Column::Id, page, KeyOrder::Oldest)
                 .await?;
+        empty_page_check(db, actor, filter, rows.is_empty()).await?;
         let mut items = rows.into_iter().map(|m| ItemView::from_model(m, today)).collect::<AppResult<Vec<_>>>()?;
         super::items::with_names(db, &mut items).await?;
         return Ok(Page::from_rows(items, page, |i| *i.id, total));
@@ -169,9 +168,25 @@ pub async fn list_items<C: ConnectionTrait>(
         page,
     )
     .await?;
+    empty_page_check(db, actor, filter, rows.is_empty()).await?;
     let mut items = rows.into_iter().map(|m| ItemView::from_model(m, today)).collect::<AppResult<Vec<_>>>()?;
     super::items::with_names(db, &mut items).await?;
     Ok(Page::from_sorted_rows(items, page, ItemSort::key, total))
+}
+
+/// An empty page of a list filtered by an organisation the actor cannot see is
+/// NOT_FOUND, as for a missing organisation (asked only then: a page with items proves
+/// the organisation visible).
+async fn empty_page_check<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    filter: &ItemFilter,
+    empty: bool,
+) -> AppResult<()> {
+    if let (true, Some(org_id)) = (empty, filter.organization_id) {
+        find_in_scope(db, &actor.scope(Permission::OrgRead), org_id).await?;
+    }
+    Ok(())
 }
 
 /// Every item matching the filter (for exports), in creation order; at most `cap` rows.
@@ -183,16 +198,15 @@ pub async fn all_items<C: ConnectionTrait>(
     filter: &ItemFilter,
     cap: u64,
 ) -> AppResult<Vec<ItemView>> {
-    let cond = filtered(db, actor, today, filter).await?;
-    supervision_item::Entity::find()
+    let cond = filtered(actor, today, filter).await?;
+    let rows = supervision_item::Entity::find()
         .filter(cond)
         .order_by_asc(supervision_item::Column::Id)
         .limit(cap)
         .all(db)
-        .await?
-        .into_iter()
-        .map(|m| ItemView::from_model(m, today))
-        .collect()
+        .await?;
+    empty_page_check(db, actor, filter, rows.is_empty()).await?;
+    rows.into_iter().map(|m| ItemView::from_model(m, today)).collect()
 }
 
 /// A position in the escalation order: (overdue first, severity rank, due date, id).
@@ -273,7 +287,7 @@ pub async fn escalation<C: ConnectionTrait>(
     let page = PageRequest::parse(limit, None, field_names.0, field_names.1)?;
     let after = cursor.map(|c| EscalationKey::decode(c, field_names.1)).transpose()?;
     let filter = ItemFilter { organization_id, ..Default::default() };
-    let cond = filtered(db, actor, today, &filter)
+    let cond = filtered(actor, today, &filter)
         .await?
         .add(C::Status.ne(ItemStatus::Verified.as_str()))
         .add(Condition::any().add(C::DueOn.lt(today)).add(C::Severity.eq(Severity::High.as_str())));
@@ -310,6 +324,7 @@ pub async fn escalation<C: ConnectionTrait>(
         .limit(page.limit + 1)
         .all(db)
         .await?;
+    empty_page_check(db, actor, &filter, rows.is_empty()).await?;
     let mut items = rows.into_iter().map(|m| ItemView::from_model(m, today)).collect::<AppResult<Vec<_>>>()?;
     let has_more = items.len() as u64 > page.limit;
     items.truncate(page.limit as usize);

@@ -5,6 +5,9 @@
 //!
 //! Use a scratch database: the default is a fresh SQLite file in a temporary folder;
 //! pass `--database-url postgres://.../scratch` for PostgreSQL.
+//!
+//! The document generator ([`insert_documents`]) is shared with the load benchmark
+//! (`super::load`), which puts the same kind of corpus into its dataset.
 
 use std::time::{Duration, Instant};
 
@@ -17,7 +20,8 @@ use crate::auth::{Actor, Grant, Principal, Role};
 use crate::services::{documents, search, types::DocumentKind};
 use entity::{document, organization};
 
-const PHRASES: &[&str] = &[
+/// The phrases documents are written from (the load benchmark's session topics too).
+pub const PHRASES: &[&str] = &[
     "科技创新",
     "党建引领",
     "第一议题",
@@ -120,6 +124,64 @@ fn sentence(rng: &mut StdRng, topic: &[usize]) -> String {
     s
 }
 
+/// Inserts `count` generated, published Chinese documents owned by organisations drawn
+/// from `orgs` (70 % visible to everyone, the rest to the owner's subtree) and indexes
+/// them for search, 500 to a transaction. `new_id` makes each document's id (the load
+/// benchmark passes a seeded generator so its dataset is reproducible).
+pub async fn insert_documents(
+    db: &DatabaseConnection,
+    rng: &mut StdRng,
+    orgs: &[Uuid],
+    count: usize,
+    new_id: &mut (dyn FnMut() -> Uuid + Send),
+) -> anyhow::Result<()> {
+    anyhow::ensure!(!orgs.is_empty() || count == 0, "documents need an organisation to belong to");
+    let now = chrono::Utc::now();
+    let kinds = DocumentKind::ALL;
+    let mut done = 0;
+    while done < count {
+        let tx = db.begin().await?;
+        for _ in 0..500.min(count - done) {
+            let id = new_id();
+            let org_id = orgs[rng.random_range(0..orgs.len())];
+            let topic: Vec<usize> = (0..6).map(|_| rng.random_range(0..PHRASES.len())).collect();
+            let title = format!(
+                "{}{}{}",
+                VERBS[rng.random_range(0..VERBS.len())],
+                PHRASES[topic[0]],
+                TITLE_SUFFIX[rng.random_range(0..TITLE_SUFFIX.len())]
+            );
+            let body: String = (0..rng.random_range(20..60)).map(|_| sentence(rng, &topic)).collect();
+            document::ActiveModel {
+                id: Set(id),
+                lineage_id: Set(id),
+                revision: Set(1),
+                kind: Set(kinds[rng.random_range(0..kinds.len())].as_str().into()),
+                title: Set(title.clone()),
+                issuing_body: Set(None),
+                issued_on: Set(NaiveDate::from_ymd_opt(2020 + rng.random_range(0..7), rng.random_range(1..13), 1)),
+                body: Set(body.clone()),
+                summary: Set(None),
+                organization_id: Set(org_id),
+                visibility: Set(if rng.random_bool(0.7) { "everyone".into() } else { "subtree".into() }),
+                status: Set("published".into()),
+                published_at: Set(Some(now)),
+                superseded_by: Set(None),
+                created_by: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+                version: Set(1),
+            }
+            .insert(&tx)
+            .await?;
+            search::index(&tx, documents::SEARCH_ENTITY, id, &title, &body).await?;
+            done += 1;
+        }
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
 /// Loads `count` generated documents and times `queries` searches.
 pub async fn run(db: &DatabaseConnection, count: usize, queries: usize) -> anyhow::Result<BenchReport> {
     let mut rng = StdRng::seed_from_u64(20261125);
@@ -151,48 +213,8 @@ pub async fn run(db: &DatabaseConnection, count: usize, queries: usize) -> anyho
         }
     }
     let started = Instant::now();
-    let kinds = DocumentKind::ALL;
-    let mut done = 0;
-    while done < count {
-        let tx = db.begin().await?;
-        for _ in 0..500.min(count - done) {
-            let id = Uuid::now_v7();
-            let (org_id, _) = orgs[rng.random_range(0..orgs.len())].clone();
-            let topic: Vec<usize> = (0..6).map(|_| rng.random_range(0..PHRASES.len())).collect();
-            let title = format!(
-                "{}{}{}",
-                VERBS[rng.random_range(0..VERBS.len())],
-                PHRASES[topic[0]],
-                TITLE_SUFFIX[rng.random_range(0..TITLE_SUFFIX.len())]
-            );
-            let body: String = (0..rng.random_range(20..60)).map(|_| sentence(&mut rng, &topic)).collect();
-            document::ActiveModel {
-                id: Set(id),
-                lineage_id: Set(id),
-                revision: Set(1),
-                kind: Set(kinds[rng.random_range(0..kinds.len())].as_str().into()),
-                title: Set(title.clone()),
-                issuing_body: Set(None),
-                issued_on: Set(NaiveDate::from_ymd_opt(2020 + rng.random_range(0..7), rng.random_range(1..13), 1)),
-                body: Set(body.clone()),
-                summary: Set(None),
-                organization_id: Set(org_id),
-                visibility: Set(if rng.random_bool(0.7) { "everyone".into() } else { "subtree".into() }),
-                status: Set("published".into()),
-                published_at: Set(Some(now)),
-                superseded_by: Set(None),
-                created_by: Set(None),
-                created_at: Set(now),
-                updated_at: Set(now),
-                version: Set(1),
-            }
-            .insert(&tx)
-            .await?;
-            search::index(&tx, documents::SEARCH_ENTITY, id, &title, &body).await?;
-            done += 1;
-        }
-        tx.commit().await?;
-    }
+    let org_ids: Vec<Uuid> = orgs.iter().map(|(id, _)| *id).collect();
+    insert_documents(db, &mut rng, &org_ids, count, &mut Uuid::now_v7).await?;
     let load_seconds = started.elapsed().as_secs_f64();
     if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
         sea_orm::ConnectionTrait::execute_unprepared(db, "ANALYZE").await?;

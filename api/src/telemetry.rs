@@ -1,0 +1,101 @@
+//! What the server counts about itself: Prometheus metrics (served at `/metrics` to
+//! holders of the metrics token) and the SQL statements each request runs.
+//!
+//! Statements are counted by the database pool's metric callback ([`on_statement`]).
+//! A request runs inside [`count_statements`], which gives it a task-local counter; the
+//! GraphQL loaders carry that counter into the tasks they spawn ([`propagate`]), so
+//! every statement a request causes is counted against it, and statements of
+//! background work (the audit chainer) are counted apart. The per-request count is what
+//! the benchmark reports and what the tests assert ("few and constant statements").
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+/// The statement counter of one request.
+pub type StatementCounter = Arc<AtomicU32>;
+
+tokio::task_local! {
+    static STATEMENTS: StatementCounter;
+}
+
+/// Counter name: SQL statements run, by `origin` (`request` or `background`).
+pub const SQL_STATEMENTS: &str = "dangjian_sql_statements_total";
+/// Counter name: HTTP requests answered, by `route` pattern, `method` and `status`.
+pub const HTTP_REQUESTS: &str = "dangjian_http_requests_total";
+/// Histogram name: seconds from request to response head, by `route` and `method`.
+pub const HTTP_DURATION: &str = "dangjian_http_request_duration_seconds";
+
+/// The process-wide Prometheus recorder (installed on first use; several applications
+/// in one process, as in the test suite, share it).
+pub fn prometheus() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets(&[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0])
+            .map(|b| b.build_recorder())
+            .unwrap_or_else(|_| PrometheusBuilder::new().build_recorder());
+        let handle = recorder.handle();
+        // Fails only when another recorder is installed already; then ours stays empty.
+        let _ = metrics::set_global_recorder(recorder);
+        handle
+    })
+}
+
+/// The pool's metric callback: one statement ran, for the current request if any.
+pub fn on_statement() {
+    match STATEMENTS.try_with(|c| c.fetch_add(1, Ordering::Relaxed)) {
+        Ok(_) => metrics::counter!(SQL_STATEMENTS, "origin" => "request").increment(1),
+        Err(_) => metrics::counter!(SQL_STATEMENTS, "origin" => "background").increment(1),
+    }
+}
+
+/// Runs `fut` (one request) with its own statement counter, returning what it counted.
+pub async fn count_statements<F: Future>(fut: F) -> (F::Output, u32) {
+    let counter = StatementCounter::default();
+    let out = STATEMENTS.scope(counter.clone(), fut).await;
+    (out, counter.load(Ordering::Relaxed))
+}
+
+/// Wraps a future that will run in another task so that its statements count for the
+/// request spawning it (GraphQL loaders batch in spawned tasks).
+pub fn propagate<F: Future + Send + 'static>(fut: F) -> impl Future<Output = F::Output> + Send + 'static
+where
+    F::Output: Send,
+{
+    let counter = STATEMENTS.try_with(Arc::clone).ok();
+    async move {
+        match counter {
+            Some(c) => STATEMENTS.scope(c, fut).await,
+            None => fut.await,
+        }
+    }
+}
+
+/// Statements the current request has run so far (0 outside a request).
+pub fn statements_so_far() -> u32 {
+    STATEMENTS.try_with(|c| c.load(Ordering::Relaxed)).unwrap_or(0)
+}
+
+/// Gauge name: connections the pool holds, by `state` (`in_use`, `idle`).
+pub const DB_POOL: &str = "dangjian_db_pool_connections";
+
+/// Sets the pool gauges from `db`'s pool (read when `/metrics` is served).
+pub fn pool_gauges(db: &sea_orm::DatabaseConnection) {
+    let (size, idle) = match db.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        _ => {
+            let pool = db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+    };
+    let idle = u32::try_from(idle).unwrap_or(u32::MAX);
+    metrics::gauge!(DB_POOL, "state" => "in_use").set(f64::from(size.saturating_sub(idle)));
+    metrics::gauge!(DB_POOL, "state" => "idle").set(f64::from(idle));
+}
