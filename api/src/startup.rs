@@ -83,6 +83,7 @@ pub fn build_state_with(db: DatabaseConnection, settings: Settings, passwords: P
     let storage = crate::storage::from_settings(&settings)?;
     crate::services::segment::warm_up();
     crate::telemetry::prometheus();
+    crate::services::set_calendar_zone(settings.time_zone);
     let auth_cache = Arc::new(crate::services::auth::AuthCache::new(Duration::from_secs(settings.auth_cache_secs)));
     Ok(AppState { db, keys: Arc::new(keys), policy, settings: Arc::new(settings), storage, auth_cache })
 }

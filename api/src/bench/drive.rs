@@ -422,8 +422,8 @@ async fn pick(db: &DatabaseConnection, today: NaiveDate) -> anyhow::Result<Picks
 const Q1: &str = "query Q1($org: ID!) { studySessions(organizationId: $org, orderBy: HELD_AT_DESCENDING, first: 50) \
     { edges { node { id topic heldAt organization { id name } attendanceCounts { present } \
     attendance(status: PRESENT, first: 10) { person { id name } } } } } }";
-const Q2: &str = "query Q2($id: ID!) { studySession(id: $id) { id topic attendance { status person { id name } } } \
-    measures(sourceKind: SESSION, sourceId: $id, first: 100) { edges { node { id title status } } } }";
+const Q2: &str = "query Q2($id: ID!) { studySession(id: $id) { id topic attendance { status person { id name } } \
+    measures { id title status } } }";
 const Q3: &str = "query Q3($id: ID!) { person(id: $id) { id name organization { id name } } }";
 const Q4: &str = "query Q4($org: ID!) { supervisionItems(organizationId: $org, overdue: true, orderBy: DUE_ON, first: 50) \
     { edges { node { id title dueOn status } } } }";

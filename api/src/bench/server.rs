@@ -51,7 +51,12 @@ impl Server {
     /// warnings-only logging and a fresh metrics token; `env` adds or overrides
     /// variables. Waits (up to two minutes) until `/readyz` answers 200.
     pub fn start(database_url: &str, dir: &Path, env: &[(&str, String)]) -> anyhow::Result<Server> {
-        let exe = std::env::current_exe()?;
+        // `DANGJIAN_BENCH_SERVER` names another build to measure (an earlier commit, say)
+        // on the same dataset; by default this very executable serves.
+        let exe = match std::env::var_os("DANGJIAN_BENCH_SERVER") {
+            Some(path) => PathBuf::from(path),
+            None => std::env::current_exe()?,
+        };
         let port = free_port()?;
         let addr = format!("127.0.0.1:{port}");
         let data_dir = dir.join("server-data");

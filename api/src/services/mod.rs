@@ -74,6 +74,26 @@ where
     })
 }
 
+/// The zone whose calendar days the domain judges (`DANGJIAN_TIME_ZONE`), for the rules
+/// that run outside a request's own "today" (the day a session's roster is taken on,
+/// the day of a departure). Set once at start-up; Asia/Shanghai until then.
+static CALENDAR_ZONE: std::sync::OnceLock<chrono_tz::Tz> = std::sync::OnceLock::new();
+
+/// Sets the calendar zone (the first call wins: one zone per process).
+pub fn set_calendar_zone(zone: chrono_tz::Tz) {
+    let _ = CALENDAR_ZONE.set(zone);
+}
+
+/// The calendar zone in force.
+pub fn calendar_zone() -> chrono_tz::Tz {
+    CALENDAR_ZONE.get().copied().unwrap_or(chrono_tz::Asia::Shanghai)
+}
+
+/// The calendar day of an instant in the calendar zone.
+pub fn day_of(at: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+    at.with_timezone(&calendar_zone()).date_naive()
+}
+
 /// The current instant (UTC), in one place so tests and code agree on the type.
 pub fn now() -> chrono::DateTime<chrono::Utc> {
     chrono::Utc::now()

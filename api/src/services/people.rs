@@ -420,10 +420,10 @@ fn validate(
         .finish()
 }
 
-/// Today in the default time zone (Asia/Shanghai), for the callers of [`create`] and
+/// Today in the calendar zone (`services::calendar_zone`), for the callers of [`create`] and
 /// [`update`] that have no configured "today" (the demo seed, tests).
 fn default_today() -> NaiveDate {
-    Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive()
+    super::day_of(Utc::now())
 }
 
 /// Creates a person in an organisation the actor manages, judging dates in the default

@@ -187,7 +187,7 @@ pub(crate) fn entry(session_id: Uuid, person_id: Uuid, guest: bool) -> attendanc
 pub(crate) async fn initial<C: ConnectionTrait>(db: &C, session: &study_session::Model) -> AppResult<usize> {
     let org = organization::Entity::find_by_id(session.organization_id).one(db).await?.ok_or(AppError::NotFound)?;
     let kind = SessionKind::from_db(&session.kind)?;
-    let ids = compute(db, &org, kind, session.held_at.date_naive()).await?;
+    let ids = compute(db, &org, kind, super::day_of(session.held_at)).await?;
     for chunk in ids.chunks(500) {
         attendance::Entity::insert_many(chunk.iter().map(|p| entry(session.id, *p, false))).exec(db).await?;
     }
@@ -202,7 +202,7 @@ pub(crate) async fn resync_session<C: ConnectionTrait>(db: &C, session: &study_s
     }
     let org = organization::Entity::find_by_id(session.organization_id).one(db).await?.ok_or(AppError::NotFound)?;
     let kind = SessionKind::from_db(&session.kind)?;
-    let wanted: HashSet<Uuid> = compute(db, &org, kind, session.held_at.date_naive()).await?.into_iter().collect();
+    let wanted: HashSet<Uuid> = compute(db, &org, kind, super::day_of(session.held_at)).await?.into_iter().collect();
     let current = attendance::Entity::find().filter(attendance::Column::SessionId.eq(session.id)).all(db).await?;
     let have: HashSet<Uuid> = current.iter().map(|a| a.person_id).collect();
     let stale: Vec<Uuid> = current
@@ -254,7 +254,7 @@ pub(crate) async fn resync_person<C: ConnectionTrait>(db: &C, person_id: Uuid) -
         let session_org = organization::Entity::find_by_id(session.organization_id).one(db).await?;
         let Some(session_org) = session_org else { continue };
         let kind = SessionKind::from_db(&session.kind)?;
-        let belongs = compute_one(db, &session_org, kind, session.held_at.date_naive(), &p, &org).await?;
+        let belongs = compute_one(db, &session_org, kind, super::day_of(session.held_at), &p, &org).await?;
         let row = attendance::Entity::find()
             .filter(attendance::Column::SessionId.eq(session.id))
             .filter(attendance::Column::PersonId.eq(person_id))

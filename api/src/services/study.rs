@@ -1207,7 +1207,7 @@ pub async fn update(
     if let Some(ids) = &patch.material_document_ids {
         replace_materials(&tx, actor, id, ids).await?;
     }
-    if model.kind != original.kind || model.held_at.date_naive() != original.held_at.date_naive() {
+    if model.kind != original.kind || super::day_of(model.held_at) != super::day_of(original.held_at) {
         // Another kind is for other people; another day may have another committee.
         super::rosters::resync_session(&tx, &model).await?;
     }
@@ -1379,131 +1379,210 @@ pub struct RosterSlice {
 /// Rosters of several sessions for GraphQL (DataLoader batch): for every ask, the
 /// session's counts and the entries it asks for (leave reasons as in
 /// [`attendance_of`]); sessions the actor may not read are absent. **One statement**
-/// whatever the number of sessions and asks: counts and first-N are computed by window
-/// functions in the database (`COUNT(*) OVER`, `ROW_NUMBER() OVER`), so a page of 50
-/// sessions asking for "the number present and the first 10 present" reads 50 × 10
-/// entries, not every roster.
+/// whatever the number of sessions and asks: the counts (`GROUP BY`) `UNION ALL` the
+/// entries asked for, cut to the first N per session in the database
+/// (`ROW_NUMBER() OVER`, only when an ask has a `first`), so a page of 50 sessions
+/// asking for "the number present and the first 10 present" reads 50 × 10 entries, not
+/// every roster.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn roster_slices<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
     asks: &[RosterAsk],
 ) -> AppResult<HashMap<RosterAsk, RosterSlice>> {
-    use sea_orm::FromQueryResult;
-    use sea_orm::sea_query::{Alias, Asterisk, CaseStatement, Expr, ExprTrait, JoinType as Join, Query};
+    use sea_orm::sea_query::{
+        Alias, CaseStatement, Expr, ExprTrait, JoinType as Join, Query, SelectStatement, UnionType,
+    };
     if asks.is_empty() {
         return Ok(HashMap::new());
     }
-    let mut runs = Condition::any()
-        .add(org_ref_in(study_session::Column::OrganizationId, &actor.scope(Permission::SessionWrite)))
-        .add(org_ref_in(study_session::Column::OrganizationId, &actor.scope(Permission::ComplianceRead)));
-    if let Some(me) = actor.person_id() {
-        runs = runs.add(study_session::Column::HostPersonId.eq(me)).add(study_session::Column::RecorderPersonId.eq(me));
-    }
     let ids = super::bucketed(asks.iter().map(|a| a.session_id));
-    let col = |c: attendance::Column| Expr::col((attendance::Entity, c));
-    let inner = Query::select()
-        .column((attendance::Entity, Asterisk))
-        .expr_as(Expr::col((person::Entity, person::Column::Name)), Alias::new("dj_person_name"))
+    let readable = readable(actor)?;
+    let a = |c: attendance::Column| Expr::col((attendance::Entity, c));
+    let null = || Expr::cust("NULL");
+    let from_rosters = |q: &mut SelectStatement| {
+        q.from(attendance::Entity)
+            .join(
+                Join::InnerJoin,
+                study_session::Entity,
+                Expr::col((study_session::Entity, study_session::Column::Id))
+                    .equals((attendance::Entity, attendance::Column::SessionId)),
+            )
+            .and_where(a(attendance::Column::SessionId).is_in(ids.clone()))
+            .cond_where(readable.clone());
+    };
+    // The counts: one row per (session, status).
+    let mut select = Query::select();
+    select
+        .expr_as(Expr::val(1), Alias::new("dj_k"))
+        .expr_as(null(), Alias::new("id"))
+        .expr_as(a(attendance::Column::SessionId), Alias::new("session_id"))
+        .expr_as(null(), Alias::new("person_id"))
+        .expr_as(a(attendance::Column::Status), Alias::new("status"))
+        .expr_as(null(), Alias::new("reason"))
+        .expr_as(null(), Alias::new("checked_in_at"))
+        .expr_as(null(), Alias::new("method"))
+        .expr_as(null(), Alias::new("updated_at"))
+        .expr_as(null(), Alias::new("version"))
+        .expr_as(null(), Alias::new("dj_person_name"))
         .expr_as(Expr::col((study_session::Entity, study_session::Column::Status)), Alias::new("dj_session_status"))
-        .expr_as(CaseStatement::new().case(runs, 1).finally(0), Alias::new("dj_confidant"))
-        .expr_as(
-            Expr::cust(
-                r#"ROW_NUMBER() OVER (PARTITION BY "attendance"."session_id", "attendance"."status" ORDER BY "attendance"."id")"#,
-            ),
-            Alias::new("dj_rn_status"),
-        )
-        .expr_as(
-            Expr::cust(r#"ROW_NUMBER() OVER (PARTITION BY "attendance"."session_id" ORDER BY "attendance"."id")"#),
-            Alias::new("dj_rn_all"),
-        )
-        .expr_as(
-            Expr::cust(r#"COUNT(*) OVER (PARTITION BY "attendance"."session_id", "attendance"."status")"#),
-            Alias::new("dj_n"),
-        )
-        .from(attendance::Entity)
-        .join(
-            Join::InnerJoin,
-            study_session::Entity,
-            Expr::col((study_session::Entity, study_session::Column::Id))
-                .equals((attendance::Entity, attendance::Column::SessionId)),
-        )
-        .join(
-            Join::LeftJoin,
-            person::Entity,
-            Expr::col((person::Entity, person::Column::Id)).equals((attendance::Entity, attendance::Column::PersonId)),
-        )
-        .and_where(col(attendance::Column::SessionId).is_in(ids))
-        .cond_where(readable(actor)?)
-        .to_owned();
-    // The rows to return: the first of every (session, status) carries its count; then
-    // whatever each distinct (status, first) asks for.
-    let t = Alias::new("t");
-    let tcol = |name: &str| Expr::col((t.clone(), Alias::new(name)));
-    let mut wanted = Condition::any().add(tcol("dj_rn_status").eq(1));
-    let mut kinds: Vec<(Option<AttendanceStatus>, Option<u32>)> = asks.iter().map(|a| (a.status, a.first)).collect();
-    kinds.sort_unstable();
-    kinds.dedup();
-    for (status, first) in kinds {
-        if first == Some(0) {
-            continue;
+        .expr_as(null(), Alias::new("dj_confidant"))
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("dj_n"));
+    from_rosters(&mut select);
+    select
+        .group_by_col((attendance::Entity, attendance::Column::SessionId))
+        .group_by_col((study_session::Entity, study_session::Column::Status))
+        .group_by_col((attendance::Entity, attendance::Column::Status));
+    // The entries asked for, if any.
+    let entry_asks: Vec<&RosterAsk> = asks.iter().filter(|k| k.first != Some(0)).collect();
+    if !entry_asks.is_empty() {
+        let mut runs = Condition::any()
+            .add(org_ref_in(study_session::Column::OrganizationId, &actor.scope(Permission::SessionWrite)))
+            .add(org_ref_in(study_session::Column::OrganizationId, &actor.scope(Permission::ComplianceRead)));
+        if let Some(me) = actor.person_id() {
+            runs = runs
+                .add(study_session::Column::HostPersonId.eq(me))
+                .add(study_session::Column::RecorderPersonId.eq(me));
         }
-        let mut c = Condition::all();
-        if let Some(s) = status {
-            c = c.add(tcol("status").eq(s.as_str()));
+        let by_status = entry_asks.iter().any(|k| k.status.is_some() && k.first.is_some());
+        let overall = entry_asks.iter().any(|k| k.status.is_none() && k.first.is_some());
+        let mut inner = Query::select();
+        inner
+            .expr_as(Expr::val(0), Alias::new("dj_k"))
+            .expr_as(a(attendance::Column::Id), Alias::new("id"))
+            .expr_as(a(attendance::Column::SessionId), Alias::new("session_id"))
+            .expr_as(a(attendance::Column::PersonId), Alias::new("person_id"))
+            .expr_as(a(attendance::Column::Status), Alias::new("status"))
+            .expr_as(a(attendance::Column::Reason), Alias::new("reason"))
+            .expr_as(a(attendance::Column::CheckedInAt), Alias::new("checked_in_at"))
+            .expr_as(a(attendance::Column::Method), Alias::new("method"))
+            .expr_as(a(attendance::Column::UpdatedAt), Alias::new("updated_at"))
+            .expr_as(a(attendance::Column::Version), Alias::new("version"))
+            .expr_as(Expr::col((person::Entity, person::Column::Name)), Alias::new("dj_person_name"))
+            .expr_as(Expr::col((study_session::Entity, study_session::Column::Status)), Alias::new("dj_session_status"))
+            .expr_as(CaseStatement::new().case(runs, 1).finally(0), Alias::new("dj_confidant"))
+            .expr_as(Expr::val(0i64), Alias::new("dj_n"))
+            .join(
+                Join::LeftJoin,
+                person::Entity,
+                Expr::col((person::Entity, person::Column::Id))
+                    .equals((attendance::Entity, attendance::Column::PersonId)),
+            );
+        if by_status {
+            inner.expr_as(
+                Expr::cust(
+                    r#"ROW_NUMBER() OVER (PARTITION BY "attendance"."session_id", "attendance"."status" ORDER BY "attendance"."id")"#,
+                ),
+                Alias::new("dj_rn_status"),
+            );
         }
-        match (status, first) {
-            (Some(_), Some(n)) => c = c.add(tcol("dj_rn_status").lte(i64::from(n))),
-            (None, Some(n)) => c = c.add(tcol("dj_rn_all").lte(i64::from(n))),
-            (_, None) => {}
+        if overall {
+            inner.expr_as(
+                Expr::cust(r#"ROW_NUMBER() OVER (PARTITION BY "attendance"."session_id" ORDER BY "attendance"."id")"#),
+                Alias::new("dj_rn_all"),
+            );
         }
-        wanted = wanted.add(c);
+        from_rosters(&mut inner);
+        // Only the statuses asked for, unless some ask wants every status.
+        if entry_asks.iter().all(|k| k.status.is_some()) {
+            let mut statuses: Vec<&str> = entry_asks.iter().filter_map(|k| k.status.map(|s| s.as_str())).collect();
+            statuses.sort_unstable();
+            statuses.dedup();
+            inner.and_where(a(attendance::Column::Status).is_in(statuses));
+        }
+        let entries = if by_status || overall {
+            let t = Alias::new("dj_t");
+            let tcol = |name: &str| Expr::col((t.clone(), Alias::new(name)));
+            let mut kinds: Vec<(Option<AttendanceStatus>, Option<u32>)> =
+                entry_asks.iter().map(|k| (k.status, k.first)).collect();
+            kinds.sort_unstable();
+            kinds.dedup();
+            let mut wanted = Condition::any();
+            for (status, first) in kinds {
+                let mut c = Condition::all();
+                if let Some(s) = status {
+                    c = c.add(tcol("status").eq(s.as_str()));
+                }
+                match (status, first) {
+                    (Some(_), Some(n)) => c = c.add(tcol("dj_rn_status").lte(i64::from(n))),
+                    (None, Some(n)) => c = c.add(tcol("dj_rn_all").lte(i64::from(n))),
+                    (_, None) => {}
+                }
+                wanted = wanted.add(c);
+            }
+            let mut outer = Query::select();
+            for column in [
+                "dj_k",
+                "id",
+                "session_id",
+                "person_id",
+                "status",
+                "reason",
+                "checked_in_at",
+                "method",
+                "updated_at",
+                "version",
+                "dj_person_name",
+                "dj_session_status",
+                "dj_confidant",
+                "dj_n",
+            ] {
+                outer.column((t.clone(), Alias::new(column)));
+            }
+            outer.from_subquery(inner, t.clone()).cond_where(wanted);
+            outer
+        } else {
+            inner
+        };
+        select.union(UnionType::All, entries);
     }
-    let outer = Query::select()
-        .column(Asterisk)
-        .from_subquery(inner, t.clone())
-        .cond_where(wanted)
-        .order_by(Alias::new("id"), sea_orm::sea_query::Order::Asc)
-        .to_owned();
     let own = actor.person_id();
     let mut counts: HashMap<Uuid, AttendanceCounts> = HashMap::new();
-    let mut rows: HashMap<Uuid, Vec<(AttendanceView, i64, i64)>> = HashMap::new();
-    for row in db.query_all(&outer).await? {
-        let model = attendance::Model::from_query_result(&row, "")?;
-        let session_status: String = row.try_get("", "dj_session_status")?;
-        let name: Option<String> = row.try_get("", "dj_person_name")?;
-        let confidant: i32 = row.try_get("", "dj_confidant")?;
-        let rn_status: i64 = row.try_get("", "dj_rn_status")?;
-        let rn_all: i64 = row.try_get("", "dj_rn_all")?;
-        if rn_status == 1 {
+    let mut rows: HashMap<Uuid, Vec<AttendanceView>> = HashMap::new();
+    for row in db.query_all(&select).await? {
+        let kind: i32 = row.try_get("", "dj_k")?;
+        let session_id: Uuid = row.try_get("", "session_id")?;
+        let status: String = row.try_get("", "status")?;
+        if kind == 1 {
+            let session_status: String = row.try_get("", "dj_session_status")?;
             let n: i64 = row.try_get("", "dj_n")?;
-            counts.entry(model.session_id).or_default().add_of(&session_status, &model.status, n);
+            counts.entry(session_id).or_default().add_of(&session_status, &status, n);
+            continue;
         }
-        let mut view = AttendanceView::from_model(model, name)?;
-        if confidant == 0 && own != Some(view.person_id.0) {
-            view.reason = None;
-        }
-        rows.entry(view.session_id.0).or_default().push((view, rn_status, rn_all));
+        let person_id: Uuid = row.try_get("", "person_id")?;
+        let confidant: i32 = row.try_get("", "dj_confidant")?;
+        let reason: Option<String> = row.try_get("", "reason")?;
+        let view = AttendanceView {
+            id: Id(row.try_get("", "id")?),
+            session_id: Id(session_id),
+            person_id: Id(person_id),
+            person_name: row.try_get("", "dj_person_name")?,
+            status: AttendanceStatus::from_db(&status)?,
+            reason: if confidant == 0 && own != Some(person_id) { None } else { reason },
+            checked_in_at: row.try_get("", "checked_in_at")?,
+            method: row.try_get("", "method")?,
+            updated_at: row.try_get("", "updated_at")?,
+            version: row.try_get("", "version")?,
+        };
+        rows.entry(session_id).or_default().push(view);
     }
     let mut out: HashMap<RosterAsk, RosterSlice> = HashMap::new();
     for ask in asks {
         let Some(c) = counts.get(&ask.session_id) else { continue };
-        let entries = match ask.first {
+        let mut entries: Vec<AttendanceView> = match ask.first {
             Some(0) => Vec::new(),
             _ => rows
                 .get(&ask.session_id)
                 .into_iter()
                 .flatten()
-                .filter(|(v, rn_status, rn_all)| {
-                    ask.status.is_none_or(|s| v.status == s)
-                        && ask.first.is_none_or(|n| {
-                            let rank = if ask.status.is_some() { *rn_status } else { *rn_all };
-                            rank <= i64::from(n)
-                        })
-                })
-                .map(|(v, _, _)| v.clone())
+                .filter(|v| ask.status.is_none_or(|s| v.status == s))
+                .cloned()
                 .collect(),
         };
+        entries.sort_by_key(|v| v.id.0);
+        if let Some(n) = ask.first {
+            entries.truncate(n as usize);
+        }
         out.insert(*ask, RosterSlice { counts: c.clone().finish(), entries });
     }
     Ok(out)

@@ -383,6 +383,7 @@ pub async fn create(
 
 /// Revokes every token of an account: bumps its token version and revokes its refresh tokens.
 async fn revoke_all<C: ConnectionTrait>(tx: &C, user_id: Uuid) -> AppResult<()> {
+    super::auth_cache::changed();
     super::epoch::note_revocation(tx).await?;
     user_account::Entity::update_many()
         .col_expr(user_account::Column::TokenVersion, Expr::col(user_account::Column::TokenVersion).add(1))
