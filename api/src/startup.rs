@@ -82,6 +82,7 @@ pub fn build_state_with(db: DatabaseConnection, settings: Settings, passwords: P
     };
     let storage = crate::storage::from_settings(&settings)?;
     crate::services::segment::warm_up();
+    crate::rest::warm_up();
     crate::telemetry::prometheus();
     crate::services::set_calendar_zone(settings.time_zone);
     let auth_cache = Arc::new(crate::services::auth::AuthCache::new(Duration::from_secs(settings.auth_cache_secs)));
@@ -201,6 +202,7 @@ pub fn build_app(
         .route("/healthz", web::get().to(healthz))
         .route("/metrics", web::get().to(crate::http::metrics_endpoint))
         .route("/readyz", web::get().to(readyz))
+        .route("/api/v1/openapi.json", web::get().to(rest::openapi_json))
         .route(
             "/docs",
             web::get().to(|| async {
@@ -208,10 +210,10 @@ pub fn build_app(
             }),
         )
         .service(
-            SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", rest::openapi()).config(
+            SwaggerUi::new("/docs/{_:.*}").config(
                 // No call to swagger.io's public validator: the docs work on an intranet and
                 // the document's address never leaves it.
-                utoipa_swagger_ui::Config::default()
+                utoipa_swagger_ui::Config::new(["/api/v1/openapi.json"])
                     .validator_url("none")
                     .try_it_out_enabled(true)
                     .display_request_duration(true),

@@ -16,6 +16,7 @@ mod m20261130_000002_committees;
 mod m20261130_000003_person_life_cycle;
 mod m20261130_000004_session_checkin;
 mod m20261130_000005_rosters;
+mod m20261130_000006_search_title_vector;
 
 /// The hash the first audit record links to (the chain's genesis).
 pub use m20261127_000003_audit_chain::GENESIS_HASH as AUDIT_GENESIS_HASH;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000003_person_life_cycle::Migration),
             Box::new(m20261130_000004_session_checkin::Migration),
             Box::new(m20261130_000005_rosters::Migration),
+            Box::new(m20261130_000006_search_title_vector::Migration),
         ]
     }
 }

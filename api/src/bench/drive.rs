@@ -99,6 +99,11 @@ pub struct Options {
     /// Also write the Markdown report to this file.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Ask for gzip-compressed answers (`Accept-Encoding`), as browsers and mobile apps
+    /// do. Off by default, like `wrk` in issue 12's comparison: the figures are then the
+    /// API's own work, without compression's.
+    #[arg(long)]
+    pub gzip: bool,
 }
 
 /// The ids the operations use, picked from the loaded data.
@@ -245,7 +250,7 @@ async fn run_in(
             let token = server.login("bench", &password)?;
             let before = server.counters()?;
             let cpu_before = server.cpu_ms(ticks)?;
-            let oha = run_oha(&server, &token, method, &path, body.as_deref(), connections, options.duration)?;
+            let oha = run_oha(&server, &token, method, &path, body.as_deref(), connections, options)?;
             let cpu_after = server.cpu_ms(ticks)?;
             let after = server.counters()?;
             let row = measure_row(op, connections, &oha, cpu_after - cpu_before, before, after, &note)?;
@@ -495,18 +500,21 @@ fn run_oha(
     path: &str,
     body: Option<&str>,
     connections: usize,
-    duration: Duration,
+    options: &Options,
 ) -> anyhow::Result<Value> {
     let mut cmd = Command::new("oha");
     cmd.args(["--no-tui", "--output-format", "json", "-w"])
         .arg("-z")
-        .arg(format!("{}ms", duration.as_millis().max(1)))
+        .arg(format!("{}ms", options.duration.as_millis().max(1)))
         .arg("-c")
         .arg(connections.to_string())
         .arg("-m")
         .arg(method)
         .arg("-H")
         .arg(format!("Authorization: Bearer {token}"));
+    if !options.gzip {
+        cmd.arg("--disable-compression");
+    }
     if let Some(b) = body {
         cmd.args(["-H", "Content-Type: application/json", "-H", "Accept: application/graphql-response+json", "-d", b]);
     }
@@ -598,10 +606,11 @@ fn markdown(
     let _ = writeln!(
         s,
         "Machine: {cores} cores ({model}); database: {database}; {build}; server pool {} connections, {} workers; \
-         each run {:.1} s.",
+         each run {:.1} s; answers {}.",
         settings.db_max_connections,
         settings.workers.map_or("one per core".to_owned(), |w| w.to_string()),
-        options.duration.as_secs_f64()
+        options.duration.as_secs_f64(),
+        if options.gzip { "gzip-compressed (--gzip)" } else { "uncompressed" }
     );
     let _ = writeln!(
         s,

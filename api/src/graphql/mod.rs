@@ -314,9 +314,15 @@ fn selection_facts(root: &SelectionSet, facts: &mut SelectionFacts) {
 /// introspection (administrators only: anyone else gets a FORBIDDEN error instead of
 /// a silent `null`), and for GET that the document holds no mutation at all (whatever
 /// the operation name: GET answers may be cached, logged and prefetched).
-fn precheck(query: &str, limits: &DocumentLimits, is_get: bool, may_introspect: bool) -> AppResult<()> {
+fn precheck(
+    request: &mut async_graphql::Request,
+    limits: &DocumentLimits,
+    is_get: bool,
+    may_introspect: bool,
+) -> AppResult<()> {
     // Unparsable documents are left to the executor, which reports them GraphQL-style.
-    let Ok(doc) = async_graphql::parser::parse_query(query) else { return Ok(()) };
+    // A parsed document stays in the request: the executor does not parse it again.
+    let Ok(doc) = request.parsed_query() else { return Ok(()) };
     let mut facts = SelectionFacts::default();
     let mut has_write = false;
     let sets =
@@ -427,7 +433,7 @@ async fn execute(
     scan_document(&request.query, &limits)?;
     let actor = optional_actor(req).await?;
     let is_admin = actor.as_ref().is_some_and(Actor::is_admin);
-    precheck(&request.query, &limits, is_get, is_admin)?;
+    precheck(&mut request, &limits, is_get, is_admin)?;
     if !is_admin {
         request = request.disable_introspection();
     }
@@ -548,19 +554,23 @@ mod tests {
 
     #[test]
     fn aliases_fields_and_get_mutations_are_checked() {
-        assert!(precheck("{ a: me { kind } b: me { kind } }", &LIMITS, false, true).is_err());
-        assert!(precheck("{ a: me { kind } }", &LIMITS, false, true).is_ok());
-        assert!(precheck("{ me { a b c d } }", &LIMITS, false, true).is_err(), "four fields in one selection");
+        assert!(check("{ a: me { kind } b: me { kind } }", &LIMITS, false, true).is_err());
+        assert!(check("{ a: me { kind } }", &LIMITS, false, true).is_ok());
+        assert!(check("{ me { a b c d } }", &LIMITS, false, true).is_err(), "four fields in one selection");
         for doc in ["mutation { revokeRole(id: \"x\") }", "mutation Sneaky { revokeRole(id: \"x\") }"] {
-            assert!(matches!(precheck(doc, &LIMITS, true, true), Err(AppError::MethodNotAllowed { .. })), "{doc}");
+            assert!(matches!(check(doc, &LIMITS, true, true), Err(AppError::MethodNotAllowed { .. })), "{doc}");
         }
-        assert!(precheck("query Q { me { kind } } mutation M { x }", &LIMITS, true, true).is_err());
-        assert!(precheck("query { me { kind } }", &LIMITS, true, true).is_ok());
+        assert!(check("query Q { me { kind } } mutation M { x }", &LIMITS, true, true).is_err());
+        assert!(check("query { me { kind } }", &LIMITS, true, true).is_ok());
         // Introspection, even hidden in a fragment, is for administrators only.
         let doc = "query { ...F } fragment F on QueryRoot { __schema { queryType { name } } }";
-        assert!(matches!(precheck(doc, &LIMITS, false, false), Err(AppError::Forbidden(_))));
-        assert!(precheck(doc, &LIMITS, false, true).is_ok());
-        assert!(precheck("{ __typename }", &LIMITS, false, false).is_ok());
+        assert!(matches!(check(doc, &LIMITS, false, false), Err(AppError::Forbidden(_))));
+        assert!(check(doc, &LIMITS, false, true).is_ok());
+        assert!(check("{ __typename }", &LIMITS, false, false).is_ok());
+    }
+
+    fn check(doc: &str, limits: &DocumentLimits, is_get: bool, may_introspect: bool) -> AppResult<()> {
+        precheck(&mut async_graphql::Request::new(doc), limits, is_get, may_introspect)
     }
 
     #[test]

@@ -140,6 +140,7 @@ impl SupervisionQuery {
             overdue,
             responsible_person_id: responsible_person_id.as_ref().map(parse_id).transpose()?,
             sort: order_by,
+            bare: true,
         };
         let req = page(ctx, first, after.as_deref(), wants_total(ctx))?;
         let p = services::supervision::list_items(&s.db, a, s.today, &filter, req).await.map_err(gql_error)?;

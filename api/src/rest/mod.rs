@@ -161,10 +161,9 @@ struct DocumentedPath {
 
 /// Every documented path, most literal segments first (so `/documents/search` wins
 /// over `/documents/{id}`).
-static DOCUMENTED: std::sync::LazyLock<Vec<DocumentedPath>> = std::sync::LazyLock::new(|| {
+fn documented_paths(doc: &utoipa::openapi::OpenApi) -> Vec<DocumentedPath> {
     use actix_web::http::Method;
     use utoipa::openapi::{RefOr, path::ParameterIn};
-    let doc = openapi();
     let mut paths: Vec<DocumentedPath> = doc
         .paths
         .paths
@@ -204,12 +203,25 @@ static DOCUMENTED: std::sync::LazyLock<Vec<DocumentedPath>> = std::sync::LazyLoc
         .collect();
     paths.sort_by_key(|p| std::cmp::Reverse(p.segments.iter().filter(|s| s.is_some()).count()));
     paths
+}
+
+/// The OpenAPI document, built once per process (it is large): the paths and parameters
+/// requests are checked against, and the document serialised as it is served.
+static DOCUMENT: std::sync::LazyLock<(Vec<DocumentedPath>, web::Bytes)> = std::sync::LazyLock::new(|| {
+    let doc = openapi();
+    let json = serde_json::to_vec(&doc).unwrap_or_default();
+    (documented_paths(&doc), web::Bytes::from(json))
 });
+
+/// Builds the OpenAPI document now (start-up) rather than on the first request.
+pub fn warm_up() {
+    std::sync::LazyLock::force(&DOCUMENT);
+}
 
 /// The documented path a request path (under `/api/v1`) matches.
 fn documented(path: &str) -> Option<&'static DocumentedPath> {
     let parts: Vec<&str> = path.trim_start_matches("/api/v1").split('/').filter(|s| !s.is_empty()).collect();
-    DOCUMENTED.iter().find(|d| {
+    DOCUMENT.0.iter().find(|d| {
         d.segments.len() == parts.len()
             && d.segments.iter().zip(&parts).all(|(seg, part)| seg.as_deref().is_none_or(|s| s == *part))
     })
@@ -281,6 +293,12 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(innovation::InnovationApi::openapi());
     openapi::finish(&mut doc);
     doc
+}
+
+/// `GET /api/v1/openapi.json`: the document, serialised once per process and shared by
+/// every worker (each worker holding its own tree cost megabytes).
+pub async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(DOCUMENT.1.clone())
 }
 
 /// The foundation's part of the OpenAPI document, generated from the handlers and DTOs.

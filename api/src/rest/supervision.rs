@@ -89,6 +89,7 @@ impl ItemQuery {
             overdue: self.overdue,
             responsible_person_id: self.responsible_person_id,
             sort: self.sort,
+            bare: false,
         }
     }
 }

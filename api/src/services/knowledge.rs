@@ -96,8 +96,9 @@ struct HitRow {
 
 /// Ranked full-text search over the published documents and the study sessions (topic
 /// and minutes) the actor may read, merged by relevance: results whose title holds every
-/// query word first, then the others, each group by bm25 (SQLite) or ts_rank (PostgreSQL). The kind, tag and date filters
-/// select documents only. The cursor is an offset (ranked results have no stable key);
+/// query word first, then the others, each group by bm25 (SQLite) or ts_rank (PostgreSQL:
+/// of the title in the first group, of the whole text in the second). The kind, tag and
+/// date filters select documents only. The cursor is an offset (ranked results have no stable key);
 /// at most 1,000 results are reachable.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn search<C: ConnectionTrait>(

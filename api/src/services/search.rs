@@ -1,6 +1,7 @@
 //! The full-text search index and its queries, one function per backend:
 //! SQLite FTS5 (`search_doc` + `search_fts`, ranked by bm25) and PostgreSQL
-//! (`search_entry.tsv` with a GIN index, ranked by ts_rank). Both index jieba tokens
+//! (`search_entry.tsv` and the title's `title_tsv`, each with a GIN index, ranked by
+//! ts_rank). Both index jieba tokens
 //! (see [`super::segment`]) built in Rust, so neither needs a database extension or a
 //! Chinese parser, and every write updates the index in its own transaction.
 
@@ -44,8 +45,9 @@ pub async fn index<C: ConnectionTrait>(db: &C, entity: &str, id: Uuid, title: &s
         backend => {
             db.execute_raw(Statement::from_sql_and_values(
                 backend,
-                "INSERT INTO search_entry (entity, entity_id, tsv) VALUES ($1, $2, $3::tsvector) \
-                 ON CONFLICT (entity, entity_id) DO UPDATE SET tsv = EXCLUDED.tsv",
+                "INSERT INTO search_entry (entity, entity_id, tsv, title_tsv) \
+                 VALUES ($1, $2, $3::tsvector, ts_filter($3::tsvector, '{a}')) \
+                 ON CONFLICT (entity, entity_id) DO UPDATE SET tsv = EXCLUDED.tsv, title_tsv = EXCLUDED.title_tsv",
                 [Value::from(entity), Value::from(id), Value::from(tsvector_literal(&title_tokens, &content_tokens))],
             ))
             .await?;
@@ -133,14 +135,19 @@ pub fn ranked_match<T: IntoTableRef>(
                 .and_where(Expr::cust(format!("{id_column} = search_doc.entity_id")));
         }
         _ => {
+            // The title tier tests and ranks the small title vector (its own GIN index);
+            // only the body tier reads whole documents' vectors.
             let q = query.tsquery();
+            let title = || Expr::cust_with_values("search_entry.title_tsv @@ $1::tsquery", [q.clone()]);
+            let vector = if tier == Tier::Title { "title_tsv" } else { "tsv" };
             select
-                .expr_as(Expr::cust_with_values("ts_rank(search_entry.tsv, $1::tsquery)::float8", [q.clone()]), "score")
+                .expr_as(
+                    Expr::cust_with_values(format!("ts_rank(search_entry.{vector}, $1::tsquery)::float8"), [q.clone()]),
+                    "score",
+                )
                 .from("search_entry")
                 .join(JoinType::InnerJoin, table, Expr::cust(format!("{id_column} = search_entry.entity_id")))
                 .and_where(Expr::col(("search_entry", "entity")).eq(entity));
-            // Title tokens carry weight A; `ts_filter(tsv, '{a}')` has its own GIN index.
-            let title = || Expr::cust_with_values("ts_filter(search_entry.tsv, '{a}') @@ $1::tsquery", [q.clone()]);
             match tier {
                 Tier::All => {
                     select.and_where(Expr::cust_with_values("search_entry.tsv @@ $1::tsquery", [q.clone()]));
@@ -315,9 +322,12 @@ mod tests {
         assert!(ParsedQuery::parse("  ", "q").is_err());
         assert!(ParsedQuery::parse(&"科".repeat(101), "q").is_err());
         assert!(ParsedQuery::parse("！？。", "q").is_err());
-        let q = ParsedQuery::parse("科技创新", "q").unwrap();
+        let q = ParsedQuery::parse("科技 创新", "q").unwrap();
         assert_eq!(q.tsquery(), "('科技') & ('创新')");
         assert_eq!(q.fts5(), "(\"科技\") AND (\"创新\")");
+        // A word of the party-building dictionary: itself, or all its bigrams.
+        let q = ParsedQuery::parse("科技创新", "q").unwrap();
+        assert_eq!(q.tsquery(), "('科技创新' | ('科技' & '技创' & '创新'))");
         let q = ParsedQuery::parse("中华人民共和国", "q").unwrap();
         assert!(q.fts5().contains(" OR ("), "multi-character words also match by bigrams: {}", q.fts5());
         assert_eq!(lexeme("o'b\\"), "'o''b\\\\'");

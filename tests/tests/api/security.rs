@@ -280,6 +280,9 @@ async fn failed_logins_and_query_strings_stay_out_of_the_logs() {
         .with_ansi(false)
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
+    // Tests on other threads register call sites while only their (less verbose)
+    // subscribers exist; make every call site ask this one again.
+    tracing::callsite::rebuild_interest_cache();
     let body = json!({"grant_type": "password", "username": "ghost_user_xyz", "password": "whatever-it-is"});
     let r = app.send(test::TestRequest::post().uri("/api/v1/auth/token").set_json(body)).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);

@@ -7,7 +7,7 @@
 //!   organisation, the number present and the first 10 present: at most 4.
 //! - Q2: one session with its whole roster and its measures: at most 4.
 //! - Q3: one person with their organisation: at most 2.
-//! - Q4: the overdue supervision items of a subtree, by due date: at most 2.
+//! - Q4: the overdue supervision items of a subtree, by due date: at most 2 (GraphQL 1).
 //! - Q5: open a supervision item (a write, with its trail and audit records): at most 5.
 
 use chrono::{Duration, Utc};
@@ -16,9 +16,10 @@ use dangjian::services::{
     self,
     people::NewPerson,
     study::{BulkAttendance, RemainingStatus, SessionKind, SessionStatus},
-    supervision::NewInspection,
+    supervision::{ItemCategory, NewInspection, NewItem, Severity},
     types::{Id, PartyStatus},
 };
+use sea_orm::{EntityTrait, sea_query::Expr};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -65,6 +66,27 @@ async fn load(f: &Fixture, people: usize, sessions: usize) -> Vec<Uuid> {
         services::study::mark_attendance_bulk(db, &sys, *s.id, bulk).await.unwrap();
         ids.push(*s.id);
     }
+    // As many supervision items of b1, then made overdue (an item cannot be opened
+    // past due), so Q4 lists a page of them.
+    let today = f.app.state.settings.today();
+    for i in 0..sessions {
+        let item = NewItem {
+            inspection_id: None,
+            organization_id: Id(f.b1),
+            title: format!("整改事项{i}"),
+            description: None,
+            category: ItemCategory::TheoryStudy,
+            severity: Severity::High,
+            responsible_person_id: Id(f.p_orgadmin_b1),
+            due_on: today,
+        };
+        services::supervision::open_item(db, &sys, today, item).await.unwrap();
+    }
+    entity::supervision_item::Entity::update_many()
+        .col_expr(entity::supervision_item::Column::DueOn, Expr::value(today - Duration::days(1)))
+        .exec(db)
+        .await
+        .unwrap();
     ids
 }
 
@@ -132,14 +154,16 @@ async fn reads(people: usize, sessions: usize) -> [usize; 6] {
     let (q3, data) = counted(&f, &admin, Q3, json!({"id": f.p_member_b1})).await;
     assert_eq!(data["person"]["organization"]["id"], json!(f.b1));
 
-    let (q4, _) = counted(&f, &admin, Q4, json!({"org": f.gb})).await;
+    let (q4, data) = counted(&f, &admin, Q4, json!({"org": f.gb})).await;
+    assert_eq!(data["supervisionItems"]["edges"].as_array().unwrap().len(), sessions, "{data}");
     let (rest_person, _) = counted_get(&f, &admin, &format!("/api/v1/people/{}", f.p_member_b1)).await;
-    let (rest_items, _) = counted_get(
+    let (rest_items, items) = counted_get(
         &f,
         &admin,
         &format!("/api/v1/supervision-items?organization_id={}&overdue=true&sort=due_on", f.gb),
     )
     .await;
+    assert_eq!(items["items"].as_array().unwrap().len(), sessions, "{items}");
     [q1, q2, q3, q4, rest_person, rest_items]
 }
 
@@ -153,7 +177,7 @@ async fn everyday_reads_cost_few_statements_whatever_the_lengths() {
     assert!(q1 <= 4, "Q1: {q1}");
     assert!(q2 <= 4, "Q2: {q2}");
     assert!(q3 <= 2, "Q3: {q3}");
-    assert!(q4 <= 2, "Q4: {q4}");
+    assert!(q4 <= 1, "Q4 (GraphQL shows no names): {q4}");
     assert!(rest_person <= 2, "REST person: {rest_person}");
     assert!(rest_items <= 2, "REST items: {rest_items}");
 }
@@ -251,10 +275,9 @@ async fn the_authentication_cache_forgets_what_this_replica_changes_at_once() {
     let admin = f.token("admin").await;
     let member = f.token("member_b1").await;
     assert_eq!(f.app.get("/api/v1/me", Some(&member)).await.status.as_u16(), 200);
-    // Known now: a second request reads nothing to authenticate.
-    f.app.reset_statements();
-    f.app.get("/api/v1/organizations?limit=1", Some(&member)).await;
-    let warm = f.app.statement_count();
+    // Known now: a second request reads nothing to authenticate (the least of several
+    // measurements: other tests' changes in this process make callers be read again).
+    let (warm, _) = counted_get(&f, &member, "/api/v1/organizations?limit=1").await;
     assert!(warm <= 2, "{warm}");
     // Disabling the account takes effect on the next request, not after the bound.
     let user = format!("/api/v1/users/{}", f.u_member_b1);
