@@ -17,6 +17,7 @@ pub mod committee_member;
 pub mod committee_term;
 pub mod document;
 pub mod document_tag;
+pub mod fast;
 pub mod honour;
 pub mod honour_person;
 pub mod idempotency_key;

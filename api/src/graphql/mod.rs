@@ -308,6 +308,41 @@ fn selection_facts(root: &SelectionSet, facts: &mut SelectionFacts) {
     }
 }
 
+/// The longest document text whose parse is kept (most clients send the same few
+/// operations over and over; a long ad-hoc document is parsed each time).
+const CACHED_DOCUMENT_BYTES: usize = 16 * 1024;
+
+/// The most parsed documents kept (least recently used first out).
+const CACHED_DOCUMENTS: usize = 512;
+
+/// Parsed documents by their text: parsing is a tenth of a small query's CPU, and
+/// clients repeat the same operations with other variables.
+static DOCUMENTS: std::sync::LazyLock<
+    std::sync::Mutex<lru::LruCache<Box<str>, async_graphql::parser::types::ExecutableDocument>>,
+> = std::sync::LazyLock::new(|| {
+    std::sync::Mutex::new(lru::LruCache::new(
+        std::num::NonZeroUsize::new(CACHED_DOCUMENTS).unwrap_or(std::num::NonZeroUsize::MIN),
+    ))
+});
+
+/// The request's parsed document, from [`DOCUMENTS`] when its text was parsed before;
+/// `None` when it does not parse.
+fn parse_cached(request: &mut async_graphql::Request) -> Option<&async_graphql::parser::types::ExecutableDocument> {
+    let cacheable = request.query.len() <= CACHED_DOCUMENT_BYTES;
+    if cacheable {
+        let hit = DOCUMENTS.lock().ok().and_then(|mut cache| cache.get(request.query.as_str()).cloned());
+        if let Some(doc) = hit {
+            request.set_parsed_query(doc);
+        } else if let Ok(doc) = request.parsed_query() {
+            let doc = doc.clone();
+            if let Ok(mut cache) = DOCUMENTS.lock() {
+                cache.put(request.query.clone().into_boxed_str(), doc);
+            }
+        }
+    }
+    request.parsed_query().ok()
+}
+
 /// Checks what the schema's own limits do not, before anything runs (after
 /// [`scan_document`] has checked the lexical limits): aliases per document, fields per
 /// selection set,
@@ -322,7 +357,7 @@ fn precheck(
 ) -> AppResult<()> {
     // Unparsable documents are left to the executor, which reports them GraphQL-style.
     // A parsed document stays in the request: the executor does not parse it again.
-    let Ok(doc) = request.parsed_query() else { return Ok(()) };
+    let Some(doc) = parse_cached(request) else { return Ok(()) };
     let mut facts = SelectionFacts::default();
     let mut has_write = false;
     let sets =
@@ -551,6 +586,25 @@ mod tests {
 
     const LIMITS: DocumentLimits =
         DocumentLimits { max_nesting: 32, max_tokens: 5_000, max_aliases: 1, max_fields_per_selection: 3 };
+
+    #[test]
+    fn parsed_documents_are_kept_and_reused_but_not_unparsable_ones() {
+        let text = "query ParseCacheProbe($id: ID!) { person(id: $id) { id } }";
+        let mut first = async_graphql::Request::new(text);
+        assert!(parse_cached(&mut first).is_some());
+        assert!(DOCUMENTS.lock().unwrap().contains(text));
+        let mut again = async_graphql::Request::new(text);
+        let doc = parse_cached(&mut again).cloned().unwrap();
+        assert_eq!(doc.operations.iter().map(|(name, _)| name.map(|n| n.to_string())).collect::<Vec<_>>(), [
+            Some("ParseCacheProbe".to_owned())
+        ]);
+        let broken = "query ParseCacheBroken { person(id: ";
+        assert!(parse_cached(&mut async_graphql::Request::new(broken)).is_none());
+        assert!(!DOCUMENTS.lock().unwrap().contains(broken));
+        let long = format!("query {{ {} }}", "__typename ".repeat(CACHED_DOCUMENT_BYTES / 10));
+        assert!(parse_cached(&mut async_graphql::Request::new(long.as_str())).is_some());
+        assert!(!DOCUMENTS.lock().unwrap().contains(long.as_str()));
+    }
 
     #[test]
     fn aliases_fields_and_get_mutations_are_checked() {

@@ -608,14 +608,12 @@ pub async fn of_sources<C: ConnectionTrait>(
     source_ids: &[Uuid],
 ) -> AppResult<std::collections::HashMap<Uuid, Vec<MeasureView>>> {
     let mut map: std::collections::HashMap<Uuid, Vec<MeasureView>> = std::collections::HashMap::new();
-    for row in measure::Entity::find()
+    let select = measure::Entity::find()
         .filter(measure::Column::SourceKind.eq(kind.as_str()))
         .filter(measure::Column::SourceId.is_in(super::bucketed(source_ids.iter().copied())))
         .filter(readable(actor)?)
-        .order_by_asc(measure::Column::Id)
-        .all(db)
-        .await?
-    {
+        .order_by_asc(measure::Column::Id);
+    for row in super::all_fast(select, db).await? {
         map.entry(row.source_id).or_default().push(MeasureView::from_model(row, today)?);
     }
     Ok(map)

@@ -124,3 +124,25 @@ mod bucket_tests {
         assert_eq!(super::bucketed(0..5).len(), 8);
     }
 }
+
+/// The rows of `select`, decoded with [`entity::fast::Fast`] (no per-column error
+/// building for NULLs): for the read paths that decode many rows.
+pub(crate) async fn all_fast<E, C>(select: sea_orm::Select<E>, db: &C) -> Result<Vec<E::Model>, sea_orm::DbErr>
+where
+    E: sea_orm::EntityTrait,
+    entity::fast::Fast<E::Model>: sea_orm::FromQueryResult + Send + Sync,
+    C: sea_orm::ConnectionTrait,
+{
+    let rows = select.into_model::<entity::fast::Fast<E::Model>>().all(db).await?;
+    Ok(rows.into_iter().map(entity::fast::Fast::into_inner).collect())
+}
+
+/// The first row of `select`, decoded as by [`all_fast`].
+pub(crate) async fn one_fast<E, C>(select: sea_orm::Select<E>, db: &C) -> Result<Option<E::Model>, sea_orm::DbErr>
+where
+    E: sea_orm::EntityTrait,
+    entity::fast::Fast<E::Model>: sea_orm::FromQueryResult + Send + Sync,
+    C: sea_orm::ConnectionTrait,
+{
+    Ok(select.into_model::<entity::fast::Fast<E::Model>>().one(db).await?.map(entity::fast::Fast::into_inner))
+}

@@ -65,9 +65,9 @@ pub async fn organizations_and_people<C: ConnectionTrait>(
         select.union(UnionType::All, rest);
     }
     for row in db.query_all(&select).await? {
-        let k: i32 = row.try_get("", "k")?;
-        let id: Uuid = row.try_get("", "id")?;
-        let name: String = row.try_get("", "name")?;
+        let k: i32 = entity::fast::cell(&row, "", "k")?;
+        let id: Uuid = entity::fast::cell(&row, "", "id")?;
+        let name: String = entity::fast::cell(&row, "", "name")?;
         if k == 0 {
             o.insert(id, name)
         } else {

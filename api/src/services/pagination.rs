@@ -126,6 +126,7 @@ where
     C: ConnectionTrait,
     E: EntityTrait,
     E::Model: Sync,
+    entity::fast::Fast<E::Model>: sea_orm::FromQueryResult + Send + Sync,
 {
     let total = if page.with_total { Some(E::find().filter(cond.clone()).count(db).await?) } else { None };
     let mut query = E::find().filter(cond);
@@ -138,7 +139,7 @@ where
         KeyOrder::Oldest => query.order_by_asc(id),
         KeyOrder::Newest => query.order_by_desc(id),
     };
-    Ok((query.limit(page.limit + 1).all(db).await?, total))
+    Ok((super::all_fast(query.limit(page.limit + 1), db).await?, total))
 }
 
 /// Which way a sorted list runs.
@@ -167,6 +168,7 @@ where
     C: ConnectionTrait,
     E: EntityTrait,
     E::Model: Sync,
+    entity::fast::Fast<E::Model>: sea_orm::FromQueryResult + Send + Sync,
     V: Into<sea_orm::Value> + Clone,
 {
     let total = if page.with_total { Some(E::find().filter(cond.clone()).count(db).await?) } else { None };
@@ -186,7 +188,7 @@ where
         Direction::Ascending => query.order_by_asc(sort).order_by_asc(id),
         Direction::Descending => query.order_by_desc(sort).order_by_desc(id),
     };
-    Ok((query.limit(page.limit + 1).all(db).await?, total))
+    Ok((super::all_fast(query.limit(page.limit + 1), db).await?, total))
 }
 
 /// The cursor of a sorted list: the sort value and the id.

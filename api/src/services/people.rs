@@ -325,7 +325,7 @@ async fn readable_ids<C: ConnectionTrait>(db: &C, actor: &Actor, ids: &[Uuid]) -
 }
 
 async fn find_readable<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<person::Model> {
-    person::Entity::find_by_id(id).filter(readable(actor)?).one(db).await?.ok_or(AppError::NotFound)
+    super::one_fast(person::Entity::find_by_id(id).filter(readable(actor)?), db).await?.ok_or(AppError::NotFound)
 }
 
 /// Loads a person the actor may change: NOT_FOUND when not readable, FORBIDDEN when
@@ -351,11 +351,10 @@ pub async fn get<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResu
 /// Several people by id, skipping those out of scope (DataLoader batch).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn by_ids<C: ConnectionTrait>(db: &C, actor: &Actor, ids: &[Uuid]) -> AppResult<Vec<PersonView>> {
-    let rows = person::Entity::find()
+    let select = person::Entity::find()
         .filter(person::Column::Id.is_in(super::bucketed(ids.iter().copied())))
-        .filter(readable(actor)?)
-        .all(db)
-        .await?;
+        .filter(readable(actor)?);
+    let rows = super::all_fast(select, db).await?;
     views(db, actor, rows).await
 }
 

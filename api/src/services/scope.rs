@@ -34,7 +34,7 @@ pub(crate) async fn find_in_scope<C: ConnectionTrait>(
     scope: &Scope,
     id: Uuid,
 ) -> AppResult<organization::Model> {
-    organization::Entity::find_by_id(id).filter(orgs_in(scope)).one(db).await?.ok_or(AppError::NotFound)
+    super::one_fast(organization::Entity::find_by_id(id).filter(orgs_in(scope)), db).await?.ok_or(AppError::NotFound)
 }
 
 /// Loads an organisation the actor may change data of (`perm` over it):

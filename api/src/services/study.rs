@@ -648,7 +648,7 @@ pub(crate) async fn find_readable<C: ConnectionTrait>(
     actor: &Actor,
     id: Uuid,
 ) -> AppResult<study_session::Model> {
-    study_session::Entity::find_by_id(id).filter(readable(actor)?).one(db).await?.ok_or(AppError::NotFound)
+    super::one_fast(study_session::Entity::find_by_id(id).filter(readable(actor)?), db).await?.ok_or(AppError::NotFound)
 }
 
 /// Whether the actor holds `SessionWrite` over the session's organisation.
@@ -760,12 +760,12 @@ async fn extras_of<C: ConnectionTrait>(
         );
     }
     for row in db.query_all(&select).await? {
-        let id: Uuid = row.try_get("", "id")?;
-        let document: Option<Uuid> = row.try_get("", "document_id")?;
-        let name: Option<String> = row.try_get("", "name")?;
+        let id: Uuid = entity::fast::cell(&row, "", "id")?;
+        let document: Option<Uuid> = entity::fast::cell(&row, "", "document_id")?;
+        let name: Option<String> = entity::fast::cell(&row, "", "name")?;
         match document {
             Some(doc) => {
-                let position: Option<i32> = row.try_get("", "position")?;
+                let position: Option<i32> = entity::fast::cell(&row, "", "position")?;
                 materials.entry(id).or_default().push((position.unwrap_or(0), doc));
                 if let Some(title) = name {
                     names.0.insert(doc, title);
@@ -1376,6 +1376,24 @@ pub struct RosterSlice {
     pub entries: Vec<AttendanceView>,
 }
 
+/// The columns of a roster statement's rows, in order (read by position).
+const ROSTER_COLUMNS: [&str; 14] = [
+    "dj_k",
+    "id",
+    "session_id",
+    "person_id",
+    "status",
+    "reason",
+    "checked_in_at",
+    "method",
+    "updated_at",
+    "version",
+    "dj_person_name",
+    "dj_session_status",
+    "dj_confidant",
+    "dj_n",
+];
+
 /// Rosters of several sessions for GraphQL (DataLoader batch): for every ask, the
 /// session's counts and the entries it asks for (leave reasons as in
 /// [`attendance_of`]); sessions the actor may not read are absent. **One statement**
@@ -1385,6 +1403,7 @@ pub struct RosterSlice {
 /// asking for "the number present and the first 10 present" reads 50 × 10 entries, not
 /// every roster.
 #[tracing::instrument(level = "debug", skip_all)]
+
 pub async fn roster_slices<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -1511,22 +1530,7 @@ pub async fn roster_slices<C: ConnectionTrait>(
                 wanted = wanted.add(c);
             }
             let mut outer = Query::select();
-            for column in [
-                "dj_k",
-                "id",
-                "session_id",
-                "person_id",
-                "status",
-                "reason",
-                "checked_in_at",
-                "method",
-                "updated_at",
-                "version",
-                "dj_person_name",
-                "dj_session_status",
-                "dj_confidant",
-                "dj_n",
-            ] {
+            for column in ROSTER_COLUMNS {
                 outer.column((t.clone(), Alias::new(column)));
             }
             outer.from_subquery(inner, t.clone()).cond_where(wanted);
@@ -1539,30 +1543,34 @@ pub async fn roster_slices<C: ConnectionTrait>(
     let own = actor.person_id();
     let mut counts: HashMap<Uuid, AttendanceCounts> = HashMap::new();
     let mut rows: HashMap<Uuid, Vec<AttendanceView>> = HashMap::new();
+    // Read by position: every branch of the UNION lists the columns in the order of
+    // ROSTER_COLUMNS (dj_k 0, id 1, session_id 2, person_id 3, status 4, reason 5,
+    // checked_in_at 6, method 7, updated_at 8, version 9, dj_person_name 10,
+    // dj_session_status 11, dj_confidant 12, dj_n 13).
     for row in db.query_all(&select).await? {
-        let kind: i32 = row.try_get("", "dj_k")?;
-        let session_id: Uuid = row.try_get("", "session_id")?;
-        let status: String = row.try_get("", "status")?;
+        let kind: i32 = entity::fast::cell_at(&row, 0)?;
+        let session_id: Uuid = entity::fast::cell_at(&row, 2)?;
+        let status: String = entity::fast::cell_at(&row, 4)?;
         if kind == 1 {
-            let session_status: String = row.try_get("", "dj_session_status")?;
-            let n: i64 = row.try_get("", "dj_n")?;
+            let session_status: String = entity::fast::cell_at(&row, 11)?;
+            let n: i64 = entity::fast::cell_at(&row, 13)?;
             counts.entry(session_id).or_default().add_of(&session_status, &status, n);
             continue;
         }
-        let person_id: Uuid = row.try_get("", "person_id")?;
-        let confidant: i32 = row.try_get("", "dj_confidant")?;
-        let reason: Option<String> = row.try_get("", "reason")?;
+        let person_id: Uuid = entity::fast::cell_at(&row, 3)?;
+        let confidant: i32 = entity::fast::cell_at(&row, 12)?;
+        let reason: Option<String> = entity::fast::cell_at(&row, 5)?;
         let view = AttendanceView {
-            id: Id(row.try_get("", "id")?),
+            id: Id(entity::fast::cell_at(&row, 1)?),
             session_id: Id(session_id),
             person_id: Id(person_id),
-            person_name: row.try_get("", "dj_person_name")?,
+            person_name: entity::fast::cell_at(&row, 10)?,
             status: AttendanceStatus::from_db(&status)?,
             reason: if confidant == 0 && own != Some(person_id) { None } else { reason },
-            checked_in_at: row.try_get("", "checked_in_at")?,
-            method: row.try_get("", "method")?,
-            updated_at: row.try_get("", "updated_at")?,
-            version: row.try_get("", "version")?,
+            checked_in_at: entity::fast::cell_at(&row, 6)?,
+            method: entity::fast::cell_at(&row, 7)?,
+            updated_at: entity::fast::cell_at(&row, 8)?,
+            version: entity::fast::cell_at(&row, 9)?,
         };
         rows.entry(session_id).or_default().push(view);
     }

@@ -107,9 +107,9 @@ pub(crate) async fn links_of<C: ConnectionTrait>(
         .order_by(Alias::new("person_id"), Order::Asc)
         .to_owned();
     for row in db.query_all(&select).await? {
-        let owner: Uuid = row.try_get("", t.owner)?;
-        let person: Uuid = row.try_get("", "person_id")?;
-        let label: Option<String> = row.try_get("", t.label)?;
+        let owner: Uuid = entity::fast::cell(&row, "", t.owner)?;
+        let person: Uuid = entity::fast::cell(&row, "", "person_id")?;
+        let label: Option<String> = entity::fast::cell(&row, "", t.label)?;
         map.entry(owner).or_default().push((person, label));
     }
     Ok(map)

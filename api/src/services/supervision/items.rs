@@ -505,8 +505,8 @@ async fn references<C: ConnectionTrait>(db: &C, actor: &Actor, input: &NewItem) 
         .await?
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("a select without FROM returned no row")))?;
     Ok(References {
-        organization_path: row.try_get("", "org_path")?,
-        inspection_path: row.try_get("", "inspection_path")?,
+        organization_path: entity::fast::cell(&row, "", "org_path")?,
+        inspection_path: entity::fast::cell(&row, "", "inspection_path")?,
         person_in_scope: row.try_get::<Option<i32>>("", "person_ok")?.is_some(),
     })
 }
