@@ -595,9 +595,10 @@ mod tests {
         assert!(DOCUMENTS.lock().unwrap().contains(text));
         let mut again = async_graphql::Request::new(text);
         let doc = parse_cached(&mut again).cloned().unwrap();
-        assert_eq!(doc.operations.iter().map(|(name, _)| name.map(|n| n.to_string())).collect::<Vec<_>>(), [
-            Some("ParseCacheProbe".to_owned())
-        ]);
+        assert_eq!(
+            doc.operations.iter().map(|(name, _)| name.map(|n| n.to_string())).collect::<Vec<_>>(),
+            [Some("ParseCacheProbe".to_owned())]
+        );
         let broken = "query ParseCacheBroken { person(id: ";
         assert!(parse_cached(&mut async_graphql::Request::new(broken)).is_none());
         assert!(!DOCUMENTS.lock().unwrap().contains(broken));

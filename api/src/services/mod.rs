@@ -114,17 +114,6 @@ pub fn bucketed<T: Copy + Ord>(ids: impl IntoIterator<Item = T>) -> Vec<T> {
     ids
 }
 
-#[cfg(test)]
-mod bucket_tests {
-    #[test]
-    fn in_lists_come_in_powers_of_two() {
-        assert_eq!(super::bucketed([3, 1, 3, 2]), vec![1, 2, 3, 3]);
-        assert_eq!(super::bucketed([5]), vec![5]);
-        assert_eq!(super::bucketed(Vec::<i32>::new()), Vec::<i32>::new());
-        assert_eq!(super::bucketed(0..5).len(), 8);
-    }
-}
-
 /// The rows of `select`, decoded with [`entity::fast::Fast`] (no per-column error
 /// building for NULLs): for the read paths that decode many rows.
 pub(crate) async fn all_fast<E, C>(select: sea_orm::Select<E>, db: &C) -> Result<Vec<E::Model>, sea_orm::DbErr>
@@ -145,4 +134,15 @@ where
     C: sea_orm::ConnectionTrait,
 {
     Ok(select.into_model::<entity::fast::Fast<E::Model>>().one(db).await?.map(entity::fast::Fast::into_inner))
+}
+
+#[cfg(test)]
+mod bucket_tests {
+    #[test]
+    fn in_lists_come_in_powers_of_two() {
+        assert_eq!(super::bucketed([3, 1, 3, 2]), vec![1, 2, 3, 3]);
+        assert_eq!(super::bucketed([5]), vec![5]);
+        assert_eq!(super::bucketed(Vec::<i32>::new()), Vec::<i32>::new());
+        assert_eq!(super::bucketed(0..5).len(), 8);
+    }
 }
