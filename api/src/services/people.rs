@@ -264,10 +264,8 @@ async fn personal_data_mask<C: ConnectionTrait>(
     let client_may = actor.has_client_scope(crate::auth::ClientScope::PersonalData);
     let paths: HashMap<Uuid, String> = match (&scope, client_may) {
         (Scope::Subtrees(_), false) => {
-            let ids: Vec<Uuid> = rows.iter().map(|r| r.organization_id).collect();
-            organization::Entity::find()
-                .filter(organization::Column::Id.is_in(ids))
-                .all(db)
+            let ids = super::bucketed(rows.iter().map(|r| r.organization_id));
+            super::all_fast(organization::Entity::find().filter(organization::Column::Id.is_in(ids)), db)
                 .await?
                 .into_iter()
                 .map(|o| (o.id, o.path))
