@@ -84,7 +84,11 @@ macro_rules! fast_models {
                     if !pre.is_empty() {
                         return Ok(Self { $($field: cell(row, pre, stringify!($field))?),* });
                     }
-                    let mut index = 0..;
+                    Self::from_cells_at(row, 0)
+                }
+
+                fn from_cells_at(row: &QueryResult, start: usize) -> Result<Self, DbErr> {
+                    let mut index = start..;
                     let mut next = || index.next().unwrap_or_default();
                     Ok(Self { $($field: cell_at(row, next())?),* })
                 }
@@ -104,6 +108,13 @@ pub trait FastModel: Sized {
     /// # Errors
     /// As [`cell`].
     fn from_cells(row: &QueryResult, pre: &str) -> Result<Self, DbErr>;
+
+    /// Decodes the model from the columns of `row` from position `start` on, in the
+    /// model's order (a model joined into a wider statement).
+    ///
+    /// # Errors
+    /// As [`cell`].
+    fn from_cells_at(row: &QueryResult, start: usize) -> Result<Self, DbErr>;
 }
 
 fast_models! {

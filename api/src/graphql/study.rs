@@ -47,7 +47,7 @@ impl SessionView {
     /// counted apart from absence, and of a held session the people nothing was
     /// recorded for are reported as `unmarked` (counted as not attended).
     async fn attendance_counts(&self, ctx: &Context<'_>) -> Result<AttendanceCounts> {
-        let ask = RosterAsk { session_id: self.id.0, status: None, first: Some(0) };
+        let ask = RosterAsk { session_id: self.id.0, status: None, first: Some(0), with_person: false };
         Ok(ctx.data::<Loaders>()?.roster.load_one(ask).await?.map(|r| r.counts).unwrap_or_default())
     }
     /// The roster, with each person's attendance, in roster order; only the entries with
@@ -64,7 +64,9 @@ impl SessionView {
             Some(n @ 1..=1000) => u32::try_from(n).ok(),
             Some(_) => return Err(gql_error(crate::error::AppError::invalid("first", "must be between 1 and 1000"))),
         };
-        let ask = RosterAsk { session_id: self.id.0, status, first };
+        // The people come with the roster statement when the selection shows them.
+        let with_person = ctx.look_ahead().field("person").exists();
+        let ask = RosterAsk { session_id: self.id.0, status, first, with_person };
         Ok(ctx.data::<Loaders>()?.roster.load_one(ask).await?.map(|r| r.entries).unwrap_or_default())
     }
     /// The implementation measures (贯彻落实措施) decided at the session that you may read,
@@ -82,7 +84,10 @@ impl SessionView {
 impl AttendanceView {
     /// The person.
     async fn person(&self, ctx: &Context<'_>) -> Result<Option<PersonView>> {
-        load_person(ctx, Some(self.person_id.0)).await
+        match &self.person {
+            Some(read) => Ok(read.as_deref().cloned()),
+            None => load_person(ctx, Some(self.person_id.0)).await,
+        }
     }
 }
 

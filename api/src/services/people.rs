@@ -259,33 +259,62 @@ async fn personal_data_mask<C: ConnectionTrait>(
     actor: &Actor,
     rows: &[person::Model],
 ) -> AppResult<HashMap<Uuid, bool>> {
-    let own = actor.person_id();
-    let scope = actor.scope(Permission::PersonalData);
-    let client_may = actor.has_client_scope(crate::auth::ClientScope::PersonalData);
-    let paths: HashMap<Uuid, String> = match (&scope, client_may) {
-        (Scope::Subtrees(_), false) => {
-            let ids = super::bucketed(rows.iter().map(|r| r.organization_id));
-            super::all_fast(organization::Entity::find().filter(organization::Column::Id.is_in(ids)), db)
-                .await?
-                .into_iter()
-                .map(|o| (o.id, o.path))
-                .collect()
-        }
-        _ => HashMap::new(),
+    let rule = PersonalData::of(actor);
+    let paths: HashMap<Uuid, String> = if rule.needs_paths() {
+        let ids = super::bucketed(rows.iter().map(|r| r.organization_id));
+        super::all_fast(organization::Entity::find().filter(organization::Column::Id.is_in(ids)), db)
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o.path))
+            .collect()
+    } else {
+        HashMap::new()
     };
-    Ok(rows
-        .iter()
-        .map(|r| {
-            let visible = Some(r.id) == own
-                || client_may
-                || match &scope {
-                    Scope::Global => true,
-                    Scope::None => false,
-                    Scope::Subtrees(_) => paths.get(&r.organization_id).is_some_and(|p| scope.contains_path(p)),
-                };
-            (r.id, visible)
-        })
-        .collect())
+    Ok(rows.iter().map(|r| (r.id, rule.visible(r.id, paths.get(&r.organization_id).map(String::as_str)))).collect())
+}
+
+/// Who sees people's personal data (phone, e-mail): the person themself, a client
+/// granted `personal_data`, a role with personal-data rights over the person's
+/// organisation. Worked out once per actor, applied per person.
+pub(crate) struct PersonalData {
+    own: Option<Uuid>,
+    client_may: bool,
+    scope: Scope,
+}
+
+impl PersonalData {
+    /// The rule for `actor`.
+    pub(crate) fn of(actor: &Actor) -> Self {
+        PersonalData {
+            own: actor.person_id(),
+            client_may: actor.has_client_scope(crate::auth::ClientScope::PersonalData),
+            scope: actor.scope(Permission::PersonalData),
+        }
+    }
+
+    /// Whether the answer depends on the organisation's path (a subtree scope).
+    pub(crate) fn needs_paths(&self) -> bool {
+        !self.client_may && matches!(self.scope, Scope::Subtrees(_))
+    }
+
+    /// Whether the person `person_id`, of the organisation with path `org_path`, shows
+    /// their personal data.
+    pub(crate) fn visible(&self, person_id: Uuid, org_path: Option<&str>) -> bool {
+        Some(person_id) == self.own
+            || self.client_may
+            || match &self.scope {
+                Scope::Global => true,
+                Scope::None => false,
+                Scope::Subtrees(_) => org_path.is_some_and(|p| self.scope.contains_path(p)),
+            }
+    }
+
+    /// A person's view from their row (for statements that read people joined to
+    /// something else), personal data shown or masked by this rule.
+    pub(crate) fn view(&self, row: person::Model, org_path: Option<&str>) -> AppResult<PersonView> {
+        let show = self.visible(row.id, org_path);
+        PersonView::from_model(row, show)
+    }
 }
 
 async fn views<C: ConnectionTrait>(db: &C, actor: &Actor, rows: Vec<person::Model>) -> AppResult<Vec<PersonView>> {
@@ -299,7 +328,7 @@ async fn views<C: ConnectionTrait>(db: &C, actor: &Actor, rows: Vec<person::Mode
 }
 
 /// The people the actor may read: their read scope, plus themself.
-fn readable(actor: &Actor) -> AppResult<Condition> {
+pub(crate) fn readable(actor: &Actor) -> AppResult<Condition> {
     let scope = actor.scope(Permission::PersonRead);
     let mut cond = Condition::any().add(org_ref_in(person::Column::OrganizationId, &scope));
     if let Some(own) = actor.person_id() {

@@ -20,6 +20,7 @@ use uuid::Uuid;
 use super::audit::{self, Change};
 use super::clean;
 use super::pagination::{Direction, KeyOrder, Page, PageRequest, keyset, keyset_sorted};
+use super::people::PersonView;
 use super::scope::find_in_scope;
 use super::scope::org_for_write;
 use super::scope::{org_ids_query, org_ref_in, subtree};
@@ -453,11 +454,17 @@ pub struct AttendanceView {
     pub updated_at: DateTime<Utc>,
     /// Optimistic-concurrency version (the roster entry's ETag in REST).
     pub version: i32,
+    /// The person as the reader may see them, when the roster statement read them too
+    /// ([`RosterAsk::with_person`]): `Some(None)` when they may not read them.
+    #[graphql(skip)]
+    #[serde(skip)]
+    pub person: Option<Option<Box<PersonView>>>,
 }
 
 impl AttendanceView {
     fn from_model(m: attendance::Model, person_name: Option<String>) -> AppResult<Self> {
         Ok(AttendanceView {
+            person: None,
             person_name,
             status: AttendanceStatus::from_db(&m.status)?,
             id: m.id.into(),
@@ -1365,6 +1372,8 @@ pub struct RosterAsk {
     pub status: Option<AttendanceStatus>,
     /// At most this many entries.
     pub first: Option<u32>,
+    /// Read each entry's person in the same statement ([`AttendanceView::person`]).
+    pub with_person: bool,
 }
 
 /// The answer to a [`RosterAsk`]: the session's attendance counts and the entries asked for.
@@ -1401,7 +1410,9 @@ const ROSTER_COLUMNS: [&str; 14] = [
 /// entries asked for, cut to the first N per session in the database
 /// (`ROW_NUMBER() OVER`, only when an ask has a `first`), so a page of 50 sessions
 /// asking for "the number present and the first 10 present" reads 50 × 10 entries, not
-/// every roster.
+/// every roster. When an ask wants the entries' people ([`RosterAsk::with_person`]),
+/// the same statement reads them (with whether the actor may read each one and the path
+/// that decides their personal data), instead of one people-loader key per entry.
 #[tracing::instrument(level = "debug", skip_all)]
 
 pub async fn roster_slices<C: ConnectionTrait>(
@@ -1447,6 +1458,32 @@ pub async fn roster_slices<C: ConnectionTrait>(
         .expr_as(Expr::col((study_session::Entity, study_session::Column::Status)), Alias::new("dj_session_status"))
         .expr_as(null(), Alias::new("dj_confidant"))
         .expr_as(Expr::cust("COUNT(*)"), Alias::new("dj_n"));
+    // Each entry's person, when an ask wants them and the actor may read people at all
+    // (else the people loader answers, with its error): whether the actor may read them,
+    // their organisation's path (for the personal-data rule) and their columns.
+    let people_readable = if asks.iter().any(|k| k.with_person && k.first != Some(0)) {
+        super::people::readable(actor).ok()
+    } else {
+        None
+    };
+    let person_columns: Vec<(person::Column, Alias)> = if people_readable.is_some() {
+        <person::Column as sea_orm::Iterable>::iter()
+            .map(|c| (c, Alias::new(format!("dj_p_{}", sea_orm::IdenStatic::as_str(&c)))))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let extra_columns: Vec<Alias> = if people_readable.is_some() {
+        [Alias::new("dj_p_readable"), Alias::new("dj_p_org_path")]
+            .into_iter()
+            .chain(person_columns.iter().map(|(_, alias)| alias.clone()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    for alias in &extra_columns {
+        select.expr_as(null(), alias.clone());
+    }
     from_rosters(&mut select);
     select
         .group_by_col((attendance::Entity, attendance::Column::SessionId))
@@ -1480,13 +1517,28 @@ pub async fn roster_slices<C: ConnectionTrait>(
             .expr_as(Expr::col((person::Entity, person::Column::Name)), Alias::new("dj_person_name"))
             .expr_as(Expr::col((study_session::Entity, study_session::Column::Status)), Alias::new("dj_session_status"))
             .expr_as(CaseStatement::new().case(runs, 1).finally(0), Alias::new("dj_confidant"))
-            .expr_as(Expr::val(0i64), Alias::new("dj_n"))
-            .join(
+            .expr_as(Expr::val(0i64), Alias::new("dj_n"));
+        inner.join(
+            Join::LeftJoin,
+            person::Entity,
+            Expr::col((person::Entity, person::Column::Id)).equals((attendance::Entity, attendance::Column::PersonId)),
+        );
+        if let Some(readable_people) = &people_readable {
+            let org = Alias::new("dj_po");
+            inner
+                .expr_as(CaseStatement::new().case(readable_people.clone(), 1).finally(0), Alias::new("dj_p_readable"))
+                .expr_as(Expr::col((org.clone(), organization::Column::Path)), Alias::new("dj_p_org_path"));
+            for (column, alias) in &person_columns {
+                inner.expr_as(Expr::col((person::Entity, *column)), alias.clone());
+            }
+            inner.join_as(
                 Join::LeftJoin,
-                person::Entity,
-                Expr::col((person::Entity, person::Column::Id))
-                    .equals((attendance::Entity, attendance::Column::PersonId)),
+                organization::Entity,
+                org.clone(),
+                Expr::col((org.clone(), organization::Column::Id))
+                    .equals((person::Entity, person::Column::OrganizationId)),
             );
+        }
         if by_status {
             inner.expr_as(
                 Expr::cust(
@@ -1533,6 +1585,9 @@ pub async fn roster_slices<C: ConnectionTrait>(
             for column in ROSTER_COLUMNS {
                 outer.column((t.clone(), Alias::new(column)));
             }
+            for alias in &extra_columns {
+                outer.column((t.clone(), alias.clone()));
+            }
             outer.from_subquery(inner, t.clone()).cond_where(wanted);
             outer
         } else {
@@ -1543,6 +1598,7 @@ pub async fn roster_slices<C: ConnectionTrait>(
     let own = actor.person_id();
     let mut counts: HashMap<Uuid, AttendanceCounts> = HashMap::new();
     let mut rows: HashMap<Uuid, Vec<AttendanceView>> = HashMap::new();
+    let personal_data = people_readable.as_ref().map(|_| super::people::PersonalData::of(actor));
     // Read by position: every branch of the UNION lists the columns in the order of
     // ROSTER_COLUMNS (dj_k 0, id 1, session_id 2, person_id 3, status 4, reason 5,
     // checked_in_at 6, method 7, updated_at 8, version 9, dj_person_name 10,
@@ -1571,6 +1627,17 @@ pub async fn roster_slices<C: ConnectionTrait>(
             method: entity::fast::cell_at(&row, 7)?,
             updated_at: entity::fast::cell_at(&row, 8)?,
             version: entity::fast::cell_at(&row, 9)?,
+            person: match &personal_data {
+                None => None,
+                // After them: dj_p_readable 14, dj_p_org_path 15, the person's columns.
+                Some(rule) => Some(if entity::fast::cell_at::<i32>(&row, 14)? == 1 {
+                    let path: Option<String> = entity::fast::cell_at(&row, 15)?;
+                    let model = <person::Model as entity::fast::FastModel>::from_cells_at(&row, 16)?;
+                    Some(Box::new(rule.view(model, path.as_deref())?))
+                } else {
+                    None
+                }),
+            },
         };
         rows.entry(session_id).or_default().push(view);
     }

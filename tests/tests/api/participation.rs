@@ -559,3 +559,57 @@ async fn far_dates_are_refused_by_name() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     assert_eq!(r.json()["errors"][0]["field"], "held_at");
 }
+
+/// `attendance { person }` reads the people with the roster statement: for every
+/// reader, each entry's person must be exactly what `person(id:)` answers (null where
+/// that is NOT_FOUND, personal data masked the same way), with and without `first`.
+#[actix_web::test]
+async fn roster_people_read_with_the_roster_match_person_lookups_for_every_reader() {
+    let f = Fixture::new().await;
+    let admin = f.token("admin").await;
+    let session = open_session(&f.app, &admin, f.b1, "branch_general_meeting").await;
+    let r = f
+        .app
+        .post(&format!("/api/v1/study-sessions/{session}/roster"), Some(&admin), json!({"person_id": f.p_b3}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    const FIELDS: &str = "id name phone email employeeNo organization { id }";
+    let mut nulls = 0;
+    let mut shown = 0;
+    let mut readers = 0;
+    for who in ["admin", "orgadmin_b1", "member_b1", "inspector_gb", "hr"] {
+        let token = f.token(who).await;
+        for args in ["", "(first: 50)"] {
+            let q = format!(
+                "query($id: ID!) {{ studySession(id: $id) {{ attendance{args} {{ personId person {{ {FIELDS} }} }} }} }}"
+            );
+            let v = f.app.gql(Some(&token), &q, json!({"id": session})).await;
+            let Some(entries) = v["data"]["studySession"]["attendance"].as_array() else {
+                let code = crate::common::gql_code(&v);
+                assert!(matches!(code.as_deref(), Some("NOT_FOUND" | "FORBIDDEN")), "{who}: {v}");
+                continue;
+            };
+            readers += 1;
+            assert!(entries.len() >= 3, "{who}: {v}");
+            for entry in entries {
+                let lookup = f
+                    .app
+                    .gql(
+                        Some(&token),
+                        &format!("query($id: ID!) {{ person(id: $id) {{ {FIELDS} }} }}"),
+                        json!({"id": entry["personId"]}),
+                    )
+                    .await;
+                assert_eq!(entry["person"], lookup["data"]["person"], "{who}{args}: {entry} against {lookup}");
+                if entry["person"].is_null() {
+                    nulls += 1;
+                } else if entry["person"]["phone"].is_string() {
+                    shown += 1;
+                }
+            }
+        }
+    }
+    assert!(readers >= 6, "at least three readers see the roster (with and without first)");
+    assert!(nulls > 0, "someone reads a roster with a person they may not read (the guest from b3)");
+    assert!(shown > 0, "and someone sees personal data");
+}
