@@ -1410,8 +1410,8 @@ const ROSTER_COLUMNS: [&str; 14] = [
 /// entries asked for, cut to the first N per session in the database
 /// (`ROW_NUMBER() OVER`, only when an ask has a `first`), so a page of 50 sessions
 /// asking for "the number present and the first 10 present" reads 50 × 10 entries, not
-/// every roster. When an ask wants the entries' people ([`RosterAsk::with_person`]),
-/// the same statement reads them (with whether the actor may read each one and the path
+/// every roster. When whole rosters are asked for with the entries' people
+/// ([`RosterAsk::with_person`]), the same statement reads them (with whether the actor may read each one and the path
 /// that decides their personal data), instead of one people-loader key per entry.
 #[tracing::instrument(level = "debug", skip_all)]
 
@@ -1460,8 +1460,12 @@ pub async fn roster_slices<C: ConnectionTrait>(
         .expr_as(Expr::cust("COUNT(*)"), Alias::new("dj_n"));
     // Each entry's person, when an ask wants them and the actor may read people at all
     // (else the people loader answers, with its error): whether the actor may read them,
-    // their organisation's path (for the personal-data rule) and their columns.
-    let people_readable = if asks.iter().any(|k| k.with_person && k.first != Some(0)) {
+    // their organisation's path (for the personal-data rule) and their columns. Only for
+    // whole rosters: under a `first` cut the join would run for every entry before the
+    // cut (twice the database's work for a page of sessions' first ten), so those
+    // people go through the loader.
+    let whole_rosters = asks.iter().all(|k| k.first.is_none() || k.first == Some(0));
+    let people_readable = if whole_rosters && asks.iter().any(|k| k.with_person && k.first != Some(0)) {
         super::people::readable(actor).ok()
     } else {
         None
