@@ -1461,9 +1461,9 @@ pub async fn roster_slices<C: ConnectionTrait>(
     // Each entry's person, when an ask wants them and the actor may read people at all
     // (else the people loader answers, with its error): whether the actor may read them,
     // their organisation's path (for the personal-data rule) and their columns. Only for
-    // whole rosters: under a `first` cut the join would run for every entry before the
-    // cut (twice the database's work for a page of sessions' first ten), so those
-    // people go through the loader.
+    // whole rosters: under a `first` cut the join ran for every entry before the cut
+    // (a page of sessions' first ten then cost the database far more), so those people
+    // go through the loader.
     let whole_rosters = asks.iter().all(|k| k.first.is_none() || k.first == Some(0));
     let people_readable = if whole_rosters && asks.iter().any(|k| k.with_person && k.first != Some(0)) {
         super::people::readable(actor).ok()
