@@ -253,12 +253,9 @@ pub struct PersonFilter {
     pub include_ended: bool,
 }
 
-/// Decides personal-data visibility for a batch of rows with one query at most.
-async fn personal_data_mask<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
-    rows: &[person::Model],
-) -> AppResult<HashMap<Uuid, bool>> {
+/// The views of a batch of rows, personal data shown or masked by [`PersonalData`]
+/// (one query at most, for the organisations' paths of a subtree scope).
+async fn views<C: ConnectionTrait>(db: &C, actor: &Actor, rows: Vec<person::Model>) -> AppResult<Vec<PersonView>> {
     let rule = PersonalData::of(actor);
     let paths: HashMap<Uuid, String> = if rule.needs_paths() {
         let ids = super::bucketed(rows.iter().map(|r| r.organization_id));
@@ -270,7 +267,12 @@ async fn personal_data_mask<C: ConnectionTrait>(
     } else {
         HashMap::new()
     };
-    Ok(rows.iter().map(|r| (r.id, rule.visible(r.id, paths.get(&r.organization_id).map(String::as_str)))).collect())
+    rows.into_iter()
+        .map(|r| {
+            let path = paths.get(&r.organization_id).map(String::as_str);
+            rule.view(r, path)
+        })
+        .collect()
 }
 
 /// Who sees people's personal data (phone, e-mail): the person themself, a client
@@ -315,16 +317,6 @@ impl PersonalData {
         let show = self.visible(row.id, org_path);
         PersonView::from_model(row, show)
     }
-}
-
-async fn views<C: ConnectionTrait>(db: &C, actor: &Actor, rows: Vec<person::Model>) -> AppResult<Vec<PersonView>> {
-    let mask = personal_data_mask(db, actor, &rows).await?;
-    rows.into_iter()
-        .map(|r| {
-            let show = mask.get(&r.id).copied().unwrap_or(false);
-            PersonView::from_model(r, show)
-        })
-        .collect()
 }
 
 /// The people the actor may read: their read scope, plus themself.
