@@ -221,7 +221,31 @@ pub struct Settings {
     /// account, a revoked grant) within this bound.
     #[arg(long, env = "DANGJIAN_AUTH_CACHE_SECS", default_value_t = 5, global = true)]
     pub auth_cache_secs: u64,
+
+    /// Requests a service client may make per minute on this replica (a burst of that
+    /// many, refilled evenly over the minute); beyond it 429 with `Retry-After`. 0 = no limit.
+    #[arg(long, env = "DANGJIAN_RATE_LIMIT_CLIENT", default_value_t = 1200, global = true)]
+    pub rate_limit_client: u32,
+
+    /// Requests an account may make per minute on this replica, as for clients. 0 = no limit.
+    #[arg(long, env = "DANGJIAN_RATE_LIMIT_ACCOUNT", default_value_t = 600, global = true)]
+    pub rate_limit_account: u32,
+
+    /// Token requests (sign-ins, refreshes, client credentials) one source address may make
+    /// per minute on this replica. Behind a load balancer every request comes from its
+    /// address: raise this or limit at the balancer. 0 = no limit.
+    #[arg(long, env = "DANGJIAN_RATE_LIMIT_TOKEN", default_value_t = 60, global = true)]
+    pub rate_limit_token: u32,
+
+    /// How long a service client's previous secret keeps working after its secret is
+    /// rotated (seconds; a rotation may ask for less, down to 0), so the integration can
+    /// switch without an outage.
+    #[arg(long, env = "DANGJIAN_CLIENT_SECRET_GRACE_SECS", default_value_t = 86_400, global = true)]
+    pub client_secret_grace_secs: i64,
 }
+
+/// The longest a service client's replaced secret may keep working: 30 days.
+pub const MAX_CLIENT_SECRET_GRACE_SECS: i64 = 30 * 24 * 3600;
 
 impl Settings {
     /// The database URL in force.
@@ -267,6 +291,10 @@ impl Settings {
     pub fn check(&self) -> anyhow::Result<()> {
         anyhow::ensure!(self.access_token_ttl > 0, "DANGJIAN_ACCESS_TOKEN_TTL must be positive");
         anyhow::ensure!(self.refresh_token_ttl > 0, "DANGJIAN_REFRESH_TOKEN_TTL must be positive");
+        anyhow::ensure!(
+            (0..=MAX_CLIENT_SECRET_GRACE_SECS).contains(&self.client_secret_grace_secs),
+            "DANGJIAN_CLIENT_SECRET_GRACE_SECS must be between 0 and 2592000 (30 days)"
+        );
         anyhow::ensure!(self.lockout_threshold > 0, "DANGJIAN_LOCKOUT_THRESHOLD must be positive");
         anyhow::ensure!(self.request_timeout_secs > 0, "DANGJIAN_REQUEST_TIMEOUT must be positive");
         anyhow::ensure!(self.study_daily_limit_secs > 0, "DANGJIAN_STUDY_DAILY_LIMIT must be positive");

@@ -57,6 +57,14 @@ pub enum AppError {
     /// busy): try again after the given number of seconds.
     #[error("the server is busy; retry in {0} s")]
     Busy(u64),
+    /// A changes-feed cursor this server cannot continue from (REST 410, code
+    /// `RESYNC_REQUIRED`): export again and follow the feed from the export's cursor.
+    #[error("{0}")]
+    ResyncRequired(String),
+    /// The caller is over its request quota (`crate::http::ratelimit`): REST 429 with
+    /// `Retry-After` and the `RateLimit` headers, GraphQL `RATE_LIMITED`.
+    #[error("too many requests; retry in {} s", .0.reset)]
+    RateLimited(QuotaState),
     /// The request took longer than the configured limit.
     #[error("the request timed out")]
     Timeout,
@@ -98,6 +106,8 @@ impl AppError {
             AppError::PreconditionRequired => "PRECONDITION_REQUIRED",
             AppError::Timeout => "TIMEOUT",
             AppError::Busy(_) => "UNAVAILABLE",
+            AppError::RateLimited(_) => "RATE_LIMITED",
+            AppError::ResyncRequired(_) => "RESYNC_REQUIRED",
             AppError::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
             AppError::UnknownParameters(_) => "UNKNOWN_PARAMETER",
             AppError::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
@@ -246,5 +256,33 @@ impl Validator {
     /// Ends the collection: `Err(Validation)` when anything failed.
     pub fn finish(&mut self) -> AppResult<()> {
         if self.0.is_empty() { Ok(()) } else { Err(AppError::Validation(std::mem::take(&mut self.0))) }
+    }
+}
+
+/// Where a request stood against its quota when it was counted: the `RateLimit` and
+/// `RateLimit-Policy` headers of its answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuotaState {
+    /// The policy's name: `client`, `account` or `token`.
+    pub policy: &'static str,
+    /// Requests per window.
+    pub quota: u32,
+    /// The window, seconds.
+    pub window: u32,
+    /// Requests left now.
+    pub remaining: u32,
+    /// Seconds until the quota is whole again (refused: until the next request may pass).
+    pub reset: u64,
+}
+
+impl QuotaState {
+    /// The `RateLimit-Policy` header value.
+    pub fn policy_header(&self) -> String {
+        format!("\"{}\";q={};w={}", self.policy, self.quota, self.window)
+    }
+
+    /// The `RateLimit` header value.
+    pub fn state_header(&self) -> String {
+        format!("\"{}\";r={};t={}", self.policy, self.remaining, self.reset)
     }
 }

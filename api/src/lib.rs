@@ -12,6 +12,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod i18n;
+pub mod ratelimit;
 pub mod rest;
 pub mod seed;
 pub mod services;

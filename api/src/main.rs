@@ -240,6 +240,15 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     // Links new audit records into the hash chain moments after they commit.
     tokio::spawn(dangjian::services::audit::run_chainer(db.clone()));
     let state = dangjian::startup::build_state_with(db, settings, passwords)?;
+    // Forgets callers whose quota is whole again.
+    let limits = state.rate_limits.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(dangjian::ratelimit::RateLimits::FORGET_INTERVAL);
+        loop {
+            tick.tick().await;
+            limits.forget_idle();
+        }
+    });
     tracing::info!(%bind, "dangjian listening: REST /api/v1, GraphQL /graphql, GraphiQL /graphiql, docs /docs");
     let schema = dangjian::startup::build_schema(&state.settings);
     let mut server = actix_web::HttpServer::new(move || dangjian::startup::build_app(state.clone(), schema.clone()));

@@ -79,6 +79,7 @@ pub fn build_state_with(db: DatabaseConnection, settings: Settings, passwords: P
         lockout_threshold: settings.lockout_threshold,
         lockout_seconds: settings.lockout_seconds,
         refresh_ttl: settings.refresh_token_ttl,
+        client_secret_grace_secs: settings.client_secret_grace_secs,
     };
     let storage = crate::storage::from_settings(&settings)?;
     crate::services::segment::warm_up();
@@ -86,7 +87,8 @@ pub fn build_state_with(db: DatabaseConnection, settings: Settings, passwords: P
     crate::telemetry::prometheus();
     crate::services::set_calendar_zone(settings.time_zone);
     let auth_cache = Arc::new(crate::services::auth::AuthCache::new(Duration::from_secs(settings.auth_cache_secs)));
-    Ok(AppState { db, keys: Arc::new(keys), policy, settings: Arc::new(settings), storage, auth_cache })
+    let rate_limits = Arc::new(crate::ratelimit::RateLimits::from_settings(&settings));
+    Ok(AppState { db, keys: Arc::new(keys), policy, settings: Arc::new(settings), storage, auth_cache, rate_limits })
 }
 
 /// Request id header, timeout and panic guard around every request.
@@ -110,6 +112,11 @@ async fn guard(
     if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
         res.headers_mut().insert(header::HeaderName::from_static("x-request-id"), id);
     }
+    // Where the request stood against its quota (a refusal already says so).
+    let quota = res.request().extensions().get::<crate::ratelimit::QuotaState>().cloned();
+    if let Some(quota) = quota.filter(|_| !res.headers().contains_key(crate::ratelimit::STATE_HEADER)) {
+        crate::ratelimit::insert_headers(res.headers_mut(), &quota);
+    }
     Ok(res)
 }
 
@@ -129,6 +136,8 @@ fn cors(settings: &Settings) -> Cors {
             header::RETRY_AFTER,
             header::HeaderName::from_static("x-request-id"),
             header::HeaderName::from_static("idempotent-replayed"),
+            header::HeaderName::from_static(crate::ratelimit::POLICY_HEADER),
+            header::HeaderName::from_static(crate::ratelimit::STATE_HEADER),
         ])
         .max_age(3600);
     for origin in settings.cors_origins.iter().map(|o| o.trim()).filter(|o| !o.is_empty()) {

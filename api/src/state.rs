@@ -25,4 +25,6 @@ pub struct AppState {
     pub storage: Arc<dyn object_store::ObjectStore>,
     /// What authentication read recently (accounts, clients, grants, the key epoch).
     pub auth_cache: Arc<AuthCache>,
+    /// The request quotas of callers and of token requests by address.
+    pub rate_limits: Arc<crate::ratelimit::RateLimits>,
 }

@@ -28,6 +28,9 @@ pub const SQL_STATEMENTS: &str = "dangjian_sql_statements_total";
 pub const HTTP_REQUESTS: &str = "dangjian_http_requests_total";
 /// Histogram name: seconds from request to response head, by `route` and `method`.
 pub const HTTP_DURATION: &str = "dangjian_http_request_duration_seconds";
+/// Counter name: requests refused for being over quota, by `policy` (`client`,
+/// `account`, `token`).
+pub const RATE_LIMITED: &str = "dangjian_rate_limited_total";
 
 /// The process-wide Prometheus recorder (installed on first use; several applications
 /// in one process, as in the test suite, share it).

@@ -231,7 +231,7 @@ fast_models! {
     }
     crate::service_client::Model {
         id, client_id, name, secret_hash, scopes, organization_id, disabled, token_version, last_used_at,
-        created_at, updated_at, version,
+        created_at, updated_at, version, previous_secret_hash, previous_secret_expires_at,
     }
     crate::session_material::Model {
         session_id, document_id, created_at, position,

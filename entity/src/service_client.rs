@@ -22,6 +22,11 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub version: i32,
+    /// The secret before the last rotation (SHA-256), accepted until
+    /// `previous_secret_expires_at`.
+    pub previous_secret_hash: Option<String>,
+    /// When the previous secret stops working.
+    pub previous_secret_expires_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

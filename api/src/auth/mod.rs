@@ -23,7 +23,8 @@ text_enum! {
         Inspector => "inspector",
         /// A party member: reads what is visible, acts for themself.
         Member => "member",
-        /// A read-only service client (HR systems).
+        /// A service client (HR systems, integrations): reads, and with `people:write`
+        /// writes, what its client scopes open, inside its subtree.
         HrReader => "hr_reader",
     }
 }
@@ -79,7 +80,19 @@ impl Role {
                 p,
                 OrgRead | PersonRead | DocumentRead | SessionRead | InnovationRead | AchievementSubmit | HonourRead
             ),
-            Role::HrReader => matches!(p, OrgRead | PersonRead | HonourRead),
+            // What a client may do is narrowed further by its client scopes
+            // (`Actor::scope`); this is the most any scope opens.
+            Role::HrReader => matches!(
+                p,
+                OrgRead
+                    | PersonRead
+                    | PersonWrite
+                    | HonourRead
+                    | SessionRead
+                    | StudyFigures
+                    | ComplianceRead
+                    | InnovationRead
+            ),
         }
     }
 
@@ -213,18 +226,36 @@ pub enum Principal {
 /// What a service client may be granted (stored and sent as these strings).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ClientScope {
-    /// `organizations:read`: read the organisation tree in its subtree.
+    /// `organizations:read`: read the organisation tree in its subtree (every other scope
+    /// but `personal_data` reads it too: it frames what they open).
     OrganizationsRead,
     /// `people:read`: read people, honours and activity participation in its subtree.
     PeopleRead,
     /// `personal_data`: phone numbers and e-mail addresses too.
     PersonalData,
+    /// `study:read`: study sessions with their attendance, statements and measures, study
+    /// figures (reading records) and compliance reports in its subtree.
+    StudyRead,
+    /// `innovation:read`: the Technology Innovation Year in its subtree: campaigns,
+    /// activities, "five small" achievements, research projects, vanguard units, honours,
+    /// intellectual property and the innovation statistics.
+    InnovationRead,
+    /// `people:write`: create and update people, record transfers, party-status changes
+    /// and departures, upsert people by employee number, in its subtree (and read the
+    /// people it may write).
+    PeopleWrite,
 }
 
 impl ClientScope {
     /// Every scope.
-    pub const ALL: [ClientScope; 3] =
-        [ClientScope::OrganizationsRead, ClientScope::PeopleRead, ClientScope::PersonalData];
+    pub const ALL: [ClientScope; 6] = [
+        ClientScope::OrganizationsRead,
+        ClientScope::PeopleRead,
+        ClientScope::PersonalData,
+        ClientScope::StudyRead,
+        ClientScope::InnovationRead,
+        ClientScope::PeopleWrite,
+    ];
 
     /// The stored and wire name.
     pub fn as_str(self) -> &'static str {
@@ -232,6 +263,25 @@ impl ClientScope {
             ClientScope::OrganizationsRead => "organizations:read",
             ClientScope::PeopleRead => "people:read",
             ClientScope::PersonalData => "personal_data",
+            ClientScope::StudyRead => "study:read",
+            ClientScope::InnovationRead => "innovation:read",
+            ClientScope::PeopleWrite => "people:write",
+        }
+    }
+
+    /// The client scopes any one of which opens `p` to a service client (none: never).
+    pub fn opening(p: Permission) -> &'static [ClientScope] {
+        use ClientScope::*;
+        match p {
+            // The organisation tree frames everything else: any scope that reads or
+            // writes what organisations hold reads the tree of its subtree too.
+            Permission::OrgRead => &[OrganizationsRead, PeopleRead, PeopleWrite, StudyRead, InnovationRead],
+            Permission::PersonRead => &[PeopleRead, PeopleWrite],
+            Permission::PersonWrite => &[PeopleWrite],
+            Permission::HonourRead => &[PeopleRead, InnovationRead],
+            Permission::SessionRead | Permission::StudyFigures | Permission::ComplianceRead => &[StudyRead],
+            Permission::InnovationRead => &[InnovationRead],
+            _ => &[],
         }
     }
 
@@ -353,15 +403,10 @@ impl Actor {
 
     /// Where the actor holds `p`: the union of the subtrees of every grant allowing it.
     pub fn scope(&self, p: Permission) -> Scope {
-        if let Principal::Client { scopes, .. } = &self.principal {
-            let needed = match p {
-                Permission::OrgRead => ClientScope::OrganizationsRead,
-                Permission::PersonRead | Permission::HonourRead => ClientScope::PeopleRead,
-                _ => return Scope::None,
-            };
-            if !scopes.contains(&needed) {
-                return Scope::None;
-            }
+        if let Principal::Client { scopes, .. } = &self.principal
+            && !ClientScope::opening(p).iter().any(|s| scopes.contains(s))
+        {
+            return Scope::None;
         }
         let mut roots: Vec<String> = Vec::new();
         for g in self.grants.iter().filter(|g| g.role.allows(p)) {

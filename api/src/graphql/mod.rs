@@ -6,6 +6,7 @@
 //! carries the stable `extensions.code`, internal details never leave the server.
 
 pub mod audit;
+pub mod changes;
 pub mod committees;
 pub mod compliance;
 pub mod dashboard;
@@ -56,6 +57,7 @@ pub struct QueryRoot(
     SupervisionQuery,
     dashboard::DashboardQuery,
     audit::AuditQuery,
+    changes::ChangesQuery,
 );
 
 /// Every write operation: one part per area, merged.

@@ -6,10 +6,19 @@ use super::{actor, gql_error, parse_id, state};
 use crate::services::{
     self,
     organizations::{NewOrganization, OrganizationPatch, OrganizationView},
-    people::{DepartureInput, NewPerson, PartyStatusInput, PersonPatch, PersonView, TransferInput},
-    service_clients::{NewServiceClient, ServiceClientPatch, ServiceClientView, ServiceClientWithSecret},
+    people::{DepartureInput, NewPerson, PartyStatusInput, PersonPatch, PersonUpsert, PersonView, TransferInput},
+    service_clients::{NewServiceClient, RotateSecret, ServiceClientPatch, ServiceClientView, ServiceClientWithSecret},
     users::{NewRoleAssignment, NewUser, RoleAssignmentView, UserView},
 };
+
+/// What `upsertPerson` did.
+#[derive(async_graphql::SimpleObject)]
+pub struct UpsertedPerson {
+    /// The person as they are now.
+    pub person: PersonView,
+    /// Whether the person was created (else updated, or already as given).
+    pub created: bool,
+}
 
 /// Write operations of the foundation.
 #[derive(Default)]
@@ -75,6 +84,26 @@ impl CoreMutation {
         actor(ctx)?;
         let s = state(ctx)?;
         services::people::create_on(&s.db, actor(ctx)?, s.today, input).await.map_err(gql_error)
+    }
+
+    /// Creates or updates the person with this employee number: the write an HR system
+    /// makes for each person it holds. Fields left out keep their value on an existing
+    /// person; `expectedVersion` (optional) makes the update conditional. A person in
+    /// another organisation is a CONFLICT (record a transfer). Service clients need the
+    /// `people:write` scope.
+    async fn upsert_person(
+        &self,
+        ctx: &Context<'_>,
+        employee_no: String,
+        expected_version: Option<i32>,
+        input: PersonUpsert,
+    ) -> Result<UpsertedPerson> {
+        let s = state(ctx)?;
+        let up =
+            services::people::upsert_by_employee_no(&s.db, actor(ctx)?, s.today, &employee_no, expected_version, input)
+                .await
+                .map_err(gql_error)?;
+        Ok(UpsertedPerson { person: up.person, created: up.created })
     }
 
     /// Updates a person you manage. `partyStatus` may only move to the next step of the
@@ -234,9 +263,19 @@ impl CoreMutation {
             .map_err(gql_error)
     }
 
-    /// Replaces a service client's secret.
-    async fn rotate_service_client_secret(&self, ctx: &Context<'_>, id: ID) -> Result<ServiceClientWithSecret> {
+    /// Replaces a service client's secret. The replaced one keeps working for
+    /// `input.graceSeconds` (default: the server's setting, 24 hours; 0 ends it at once);
+    /// tokens already issued stay valid until they expire unless `input.revokeTokens`.
+    async fn rotate_service_client_secret(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: Option<RotateSecret>,
+    ) -> Result<ServiceClientWithSecret> {
         let s = state(ctx)?;
-        services::service_clients::rotate_secret(&s.db, actor(ctx)?, parse_id(&id)?).await.map_err(gql_error)
+        let grace = s.policy.client_secret_grace_secs;
+        services::service_clients::rotate_secret(&s.db, actor(ctx)?, grace, parse_id(&id)?, input.unwrap_or_default())
+            .await
+            .map_err(gql_error)
     }
 }

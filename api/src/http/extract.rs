@@ -35,10 +35,24 @@ pub async fn optional_actor(req: &HttpRequest) -> Result<Option<Actor>, AppError
     let Some(token) = bearer(req) else { return Ok(None) };
     let actor =
         services::auth::resolve_actor(&state.db, &state.keys, &state.auth_cache, &token, request_id(req)).await?;
-    Ok(actor.map(|mut a| {
-        a.origin = origin(req);
-        a
-    }))
+    let Some(mut actor) = actor else { return Ok(None) };
+    actor.origin = origin(req);
+    // Counted once per request, however many times the caller is asked for.
+    if req.extensions().get::<crate::ratelimit::QuotaState>().is_none()
+        && let Some(counted) = state.rate_limits.check_caller(&actor)
+    {
+        match counted {
+            Ok(quota) => {
+                req.extensions_mut().insert(quota);
+            }
+            Err(refused) => {
+                tracing::info!(caller = %actor.label(), policy = refused.policy, "request quota exceeded");
+                metrics::counter!(crate::telemetry::RATE_LIMITED, "policy" => refused.policy).increment(1);
+                return Err(AppError::RateLimited(refused));
+            }
+        }
+    }
+    Ok(Some(actor))
 }
 
 /// Where a request came from: the connection's peer address (forwarded-for headers

@@ -1,7 +1,7 @@
 //! `/auth/token` (OAuth2 token endpoint: password, refresh_token, client_credentials),
 //! `/auth/logout`, `/me` and `/me/password`.
 
-use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, http::header, web};
 use base64::Engine;
 use serde::Deserialize;
 
@@ -99,9 +99,22 @@ fn parse_token_request(req: &HttpRequest, body: &[u8]) -> AppResult<TokenRequest
         (status = 400, description = "Invalid grant", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Invalid client", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Missing field", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many token requests from this address", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn token(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    // Before anything costly (parsing, password hashing): the source address's quota.
+    if let Some(counted) = state.rate_limits.check_token(req.peer_addr().map(|a| a.ip())) {
+        match counted {
+            Ok(quota) => {
+                req.extensions_mut().insert(quota);
+            }
+            Err(refused) => {
+                metrics::counter!(crate::telemetry::RATE_LIMITED, "policy" => refused.policy).increment(1);
+                return Err(AppError::RateLimited(refused));
+            }
+        }
+    }
     let input = parse_token_request(&req, &body)?;
     let s = &state;
     let answer = match input.grant_type.as_str() {

@@ -4,6 +4,7 @@
 pub mod attachments;
 pub mod audit;
 pub mod auth;
+pub mod changes;
 pub mod committees;
 pub mod compliance;
 pub mod dashboard;
@@ -145,6 +146,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(supervision::routes)
             .configure(dashboard::routes)
             .configure(audit::routes)
+            .configure(changes::routes)
             .configure(innovation::routes)
             .default_service(web::to(unrouted)),
     );
@@ -291,6 +293,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(supervision::SupervisionApi::openapi());
     doc.merge(dashboard::DashboardApi::openapi());
     doc.merge(innovation::InnovationApi::openapi());
+    doc.merge(changes::ChangesApi::openapi());
     openapi::finish(&mut doc);
     doc
 }
@@ -314,7 +317,7 @@ pub async fn openapi_json() -> HttpResponse {
         organizations::list, organizations::get, organizations::create, organizations::update,
         organizations::move_org, organizations::delete, organizations::children,
         organizations::descendants, organizations::ancestors,
-        people::list, people::get, people::create, people::update, people::transfer, people::transfers,
+        people::list, people::get, people::create, people::upsert, people::update, people::transfer, people::transfers,
         people::change_party_status, people::list_party_status_history, people::record_departure,
         people::reinstate_person,
         users::list, users::get, users::create, users::update, users::reset_password,

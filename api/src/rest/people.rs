@@ -13,7 +13,7 @@ use crate::http::extract::Query;
 use crate::http::extract::{Authenticated, JsonBody};
 use crate::services::people::{
     self as svc, DepartureInput, NewPerson, PartyStatusChangeView, PartyStatusInput, PersonFilter, PersonPatch,
-    PersonView, TransferInput, TransferView,
+    PersonUpsert, PersonView, TransferInput, TransferView,
 };
 use crate::services::types::PartyStatus;
 use crate::state::AppState;
@@ -23,6 +23,7 @@ page_dto!(PersonPage, PersonView);
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/people", web::get().to(list))
         .route("/people", web::post().to(create))
+        .route("/people/by-employee-no/{employee_no}", web::put().to(upsert))
         .route("/people/{id}", web::get().to(get))
         .route("/people/{id}", web::patch().to(update))
         .route("/people/{id}/transfer", web::post().to(transfer))
@@ -102,6 +103,38 @@ pub async fn create(
 ) -> AppResult<HttpResponse> {
     let p = svc::create_on(&state.db, &actor.0, state.settings.today(), body).await?;
     Ok(created(format!("/api/v1/people/{}", p.id), p.version, &p))
+}
+
+/// Create or update a person by employee number.
+///
+/// The write an HR system makes for each person it holds, without reading first: a new
+/// employee number creates the person (201, `Location`), a known one updates them (200;
+/// fields left out keep their value). `If-Match` is optional here: without it the
+/// update applies to whatever version is current. A person in another organisation than
+/// `organization_id` is 409 (record a transfer); a number held outside your scope is 409
+/// as in a create. Needs the `people:write` scope for service clients.
+#[utoipa::path(put, path = "/api/v1/people/by-employee-no/{employee_no}", tag = "people", security(("bearer" = [])),
+    params(("employee_no" = String, Path, description = "Employee number"), ("If-Match" = Option<String>, Header, description = "ETag the update is based on (optional)")),
+    request_body = PersonUpsert,
+    responses((status = 200, body = PersonView), (status = 201, body = PersonView), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 412, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn upsert(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    actor: Authenticated,
+    employee_no: web::Path<String>,
+    JsonBody(body): JsonBody<PersonUpsert>,
+) -> AppResult<HttpResponse> {
+    let expected = match req.headers().contains_key(actix_web::http::header::IF_MATCH) {
+        true => Some(if_match(&req)?),
+        false => None,
+    };
+    let up =
+        svc::upsert_by_employee_no(&state.db, &actor.0, state.settings.today(), &employee_no, expected, body).await?;
+    let p = up.person;
+    Ok(match up.created {
+        true => created(format!("/api/v1/people/{}", p.id), p.version, &p),
+        false => with_etag(&req, p.version, &p),
+    })
 }
 
 /// Update a person. Needs `If-Match`.

@@ -49,6 +49,8 @@ fn status_and_code(err: &AppError) -> (StatusCode, &'static str) {
         AppError::Conflict(_) => (StatusCode::CONFLICT, err.code()),
         AppError::PreconditionRequired => (StatusCode::PRECONDITION_REQUIRED, err.code()),
         AppError::Timeout | AppError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, err.code()),
+        AppError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, err.code()),
+        AppError::ResyncRequired(_) => (StatusCode::GONE, err.code()),
         AppError::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, err.code()),
         AppError::NotAcceptable(_) => (StatusCode::NOT_ACCEPTABLE, err.code()),
         AppError::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, err.code()),
@@ -92,6 +94,11 @@ impl ResponseError for AppError {
         }
         if let AppError::Busy(seconds) = self {
             resp.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        }
+        if let AppError::RateLimited(quota) = self {
+            resp.insert_header((header::RETRY_AFTER, quota.reset.to_string()));
+            resp.insert_header((crate::ratelimit::POLICY_HEADER, quota.policy_header()));
+            resp.insert_header((crate::ratelimit::STATE_HEADER, quota.state_header()));
         }
         if let AppError::StaleVersion { current, .. } = self {
             // The current ETag, so the client can re-read or retry knowingly.

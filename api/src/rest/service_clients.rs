@@ -7,9 +7,9 @@ use super::problem::Problem;
 use super::{PageParams, if_match, page_dto, with_etag};
 use crate::error::AppResult;
 use crate::http::extract::Query;
-use crate::http::extract::{Authenticated, JsonBody};
+use crate::http::extract::{Authenticated, JsonBody, parse_json};
 use crate::services::service_clients::{
-    self as svc, NewServiceClient, ServiceClientPatch, ServiceClientView, ServiceClientWithSecret,
+    self as svc, NewServiceClient, RotateSecret, ServiceClientPatch, ServiceClientView, ServiceClientWithSecret,
 };
 use crate::state::AppState;
 
@@ -78,15 +78,25 @@ pub async fn update(
     Ok(with_etag(&req, c.version, &c))
 }
 
-/// Replace a service client's secret; the old one stops working at once.
+/// Replace a service client's secret.
+///
+/// The new secret works at once; the replaced one keeps working for `grace_seconds`
+/// (default `DANGJIAN_CLIENT_SECRET_GRACE_SECS`, 24 hours; 0 ends it at once), so the
+/// integration can switch without an outage. Tokens already issued stay valid until
+/// they expire unless `revoke_tokens` is true (a leaked secret). The body is optional.
 #[utoipa::path(post, path = "/api/v1/service-clients/{id}/secret", tag = "service-clients", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Client id (internal)")),
-    responses((status = 200, body = ServiceClientWithSecret), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    request_body(content = Option<RotateSecret>, content_type = "application/json"),
+    responses((status = 200, body = ServiceClientWithSecret), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn rotate_secret(
     state: web::Data<AppState>,
     actor: Authenticated,
     id: web::Path<Uuid>,
+    body: web::Bytes,
 ) -> AppResult<HttpResponse> {
-    let c = svc::rotate_secret(&state.db, &actor.0, *id).await?;
+    let input: RotateSecret =
+        if body.iter().all(u8::is_ascii_whitespace) { RotateSecret::default() } else { parse_json(&body)? };
+    let grace = state.policy.client_secret_grace_secs;
+    let c = svc::rotate_secret(&state.db, &actor.0, grace, *id, input).await?;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(c))
 }

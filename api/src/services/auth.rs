@@ -181,8 +181,13 @@ pub async fn client_credentials_grant(
 ) -> AppResult<TokenResponse> {
     let client = service_client::Entity::find().filter(service_client::Column::ClientId.eq(client_id)).one(db).await?;
     let presented = hash_secret(secret);
+    let now = super::now();
+    let matches = |hash: &str| bool::from(subtle::ConstantTimeEq::ct_eq(hash.as_bytes(), presented.as_bytes()));
+    // The current secret, or the one the last rotation replaced while its grace lasts.
     let Some(client) = client.filter(|c| {
-        !c.disabled && bool::from(subtle::ConstantTimeEq::ct_eq(c.secret_hash.as_bytes(), presented.as_bytes()))
+        let previous =
+            c.previous_secret_hash.as_deref().filter(|_| c.previous_secret_expires_at.is_some_and(|at| at > now));
+        !c.disabled && (matches(&c.secret_hash) | previous.is_some_and(matches))
     }) else {
         return Err(BAD_CLIENT);
     };

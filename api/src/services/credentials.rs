@@ -25,6 +25,9 @@ pub struct AuthPolicy {
     pub lockout_seconds: i64,
     /// Refresh-token lifetime in seconds.
     pub refresh_ttl: i64,
+    /// How long a service client's replaced secret keeps working after a rotation,
+    /// seconds, unless the rotation says otherwise.
+    pub client_secret_grace_secs: i64,
 }
 
 /// Verifies `password_text` for `user`, counting failures towards the lock-out. A locked

@@ -688,6 +688,122 @@ pub async fn update_on(
     Ok(after)
 }
 
+/// A person as the system of record (an HR system) holds them, for
+/// [`upsert_by_employee_no`]. On an existing person the fields left out keep their
+/// value and an empty text clears one, as in an update.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "UpsertPersonInput")]
+pub struct PersonUpsert {
+    /// The organisation the person belongs to (one you manage). An existing person in
+    /// another organisation is a conflict: record a transfer for them.
+    pub organization_id: Id,
+    /// Name (1–50 characters).
+    #[schema(min_length = 1, pattern = r"\S", max_length = 50)]
+    pub name: String,
+    /// Phone: up to 20 of digits, '+', '-' and spaces (empty clears it).
+    #[schema(max_length = 20, pattern = r"^[-+ 0-9]{0,20}$")]
+    pub phone: Option<String>,
+    /// E-mail: `local@domain` with a '.' in the domain, at most 254 bytes (empty clears it).
+    #[schema(max_length = 254, pattern = r"^([^@]+@[\s\S]*\.[\s\S]*)?$")]
+    pub email: Option<String>,
+    /// Party status: on a new person as in a create; on an existing one only the next
+    /// step of the standard order, as in an update (left out: unchanged).
+    pub party_status: Option<PartyStatus>,
+    /// Date joined the party (not in the future).
+    pub joined_party_on: Option<NaiveDate>,
+    /// Position or job title (up to 50 characters; empty clears it).
+    #[schema(max_length = 50)]
+    pub position: Option<String>,
+    /// Leadership-team member (a new person: default false).
+    pub is_leadership: Option<bool>,
+    /// Technical backbone (a new person: default false).
+    pub is_tech_backbone: Option<bool>,
+    /// Model worker (a new person: default false).
+    pub is_model_worker: Option<bool>,
+}
+
+/// What [`upsert_by_employee_no`] did.
+#[derive(Debug, Clone)]
+pub struct Upserted {
+    /// The person as they are now.
+    pub person: PersonView,
+    /// Whether the person was created (else updated, or left as they were).
+    pub created: bool,
+}
+
+/// Creates the person with `employee_no`, or updates them when they exist: the write an
+/// HR system makes for every person it holds, without reading first. `expected_version`
+/// (optional) makes the update conditional; given for a person who does not exist, it
+/// answers a stale version (current 0). An employee number held outside the caller's
+/// scope is the same conflict as in a create; an existing person in another
+/// organisation than `organization_id` is a conflict naming them (transfers are
+/// recorded as transfers, with their date and reason).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn upsert_by_employee_no(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    today: NaiveDate,
+    employee_no: &str,
+    expected_version: Option<i32>,
+    input: PersonUpsert,
+) -> AppResult<Upserted> {
+    actor.require(Permission::PersonWrite)?;
+    let employee_no = employee_no.trim();
+    validate(None, Some(employee_no), None, None, None)?;
+    let existing = person::Entity::find().filter(person::Column::EmployeeNo.eq(employee_no)).one(db).await?;
+    let Some(existing) = existing else {
+        if let Some(expected) = expected_version {
+            return Err(AppError::StaleVersion { expected, current: 0 });
+        }
+        let new = NewPerson {
+            organization_id: input.organization_id,
+            name: input.name,
+            employee_no: employee_no.to_owned(),
+            phone: input.phone,
+            email: input.email,
+            party_status: input.party_status,
+            joined_party_on: input.joined_party_on,
+            position: input.position,
+            is_leadership: input.is_leadership.unwrap_or(false),
+            is_tech_backbone: input.is_tech_backbone.unwrap_or(false),
+            is_model_worker: input.is_model_worker.unwrap_or(false),
+        };
+        let person = create_on(db, actor, today, new).await?;
+        return Ok(Upserted { person, created: true });
+    };
+    match find_writable(db, actor, existing.id).await {
+        Ok(_) => {}
+        // Held outside what the caller may read: the same answer as a create's clash.
+        Err(AppError::NotFound) => {
+            ensure_employee_no_free(db, actor, employee_no, None).await?;
+            return Err(AppError::Conflict("this employee number is already taken".into()));
+        }
+        Err(e) => return Err(e),
+    }
+    if existing.organization_id != *input.organization_id {
+        return Err(AppError::Conflict(format!(
+            "person {} with employee number {employee_no} belongs to another organisation; record a transfer \
+             (POST /api/v1/people/{}/transfer, GraphQL transferPerson) to move them",
+            existing.id, existing.id
+        )));
+    }
+    let patch = PersonPatch {
+        name: Some(input.name),
+        employee_no: None,
+        phone: input.phone,
+        email: input.email,
+        party_status: input.party_status,
+        joined_party_on: input.joined_party_on,
+        position: input.position,
+        is_leadership: input.is_leadership,
+        is_tech_backbone: input.is_tech_backbone,
+        is_model_worker: input.is_model_worker,
+    };
+    let expected = expected_version.unwrap_or(super::ANY_VERSION);
+    let person = update_on(db, actor, today, existing.id, expected, patch).await?;
+    Ok(Upserted { person, created: false })
+}
+
 /// Moves a person to another organisation, keeping the history. The actor must manage
 /// both the current and the receiving organisation.
 #[tracing::instrument(level = "debug", skip_all)]

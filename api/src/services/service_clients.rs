@@ -27,14 +27,17 @@ pub struct ServiceClientView {
     pub client_id: String,
     /// Display name.
     pub name: String,
-    /// Granted scopes: `organizations:read`, `people:read`, `personal_data`.
+    /// Granted scopes: any of `organizations:read`, `people:read`, `personal_data`,
+    /// `study:read`, `innovation:read`, `people:write`.
     pub scopes: Vec<String>,
-    /// Subtree the client may read; null = everything.
+    /// Subtree the client may read (and with `people:write`, write); null = everything.
     pub organization_id: Option<Id>,
     /// Disabled clients get no tokens and their tokens stop working.
     pub disabled: bool,
     /// Last token issued.
     pub last_used_at: Option<DateTime<Utc>>,
+    /// Until when the secret replaced by the last rotation still works (null: it does not).
+    pub previous_secret_expires_at: Option<DateTime<Utc>>,
     /// Created at (UTC).
     pub created_at: DateTime<Utc>,
     /// Last changed at (UTC).
@@ -54,6 +57,7 @@ impl From<service_client::Model> for ServiceClientView {
             organization_id: m.organization_id.map(Id),
             disabled: m.disabled,
             last_used_at: m.last_used_at,
+            previous_secret_expires_at: m.previous_secret_expires_at.filter(|at| *at > super::now()),
             created_at: m.created_at,
             updated_at: m.updated_at,
             version: m.version,
@@ -88,8 +92,9 @@ pub struct NewServiceClient {
     /// Display name (1–100 characters).
     #[schema(min_length = 1, pattern = r"\S", max_length = 100)]
     pub name: String,
-    /// Scopes to grant: any of `organizations:read`, `people:read`, `personal_data`.
-    #[schema(pattern = r"^(organizations:read|people:read|personal_data)$")]
+    /// Scopes to grant: any of `organizations:read`, `people:read`, `personal_data`,
+    /// `study:read`, `innovation:read`, `people:write` (README, "Roles", says what each opens).
+    #[schema(pattern = r"^(organizations:read|people:read|personal_data|study:read|innovation:read|people:write)$")]
     pub scopes: Vec<String>,
     /// Subtree the client may read; omit for everything.
     pub organization_id: Option<Id>,
@@ -103,8 +108,8 @@ pub struct ServiceClientPatch {
     #[schema(min_length = 1, pattern = r"\S", max_length = 100)]
     pub name: Option<String>,
     /// New scopes (replace the old ones): any of `organizations:read`, `people:read`,
-    /// `personal_data`.
-    #[schema(pattern = r"^(organizations:read|people:read|personal_data)$")]
+    /// `personal_data`, `study:read`, `innovation:read`, `people:write`.
+    #[schema(pattern = r"^(organizations:read|people:read|personal_data|study:read|innovation:read|people:write)$")]
     pub scopes: Option<Vec<String>>,
     /// Disable or re-enable.
     pub disabled: Option<bool>,
@@ -207,6 +212,8 @@ pub async fn create_with_secret(
         created_at: Set(now),
         updated_at: Set(now),
         version: Set(1),
+        previous_secret_hash: Set(None),
+        previous_secret_expires_at: Set(None),
     }
     .insert(&tx)
     .await?;
@@ -290,21 +297,56 @@ pub async fn update(
     Ok(after)
 }
 
-/// Replaces a client's secret; the old one stops working at once.
+/// The longest a replaced secret may keep working: 30 days.
+pub const MAX_SECRET_GRACE_SECS: i64 = crate::config::MAX_CLIENT_SECRET_GRACE_SECS;
+
+/// How a rotation treats the secret it replaces.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema, async_graphql::InputObject)]
+#[graphql(name = "RotateServiceClientSecretInput")]
+pub struct RotateSecret {
+    /// Seconds the replaced secret keeps working beside the new one (0 to 2592000;
+    /// default `DANGJIAN_CLIENT_SECRET_GRACE_SECS`, 24 hours). 0: it stops at once.
+    #[schema(minimum = 0, maximum = 2592000)]
+    pub grace_seconds: Option<i64>,
+    /// Also end the access tokens issued so far (a leaked secret); default false: they
+    /// keep working until they expire.
+    pub revoke_tokens: Option<bool>,
+}
+
+/// Replaces a client's secret. The replaced secret keeps working for the grace period
+/// (so the integration can switch without an outage; a second rotation within it ends
+/// the older one), and tokens already issued stay valid until they expire unless
+/// `revoke_tokens` says otherwise or the client is disabled.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn rotate_secret(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> AppResult<ServiceClientWithSecret> {
+pub async fn rotate_secret(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    default_grace_secs: i64,
+    id: Uuid,
+    input: RotateSecret,
+) -> AppResult<ServiceClientWithSecret> {
     admin_only(actor)?;
+    let grace = input.grace_seconds.unwrap_or(default_grace_secs);
+    Validator::new()
+        .check((0..=MAX_SECRET_GRACE_SECS).contains(&grace), "grace_seconds", "must be between 0 and 2592000 (30 days)")
+        .finish()?;
+    let revoke = input.revoke_tokens.unwrap_or(false);
     let tx = write_tx(db).await?;
     let row = service_client::Entity::find_by_id(id).lock_exclusive().one(&tx).await?.ok_or(AppError::NotFound)?;
     let secret = new_secret();
-    let version = row.version;
-    let token_version = row.token_version;
+    let (version, token_version, replaced) = (row.version, row.token_version, row.secret_hash.clone());
+    let now = super::now();
     let mut am: service_client::ActiveModel = row.into();
     am.secret_hash = Set(hash_secret(&secret));
-    // Tokens issued with the old secret stop working at once.
-    am.token_version = Set(token_version + 1);
-    super::epoch::note_revocation(&tx).await?;
-    am.updated_at = Set(super::now());
+    let keeps_working = (grace > 0).then(|| now + chrono::Duration::seconds(grace));
+    am.previous_secret_hash = Set(keeps_working.map(|_| replaced));
+    am.previous_secret_expires_at = Set(keeps_working);
+    if revoke {
+        // Tokens issued so far stop working at once.
+        am.token_version = Set(token_version + 1);
+        super::epoch::note_revocation(&tx).await?;
+    }
+    am.updated_at = Set(now);
     am.version = Set(version + 1);
     let view = ServiceClientView::from(am.update(&tx).await?);
     audit::record(
@@ -316,7 +358,7 @@ pub async fn rotate_secret(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> 
             entity_id: id,
             organization_id: view.organization_id.map(Uuid::from),
             before: None,
-            after: None,
+            after: Some(serde_json::json!({"grace_seconds": grace, "revoke_tokens": revoke})),
         },
     )
     .await?;

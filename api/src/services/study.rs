@@ -1254,6 +1254,43 @@ pub async fn attendance<C: ConnectionTrait>(
     Ok(roster)
 }
 
+/// Roster entries by id, skipping those of sessions the actor may not read, with leave
+/// reasons as [`attendance_of`] shows them (the changes feed). Two statements.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn attendance_by_ids<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    ids: &[Uuid],
+) -> AppResult<Vec<AttendanceView>> {
+    let cond = Condition::all().add(attendance::Column::Id.is_in(super::bucketed(ids.iter().copied())));
+    visible_entries(db, actor, entries_with_names(db, cond).await?).await
+}
+
+/// Of roster entries, those of sessions the actor may read, with leave reasons only for
+/// those who run or inspect the session and for the entry's own person (one statement).
+async fn visible_entries<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    entries: Vec<AttendanceView>,
+) -> AppResult<Vec<AttendanceView>> {
+    if entries.is_empty() {
+        return Ok(entries);
+    }
+    let sessions = super::bucketed(entries.iter().map(|e| e.session_id.0));
+    let confidant: HashMap<Uuid, bool> = reasons_visible(db, actor, &sessions).await?.into_iter().collect();
+    let own = actor.person_id();
+    Ok(entries
+        .into_iter()
+        .filter_map(|mut view| {
+            let sees_reasons = *confidant.get(&view.session_id.0)?;
+            if !sees_reasons && own != Some(view.person_id.0) {
+                view.reason = None;
+            }
+            Some(view)
+        })
+        .collect())
+}
+
 /// The ids among `ids` of sessions the actor may read (one statement).
 async fn readable_ids<C: ConnectionTrait>(db: &C, actor: &Actor, ids: &[Uuid]) -> AppResult<Vec<Uuid>> {
     Ok(study_session::Entity::find()

@@ -256,13 +256,8 @@ fn deny() -> Condition {
     Condition::all().add(super::scope::never())
 }
 
-/// The role grants of several accounts (DataLoader batch: user id → grants), in scope.
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn roles_of<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
-    user_ids: &[Uuid],
-) -> AppResult<HashMap<Uuid, Vec<RoleAssignmentView>>> {
+/// The role grants the actor may see: those of the accounts it may read, and its own.
+fn assignments_visible(actor: &Actor) -> Condition {
     let mut cond = Condition::any().add(
         visible(actor, Permission::UserRead)
             .map(|c| {
@@ -275,9 +270,36 @@ pub async fn roles_of<C: ConnectionTrait>(
     if let Some(own) = actor.user_id() {
         cond = cond.add(role_assignment::Column::UserId.eq(own));
     }
+    cond
+}
+
+/// Role grants by id, skipping those the actor may not see (the changes feed).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn assignments_by_ids<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    ids: &[Uuid],
+) -> AppResult<Vec<RoleAssignmentView>> {
+    role_assignment::Entity::find()
+        .filter(role_assignment::Column::Id.is_in(super::bucketed(ids.iter().copied())))
+        .filter(assignments_visible(actor))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(RoleAssignmentView::from_model)
+        .collect()
+}
+
+/// The role grants of several accounts (DataLoader batch: user id → grants), in scope.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn roles_of<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    user_ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, Vec<RoleAssignmentView>>> {
     let rows = role_assignment::Entity::find()
         .filter(role_assignment::Column::UserId.is_in(user_ids.iter().copied()))
-        .filter(cond)
+        .filter(assignments_visible(actor))
         .order_by_asc(role_assignment::Column::Id)
         .all(db)
         .await?;

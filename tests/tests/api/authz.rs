@@ -104,6 +104,20 @@ const TABLE: &[(&str, Op, Rel, Outcome)] = &[
     ("hr", RenameOrg, InScope, Forbidden),
     ("hr", ReadUserOfPerson, InScope, Forbidden),
     ("hr", CreateServiceClient, NoTarget, Forbidden),
+    // `people:write` over the general branch: writes people there (and reads them and
+    // the tree they sit in).
+    ("hr_writer", ReadPerson, InScope, Ok),
+    ("hr_writer", ReadPerson, OutOfScope, NotFound),
+    ("hr_writer", UpdatePerson, InScope, Ok),
+    ("hr_writer", UpdatePerson, OutOfScope, NotFound),
+    ("hr_writer", ListPeopleOfOrg, InScope, Ok),
+    ("hr_writer", ListPeopleOfOrg, OutOfScope, NotFound),
+    ("hr_writer", ReadOrg, InScope, Ok),
+    ("hr_writer", ReadOrg, OutOfScope, NotFound),
+    ("hr_writer", CreateOrgUnder, InScope, Forbidden),
+    ("hr_writer", RenameOrg, InScope, Forbidden),
+    ("hr_writer", ReadUserOfPerson, InScope, Forbidden),
+    ("hr_writer", CreateServiceClient, NoTarget, Forbidden),
     ("anonymous", ReadPerson, InScope, Unauthenticated),
     ("anonymous", UpdatePerson, InScope, Unauthenticated),
     ("anonymous", ReadOrg, InScope, Unauthenticated),
@@ -256,6 +270,7 @@ async fn role_operation_relationship_table_over_rest_and_graphql() {
     for who in ["admin", "orgadmin_b1", "inspector_gb", "member_b1", "hr"] {
         tokens.insert(who, f.token(who).await);
     }
+    tokens.insert("hr_writer", f.client_token("writer", &["people:write"], f.gb).await);
     let group = f
         .app
         .post("/api/v1/organizations", Some(&admin), json!({"parent_id": f.b1, "name": "项目党小组", "kind": "group"}))

@@ -97,6 +97,11 @@ pub fn settings(database_url: String, data_dir: PathBuf) -> Settings {
         // make cached callers be read again at random moments. `statements.rs` and the
         // cache's own tests turn it on.
         auth_cache_secs: 0,
+        // Off: fixtures sign in many times a second; `integrations.rs` turns them on.
+        rate_limit_client: 0,
+        rate_limit_account: 0,
+        rate_limit_token: 0,
+        client_secret_grace_secs: 86_400,
     }
 }
 
@@ -387,6 +392,27 @@ impl Fixture {
             return r.json()["access_token"].as_str().unwrap().to_owned();
         }
         self.app.login(who).await
+    }
+
+    /// A new service client with `scopes` over `org`'s subtree, and its
+    /// client-credentials access token.
+    pub async fn client_token(&self, name: &str, scopes: &[&str], org: Uuid) -> String {
+        let new = NewServiceClient {
+            name: name.into(),
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+            organization_id: Some(Id(org)),
+        };
+        let c = services::service_clients::create(self.app.db(), &Actor::system(), new).await.unwrap();
+        let r = self
+            .app
+            .post(
+                "/api/v1/auth/token",
+                None,
+                json!({"grant_type": "client_credentials", "client_id": c.client.client_id, "client_secret": c.client_secret}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        r.json()["access_token"].as_str().unwrap().to_owned()
     }
 
     /// Gives `person` an account `username` with the member role on `org`, and logs in.

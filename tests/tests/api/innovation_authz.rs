@@ -79,6 +79,12 @@ fn expected(who: &str, op: Op, rel: Rel) -> Outcome {
         ("member_b1", _) => hidden,
         ("hr", ReadHonour | ReadActivity) => hidden,
         ("hr", _) => Forbidden,
+        // `innovation:read` over the general branch: every read, no write.
+        (
+            "hr_innov",
+            SubmitAchievement | ReviewAchievement | CreateProject | CreateHonour | CreateActivity | BookSpending,
+        ) => Forbidden,
+        ("hr_innov", _) => hidden,
         _ => unreachable!(),
     }
 }
@@ -274,9 +280,10 @@ async fn innovation_operation_role_relationship_table_over_rest_and_graphql() {
     for who in ["admin", "orgadmin_b1", "inspector_gb", "member_b1", "hr"] {
         tokens.insert(who, f.token(who).await);
     }
+    tokens.insert("hr_innov", f.client_token("innovation", &["innovation:read"], f.gb).await);
     let ctx = Ctx { f, tokens };
     let mut rows = Vec::new();
-    for who in ["admin", "orgadmin_b1", "inspector_gb", "member_b1", "hr", "anonymous"] {
+    for who in ["admin", "orgadmin_b1", "inspector_gb", "member_b1", "hr", "hr_innov", "anonymous"] {
         for op in OPS {
             for rel in [InScope, OutOfScope] {
                 rows.push((who, op, rel, expected(who, op, rel)));

@@ -15,6 +15,7 @@ mod graphql;
 mod http;
 mod innovation;
 mod innovation_authz;
+mod integrations;
 mod layering;
 mod life_cycle;
 mod measures;

@@ -168,6 +168,26 @@ const TABLE: &[(&str, Op, Rel, Outcome)] = &[
     ("hr", MyMeasures, NoTarget, Forbidden),
     ("hr", ComplianceMeetings, InScope, Forbidden),
     ("hr", SetNorms, NoTarget, Forbidden),
+    // A service client with `study:read` over the general branch reads what an inspector
+    // there reads, and writes nothing.
+    ("hr_study", ReadSession, InScope, Ok),
+    ("hr_study", ReadSession, OutOfScope, NotFound),
+    ("hr_study", ListSessionsOfOrg, InScope, Ok),
+    ("hr_study", ListSessionsOfOrg, OutOfScope, NotFound),
+    ("hr_study", CreateSession, InScope, Forbidden),
+    ("hr_study", UpdateSession, InScope, Forbidden),
+    ("hr_study", CheckIn, InScope, Forbidden),
+    ("hr_study", MarkAttendance, InScope, Forbidden),
+    ("hr_study", WriteStatement, InScope, Forbidden),
+    ("hr_study", AttendanceRate, InScope, Ok),
+    ("hr_study", AttendanceRate, OutOfScope, NotFound),
+    ("hr_study", ReadMeasure, InScope, Ok),
+    ("hr_study", ReadMeasure, OutOfScope, NotFound),
+    ("hr_study", CreateMeasure, InScope, Forbidden),
+    ("hr_study", UpdateMeasure, InScope, Forbidden),
+    ("hr_study", ComplianceMeetings, InScope, Ok),
+    ("hr_study", ComplianceMeetings, OutOfScope, NotFound),
+    ("hr_study", SetNorms, NoTarget, Forbidden),
     ("anonymous", ReadSession, InScope, Unauthenticated),
     ("anonymous", ListSessionsOfOrg, InScope, Unauthenticated),
     ("anonymous", CreateSession, InScope, Unauthenticated),
@@ -355,6 +375,7 @@ async fn study_operation_role_relationship_table_over_rest_and_graphql() {
     let (g1_person, member_g1) = crate::participation::member_of_new_group(&f).await;
     tokens.insert("member_g1", member_g1);
     tokens.insert("member_b2", f.add_member("member_b2", f.p_b2, f.b2).await);
+    tokens.insert("hr_study", f.client_token("study", &["study:read"], f.gb).await);
     let own_person =
         HashMap::from([("orgadmin_b1", f.p_orgadmin_b1), ("member_b1", f.p_member_b1), ("member_g1", g1_person)]);
     let ctx = Ctx { f, tokens, own_person };

@@ -112,13 +112,48 @@ async fn service_clients_secret_shown_once_and_rotated() {
     assert!(!shown.text().contains(&secret), "the secret is never shown again");
     let token = |s: &str| json!({"grant_type": "client_credentials", "client_id": client_id, "client_secret": s});
     assert_eq!(f.app.post("/api/v1/auth/token", None, token(&secret)).await.status, StatusCode::OK);
+    let old_access = f.app.post("/api/v1/auth/token", None, token(&secret)).await.json()["access_token"].clone();
+    let old_access = old_access.as_str().unwrap();
+
+    // Rotation overlaps: the new secret works at once, the old one for the grace period
+    // (24 hours by default), and tokens already issued keep working.
     let rotated = f.app.post(&format!("/api/v1/service-clients/{id}/secret"), Some(&admin), json!({})).await.json();
-    let new_secret = rotated["client_secret"].as_str().unwrap();
+    let new_secret = rotated["client_secret"].as_str().unwrap().to_owned();
+    let until = rotated["client"]["previous_secret_expires_at"].as_str().expect("grace end shown").to_owned();
+    let until = chrono::DateTime::parse_from_rfc3339(&until).unwrap();
+    let hours = (until.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_minutes() as f64 / 60.0;
+    assert!((23.9..=24.0).contains(&hours), "{hours}");
+    assert_eq!(f.app.post("/api/v1/auth/token", None, token(&secret)).await.status, StatusCode::OK);
+    assert_eq!(f.app.post("/api/v1/auth/token", None, token(&new_secret)).await.status, StatusCode::OK);
+    assert_eq!(f.app.get("/api/v1/people", Some(old_access)).await.status, StatusCode::OK);
+    // The grace period is the rotation's to choose, within bounds named by field.
+    let r =
+        f.app.post(&format!("/api/v1/service-clients/{id}/secret"), Some(&admin), json!({"grace_seconds": -1})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(r.json()["errors"][0]["field"], "grace_seconds");
+    // A leaked secret: no grace, and the tokens issued so far end too. Both earlier
+    // secrets stop working.
+    let body = json!({"grace_seconds": 0, "revoke_tokens": true});
+    let rotated = f.app.post(&format!("/api/v1/service-clients/{id}/secret"), Some(&admin), body).await.json();
+    assert!(rotated["client"]["previous_secret_expires_at"].is_null(), "{rotated}");
+    let newest = rotated["client_secret"].as_str().unwrap();
     assert_eq!(f.app.post("/api/v1/auth/token", None, token(&secret)).await.status, StatusCode::UNAUTHORIZED);
-    let t = f.app.post("/api/v1/auth/token", None, token(new_secret)).await.json();
+    assert_eq!(f.app.post("/api/v1/auth/token", None, token(&new_secret)).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(f.app.get("/api/v1/people", Some(old_access)).await.status, StatusCode::UNAUTHORIZED);
+    // GraphQL rotates too, with the same input.
+    let q = "mutation($id: ID!) { rotateServiceClientSecret(id: $id, input: {graceSeconds: 60}) { clientSecret client { previousSecretExpiresAt } } }";
+    let v = f.app.gql(Some(&admin), q, json!({"id": id})).await;
+    assert!(v["data"]["rotateServiceClientSecret"]["client"]["previousSecretExpiresAt"].is_string(), "{v}");
+    let newest_after_gql = v["data"]["rotateServiceClientSecret"]["clientSecret"].as_str().unwrap();
+    assert_eq!(f.app.post("/api/v1/auth/token", None, token(newest)).await.status, StatusCode::OK);
+    let t = f.app.post("/api/v1/auth/token", None, token(newest_after_gql)).await.json();
     let access = t["access_token"].as_str().unwrap();
-    // A client without organizations:read cannot list organisations; with people:read it lists b1's people only.
-    assert_eq!(f.app.get("/api/v1/organizations", Some(access)).await.status, StatusCode::FORBIDDEN);
+    // `people:read` reads the organisation tree of its subtree (b1) and b1's people only.
+    let orgs = f.app.get("/api/v1/organizations", Some(access)).await;
+    assert_eq!(orgs.status, StatusCode::OK, "{}", orgs.text());
+    let ids: Vec<String> =
+        orgs.json()["items"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(ids, vec![f.b1.to_string()]);
     let people = f.app.get("/api/v1/people", Some(access)).await.json();
     assert_eq!(people["items"].as_array().unwrap().len(), 3);
     // Disabling cuts the client off at once.
@@ -190,14 +225,26 @@ async fn wrong_current_passwords_count_towards_the_lock_out() {
 }
 
 #[actix_web::test]
-async fn rotating_a_client_secret_revokes_its_tokens() {
+async fn rotating_a_client_secret_keeps_its_tokens_unless_asked_to_revoke_them() {
     let f = Fixture::new().await;
     let old = f.token("hr").await;
     assert_eq!(f.app.get("/api/v1/people", Some(&old)).await.status, StatusCode::OK);
     let admin = f.token("admin").await;
     let clients = f.app.get("/api/v1/service-clients", Some(&admin)).await.json();
     let id = clients["items"][0]["id"].as_str().unwrap().to_owned();
-    let r = f.app.post(&format!("/api/v1/service-clients/{id}/secret"), Some(&admin), json!({})).await;
+    // Without a body (curl -X POST): the defaults.
+    let r = f
+        .app
+        .send(
+            actix_web::test::TestRequest::post()
+                .uri(&format!("/api/v1/service-clients/{id}/secret"))
+                .insert_header(("Authorization", format!("Bearer {admin}"))),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(f.app.get("/api/v1/people", Some(&old)).await.status, StatusCode::OK);
+    let r =
+        f.app.post(&format!("/api/v1/service-clients/{id}/secret"), Some(&admin), json!({"revoke_tokens": true})).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(f.app.get("/api/v1/people", Some(&old)).await.status, StatusCode::UNAUTHORIZED);
 }

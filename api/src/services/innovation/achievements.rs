@@ -293,6 +293,19 @@ async fn view<C: ConnectionTrait>(db: &C, row: achievement::Model) -> AppResult<
     views(db, vec![row]).await?.pop().ok_or(AppError::NotFound)
 }
 
+/// Several achievements by id, skipping those the actor may not read (the changes feed).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn by_ids<C: ConnectionTrait>(db: &C, actor: &Actor, ids: &[Uuid]) -> AppResult<Vec<AchievementView>> {
+    let rows = achievement::Entity::find()
+        .filter(achievement::Column::Id.is_in(crate::services::bucketed(ids.iter().copied())))
+        .filter(readable(actor)?)
+        .all(db)
+        .await?;
+    let mut items = views(db, rows).await?;
+    with_names(db, &mut items).await?;
+    Ok(items)
+}
+
 /// One achievement.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn get<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<AchievementView> {

@@ -744,6 +744,24 @@ async fn activity_view<C: ConnectionTrait>(db: &C, m: innovation_activity::Model
     activity_views(db, vec![m]).await?.pop().ok_or(AppError::NotFound)
 }
 
+/// Several activities with their participants by id, skipping those the actor may not
+/// read (the changes feed).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn activities_by_ids<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    ids: &[Uuid],
+) -> AppResult<Vec<ActivityView>> {
+    let rows = innovation_activity::Entity::find()
+        .filter(innovation_activity::Column::Id.is_in(crate::services::bucketed(ids.iter().copied())))
+        .filter(activity_readable(actor)?)
+        .all(db)
+        .await?;
+    let mut items = activity_views(db, rows).await?;
+    with_org_names(db, &mut items).await?;
+    Ok(items)
+}
+
 /// One activity with its participants.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn get_activity<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<ActivityView> {

@@ -284,6 +284,17 @@ async fn view<C: ConnectionTrait>(db: &C, row: honour::Model) -> AppResult<Honou
     views(db, vec![row]).await?.pop().ok_or(AppError::NotFound)
 }
 
+/// Several honours by id, skipping those the actor may not read (the changes feed).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn by_ids<C: ConnectionTrait>(db: &C, actor: &Actor, ids: &[Uuid]) -> AppResult<Vec<HonourView>> {
+    let rows = honour::Entity::find()
+        .filter(honour::Column::Id.is_in(crate::services::bucketed(ids.iter().copied())))
+        .filter(readable(actor)?)
+        .all(db)
+        .await?;
+    views(db, rows).await
+}
+
 /// One honour.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn get<C: ConnectionTrait>(db: &C, actor: &Actor, id: Uuid) -> AppResult<HonourView> {
