@@ -135,6 +135,7 @@ fn cors(settings: &Settings) -> Cors {
             header::LOCATION,
             header::RETRY_AFTER,
             header::HeaderName::from_static("x-request-id"),
+            header::HeaderName::from_static("x-changes-cursor"),
             header::HeaderName::from_static("idempotent-replayed"),
             header::HeaderName::from_static(crate::ratelimit::POLICY_HEADER),
             header::HeaderName::from_static(crate::ratelimit::STATE_HEADER),

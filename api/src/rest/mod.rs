@@ -9,6 +9,7 @@ pub mod committees;
 pub mod compliance;
 pub mod dashboard;
 pub mod documents;
+pub mod exports;
 pub mod innovation;
 pub mod measures;
 mod openapi;
@@ -147,6 +148,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(dashboard::routes)
             .configure(audit::routes)
             .configure(changes::routes)
+            .configure(exports::routes)
             .configure(innovation::routes)
             .default_service(web::to(unrouted)),
     );
@@ -294,6 +296,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(dashboard::DashboardApi::openapi());
     doc.merge(innovation::InnovationApi::openapi());
     doc.merge(changes::ChangesApi::openapi());
+    doc.merge(exports::ExportsApi::openapi());
     openapi::finish(&mut doc);
     doc
 }

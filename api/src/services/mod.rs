@@ -15,6 +15,7 @@ pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod auth_cache;
+pub mod bulk;
 pub mod changes;
 pub mod committees;
 pub mod compliance;

@@ -1266,6 +1266,25 @@ pub async fn attendance_by_ids<C: ConnectionTrait>(
     visible_entries(db, actor, entries_with_names(db, cond).await?).await
 }
 
+/// The roster entries of every session the actor may read, after `after` in id order,
+/// at most `limit` (bulk export), with leave reasons as [`attendance_of`] shows them.
+/// Two statements.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn attendance_batch<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    after: Option<Uuid>,
+    limit: u64,
+) -> AppResult<Vec<AttendanceView>> {
+    let sessions =
+        study_session::Entity::find().select_only().column(study_session::Column::Id).filter(readable(actor)?);
+    let mut cond = Condition::all().add(attendance::Column::SessionId.in_subquery(sessions.into_query()));
+    if let Some(after) = after {
+        cond = cond.add(attendance::Column::Id.gt(after));
+    }
+    visible_entries(db, actor, entries_with_names_up_to(db, cond, Some(limit)).await?).await
+}
+
 /// Of roster entries, those of sessions the actor may read, with leave reasons only for
 /// those who run or inspect the session and for the entry's own person (one statement).
 async fn visible_entries<C: ConnectionTrait>(
@@ -1305,10 +1324,20 @@ async fn readable_ids<C: ConnectionTrait>(db: &C, actor: &Actor, ids: &[Uuid]) -
 
 /// Roster entries with their people's names (one statement).
 async fn entries_with_names<C: ConnectionTrait>(db: &C, cond: Condition) -> AppResult<Vec<AttendanceView>> {
+    entries_with_names_up_to(db, cond, None).await
+}
+
+/// [`entries_with_names`], at most `limit` of them.
+async fn entries_with_names_up_to<C: ConnectionTrait>(
+    db: &C,
+    cond: Condition,
+    limit: Option<u64>,
+) -> AppResult<Vec<AttendanceView>> {
     attendance::Entity::find()
         .find_also_related(person::Entity)
         .filter(cond)
         .order_by_asc(attendance::Column::Id)
+        .limit(limit)
         .all(db)
         .await?
         .into_iter()

@@ -409,3 +409,141 @@ async fn a_page_of_the_changes_feed_costs_the_same_statements_whatever_its_lengt
     assert_eq!(cost[0], cost[1], "statements for 3 and 43 people");
     assert!(cost[0] <= 8, "{cost:?}");
 }
+
+/// GET with an `Accept` header.
+async fn get_as(app: &TestApp, path: &str, token: &str, accept: &str) -> Resp {
+    let req = TestRequest::get()
+        .uri(path)
+        .insert_header(("Authorization", format!("Bearer {token}")))
+        .insert_header(("Accept", accept));
+    app.send(req).await
+}
+
+/// The lines of an NDJSON answer, parsed.
+fn ndjson(r: &Resp) -> Vec<Value> {
+    r.text().lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect()
+}
+
+#[actix_web::test]
+async fn a_full_export_streams_ndjson_or_csv_in_scope_and_hands_over_to_the_feed() {
+    use dangjian::services::{self, people::NewPerson, types::Id};
+    let f = Fixture::new().await;
+    let hr = f.token("hr").await; // people:read + organizations:read over the general branch
+    let admin = f.token("admin").await;
+    // More people than one batch holds (500), in the client's subtree and outside it.
+    for i in 0..520 {
+        let org = if i % 10 == 0 { f.b3 } else { f.b1 };
+        let p = NewPerson {
+            organization_id: Id(org),
+            name: format!("员工{i}"),
+            employee_no: format!("X{i:04}"),
+            phone: Some("13700000000".into()),
+            email: None,
+            party_status: None,
+            joined_party_on: None,
+            position: if i == 1 { Some("=HYPERLINK(\"x\")".into()) } else { None },
+            is_leadership: false,
+            is_tech_backbone: false,
+            is_model_worker: false,
+        };
+        services::people::create(f.app.db(), &dangjian::auth::Actor::system(), p).await.unwrap();
+    }
+    link(&f).await;
+
+    let r = get_as(&f.app, "/api/v1/exports/people", &hr, "application/x-ndjson").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.header("content-type").as_deref(), Some("application/x-ndjson"));
+    let cursor = r.header("x-changes-cursor").expect("the feed's cursor");
+    let rows = ndjson(&r);
+    // The fixture's six people of the general branch and the 468 new ones in b1.
+    assert_eq!(rows.len(), 6 + 468, "one batch and a part");
+    let ids: Vec<&str> = rows.iter().map(|p| p["id"].as_str().unwrap()).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "in id order, each once");
+    assert!(rows.iter().all(|p| p["phone"].is_null()), "masked like a read: no personal_data scope");
+    let (gb_orgs, b3) = ([f.gb, f.b1, f.b2].map(|o| o.to_string()), f.b3.to_string());
+    assert!(rows.iter().all(|p| gb_orgs.contains(&p["organization_id"].as_str().unwrap().to_owned())));
+    assert!(!r.text().contains(&b3));
+
+    // CSV: a header of the view's fields, one line per row, formulas neutralised.
+    let csv = get_as(&f.app, "/api/v1/exports/people", &hr, "text/csv").await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.text());
+    assert_eq!(csv.header("content-type").as_deref(), Some("text/csv; charset=utf-8"));
+    let text = csv.text();
+    let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.len(), 1 + rows.len());
+    assert!(lines[0].starts_with("\u{feff}id,employee_no,name,organization_id,"), "{}", lines[0]);
+    assert!(text.contains("\"'=HYPERLINK(\"\"x\"\")\""), "formula neutralised and quoted");
+    // Every CSV column is a field of the view (the columns do not drift from the views).
+    for kind in ["people", "organizations", "honours", "attendance"] {
+        let header = get_as(&f.app, &format!("/api/v1/exports/{kind}"), &admin, "text/csv").await;
+        let header = header.text();
+        let columns: Vec<&str> = header.trim_start_matches('\u{feff}').lines().next().unwrap().split(',').collect();
+        let rows = ndjson(&get_as(&f.app, &format!("/api/v1/exports/{kind}"), &admin, "application/x-ndjson").await);
+        if let Some(first) = rows.first() {
+            for c in &columns {
+                assert!(first.get(*c).is_some() || *c == "organization_name", "{kind}: {c} not in {first}");
+            }
+        }
+    }
+
+    // The other kinds, refusals, and the hand-over to the feed.
+    let orgs = ndjson(&get_as(&f.app, "/api/v1/exports/organizations", &hr, "*/*").await);
+    assert_eq!(orgs.len(), 3, "the general branch and its two branches");
+    let r = get_as(&f.app, "/api/v1/exports/people", &hr, "application/json").await;
+    assert_eq!(r.status, StatusCode::NOT_ACCEPTABLE, "{}", r.text());
+    let r = get_as(&f.app, "/api/v1/exports/nonsense", &hr, "*/*").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
+    let r = get_as(&f.app, "/api/v1/exports/attendance", &hr, "*/*").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "people:read opens no attendance: {}", r.text());
+    let orgs_only = f.client_token("tree", &["organizations:read"], f.gb).await;
+    let r = get_as(&f.app, "/api/v1/exports/people", &orgs_only, "*/*").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    let r = f
+        .app
+        .post(
+            "/api/v1/people",
+            Some(&admin),
+            json!({"organization_id": f.b1, "name": "导出后", "employee_no": "AFTER-1"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let after = r.json()["id"].as_str().unwrap().to_owned();
+    link(&f).await;
+    let feed = f.app.get(&format!("/api/v1/changes?after={cursor}"), Some(&hr)).await.json();
+    assert_eq!(summary(&feed), vec![("person".into(), after, "create".into(), "upsert".into())], "{feed}");
+}
+
+#[actix_web::test]
+async fn an_attendance_export_shows_leave_reasons_only_to_those_who_may_see_them() {
+    use dangjian::services::study::SessionKind;
+    let f = Fixture::new().await;
+    let admin = f.token("admin").await;
+    let s = crate::study::session(&f, f.b1, SessionKind::BranchGeneralMeeting, chrono::Utc::now(), None).await;
+    let roster = f.app.get(&format!("/api/v1/study-sessions/{}/attendance", s.id), Some(&admin)).await.json();
+    let entry = roster.as_array().or_else(|| roster["items"].as_array()).unwrap()[0].clone();
+    let (entry_id, person) =
+        (entry["id"].as_str().unwrap().to_owned(), entry["person_id"].as_str().unwrap().to_owned());
+    let version = entry["version"].as_i64().unwrap();
+    let r = f
+        .app
+        .send(
+            TestRequest::put()
+                .uri(&format!("/api/v1/study-sessions/{}/attendance/{person}", s.id))
+                .insert_header(("Authorization", format!("Bearer {admin}")))
+                .insert_header(("If-Match", format!("\"v{version}\"")))
+                .set_json(json!({"status": "leave", "reason": "出差"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let study = f.client_token("study", &["study:read"], f.gb).await;
+    let rows = ndjson(&get_as(&f.app, "/api/v1/exports/attendance", &study, "*/*").await);
+    let row = rows.iter().find(|r| r["id"] == entry_id.as_str()).expect("the entry");
+    assert_eq!(row["reason"], "出差", "study:read inspects: it sees reasons");
+    let member = f.token("member_b1").await;
+    let rows = ndjson(&get_as(&f.app, "/api/v1/exports/attendance", &member, "*/*").await);
+    for r in &rows {
+        if r["person_id"] != f.p_member_b1.to_string().as_str() {
+            assert!(r["reason"].is_null(), "a member sees only their own reason: {r}");
+        }
+    }
+}
