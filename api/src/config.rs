@@ -242,6 +242,25 @@ pub struct Settings {
     /// switch without an outage.
     #[arg(long, env = "DANGJIAN_CLIENT_SECRET_GRACE_SECS", default_value_t = 86_400, global = true)]
     pub client_secret_grace_secs: i64,
+
+    /// Webhook targets allowed although they are private, loopback or link-local:
+    /// host names, addresses or networks (`10.1.0.0/16`), comma-separated. Others are
+    /// refused (server-side request forgery).
+    #[arg(long, env = "DANGJIAN_WEBHOOK_ALLOW", value_delimiter = ',', global = true)]
+    pub webhook_allow: Vec<String>,
+
+    /// Seconds a webhook delivery may take in all (connecting: at most 5).
+    #[arg(long, env = "DANGJIAN_WEBHOOK_TIMEOUT_SECS", default_value_t = 15, global = true)]
+    pub webhook_timeout_secs: u64,
+
+    /// Failed webhook deliveries in a row after which a subscription is disabled.
+    #[arg(long, env = "DANGJIAN_WEBHOOK_MAX_FAILURES", default_value_t = 12, global = true)]
+    pub webhook_max_failures: i32,
+
+    /// The first retry of a failed webhook delivery waits about this many seconds, each
+    /// next one twice as long (with ±50 % jitter), at most an hour.
+    #[arg(long, env = "DANGJIAN_WEBHOOK_RETRY_SECS", default_value_t = 10, global = true)]
+    pub webhook_retry_secs: u64,
 }
 
 /// The longest a service client's replaced secret may keep working: 30 days.

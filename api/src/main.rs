@@ -240,6 +240,8 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     // Links new audit records into the hash chain moments after they commit.
     tokio::spawn(dangjian::services::audit::run_chainer(db.clone()));
     let state = dangjian::startup::build_state_with(db, settings, passwords)?;
+    // Delivers webhooks (one replica per subscription at a time, by lease).
+    tokio::spawn(dangjian::services::webhooks::run_deliverer(state.db.clone(), state.webhooks.clone()));
     // Forgets callers whose quota is whole again.
     let limits = state.rate_limits.clone();
     tokio::spawn(async move {

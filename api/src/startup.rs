@@ -88,7 +88,17 @@ pub fn build_state_with(db: DatabaseConnection, settings: Settings, passwords: P
     crate::services::set_calendar_zone(settings.time_zone);
     let auth_cache = Arc::new(crate::services::auth::AuthCache::new(Duration::from_secs(settings.auth_cache_secs)));
     let rate_limits = Arc::new(crate::ratelimit::RateLimits::from_settings(&settings));
-    Ok(AppState { db, keys: Arc::new(keys), policy, settings: Arc::new(settings), storage, auth_cache, rate_limits })
+    let webhooks = crate::services::webhooks::WebhookPolicy::from_settings(&settings);
+    Ok(AppState {
+        db,
+        keys: Arc::new(keys),
+        policy,
+        settings: Arc::new(settings),
+        storage,
+        auth_cache,
+        rate_limits,
+        webhooks,
+    })
 }
 
 /// Request id header, timeout and panic guard around every request.

@@ -27,4 +27,6 @@ pub struct AppState {
     pub auth_cache: Arc<AuthCache>,
     /// The request quotas of callers and of token requests by address.
     pub rate_limits: Arc<crate::ratelimit::RateLimits>,
+    /// How webhooks are checked and delivered.
+    pub webhooks: crate::services::webhooks::WebhookPolicy,
 }

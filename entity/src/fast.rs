@@ -264,6 +264,10 @@ fast_models! {
     crate::vanguard_unit::Model {
         id, organization_id, project_id, kind, name, established_on, ends_on, created_at, updated_at, version,
     }
+    crate::webhook_subscription::Model {
+        id, name, url, event_types, secret, service_client_id, created_by, disabled, disabled_reason, cursor,
+        failures, next_attempt_at, lease_until, lease_owner, created_at, updated_at, version,
+    }
 }
 
 #[cfg(test)]
@@ -324,6 +328,7 @@ mod tests {
         assert!(same_columns::<crate::user_account::Entity, crate::user_account::Model>());
         assert!(same_columns::<crate::vanguard_member::Entity, crate::vanguard_member::Model>());
         assert!(same_columns::<crate::vanguard_unit::Entity, crate::vanguard_unit::Model>());
+        assert!(same_columns::<crate::webhook_subscription::Entity, crate::webhook_subscription::Model>());
         assert!(!same_columns::<crate::attendance::Entity, crate::measure::Model>());
     }
 }

@@ -48,3 +48,5 @@ pub mod supervision_item_update;
 pub mod user_account;
 pub mod vanguard_member;
 pub mod vanguard_unit;
+pub mod webhook_delivery;
+pub mod webhook_subscription;

@@ -18,6 +18,7 @@ mod m20261130_000004_session_checkin;
 mod m20261130_000005_rosters;
 mod m20261130_000006_search_title_vector;
 mod m20261201_000001_client_secret_overlap;
+mod m20261201_000002_webhooks;
 
 /// The hash the first audit record links to (the chain's genesis).
 pub use m20261127_000003_audit_chain::GENESIS_HASH as AUDIT_GENESIS_HASH;
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000005_rosters::Migration),
             Box::new(m20261130_000006_search_title_vector::Migration),
             Box::new(m20261201_000001_client_secret_overlap::Migration),
+            Box::new(m20261201_000002_webhooks::Migration),
         ]
     }
 }

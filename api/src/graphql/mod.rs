@@ -21,6 +21,7 @@ pub mod rosters;
 pub mod study;
 pub mod supervision;
 pub mod types;
+pub mod webhooks;
 
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use async_graphql::{
@@ -58,6 +59,7 @@ pub struct QueryRoot(
     dashboard::DashboardQuery,
     audit::AuditQuery,
     changes::ChangesQuery,
+    webhooks::WebhookQuery,
 );
 
 /// Every write operation: one part per area, merged.
@@ -72,6 +74,7 @@ pub struct MutationRoot(
     compliance::ComplianceMutation,
     InnovationMutation,
     SupervisionMutation,
+    webhooks::WebhookMutation,
 );
 
 /// The schema type.
@@ -107,6 +110,8 @@ pub struct RequestCtx {
     pub time_zone: chrono_tz::Tz,
     /// How reported study time is credited.
     pub study: crate::config::StudyLimits,
+    /// How webhooks are checked and delivered.
+    pub webhooks: crate::services::webhooks::WebhookPolicy,
 }
 
 /// The request context.
@@ -484,6 +489,7 @@ async fn execute(
         today: state.settings.today(),
         time_zone: state.settings.time_zone,
         study: state.settings.study_limits(),
+        webhooks: state.webhooks.clone(),
     });
     let mut response = schema.execute(request).await;
     finish_errors(&mut response);

@@ -21,6 +21,7 @@ pub mod service_clients;
 pub mod study;
 pub mod supervision;
 pub mod users;
+pub mod webhooks;
 
 use actix_web::{
     HttpRequest, HttpResponse,
@@ -149,6 +150,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(audit::routes)
             .configure(changes::routes)
             .configure(exports::routes)
+            .configure(webhooks::routes)
             .configure(innovation::routes)
             .default_service(web::to(unrouted)),
     );
@@ -297,6 +299,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(innovation::InnovationApi::openapi());
     doc.merge(changes::ChangesApi::openapi());
     doc.merge(exports::ExportsApi::openapi());
+    doc.merge(webhooks::WebhooksApi::openapi());
     openapi::finish(&mut doc);
     doc
 }

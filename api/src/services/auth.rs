@@ -275,6 +275,12 @@ async fn load_user<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<Option<Kno
     Ok(Some(Known { token_version, disabled, actor }))
 }
 
+/// The actor of a service client as its tokens would make it (for work done on its
+/// behalf, such as webhook deliveries): None when it does not exist or is disabled.
+pub(crate) async fn client_actor<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<Option<Actor>> {
+    Ok(load_client(db, id).await?.filter(|k| !k.disabled).map(|k| k.actor))
+}
+
 /// What authentication knows of a service client: None when it (or its organisation)
 /// does not exist.
 async fn load_client<C: ConnectionTrait>(db: &C, id: Uuid) -> AppResult<Option<Known>> {

@@ -41,6 +41,7 @@ pub mod study;
 pub mod supervision;
 pub mod types;
 pub mod users;
+pub mod webhooks;
 
 /// An optional text input trimmed, with blank meaning absent.
 pub(crate) fn clean(v: Option<String>) -> Option<String> {

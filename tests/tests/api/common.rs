@@ -102,6 +102,11 @@ pub fn settings(database_url: String, data_dir: PathBuf) -> Settings {
         rate_limit_account: 0,
         rate_limit_token: 0,
         client_secret_grace_secs: 86_400,
+        webhook_allow: vec!["127.0.0.1".into()],
+        webhook_timeout_secs: 5,
+        webhook_max_failures: 3,
+        // Retries at once: the tests run the deliverer by hand.
+        webhook_retry_secs: 0,
     }
 }
 

@@ -32,3 +32,4 @@ mod study_authz;
 mod supervision;
 mod supervision_authz;
 mod users;
+mod webhooks;
