@@ -73,6 +73,11 @@ impl Server {
             .env("DANGJIAN_METRICS_TOKEN", &metrics_token)
             .env("DANGJIAN_LOG", "warn")
             .env("DANGJIAN_ENV", "development")
+            // The load generator is one account sending thousands of requests a second:
+            // the request quotas would refuse most of them.
+            .env("DANGJIAN_RATE_LIMIT_ACCOUNT", "0")
+            .env("DANGJIAN_RATE_LIMIT_CLIENT", "0")
+            .env("DANGJIAN_RATE_LIMIT_TOKEN", "0")
             .stdin(Stdio::null())
             .stdout(Stdio::from(out))
             .stderr(Stdio::from(err));
