@@ -249,7 +249,7 @@ pub struct Settings {
     #[arg(long, env = "DANGJIAN_WEBHOOK_ALLOW", value_delimiter = ',', global = true)]
     pub webhook_allow: Vec<String>,
 
-    /// Seconds a webhook delivery may take in all (connecting: at most 5).
+    /// Seconds a webhook delivery may take in all, 1–45 (connecting: at most 5).
     #[arg(long, env = "DANGJIAN_WEBHOOK_TIMEOUT_SECS", default_value_t = 15, global = true)]
     pub webhook_timeout_secs: u64,
 
@@ -314,6 +314,11 @@ impl Settings {
             (0..=MAX_CLIENT_SECRET_GRACE_SECS).contains(&self.client_secret_grace_secs),
             "DANGJIAN_CLIENT_SECRET_GRACE_SECS must be between 0 and 2592000 (30 days)"
         );
+        anyhow::ensure!(
+            (1..=45).contains(&self.webhook_timeout_secs),
+            "DANGJIAN_WEBHOOK_TIMEOUT_SECS must be between 1 and 45"
+        );
+        anyhow::ensure!(self.webhook_max_failures >= 1, "DANGJIAN_WEBHOOK_MAX_FAILURES must be at least 1");
         anyhow::ensure!(self.lockout_threshold > 0, "DANGJIAN_LOCKOUT_THRESHOLD must be positive");
         anyhow::ensure!(self.request_timeout_secs > 0, "DANGJIAN_REQUEST_TIMEOUT must be positive");
         anyhow::ensure!(self.study_daily_limit_secs > 0, "DANGJIAN_STUDY_DAILY_LIMIT must be positive");

@@ -192,10 +192,39 @@ fn is_concurrency_failure(err: &DbErr) -> bool {
     }
 }
 
+/// Whether the database could not be reached or the connection broke (the request
+/// may succeed when retried: 503, not 500).
+fn is_connection_failure(err: &DbErr) -> bool {
+    let runtime = match err {
+        DbErr::Conn(_) => return true,
+        DbErr::Exec(e) | DbErr::Query(e) => e,
+        _ => return false,
+    };
+    match runtime {
+        sea_orm::RuntimeErr::SqlxError(e) => match e.as_ref() {
+            sea_orm::sqlx::Error::Io(_)
+            | sea_orm::sqlx::Error::PoolTimedOut
+            | sea_orm::sqlx::Error::PoolClosed
+            | sea_orm::sqlx::Error::WorkerCrashed => true,
+            // PostgreSQL: connection exceptions (08…), the server shutting down or not
+            // accepting connections yet (57P01–57P03).
+            sea_orm::sqlx::Error::Database(db) => {
+                db.code().is_some_and(|c| c.starts_with("08") || matches!(c.as_ref(), "57P01" | "57P02" | "57P03"))
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
 impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
         if matches!(err, DbErr::ConnectionAcquire(_)) {
             tracing::warn!(error = %err, "no database connection free in time");
+            return AppError::Busy(1);
+        }
+        if is_connection_failure(&err) {
+            tracing::warn!(error = %err, "database unreachable");
             return AppError::Busy(1);
         }
         if is_concurrency_failure(&err) {

@@ -161,14 +161,31 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }
 
+/// How long `/readyz` waits for the database before it says "unreachable": an
+/// orchestrator's probe gets an answer well within its own timeout.
+const READY_CHECK: Duration = Duration::from_millis(800);
+
+/// Readiness: whether the database answers a ping within [`READY_CHECK`]; the answer
+/// names the dependency that is down.
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    match state.db.ping().await {
-        Ok(()) => HttpResponse::Ok().json(serde_json::json!({"status": "ready"})),
-        Err(err) => {
+    let database = match tokio::time::timeout(READY_CHECK, state.db.ping()).await {
+        Ok(Ok(())) => "ok",
+        Ok(Err(err)) => {
             tracing::warn!(error = %err, "database not reachable");
-            HttpResponse::ServiceUnavailable().json(serde_json::json!({"status": "database unreachable"}))
+            "unreachable"
         }
+        Err(_) => {
+            tracing::warn!("database did not answer the readiness check in time");
+            "timeout"
+        }
+    };
+    let body = serde_json::json!({"status": if database == "ok" { "ready" } else { "not ready" }, "checks": {"database": database}});
+    let mut res = if database == "ok" { HttpResponse::Ok() } else { HttpResponse::ServiceUnavailable() };
+    res.insert_header((header::CACHE_CONTROL, "no-store"));
+    if database != "ok" {
+        res.insert_header((header::RETRY_AFTER, "1"));
     }
+    res.json(body)
 }
 
 async fn not_found() -> Result<HttpResponse, AppError> {

@@ -350,6 +350,17 @@ fn parse_cached(request: &mut async_graphql::Request) -> Option<&async_graphql::
     request.parsed_query().ok()
 }
 
+/// The error of a document that does not parse: where it breaks, never its text.
+fn unparsable(request: &mut async_graphql::Request) -> AppError {
+    match request.parsed_query().err().and_then(|e| e.locations.first().copied()) {
+        Some(at) => AppError::invalid(
+            "query",
+            format!("the document is not valid GraphQL: syntax error at line {}, column {}", at.line, at.column),
+        ),
+        None => AppError::invalid("query", "the document is not valid GraphQL"),
+    }
+}
+
 /// Checks what the schema's own limits do not, before anything runs (after
 /// [`scan_document`] has checked the lexical limits): aliases per document, fields per
 /// selection set,
@@ -362,9 +373,10 @@ fn precheck(
     is_get: bool,
     may_introspect: bool,
 ) -> AppResult<()> {
-    // Unparsable documents are left to the executor, which reports them GraphQL-style.
-    // A parsed document stays in the request: the executor does not parse it again.
-    let Some(doc) = parse_cached(request) else { return Ok(()) };
+    // A parsed document stays in the request: the executor does not parse it again. An
+    // unparsable one is answered here, by where it breaks: the parser's own message
+    // quotes the offending line, which may be the whole (huge) document.
+    let Some(doc) = parse_cached(request) else { return Err(unparsable(request)) };
     let mut facts = SelectionFacts::default();
     let mut has_write = false;
     let sets =

@@ -157,6 +157,7 @@ pub fn is_public(ip: IpAddr) -> bool {
 pub struct WebhookPolicy {
     allow: Arc<Vec<Allowed>>,
     agent: ureq::Agent,
+    timeout: Duration,
     max_failures: i32,
     retry: Duration,
 }
@@ -223,6 +224,7 @@ impl WebhookPolicy {
         WebhookPolicy {
             allow,
             agent,
+            timeout: Duration::from_secs(settings.webhook_timeout_secs.max(1)),
             max_failures: settings.webhook_max_failures.max(1),
             retry: Duration::from_secs(settings.webhook_retry_secs),
         }
@@ -805,7 +807,13 @@ async fn turn(
     };
     let mut cursor = sub.cursor.clone();
     let mut sent = 0;
-    for entry in &page.entries {
+    // Stop while the lease surely holds, so no other replica takes the subscription
+    // while this one still sends.
+    let deadline = Instant::now() + LEASE.saturating_sub(policy.timeout + Duration::from_secs(5));
+    for (i, entry) in page.entries.iter().enumerate() {
+        if i > 0 && Instant::now() >= deadline {
+            return Ok((TurnEnd { cursor, failed: false }, sent));
+        }
         let (event_id, event_type, body) = event_of(entry)?;
         let attempt = attempts_of(db, sub.id, &event_id).await? + 1;
         let outcome = post(policy, sub, &event_id, body.clone()).await;

@@ -213,6 +213,15 @@ async fn limits_suggestions_and_introspection() {
         let v = f.app.gql(Some(&admin), doc, json!({})).await;
         assert_eq!(gql_code(&v).as_deref(), Some("VALIDATION"), "{doc}: {v}");
     }
+    // An unparsable document is answered by where it breaks, never with its text: a
+    // 60 KB one-line document makes an answer of a few hundred bytes.
+    let huge = format!("{{ me {{ kind {} ", "x".repeat(60_000));
+    let r = f.app.post("/graphql", None, json!({"query": huge})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.text().len() < 600, "{} bytes", r.text().len());
+    let message = r.json()["errors"][0]["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("line 1, column"), "{message}");
+    assert_eq!(gql_code(&r.json()).as_deref(), Some("VALIDATION"));
     let v = f
         .app
         .gql(

@@ -17,6 +17,32 @@ async fn health_readiness_and_request_ids() {
 }
 
 #[actix_web::test]
+async fn a_lost_database_is_503_with_retry_after_and_readyz_names_it() {
+    let app = TestApp::empty().await;
+    let ready = app.get("/readyz", None).await;
+    assert_eq!(ready.json()["checks"]["database"], "ok", "{}", ready.text());
+    // The pool is shared by every clone: closing one closes the application's.
+    app.db().clone().close().await.unwrap();
+    let started = std::time::Instant::now();
+    let ready = app.get("/readyz", None).await;
+    assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE, "{}", ready.text());
+    assert_eq!(ready.json()["checks"]["database"], "unreachable", "{}", ready.text());
+    assert_eq!(ready.header("retry-after").as_deref(), Some("1"));
+    let r = app
+        .post(
+            "/api/v1/auth/token",
+            None,
+            serde_json::json!({"grant_type": "password", "username": "x", "password": "y"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.text());
+    assert_eq!(r.json()["code"], "UNAVAILABLE");
+    assert!(r.header("retry-after").is_some());
+    assert!(!r.text().to_lowercase().contains("pool"), "no internals: {}", r.text());
+    assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
+}
+
+#[actix_web::test]
 async fn unknown_routes_and_bad_bodies_are_problem_json() {
     let app = TestApp::empty().await;
     for path in ["/nope", "/api/v1/nope"] {
