@@ -234,7 +234,7 @@ pub struct Settings {
     /// Token requests (sign-ins, refreshes, client credentials) one source address may make
     /// per minute on this replica. Behind a load balancer every request comes from its
     /// address: raise this or limit at the balancer. 0 = no limit.
-    #[arg(long, env = "DANGJIAN_RATE_LIMIT_TOKEN", default_value_t = 60, global = true)]
+    #[arg(long, env = "DANGJIAN_RATE_LIMIT_TOKEN", default_value_t = 300, global = true)]
     pub rate_limit_token: u32,
 
     /// How long a service client's previous secret keeps working after its secret is
