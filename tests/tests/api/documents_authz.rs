@@ -148,6 +148,12 @@ const TABLE: &[(&str, Op, Rel, Outcome)] = &[
     ("hr", Search, NoTarget, Forbidden),
     ("hr", MyStudyRecord, NoTarget, Forbidden),
     ("hr", StudyFigures, InScope, Forbidden),
+    // `study:read` opens the study figures of its subtree, not the documents themselves.
+    ("hr_study", StudyFigures, InScope, Ok),
+    ("hr_study", StudyFigures, OutOfScope, NotFound),
+    ("hr_study", ReadPublished, InScope, Forbidden),
+    ("hr_study", Search, NoTarget, Forbidden),
+    ("hr_study", RecordReading, InScope, Forbidden),
     ("anonymous", ReadPublished, InScope, Unauthenticated),
     ("anonymous", ReadDraft, InScope, Unauthenticated),
     ("anonymous", CreateDocument, InScope, Unauthenticated),
@@ -296,5 +302,6 @@ async fn document_operation_role_relationship_table_over_rest_and_graphql() {
     for who in ["admin", "orgadmin_b1", "inspector_gb", "member_b1", "hr"] {
         tokens.insert(who, f.token(who).await);
     }
+    tokens.insert("hr_study", f.client_token("study", &["study:read"], f.gb).await);
     run_authz_table("knowledge-base", &Docs(f), &tokens, TABLE).await;
 }
