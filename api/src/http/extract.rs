@@ -38,21 +38,32 @@ pub async fn optional_actor(req: &HttpRequest) -> Result<Option<Actor>, AppError
     let Some(mut actor) = actor else { return Ok(None) };
     actor.origin = origin(req);
     // Counted once per request, however many times the caller is asked for.
-    if req.extensions().get::<crate::ratelimit::QuotaState>().is_none()
-        && let Some(counted) = state.rate_limits.check_caller(&actor)
-    {
-        match counted {
-            Ok(quota) => {
-                req.extensions_mut().insert(quota);
-            }
-            Err(refused) => {
-                tracing::info!(caller = %actor.label(), policy = refused.policy, "request quota exceeded");
-                metrics::counter!(crate::telemetry::RATE_LIMITED, "policy" => refused.policy).increment(1);
-                return Err(AppError::RateLimited(refused));
-            }
-        }
+    if req.extensions().get::<crate::ratelimit::QuotaState>().is_none() {
+        admit(req, state.rate_limits.check_caller(&actor), actor.label())?;
     }
     Ok(Some(actor))
+}
+
+/// Settles a request's quota count: within quota, the request keeps its state for the
+/// `RateLimit` headers of its answer; over it, RATE_LIMITED (counted and logged, naming
+/// `who`). Nothing counted (quota off): nothing to do.
+pub fn admit(
+    req: &HttpRequest,
+    counted: Option<Result<crate::ratelimit::QuotaState, crate::ratelimit::QuotaState>>,
+    who: &str,
+) -> Result<(), AppError> {
+    match counted {
+        None => Ok(()),
+        Some(Ok(quota)) => {
+            req.extensions_mut().insert(quota);
+            Ok(())
+        }
+        Some(Err(refused)) => {
+            tracing::info!(%who, policy = refused.policy, "request quota exceeded");
+            metrics::counter!(crate::telemetry::RATE_LIMITED, "policy" => refused.policy).increment(1);
+            Err(AppError::RateLimited(refused))
+        }
+    }
 }
 
 /// Where a request came from: the connection's peer address (forwarded-for headers

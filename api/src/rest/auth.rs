@@ -1,13 +1,13 @@
 //! `/auth/token` (OAuth2 token endpoint: password, refresh_token, client_credentials),
 //! `/auth/logout`, `/me` and `/me/password`.
 
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, http::header, web};
+use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use base64::Engine;
 use serde::Deserialize;
 
 use super::problem::Problem;
 use crate::error::{AppError, AppResult};
-use crate::http::extract::{Authenticated, JsonBody};
+use crate::http::extract::{Authenticated, JsonBody, admit};
 use crate::services::{
     self,
     auth::{Me, TokenResponse},
@@ -104,17 +104,8 @@ fn parse_token_request(req: &HttpRequest, body: &[u8]) -> AppResult<TokenRequest
 )]
 pub async fn token(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> AppResult<HttpResponse> {
     // Before anything costly (parsing, password hashing): the source address's quota.
-    if let Some(counted) = state.rate_limits.check_token(req.peer_addr().map(|a| a.ip())) {
-        match counted {
-            Ok(quota) => {
-                req.extensions_mut().insert(quota);
-            }
-            Err(refused) => {
-                metrics::counter!(crate::telemetry::RATE_LIMITED, "policy" => refused.policy).increment(1);
-                return Err(AppError::RateLimited(refused));
-            }
-        }
-    }
+    let address = req.peer_addr().map(|a| a.ip());
+    admit(&req, state.rate_limits.check_token(address), &address.map(|a| a.to_string()).unwrap_or_default())?;
     let input = parse_token_request(&req, &body)?;
     let s = &state;
     let answer = match input.grant_type.as_str() {

@@ -46,6 +46,19 @@ use entity::{audit_chain_head, audit_event, organization, service_client, user_a
 /// The hash the first record links to.
 pub const GENESIS_HASH: &str = migration::AUDIT_GENESIS_HASH;
 
+/// The chain head row: the last linked sequence number and its hash.
+async fn chain_head<C: ConnectionTrait>(db: &C) -> AppResult<audit_chain_head::Model> {
+    audit_chain_head::Entity::find_by_id(1)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("the audit chain head row is missing")))
+}
+
+/// The last linked sequence number (0 before the first record is linked).
+pub(crate) async fn linked_head<C: ConnectionTrait>(db: &C) -> AppResult<i64> {
+    Ok(chain_head(db).await?.seq)
+}
+
 /// The audit name of an entity: its table's name, so a renamed table renames its
 /// records' entity too, and no record names something that does not exist.
 pub fn entity_name<E: sea_orm::EntityName>(entity: E) -> &'static str {
@@ -440,10 +453,7 @@ async fn verify_chain_unaudited(
     // Link what has committed so far, so the report covers it.
     chain_backlog(db).await?;
     // The head first: every record up to its sequence committed with it.
-    let head = audit_chain_head::Entity::find_by_id(1)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("the audit chain head row is missing")))?;
+    let head = chain_head(db).await?;
     let mut expected_seq = 1i64;
     let mut prev_hash = GENESIS_HASH.to_owned();
     let mut checked = 0i64;

@@ -12,6 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::exports::{Cell, csv_field};
 use super::innovation::honours::{self, HonourFilter};
 use super::organizations::{self, OrganizationFilter};
 use super::pagination::PageRequest;
@@ -162,23 +163,13 @@ pub fn csv_columns(kind: ExportKind) -> &'static [&'static str] {
     }
 }
 
-/// One CSV field (RFC 4180 quoting; text a spreadsheet would read as a formula gets a
-/// leading `'`, as in the other exports).
-fn csv_field(v: Option<&Value>, out: &mut String) {
-    let text = match v {
-        None | Some(Value::Null) => return,
-        Some(Value::String(s)) if s.starts_with(['=', '+', '-', '@', '\t', '\r']) => format!("'{s}"),
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Bool(b)) => b.to_string(),
-        Some(Value::Number(n)) => n.to_string(),
-        Some(other) => other.to_string(),
-    };
-    if text.contains([',', '"', '\r', '\n']) {
-        out.push('"');
-        out.push_str(&text.replace('"', "\"\""));
-        out.push('"');
-    } else {
-        out.push_str(&text);
+/// The spreadsheet cell of a view's field: lists and objects as JSON text.
+fn cell(v: Option<&Value>) -> Cell {
+    match v {
+        None | Some(Value::Null) => Cell::Empty,
+        Some(Value::String(s)) => Cell::Text(s.clone()),
+        Some(Value::Number(n)) => n.as_i64().map_or_else(|| Cell::Text(n.to_string()), Cell::Int),
+        Some(other) => Cell::Text(other.to_string()),
     }
 }
 
@@ -189,15 +180,11 @@ pub fn csv_header(kind: ExportKind) -> String {
     line
 }
 
-/// One row as a CSV line (CRLF-terminated): the kind's columns, lists and objects as JSON.
+/// One row as a CSV line (CRLF-terminated, quoted and neutralised as the other
+/// exports): the kind's columns, lists and objects as JSON.
 pub fn csv_row(kind: ExportKind, row: &Value) -> String {
-    let mut line = String::new();
-    for (i, column) in csv_columns(kind).iter().enumerate() {
-        if i > 0 {
-            line.push(',');
-        }
-        csv_field(row.get(*column), &mut line);
-    }
+    let fields: Vec<String> = csv_columns(kind).iter().map(|c| csv_field(&cell(row.get(*c)))).collect();
+    let mut line = fields.join(",");
     line.push_str("\r\n");
     line
 }

@@ -183,21 +183,10 @@ fn decode_cursor(cursor: &str) -> AppResult<(i32, i64)> {
     Ok((epoch, i64::from_be_bytes(seq)))
 }
 
-/// The newest linked sequence number (0 when nothing is linked yet).
-async fn head<C: ConnectionTrait>(db: &C) -> AppResult<i64> {
-    let max: Option<Option<i64>> = audit_event::Entity::find()
-        .select_only()
-        .column_as(audit_event::Column::Seq.max(), "max")
-        .into_tuple()
-        .one(db)
-        .await?;
-    Ok(max.flatten().unwrap_or(0))
-}
-
 /// The cursor of "now": where an export taken now continues in the feed.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn current_cursor<C: ConnectionTrait>(db: &C) -> AppResult<String> {
-    Ok(encode_cursor(super::epoch::current(db).await?, head(db).await?))
+    Ok(encode_cursor(super::epoch::current(db).await?, super::audit::linked_head(db).await?))
 }
 
 /// The organisation an object belonged to before a change, as an id or (organisations
@@ -328,7 +317,7 @@ pub async fn page<C: ConnectionTrait>(
     let has_more = records.len() as u64 == limit;
     let Some(last) = records.last().and_then(|r| r.seq) else {
         // Nothing after the cursor: it must not lie beyond what this database has linked.
-        if from > head(db).await? {
+        if from > super::audit::linked_head(db).await? {
             return Err(AppError::ResyncRequired(
                 "this cursor is ahead of this database's changes: export again and follow the feed from the export's cursor".into(),
             ));

@@ -104,7 +104,9 @@ pub struct Sheet {
     pub rows: Vec<Vec<Cell>>,
 }
 
-fn csv_field(cell: &Cell) -> String {
+/// One CSV field: RFC 4180 quoting, and text a spreadsheet would read as a formula
+/// prefixed with `'`.
+pub(crate) fn csv_field(cell: &Cell) -> String {
     let text = match cell {
         Cell::Text(s) => {
             if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {

@@ -313,11 +313,16 @@ pub struct WebhookView {
     pub version: i32,
 }
 
+/// The event types stored on a subscription.
+fn types_of(stored: &serde_json::Value) -> AppResult<Vec<ChangeType>> {
+    let names: Vec<String> = serde_json::from_value(stored.clone()).map_err(AppError::internal)?;
+    names.iter().map(|n| ChangeType::from_db(n)).collect()
+}
+
 impl WebhookView {
     fn from_model(m: webhook_subscription::Model) -> AppResult<Self> {
-        let names: Vec<String> = serde_json::from_value(m.event_types).map_err(AppError::internal)?;
         Ok(WebhookView {
-            event_types: names.iter().map(|n| ChangeType::from_db(n)).collect::<AppResult<_>>()?,
+            event_types: types_of(&m.event_types)?,
             id: m.id.into(),
             name: m.name,
             url: m.url,
@@ -654,21 +659,31 @@ pub async fn redeliver(
         .one(db)
         .await?
         .ok_or(AppError::NotFound)?;
-    let attempt = attempts_of(db, id, &logged.event_id).await? + 1;
+    let attempt =
+        attempts_of(db, id, std::slice::from_ref(&logged.event_id)).await?.get(&logged.event_id).copied().unwrap_or(0)
+            + 1;
     let outcome = post(policy, &sub, &logged.event_id, logged.payload.clone()).await;
     Ok(log(db, &sub, &logged.event_id, &logged.event_type, logged.payload, attempt, true, outcome).await?.into())
 }
 
-async fn attempts_of<C: ConnectionTrait>(db: &C, id: Uuid, event_id: &str) -> AppResult<i32> {
-    let n: Option<i64> = webhook_delivery::Entity::find()
+/// How many attempts of each of these events the subscription's log holds (one
+/// statement; events never tried are absent).
+async fn attempts_of<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    event_ids: &[String],
+) -> AppResult<std::collections::HashMap<String, i32>> {
+    let counts: Vec<(String, i64)> = webhook_delivery::Entity::find()
         .select_only()
+        .column(webhook_delivery::Column::EventId)
         .column_as(webhook_delivery::Column::Id.count(), "n")
         .filter(webhook_delivery::Column::SubscriptionId.eq(id))
-        .filter(webhook_delivery::Column::EventId.eq(event_id))
+        .filter(webhook_delivery::Column::EventId.is_in(event_ids.iter().cloned()))
+        .group_by(webhook_delivery::Column::EventId)
         .into_tuple()
-        .one(db)
+        .all(db)
         .await?;
-    Ok(n.unwrap_or(0) as i32)
+    Ok(counts.into_iter().map(|(e, n)| (e, n as i32)).collect())
 }
 
 /// How a POST went.
@@ -794,8 +809,7 @@ async fn turn(
             None => return Ok((TurnEnd { cursor: sub.cursor.clone(), failed: false }, 0)),
         },
     };
-    let names: Vec<String> = serde_json::from_value(sub.event_types.clone()).map_err(AppError::internal)?;
-    let types = names.iter().map(|n| ChangeType::from_db(n)).collect::<AppResult<Vec<_>>>()?;
+    let types = types_of(&sub.event_types)?;
     let page = match changes::page(db, &actor, Some(&sub.cursor), Some(EVENTS_PER_TURN), &types).await {
         Ok(p) => p,
         // The database was restored: go on from where it is now.
@@ -810,12 +824,14 @@ async fn turn(
     // Stop while the lease surely holds, so no other replica takes the subscription
     // while this one still sends.
     let deadline = Instant::now() + LEASE.saturating_sub(policy.timeout + Duration::from_secs(5));
-    for (i, entry) in page.entries.iter().enumerate() {
+    let events = page.entries.iter().map(event_of).collect::<AppResult<Vec<_>>>()?;
+    let ids: Vec<String> = events.iter().map(|(id, _, _)| id.clone()).collect();
+    let tried = if ids.is_empty() { Default::default() } else { attempts_of(db, sub.id, &ids).await? };
+    for (i, (entry, (event_id, event_type, body))) in page.entries.iter().zip(events).enumerate() {
         if i > 0 && Instant::now() >= deadline {
             return Ok((TurnEnd { cursor, failed: false }, sent));
         }
-        let (event_id, event_type, body) = event_of(entry)?;
-        let attempt = attempts_of(db, sub.id, &event_id).await? + 1;
+        let attempt = tried.get(&event_id).copied().unwrap_or(0) + 1;
         let outcome = post(policy, sub, &event_id, body.clone()).await;
         let ok = outcome.succeeded();
         log(db, sub, &event_id, &event_type, body, attempt, false, outcome).await?;
