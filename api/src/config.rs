@@ -124,6 +124,22 @@ pub struct Settings {
     #[arg(long, env = "DANGJIAN_CORS_ORIGINS", value_delimiter = ',', global = true)]
     pub cors_origins: Vec<String>,
 
+    /// How long a request waits for a free database connection before it is answered
+    /// 503 with `Retry-After`, in milliseconds (at most a third of the request timeout).
+    #[arg(long, env = "DANGJIAN_DB_ACQUIRE_TIMEOUT_MS", default_value_t = 1000, global = true)]
+    pub db_acquire_timeout_ms: u64,
+
+    /// Requests one replica works on at once (health, readiness and metrics not
+    /// counted); beyond it a request is answered 503 with `Retry-After` at once instead
+    /// of queueing. 0 = no cap.
+    #[arg(long, env = "DANGJIAN_MAX_IN_FLIGHT", default_value_t = 512, global = true)]
+    pub max_in_flight: usize,
+
+    /// Seconds a request body may pause without a byte arriving before the request is
+    /// answered 408 (a body still arriving when the request timeout ends is 408 too).
+    #[arg(long, env = "DANGJIAN_BODY_IDLE_TIMEOUT", default_value_t = 10, global = true)]
+    pub body_idle_timeout_secs: u64,
+
     /// Database connection pool size.
     #[arg(long, env = "DANGJIAN_DB_MAX_CONNECTIONS", default_value_t = 10, global = true)]
     pub db_max_connections: u32,
@@ -298,7 +314,8 @@ impl Settings {
 
     /// How long a request waits for a free database connection before it is answered 503.
     pub fn acquire_timeout(&self) -> std::time::Duration {
-        std::time::Duration::from_millis((self.request_timeout_secs.max(1) * 1000 / 3).clamp(250, 10_000))
+        let third = self.request_timeout_secs.max(1) * 1000 / 3;
+        std::time::Duration::from_millis(self.db_acquire_timeout_ms.clamp(50, third.max(50)))
     }
 
     /// Today's date in the configured time zone.
@@ -321,6 +338,7 @@ impl Settings {
         anyhow::ensure!(self.webhook_max_failures >= 1, "DANGJIAN_WEBHOOK_MAX_FAILURES must be at least 1");
         anyhow::ensure!(self.lockout_threshold > 0, "DANGJIAN_LOCKOUT_THRESHOLD must be positive");
         anyhow::ensure!(self.request_timeout_secs > 0, "DANGJIAN_REQUEST_TIMEOUT must be positive");
+        anyhow::ensure!(self.body_idle_timeout_secs > 0, "DANGJIAN_BODY_IDLE_TIMEOUT must be positive");
         anyhow::ensure!(self.study_daily_limit_secs > 0, "DANGJIAN_STUDY_DAILY_LIMIT must be positive");
         argon2::Params::new(self.argon2_memory_kib, self.argon2_iterations, self.argon2_parallelism, None)
             .map_err(|e| anyhow::anyhow!("DANGJIAN_ARGON2_* parameters refused: {e}"))?;

@@ -68,6 +68,10 @@ pub enum AppError {
     /// The request took longer than the configured limit.
     #[error("the request timed out")]
     Timeout,
+    /// The client did not send its request body in time (it stalled, or trickled past
+    /// the request timeout): REST 408, the client's fault, not the server's.
+    #[error("the request body did not arrive in time")]
+    RequestTimeout,
     /// The request body has a content type this endpoint does not take.
     #[error("{0}")]
     UnsupportedMediaType(String),
@@ -105,6 +109,7 @@ impl AppError {
             AppError::Conflict(_) | AppError::StaleVersion { .. } => "CONFLICT",
             AppError::PreconditionRequired => "PRECONDITION_REQUIRED",
             AppError::Timeout => "TIMEOUT",
+            AppError::RequestTimeout => "REQUEST_TIMEOUT",
             AppError::Busy(_) => "UNAVAILABLE",
             AppError::RateLimited(_) => "RATE_LIMITED",
             AppError::ResyncRequired(_) => "RESYNC_REQUIRED",

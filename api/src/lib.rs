@@ -5,6 +5,7 @@
 //! `startup::build_app` assembles the same application for the binary and the tests.
 
 pub mod auth;
+pub mod backup;
 pub mod bench;
 pub mod config;
 pub mod db;

@@ -1,7 +1,9 @@
 //! Start-up: connect and migrate, build the shared state, and assemble the actix
 //! application. `build_app` is the same for the binary and the test suite.
 
+use std::cell::Cell;
 use std::panic::AssertUnwindSafe;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,12 +11,13 @@ use actix_cors::Cors;
 use actix_web::{
     App, HttpMessage, HttpResponse,
     body::{BoxBody, MessageBody},
-    dev::{ServiceFactory, ServiceRequest, ServiceResponse},
+    dev::{Payload, ServiceFactory, ServiceRequest, ServiceResponse},
+    error::PayloadError,
     http::header::{self, HeaderValue},
     middleware::{self, Next},
     web,
 };
-use futures_util::FutureExt;
+use futures_util::{FutureExt, StreamExt};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
 use tracing_actix_web::{RequestId, TracingLogger};
@@ -89,6 +92,7 @@ pub fn build_state_with(db: DatabaseConnection, settings: Settings, passwords: P
     let auth_cache = Arc::new(crate::services::auth::AuthCache::new(Duration::from_secs(settings.auth_cache_secs)));
     let rate_limits = Arc::new(crate::ratelimit::RateLimits::from_settings(&settings));
     let webhooks = crate::services::webhooks::WebhookPolicy::from_settings(&settings);
+    let in_flight = (settings.max_in_flight > 0).then(|| Arc::new(tokio::sync::Semaphore::new(settings.max_in_flight)));
     Ok(AppState {
         db,
         keys: Arc::new(keys),
@@ -98,27 +102,104 @@ pub fn build_state_with(db: DatabaseConnection, settings: Settings, passwords: P
         auth_cache,
         rate_limits,
         webhooks,
+        in_flight,
     })
 }
 
-/// Request id header, timeout and panic guard around every request.
+/// Routes that answer whatever the load: probes and metrics are never shed.
+fn never_shed(path: &str) -> bool {
+    matches!(path, "/healthz" | "/readyz" | "/metrics")
+}
+
+/// How a request's body is arriving, so that a client that stalls or trickles is
+/// answered 408 (its fault) rather than 400 or 503.
+#[derive(Default)]
+struct BodyWatch {
+    /// The handler has asked for the body and it has not all arrived yet.
+    reading: Cell<bool>,
+    /// No byte arrived for the idle timeout.
+    stalled: Cell<bool>,
+}
+
+/// Puts a [`BodyWatch`] between the connection and the handler when the request has a
+/// body: a pause longer than `idle` ends the body with an error the guard answers 408.
+fn watch_body(req: &mut ServiceRequest, idle: Duration) -> Option<Rc<BodyWatch>> {
+    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
+    let chunked = req.headers().contains_key(header::TRANSFER_ENCODING);
+    if !chunked && declared.unwrap_or(0) == 0 {
+        return None;
+    }
+    let watch = Rc::new(BodyWatch::default());
+    let seen = Rc::clone(&watch);
+    let inner = req.take_payload();
+    let stream = futures_util::stream::unfold(Some(inner), move |inner| {
+        let seen = Rc::clone(&seen);
+        async move {
+            let mut inner = inner?;
+            seen.reading.set(true);
+            match tokio::time::timeout(idle, inner.next()).await {
+                Ok(Some(item)) => Some((item, Some(inner))),
+                Ok(None) => {
+                    seen.reading.set(false);
+                    None
+                }
+                Err(_) => {
+                    seen.stalled.set(true);
+                    let stalled = std::io::Error::new(std::io::ErrorKind::TimedOut, "request body stalled");
+                    Some((Err(PayloadError::Io(stalled)), None))
+                }
+            }
+        }
+    });
+    req.set_payload(Payload::Stream { payload: Box::pin(stream) });
+    Some(watch)
+}
+
+/// Request id header, load shedding, timeouts and panic guard around every request:
+/// - beyond `DANGJIAN_MAX_IN_FLIGHT` requests in flight, 503 with `Retry-After` at once;
+/// - a body that stalls for `DANGJIAN_BODY_IDLE_TIMEOUT`, or is still arriving when the
+///   request timeout ends, 408;
+/// - a request that takes longer than the request timeout otherwise, 503 `TIMEOUT`;
+/// - a panicking handler, 500 (logged, never shown).
 async fn guard(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let timeout = req
-        .app_data::<web::Data<AppState>>()
-        .map(|s| Duration::from_secs(s.settings.request_timeout_secs))
-        .unwrap_or(Duration::from_secs(30));
+    let (timeout, idle, in_flight) = match req.app_data::<web::Data<AppState>>() {
+        Some(s) => (
+            Duration::from_secs(s.settings.request_timeout_secs),
+            Duration::from_secs(s.settings.body_idle_timeout_secs),
+            s.in_flight.clone(),
+        ),
+        None => (Duration::from_secs(30), Duration::from_secs(10), None),
+    };
+    let _place = match in_flight {
+        Some(places) if !never_shed(req.path()) => match places.try_acquire_owned() {
+            Ok(place) => Some(place),
+            Err(_) => {
+                metrics::counter!(crate::telemetry::SHED).increment(1);
+                return Ok(req.error_response(AppError::Busy(1)));
+            }
+        },
+        _ => None,
+    };
     let request_id = req.extensions().get::<RequestId>().map(|r| r.to_string());
+    let body = watch_body(&mut req, idle);
+    let late_body = || body.as_ref().is_some_and(|b| b.stalled.get() || b.reading.get());
     // The request must not be cloned before routing, so failures here are answered as
     // errors (actix renders them through `ResponseError`: problem+json).
     let outcome = tokio::time::timeout(timeout, AssertUnwindSafe(next.call(req)).catch_unwind()).await;
     let mut res = match outcome {
         Ok(Ok(res)) => res?.map_into_boxed_body(),
         Ok(Err(_panic)) => return Err(AppError::internal(anyhow::anyhow!("a request handler panicked")).into()),
+        Err(_elapsed) if late_body() => return Err(AppError::RequestTimeout.into()),
         Err(_elapsed) => return Err(AppError::Timeout.into()),
     };
+    if body.as_ref().is_some_and(|b| b.stalled.get()) {
+        // The handler answered the broken body (400, most likely); the cause was the client's pause.
+        let (http_req, _) = res.into_parts();
+        res = ServiceResponse::new(http_req, actix_web::ResponseError::error_response(&AppError::RequestTimeout));
+    }
     if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
         res.headers_mut().insert(header::HeaderName::from_static("x-request-id"), id);
     }

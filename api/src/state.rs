@@ -29,4 +29,7 @@ pub struct AppState {
     pub rate_limits: Arc<crate::ratelimit::RateLimits>,
     /// How webhooks are checked and delivered.
     pub webhooks: crate::services::webhooks::WebhookPolicy,
+    /// Places for requests in flight on this replica (`DANGJIAN_MAX_IN_FLIGHT`; none =
+    /// no cap).
+    pub in_flight: Option<Arc<tokio::sync::Semaphore>>,
 }

@@ -28,6 +28,30 @@ pub const SQL_STATEMENTS: &str = "dangjian_sql_statements_total";
 pub const HTTP_REQUESTS: &str = "dangjian_http_requests_total";
 /// Histogram name: seconds from request to response head, by `route` and `method`.
 pub const HTTP_DURATION: &str = "dangjian_http_request_duration_seconds";
+/// Counter name: requests answered 503 at once because `DANGJIAN_MAX_IN_FLIGHT`
+/// requests were in flight.
+pub const SHED: &str = "dangjian_requests_shed_total";
+/// Gauge name: requests in flight on this replica (probes and metrics not counted).
+pub const IN_FLIGHT: &str = "dangjian_http_requests_in_flight";
+/// Counter name: refused password sign-ins, by `reason` (`unknown_account`,
+/// `wrong_password`, `locked_or_disabled`).
+pub const LOGIN_FAILURES: &str = "dangjian_login_failures_total";
+/// Counter name: accounts locked after repeated failed password checks.
+pub const LOCKOUTS: &str = "dangjian_account_lockouts_total";
+/// Gauge name: password checks and hashes waiting for a free password thread.
+pub const PASSWORD_WAITING: &str = "dangjian_password_checks_waiting";
+/// Counter name: password checks answered 503 because no password thread was free in time.
+pub const PASSWORD_REFUSED: &str = "dangjian_password_checks_refused_total";
+/// Gauge name: seconds between the oldest audit record of the chainer's last pass and its
+/// linking into the hash chain (0 when nothing waited).
+pub const AUDIT_CHAIN_LAG: &str = "dangjian_audit_chain_lag_seconds";
+/// Counter name: audit records linked into the hash chain by this replica.
+pub const AUDIT_LINKED: &str = "dangjian_audit_records_linked_total";
+/// Histogram name: SQL statements one request ran, by `route`.
+pub const SQL_PER_REQUEST: &str = "dangjian_sql_statements_per_request";
+/// Counter name: GraphQL operations run, by `operation` name (see [`operation_label`])
+/// and `outcome` (`ok` or `error`).
+pub const GRAPHQL_OPERATIONS: &str = "dangjian_graphql_operations_total";
 /// Counter name: requests refused for being over quota, by `policy` (`client`,
 /// `account`, `token`).
 pub const RATE_LIMITED: &str = "dangjian_rate_limited_total";
@@ -39,6 +63,12 @@ pub fn prometheus() -> &'static PrometheusHandle {
     HANDLE.get_or_init(|| {
         let recorder = PrometheusBuilder::new()
             .set_buckets(&[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0])
+            .and_then(|b| {
+                b.set_buckets_for_metric(
+                    metrics_exporter_prometheus::Matcher::Full(SQL_PER_REQUEST.into()),
+                    &[0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 8.0, 12.0, 20.0, 50.0, 100.0],
+                )
+            })
             .map(|b| b.build_recorder())
             .unwrap_or_else(|_| PrometheusBuilder::new().build_recorder());
         let handle = recorder.handle();
@@ -101,4 +131,29 @@ pub fn pool_gauges(db: &sea_orm::DatabaseConnection) {
     let idle = u32::try_from(idle).unwrap_or(u32::MAX);
     metrics::gauge!(DB_POOL, "state" => "in_use").set(f64::from(size.saturating_sub(idle)));
     metrics::gauge!(DB_POOL, "state" => "idle").set(f64::from(idle));
+}
+
+/// How many distinct GraphQL operation names the metrics keep apart; later names count
+/// as `other` (clients choose names, and every name is a time series).
+const MAX_OPERATION_NAMES: usize = 200;
+
+/// The `operation` label of a GraphQL operation: its name when it is a plain GraphQL name
+/// of at most 64 characters among the first [`MAX_OPERATION_NAMES`] seen, `anonymous`
+/// without one, `other` otherwise.
+pub fn operation_label(name: Option<&str>) -> String {
+    static SEEN: OnceLock<std::sync::Mutex<std::collections::HashSet<String>>> = OnceLock::new();
+    let Some(name) = name.filter(|n| !n.is_empty()) else { return "anonymous".into() };
+    let plain = name.len() <= 64
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !name.starts_with(|c: char| c.is_ascii_digit());
+    if !plain {
+        return "other".into();
+    }
+    let Ok(mut seen) = SEEN.get_or_init(Default::default).lock() else { return "other".into() };
+    if seen.contains(name) || seen.len() < MAX_OPERATION_NAMES {
+        seen.insert(name.to_owned());
+        name.to_owned()
+    } else {
+        "other".into()
+    }
 }

@@ -329,6 +329,16 @@ impl Actor {
         }
     }
 
+    /// The actor as log lines name it: `user:<account id>`, `client:<id>` or `system`
+    /// (ids, not names, so logs carry no personal data).
+    pub fn id_label(&self) -> String {
+        match &self.principal {
+            Principal::User { user_id, .. } => format!("user:{user_id}"),
+            Principal::Client { id, .. } => format!("client:{id}"),
+            Principal::System => "system".into(),
+        }
+    }
+
     /// A name for log lines: the username or the client id.
     pub fn label(&self) -> &str {
         match &self.principal {

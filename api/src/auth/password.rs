@@ -344,9 +344,15 @@ impl Passwords {
 
     /// Runs `work` on a pool thread, waiting briefly for one to be free.
     async fn run<T: Send + 'static>(&self, work: impl FnOnce(&Inner) -> T + Send + 'static) -> AppResult<T> {
-        let permit = tokio::time::timeout(self.0.wait, self.0.permits.acquire())
-            .await
-            .map_err(|_| AppError::Busy(RETRY_AFTER_SECS))?
+        let waiting = metrics::gauge!(crate::telemetry::PASSWORD_WAITING);
+        waiting.increment(1.0);
+        let permit = tokio::time::timeout(self.0.wait, self.0.permits.acquire()).await;
+        waiting.decrement(1.0);
+        let permit = permit
+            .map_err(|_| {
+                metrics::counter!(crate::telemetry::PASSWORD_REFUSED).increment(1);
+                AppError::Busy(RETRY_AFTER_SECS)
+            })?
             .map_err(AppError::internal)?;
         let inner = self.0.clone();
         let (tx, rx) = oneshot::channel();

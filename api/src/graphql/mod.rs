@@ -503,7 +503,11 @@ async fn execute(
         study: state.settings.study_limits(),
         webhooks: state.webhooks.clone(),
     });
+    let operation = crate::telemetry::operation_label(request.operation_name.as_deref());
     let mut response = schema.execute(request).await;
+    let outcome = if response.errors.is_empty() { "ok" } else { "error" };
+    metrics::counter!(crate::telemetry::GRAPHQL_OPERATIONS, "operation" => operation, "outcome" => outcome)
+        .increment(1);
     finish_errors(&mut response);
     let body = serde_json::to_vec(&response).map_err(AppError::internal)?;
     // A query over GET may be revalidated (`crate::http::etags` adds a weak ETag and

@@ -37,6 +37,8 @@ pub async fn optional_actor(req: &HttpRequest) -> Result<Option<Actor>, AppError
         services::auth::resolve_actor(&state.db, &state.keys, &state.auth_cache, &token, request_id(req)).await?;
     let Some(mut actor) = actor else { return Ok(None) };
     actor.origin = origin(req);
+    // Every later log line of this request names its actor (`crate::http::RequestSpan`).
+    tracing::Span::current().record("actor", tracing::field::display(actor.id_label()));
     // Counted once per request, however many times the caller is asked for.
     if req.extensions().get::<crate::ratelimit::QuotaState>().is_none() {
         admit(req, state.rate_limits.check_caller(&actor), actor.label())?;

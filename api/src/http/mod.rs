@@ -23,9 +23,10 @@ use crate::config::UiAccess;
 use crate::error::AppError;
 use crate::state::AppState;
 
-/// The root span of every request: method, route, path and status, but never the
-/// query string (it may carry search terms or a misplaced `access_token`), nor
-/// headers.
+/// The root span of every request: method, route, path, status, request id and (once
+/// authenticated) the actor's account or client id, which every log line written while
+/// the request runs carries; never the query string (it may carry search terms or a
+/// misplaced `access_token`), nor headers.
 pub struct RequestSpan;
 
 impl RootSpanBuilder for RequestSpan {
@@ -39,6 +40,7 @@ impl RootSpanBuilder for RequestSpan {
             http.path = %request.path(),
             http.status_code = tracing::field::Empty,
             request_id = %request_id,
+            actor = tracing::field::Empty,
         )
     }
 
@@ -461,8 +463,9 @@ pub async fn measure(
     let status = res.status().as_u16().to_string();
     metrics::counter!(crate::telemetry::HTTP_REQUESTS, "route" => route.clone(), "method" => method.clone(), "status" => status)
         .increment(1);
-    metrics::histogram!(crate::telemetry::HTTP_DURATION, "route" => route, "method" => method)
+    metrics::histogram!(crate::telemetry::HTTP_DURATION, "route" => route.clone(), "method" => method)
         .record(started.elapsed().as_secs_f64());
+    metrics::histogram!(crate::telemetry::SQL_PER_REQUEST, "route" => route).record(f64::from(statements));
     if header {
         res.headers_mut().insert(header::HeaderName::from_static("x-sql-statements"), statements.into());
     }
@@ -488,6 +491,10 @@ pub async fn metrics_endpoint(
         return Err(AppError::Unauthenticated);
     }
     crate::telemetry::pool_gauges(&state.db);
+    if let Some(places) = &state.in_flight {
+        let busy = state.settings.max_in_flight.saturating_sub(places.available_permits());
+        metrics::gauge!(crate::telemetry::IN_FLIGHT).set(busy as f64);
+    }
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))

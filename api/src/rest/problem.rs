@@ -49,6 +49,7 @@ fn status_and_code(err: &AppError) -> (StatusCode, &'static str) {
         AppError::Conflict(_) => (StatusCode::CONFLICT, err.code()),
         AppError::PreconditionRequired => (StatusCode::PRECONDITION_REQUIRED, err.code()),
         AppError::Timeout | AppError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, err.code()),
+        AppError::RequestTimeout => (StatusCode::REQUEST_TIMEOUT, err.code()),
         AppError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, err.code()),
         AppError::ResyncRequired(_) => (StatusCode::GONE, err.code()),
         AppError::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, err.code()),

@@ -269,6 +269,9 @@ pub async fn chain_backlog(db: &DatabaseConnection) -> AppResult<u64> {
             .one(db)
             .await?;
         if pending.is_none() {
+            if chained == 0 {
+                metrics::gauge!(crate::telemetry::AUDIT_CHAIN_LAG).set(0.0);
+            }
             return Ok(chained);
         }
         let tx = write_tx(db).await?;
@@ -282,6 +285,12 @@ pub async fn chain_backlog(db: &DatabaseConnection) -> AppResult<u64> {
         if rows.is_empty() {
             tx.commit().await?;
             return Ok(chained);
+        }
+        if let Some(oldest) = rows.first() {
+            // How far behind its writes the chain is: the age of the oldest record linked now.
+            let lag = (super::now() - oldest.at).num_milliseconds().max(0);
+            metrics::gauge!(crate::telemetry::AUDIT_CHAIN_LAG).set(lag as f64 / 1000.0);
+            metrics::counter!(crate::telemetry::AUDIT_LINKED).increment(rows.len() as u64);
         }
         for mut row in rows {
             seq += 1;

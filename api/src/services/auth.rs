@@ -387,6 +387,7 @@ async fn checked_account(
     let user = user_account::Entity::find().filter(user_account::Column::Username.eq(username.trim())).one(db).await?;
     let Some(user) = user else {
         policy.passwords.verify(password_text, None).await?;
+        metrics::counter!(crate::telemetry::LOGIN_FAILURES, "reason" => "unknown_account").increment(1);
         // Unknown usernames are often mistyped passwords: never log them above DEBUG.
         tracing::debug!("login refused: unknown account");
         return Ok(None);

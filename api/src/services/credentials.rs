@@ -44,11 +44,13 @@ pub(crate) async fn check_password(
     let usable = !user.disabled && user.locked_until.is_none_or(|t| t <= now);
     let verified = policy.passwords.verify(password_text, usable.then(|| user.password_hash.clone())).await?;
     if !usable {
+        metrics::counter!(crate::telemetry::LOGIN_FAILURES, "reason" => "locked_or_disabled").increment(1);
         return Ok(false);
     }
     let ok = verified.ok();
     let tx = write_tx(db).await?;
     if !ok {
+        metrics::counter!(crate::telemetry::LOGIN_FAILURES, "reason" => "wrong_password").increment(1);
         user_account::Entity::update_many()
             .col_expr(user_account::Column::FailedLogins, Expr::col(user_account::Column::FailedLogins).add(1))
             .filter(user_account::Column::Id.eq(user.id))
@@ -65,6 +67,7 @@ pub(crate) async fn check_password(
             > 0;
         tx.commit().await?;
         if locked {
+            metrics::counter!(crate::telemetry::LOCKOUTS).increment(1);
             tracing::warn!(username = %user.username, "account locked after repeated failed password checks");
         }
         return Ok(false);

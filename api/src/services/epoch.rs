@@ -127,14 +127,21 @@ async fn fingerprint(db: &DatabaseConnection) -> AppResult<Option<String>> {
 /// The file beside a SQLite database that keeps the revocation count the server last
 /// saw in it. `None` for PostgreSQL and in-memory databases.
 pub fn watermark_path(database_url: &str) -> Option<PathBuf> {
+    let path = sqlite_path(database_url)?;
+    let mut name = path.file_name()?.to_os_string();
+    name.push(".revocations");
+    Some(path.with_file_name(name))
+}
+
+/// The file of a SQLite database URL (`sqlite://path?...`); `None` for other databases
+/// and in-memory ones.
+pub fn sqlite_path(database_url: &str) -> Option<PathBuf> {
     let path = database_url.strip_prefix("sqlite://").or_else(|| database_url.strip_prefix("sqlite:"))?;
     let path = path.split('?').next().unwrap_or(path);
     if path.is_empty() || path.contains(":memory:") {
         return None;
     }
-    let mut name = Path::new(path).file_name()?.to_os_string();
-    name.push(".revocations");
-    Some(Path::new(path).with_file_name(name))
+    Some(Path::new(path).to_path_buf())
 }
 
 fn read_watermark(path: &Path) -> Option<i64> {

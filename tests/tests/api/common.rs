@@ -72,6 +72,10 @@ pub fn settings(database_url: String, data_dir: PathBuf) -> Settings {
         log_filter: "warn".into(),
         max_body_bytes: 64 * 1024,
         request_timeout_secs: 30,
+        // Generous: parallel tests share two cores; `platform.rs` checks the defaults.
+        db_acquire_timeout_ms: 10_000,
+        max_in_flight: 0,
+        body_idle_timeout_secs: 10,
         cors_origins: vec![],
         db_max_connections: 5,
         graphql_max_depth: 15,

@@ -174,3 +174,141 @@ async fn cors_is_closed_unless_configured() {
     let r = open.send(preflight("https://evil.example.com")).await;
     assert!(r.header("access-control-allow-origin").is_none());
 }
+
+/// A request whose body sends `first` and then, every `gap`, one more byte (never all
+/// of the `Content-Length` it declares), or nothing more when `gap` is `None`.
+fn slow_body(uri: &str, first: &'static [u8], gap: Option<std::time::Duration>) -> actix_http::Request {
+    use actix_web::{dev::Payload, error::PayloadError, web::Bytes};
+    use futures_util::StreamExt;
+    let head = futures_util::stream::once(async move { Ok::<_, PayloadError>(Bytes::from_static(first)) });
+    let rest: std::pin::Pin<Box<dyn futures_util::Stream<Item = Result<Bytes, PayloadError>>>> = match gap {
+        None => Box::pin(head.chain(futures_util::stream::pending())),
+        Some(gap) => Box::pin(head.chain(futures_util::stream::unfold((), move |()| async move {
+            tokio::time::sleep(gap).await;
+            Some((Ok(Bytes::from_static(b" ")), ()))
+        }))),
+    };
+    let req = test::TestRequest::post()
+        .uri(uri)
+        .insert_header(("Content-Type", "application/json"))
+        .insert_header(("Content-Length", "4000"))
+        .to_request();
+    req.replace_payload(Payload::Stream { payload: rest }).0
+}
+
+/// Calls the service as the server would: an error it returns is rendered as the
+/// server renders it.
+async fn answer<S, B>(svc: &S, req: actix_http::Request) -> actix_web::HttpResponse
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody + 'static,
+{
+    match test::try_call_service(svc, req).await {
+        Ok(res) => res.into_parts().1.map_into_boxed_body(),
+        Err(err) => err.error_response(),
+    }
+}
+
+#[actix_web::test]
+async fn stalled_bodies_are_408_and_a_full_replica_sheds_with_503() {
+    use std::time::{Duration, Instant};
+    let app = TestApp::with(|s| {
+        s.body_idle_timeout_secs = 1;
+        s.max_in_flight = 1;
+    })
+    .await;
+    let svc = test::init_service(dangjian::startup::build_app(app.state.clone(), app.schema.clone())).await;
+    let started = Instant::now();
+    // One request stalls mid-body and holds the replica's only place; a second request
+    // meanwhile is shed at once, the probes still answer.
+    let stalled = answer(&svc, slow_body("/api/v1/auth/token", b"{\"grant_type\":", None));
+    let meanwhile = async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let shed = answer(&svc, test::TestRequest::get().uri("/api/v1/me").to_request()).await;
+        let shed_at = started.elapsed();
+        let status = shed.status();
+        let retry = shed.headers().get("retry-after").map(|v| v.to_str().unwrap_or("").to_owned());
+        let body: serde_json::Value =
+            serde_json::from_slice(&actix_web::body::to_bytes(shed.into_body()).await.unwrap()).unwrap();
+        let ready = answer(&svc, test::TestRequest::get().uri("/readyz").to_request()).await;
+        (status, retry, body, shed_at, ready.status())
+    };
+    let (stalled, (shed, retry, body, shed_at, ready)) = futures_util::join!(stalled, meanwhile);
+    assert_eq!(shed, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["code"], "UNAVAILABLE");
+    assert_eq!(retry.as_deref(), Some("1"));
+    assert!(shed_at < Duration::from_millis(900), "shed at once, not queued: {shed_at:?}");
+    assert_eq!(ready, StatusCode::OK, "probes are never shed");
+    let waited = started.elapsed();
+    assert_eq!(stalled.status(), StatusCode::REQUEST_TIMEOUT);
+    let body: serde_json::Value =
+        serde_json::from_slice(&actix_web::body::to_bytes(stalled.into_body()).await.unwrap()).unwrap();
+    assert_eq!(body["code"], "REQUEST_TIMEOUT", "{body}");
+    assert!(waited >= Duration::from_millis(900) && waited < Duration::from_secs(5), "{waited:?}");
+    // The place is free again; a GraphQL body that stalls is a 408 as well.
+    let r = answer(&svc, test::TestRequest::get().uri("/api/v1/me").to_request()).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = answer(&svc, slow_body("/graphql", b"{\"query\":\"{ me", None)).await;
+    assert_eq!(r.status(), StatusCode::REQUEST_TIMEOUT);
+
+    // A body trickling in (a byte every 200 ms, never idle for the idle timeout) is
+    // still the client's fault when the request timeout ends: 408, not 503.
+    let app = TestApp::with(|s| {
+        s.request_timeout_secs = 2;
+        s.body_idle_timeout_secs = 5;
+    })
+    .await;
+    let svc = test::init_service(dangjian::startup::build_app(app.state.clone(), app.schema.clone())).await;
+    let started = Instant::now();
+    let r = answer(&svc, slow_body("/api/v1/auth/token", b"{", Some(Duration::from_millis(200)))).await;
+    assert_eq!(r.status(), StatusCode::REQUEST_TIMEOUT);
+    assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
+}
+
+#[actix_web::test]
+async fn metrics_name_what_operators_watch() {
+    let app = TestApp::empty().await;
+    let r = app
+        .post(
+            "/api/v1/auth/token",
+            None,
+            json!({"grant_type": "password", "username": "nobody-here", "password": "Wrong-Passw0rd!"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    let r = app
+        .send(
+            test::TestRequest::post()
+                .uri("/graphql")
+                .insert_header(("Content-Type", "application/json"))
+                .set_json(json!({"query": "query Probe { __typename }", "operationName": "Probe"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = app
+        .send(
+            test::TestRequest::get()
+                .uri("/metrics")
+                .insert_header(("Authorization", "Bearer test-metrics-token-0123456789")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let text = r.text();
+    for name in [
+        "dangjian_http_requests_total",
+        "dangjian_http_request_duration_seconds_bucket",
+        "dangjian_sql_statements_per_request_bucket",
+        "dangjian_db_pool_connections",
+        "dangjian_login_failures_total{reason=\"unknown_account\"}",
+        "dangjian_password_checks_waiting",
+        "dangjian_graphql_operations_total{operation=\"Probe\",outcome=\"ok\"}",
+    ] {
+        assert!(text.contains(name), "/metrics lacks {name}");
+    }
+    let r = app.send(test::TestRequest::get().uri("/metrics").insert_header(("Authorization", "Bearer wrong"))).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+}
