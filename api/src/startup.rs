@@ -151,7 +151,8 @@ fn watch_body(req: &mut ServiceRequest, idle: Duration) -> Option<Rc<BodyWatch>>
             }
         }
     });
-    req.set_payload(Payload::Stream { payload: Box::pin(stream) });
+    // Fused: readers such as multipart poll again after the end.
+    req.set_payload(Payload::Stream { payload: Box::pin(stream.fuse()) });
     Some(watch)
 }
 

@@ -27,13 +27,44 @@ pub fn from_settings(settings: &Settings) -> anyhow::Result<Arc<dyn ObjectStore>
     }
 }
 
+/// The bucket URL and key prefix of `s3://bucket/prefix` (object_store's S3 builder
+/// takes the bucket from a URL but ignores its path, so the prefix is applied apart).
+fn s3_parts(url: &str) -> (String, Option<String>) {
+    let rest = url.trim_start_matches("s3://");
+    match rest.split_once('/') {
+        Some((bucket, prefix)) if !prefix.trim_matches('/').is_empty() => {
+            (format!("s3://{bucket}"), Some(prefix.trim_matches('/').to_owned()))
+        }
+        Some((bucket, _)) => (format!("s3://{bucket}"), None),
+        None => (format!("s3://{rest}"), None),
+    }
+}
+
 #[cfg(feature = "s3")]
 fn s3(url: &str) -> anyhow::Result<Arc<dyn ObjectStore>> {
-    let store = object_store::aws::AmazonS3Builder::from_env().with_url(url).build()?;
-    Ok(Arc::new(store))
+    let (bucket, prefix) = s3_parts(url);
+    let store = object_store::aws::AmazonS3Builder::from_env().with_url(bucket).build()?;
+    Ok(match prefix {
+        Some(prefix) => Arc::new(object_store::prefix::PrefixStore::new(store, prefix)),
+        None => Arc::new(store),
+    })
 }
 
 #[cfg(not(feature = "s3"))]
-fn s3(_url: &str) -> anyhow::Result<Arc<dyn ObjectStore>> {
-    anyhow::bail!("this build has no S3 support: rebuild with `cargo build --release --features s3`")
+fn s3(url: &str) -> anyhow::Result<Arc<dyn ObjectStore>> {
+    let (bucket, _) = s3_parts(url);
+    anyhow::bail!("this build has no S3 support for {bucket}: rebuild with `cargo build --release --features s3`")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_s3_url_names_a_bucket_and_a_prefix() {
+        assert_eq!(super::s3_parts("s3://dangjian"), ("s3://dangjian".into(), None));
+        assert_eq!(super::s3_parts("s3://dangjian/"), ("s3://dangjian".into(), None));
+        assert_eq!(
+            super::s3_parts("s3://dangjian/attachments/prod/"),
+            ("s3://dangjian".into(), Some("attachments/prod".into()))
+        );
+    }
 }

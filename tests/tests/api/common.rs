@@ -114,7 +114,9 @@ pub fn settings(database_url: String, data_dir: PathBuf) -> Settings {
     }
 }
 
-async fn fresh_database_url(dir: &std::path::Path) -> String {
+/// A new, empty database: a SQLite file in `dir`, or a new PostgreSQL database beside
+/// `TEST_DATABASE_URL`'s when that is set.
+pub async fn fresh_database_url(dir: &std::path::Path) -> String {
     match std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
         None => format!("sqlite://{}?mode=rwc", dir.join("test.db").display()),
         Some(admin_url) => {
@@ -158,6 +160,14 @@ impl TestApp {
         let state = build_state(db, s).expect("state");
         let schema = dangjian::startup::build_schema(&state.settings);
         TestApp { state, schema, statements, _dir: Some(dir) }
+    }
+
+    /// A server on the database and storage `settings` name, as it is (migrated first).
+    pub async fn on(settings: Settings) -> TestApp {
+        let db = connect_and_migrate(&settings).await.expect("migrate");
+        let state = build_state(db, settings).expect("state");
+        let schema = dangjian::startup::build_schema(&state.settings);
+        TestApp { state, schema, statements: Arc::new(AtomicUsize::new(0)), _dir: None }
     }
 
     pub fn db(&self) -> &DatabaseConnection {

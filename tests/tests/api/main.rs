@@ -6,6 +6,7 @@ mod attachments;
 mod audit;
 mod auth;
 mod authz;
+mod backup;
 mod committees;
 mod common;
 mod compliance;
