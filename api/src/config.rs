@@ -140,6 +140,12 @@ pub struct Settings {
     #[arg(long, env = "DANGJIAN_BODY_IDLE_TIMEOUT", default_value_t = 10, global = true)]
     pub body_idle_timeout_secs: u64,
 
+    /// Seconds a server told to stop (SIGTERM) keeps serving while `/readyz` answers 503,
+    /// so that load balancers take it out of rotation before it stops accepting; then the
+    /// requests in flight finish (up to 30 s). Ctrl-C (SIGINT) skips the wait.
+    #[arg(long, env = "DANGJIAN_SHUTDOWN_DRAIN_SECS", default_value_t = 5, global = true)]
+    pub shutdown_drain_secs: u64,
+
     /// Database connection pool size.
     #[arg(long, env = "DANGJIAN_DB_MAX_CONNECTIONS", default_value_t = 10, global = true)]
     pub db_max_connections: u32,

@@ -301,10 +301,67 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     });
     tracing::info!(%bind, "dangjian listening: REST /api/v1, GraphQL /graphql, GraphiQL /graphiql, docs /docs");
     let schema = dangjian::startup::build_schema(&state.settings);
-    let mut server = actix_web::HttpServer::new(move || dangjian::startup::build_app(state.clone(), schema.clone()));
+    let draining = state.draining.clone();
+    let drain = std::time::Duration::from_secs(state.settings.shutdown_drain_secs);
+    let mut server = actix_web::HttpServer::new(move || dangjian::startup::build_app(state.clone(), schema.clone()))
+        .disable_signals()
+        .shutdown_timeout(30);
     if let Some(n) = workers {
         server = server.workers(n);
     }
-    server.bind(&bind)?.run().await?;
+    let server = server.bind(&bind)?.run();
+    let handle = server.handle();
+    actix_web::rt::spawn(async move {
+        let drain = match stop_signal().await {
+            Stop::Terminate => drain,
+            Stop::Interrupt => std::time::Duration::ZERO,
+        };
+        if !drain.is_zero() {
+            tracing::info!(
+                seconds = drain.as_secs(),
+                "stopping: /readyz answers 503 while balancers take this replica out"
+            );
+            draining.store(true, std::sync::atomic::Ordering::Relaxed);
+            // A second signal cuts the wait short.
+            tokio::select! {
+                () = tokio::time::sleep(drain) => {}
+                _ = stop_signal() => {}
+            }
+        }
+        tracing::info!("stopping: no new connections; finishing the requests in flight");
+        handle.stop(true).await;
+    });
+    server.await?;
     Ok(())
+}
+
+/// How the server was told to stop.
+enum Stop {
+    /// SIGTERM (an orchestrator, systemd, `docker stop`): drain first.
+    Terminate,
+    /// SIGINT (Ctrl-C at a terminal): stop at once (still finishing requests in flight).
+    Interrupt,
+}
+
+/// Waits for SIGTERM or SIGINT.
+async fn stop_signal() -> Stop {
+    #[cfg(unix)]
+    {
+        use actix_web::rt::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = term.recv() => Stop::Terminate,
+                _ = actix_web::rt::signal::ctrl_c() => Stop::Interrupt,
+            },
+            Err(_) => {
+                let _ = actix_web::rt::signal::ctrl_c().await;
+                Stop::Interrupt
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = actix_web::rt::signal::ctrl_c().await;
+        Stop::Interrupt
+    }
 }

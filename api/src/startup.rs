@@ -103,6 +103,7 @@ pub fn build_state_with(db: DatabaseConnection, settings: Settings, passwords: P
         rate_limits,
         webhooks,
         in_flight,
+        draining: Arc::default(),
     })
 }
 
@@ -248,8 +249,14 @@ async fn healthz() -> HttpResponse {
 const READY_CHECK: Duration = Duration::from_millis(800);
 
 /// Readiness: whether the database answers a ping within [`READY_CHECK`]; the answer
-/// names the dependency that is down.
+/// names the dependency that is down. A stopping server is not ready (`draining`).
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    if state.draining.load(std::sync::atomic::Ordering::Relaxed) {
+        return HttpResponse::ServiceUnavailable()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .insert_header((header::RETRY_AFTER, "1"))
+            .json(serde_json::json!({"status": "draining", "checks": {"server": "stopping"}}));
+    }
     let database = match tokio::time::timeout(READY_CHECK, state.db.ping()).await {
         Ok(Ok(())) => "ok",
         Ok(Err(err)) => {

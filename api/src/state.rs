@@ -32,4 +32,7 @@ pub struct AppState {
     /// Places for requests in flight on this replica (`DANGJIAN_MAX_IN_FLIGHT`; none =
     /// no cap).
     pub in_flight: Option<Arc<tokio::sync::Semaphore>>,
+    /// Set when the server is stopping: `/readyz` answers 503 so that balancers send
+    /// new requests elsewhere while the requests in flight finish.
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
 }

@@ -30,6 +30,7 @@ fail() {
 helper() { python3 "$HELPER" "$@"; }
 
 # ---------------------------------------------------------------- prerequisites
+export PATH="$PATH:/usr/sbin:/sbin"
 for tool in haproxy psql createdb python3; do
   command -v "$tool" >/dev/null 2>&1 || fail "'$tool' is not installed"
 done
@@ -112,6 +113,7 @@ start_replica() { # name port -> sets LAST_PID
     DANGJIAN_METRICS_TOKEN="$METRICS_TOKEN" \
     DANGJIAN_RATE_LIMIT_TOKEN=0 DANGJIAN_RATE_LIMIT_ACCOUNT=0 DANGJIAN_RATE_LIMIT_CLIENT=0 \
     DANGJIAN_LOG_FORMAT=json \
+    DANGJIAN_SHUTDOWN_DRAIN_SECS=2 \
     "$BIN" serve </dev/null >"$TMP/$name.log" 2>&1 &
   LAST_PID=$!
 }
@@ -165,6 +167,10 @@ backend replicas
     http-check expect status 200
     # a new server connection per request: a draining replica's idle connection is never reused
     option http-server-close
+    # wait for the whole request before connecting, so that every request can be replayed
+    # (L7 retry): without it a body arriving after the headers were forwarded disables the
+    # retry, and a connection the stopping replica drops unanswered reaches the client
+    option http-buffer-request
     option redispatch
     retries 3
     retry-on conn-failure empty-response response-timeout
@@ -213,8 +219,8 @@ sleep 2
 kill -0 "$PID_LOAD" 2>/dev/null || fail "the load stopped early: $(cat "$TMP/phase2.err")"
 kill -TERM "$PID_B"
 TERM_AT=$(date +%s.%N)
-say "SIGTERM sent to replica B (pid $PID_B) at $(date -d "@$TERM_AT" +%T.%3N)"
-sleep 3
+say "SIGTERM sent to replica B (pid $PID_B) at $(date -d "@$TERM_AT" +%T.%3N); it drains for 2 s, then stops"
+sleep 4
 touch "$TMP/stop"
 LOAD_RC=0
 wait "$PID_LOAD" || LOAD_RC=$?
@@ -239,6 +245,8 @@ if [ "$LOAD_RC" -ne 0 ]; then
   cat "$TMP/phase2.err" >&2
   echo "HAProxy log lines of requests not answered 2xx:" >&2
   cat "$TMP/haproxy-bad.txt" >&2
+  echo "warnings and errors in replica B's log:" >&2
+  grep -E '"level":"(WARN|ERROR)"' "$TMP/b.log" | tail -n 20 >&2 || true
   fail "phase 2: requests were lost or failed while replica B stopped"
 fi
 [ "$B_RC" -eq 0 ] || fail "replica B exited with status $B_RC after SIGTERM (expected a graceful 0)"

@@ -6,10 +6,10 @@
 //! [`Passwords`] pool per server: at most as many run at once as the pool has threads
 //! (default: one per core), a caller waits for a free one only briefly, and beyond that
 //! the request is answered 503 with `Retry-After` ([`AppError::Busy`]). Each pool
-//! thread keeps one argon2 work area and reuses it for every hash, so the memory
-//! password work takes is `threads × m_cost`, allocated once, whatever the load (left
+//! thread keeps one argon2 work area and reuses it for every hash of a burst, so the
+//! memory password work takes is at most `threads × m_cost`, whatever the load (left
 //! to the allocator, a burst of hashes grew the process by hundreds of MiB that it
-//! never gave back).
+//! never gave back); a thread frees its area after [`RELEASE_IDLE_AREA`] without work.
 //!
 //! Hashes are PHC strings (`$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`), the format
 //! the `argon2` crate writes, so hashes stored before read the same way.
@@ -290,6 +290,10 @@ impl std::fmt::Debug for Passwords {
     }
 }
 
+/// How long a pool thread keeps its argon2 work area without a job before it frees it
+/// (a burst of logins costs its memory only while it lasts).
+const RELEASE_IDLE_AREA: Duration = Duration::from_secs(10);
+
 /// Seconds a refused caller is told to wait (`Retry-After`).
 const RETRY_AFTER_SECS: u64 = 1;
 
@@ -306,14 +310,31 @@ impl Passwords {
             std::thread::Builder::new()
                 .name(format!("dj-password-{n}"))
                 .spawn(move || {
+                    // Whether this thread holds a work area to give back when idle.
+                    let mut holding = false;
                     loop {
                         let job = match rx.lock() {
-                            Ok(guard) => guard.recv(),
+                            Ok(guard) if holding => match guard.recv_timeout(RELEASE_IDLE_AREA) {
+                                Ok(job) => Some(job),
+                                Err(mpsc::RecvTimeoutError::Timeout) => None,
+                                Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                            },
+                            Ok(guard) => match guard.recv() {
+                                Ok(job) => Some(job),
+                                Err(_) => return,
+                            },
                             Err(_) => return,
                         };
                         match job {
-                            Ok(job) => job(),
-                            Err(_) => return,
+                            Some(job) => {
+                                job();
+                                holding = true;
+                            }
+                            None => {
+                                // A burst is over: the memory goes back to the system.
+                                WORK_AREA.with(|area| *area.borrow_mut() = Vec::new());
+                                holding = false;
+                            }
                         }
                     }
                 })
