@@ -69,7 +69,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--max-rss-mb", type=int, default=300)
     ap.add_argument("--settle", type=int, default=60, help="seconds to wait for RSS to fall back")
-    ap.add_argument("--settle-margin-mb", type=int, default=40)
+    ap.add_argument("--settle-margin-mb", type=int, default=15)
     args = ap.parse_args()
     failures = []
     peak = None

@@ -232,6 +232,12 @@ pub struct Settings {
     #[arg(long, env = "DANGJIAN_METRICS_TOKEN", hide_env_values = true, value_parser = secret, global = true)]
     pub metrics_token: Option<SecretString>,
 
+    /// A second address (e.g. `127.0.0.1:9100` or a management network's) that serves
+    /// `/metrics` only, without a token: for a Prometheus that may reach it while clients
+    /// may not. Unset: no second listener.
+    #[arg(long, env = "DANGJIAN_METRICS_BIND", global = true)]
+    pub metrics_bind: Option<String>,
+
     /// Answer every request with an `X-SQL-Statements` header: how many SQL statements it
     /// ran (transaction control not counted). For tests and the benchmark.
     #[arg(long, env = "DANGJIAN_STATEMENT_HEADER", default_value_t = false, global = true)]

@@ -180,6 +180,7 @@ async fn guard(
             Ok(place) => Some(place),
             Err(_) => {
                 metrics::counter!(crate::telemetry::SHED).increment(1);
+                tracing::debug!("requests in flight at DANGJIAN_MAX_IN_FLIGHT: shed with 503");
                 return Ok(req.error_response(AppError::Busy(1)));
             }
         },
@@ -194,8 +195,14 @@ async fn guard(
     let mut res = match outcome {
         Ok(Ok(res)) => res?.map_into_boxed_body(),
         Ok(Err(_panic)) => return Err(AppError::internal(anyhow::anyhow!("a request handler panicked")).into()),
-        Err(_elapsed) if late_body() => return Err(AppError::RequestTimeout.into()),
-        Err(_elapsed) => return Err(AppError::Timeout.into()),
+        Err(_elapsed) if late_body() => {
+            tracing::info!("request body still arriving at the request timeout: 408");
+            return Err(AppError::RequestTimeout.into());
+        }
+        Err(_elapsed) => {
+            tracing::warn!(seconds = timeout.as_secs(), "request timed out: 503");
+            return Err(AppError::Timeout.into());
+        }
     };
     if body.as_ref().is_some_and(|b| b.stalled.get()) {
         // The handler answered the broken body (400, most likely); the cause was the client's pause.

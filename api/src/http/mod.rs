@@ -490,15 +490,20 @@ pub async fn metrics_endpoint(
     if !bool::from(presented.as_bytes().ct_eq(token.expose_secret().as_bytes())) {
         return Err(AppError::Unauthenticated);
     }
+    Ok(metrics_text(&state))
+}
+
+/// The Prometheus text of this replica, its gauges read now.
+pub fn metrics_text(state: &AppState) -> HttpResponse {
     crate::telemetry::pool_gauges(&state.db);
     if let Some(places) = &state.in_flight {
         let busy = state.settings.max_in_flight.saturating_sub(places.available_permits());
         metrics::gauge!(crate::telemetry::IN_FLIGHT).set(busy as f64);
     }
-    Ok(HttpResponse::Ok()
+    HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(crate::telemetry::prometheus().render()))
+        .body(crate::telemetry::prometheus().render())
 }
 
 #[cfg(test)]

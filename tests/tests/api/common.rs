@@ -77,6 +77,7 @@ pub fn settings(database_url: String, data_dir: PathBuf) -> Settings {
         max_in_flight: 0,
         body_idle_timeout_secs: 10,
         shutdown_drain_secs: 0,
+        metrics_bind: None,
         cors_origins: vec![],
         db_max_connections: 5,
         graphql_max_depth: 15,
