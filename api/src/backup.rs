@@ -136,8 +136,10 @@ async fn last_migration(db: &impl ConnectionTrait) -> Option<String> {
 /// in a process list).
 fn split_password(url: &str) -> anyhow::Result<(String, Option<String>)> {
     let mut parsed = url::Url::parse(url).context("DATABASE_URL is not a URL")?;
+    // Percent-decoded; a `+` in a URL's user part is a plus, not a space.
     let password = parsed.password().map(|p| {
-        url::form_urlencoded::parse(format!("p={p}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default()
+        let encoded = format!("p={}", p.replace('+', "%2B"));
+        url::form_urlencoded::parse(encoded.as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default()
     });
     let _ = parsed.set_password(None);
     Ok((parsed.to_string(), password))
@@ -358,4 +360,17 @@ pub async fn restore(settings: &Settings, dir: &Path, tools: &PgTools) -> anyhow
         chain_ok: chain.ok,
         chain_records: chain.records_checked,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_password_leaves_the_url_decoded() {
+        let (url, password) =
+            super::split_password("postgres://dj:p%40ss+w%2Fd@db:5432/dangjian?sslmode=disable").unwrap();
+        assert_eq!(url, "postgres://dj@db:5432/dangjian?sslmode=disable");
+        assert_eq!(password.as_deref(), Some("p@ss+w/d"));
+        let (url, password) = super::split_password("postgres://dj@db/dangjian").unwrap();
+        assert_eq!((url.as_str(), password), ("postgres://dj@db/dangjian", None));
+    }
 }
