@@ -14,7 +14,8 @@
 FROM rust:1.95-bookworm AS build
 
 # `s3`: attachments in S3-compatible storage (DANGJIAN_STORAGE_URL=s3://bucket). Pass
-# `--build-arg FEATURES=` for a build without it.
+# `--build-arg FEATURES=` for a build without it, `--build-arg FEATURES="s3 otlp"` for
+# OpenTelemetry trace export (README, "Traces").
 ARG FEATURES=s3
 
 WORKDIR /src

@@ -53,7 +53,18 @@ pub async fn connect(url: &str, max_connections: u32, timeouts: Timeouts) -> Res
         })
         .map_sqlx_postgres_opts(move |o: PgConnectOptions| o.options([("statement_timeout", statement_ms.as_str())]));
     let mut db = Database::connect(opts).await?;
-    db.set_metric_callback(|_| crate::telemetry::on_statement());
+    db.set_metric_callback(|info| {
+        crate::telemetry::on_statement();
+        // For trace export (`otlp`): the statement's text (placeholders, never values) and
+        // duration, recorded on the span that ran it. Free when nothing listens at DEBUG.
+        tracing::debug!(
+            target: "dangjian::sql",
+            elapsed_us = u64::try_from(info.elapsed.as_micros()).unwrap_or(u64::MAX),
+            failed = info.failed,
+            statement = %info.statement.sql,
+            "sql"
+        );
+    });
     Ok(db)
 }
 

@@ -128,13 +128,51 @@ fn return_freed_memory_promptly() {
     }
 }
 
-fn init_tracing(settings: &Settings) {
+/// Log lines to stderr (human or JSON), and with the `otlp` feature and an OTLP endpoint
+/// configured, trace export; the returned handle flushes the export at exit.
+fn init_tracing(settings: &Settings) -> Tracing {
+    use tracing_subscriber::{Layer, layer::SubscriberExt, util::SubscriberInitExt};
     let filter = tracing_subscriber::EnvFilter::try_new(&settings.log_filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    match settings.log_format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Human => builder.init(),
+    let lines = match settings.log_format {
+        LogFormat::Json => tracing_subscriber::fmt::layer().json().with_writer(std::io::stderr).boxed(),
+        LogFormat::Human => tracing_subscriber::fmt::layer().with_writer(std::io::stderr).boxed(),
+    }
+    .with_filter(filter);
+    let registry = tracing_subscriber::registry().with(lines);
+    #[cfg(feature = "otlp")]
+    {
+        match dangjian::telemetry::otlp::layer() {
+            Ok(Some((layer, export))) => {
+                registry.with(layer).init();
+                tracing::info!("exporting traces over OTLP");
+                return Tracing { export: Some(export) };
+            }
+            Ok(None) => {}
+            Err(err) => eprintln!("trace export not started: {err:#}"),
+        }
+    }
+    registry.init();
+    Tracing {
+        #[cfg(feature = "otlp")]
+        export: None,
+    }
+}
+
+/// What `init_tracing` started that must be finished at exit.
+struct Tracing {
+    /// The trace exporter, when one runs.
+    #[cfg(feature = "otlp")]
+    export: Option<dangjian::telemetry::otlp::Export>,
+}
+
+impl Tracing {
+    /// Sends the trace spans still buffered.
+    fn finish(self) {
+        #[cfg(feature = "otlp")]
+        if let Some(export) = self.export {
+            export.shutdown();
+        }
     }
 }
 
@@ -151,11 +189,13 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Serve => {
             return_freed_memory_promptly();
-            init_tracing(&settings);
-            serve(settings).await?;
+            let tracing = init_tracing(&settings);
+            let served = serve(settings).await;
+            tracing.finish();
+            served?;
         }
         Command::Migrate { action } => {
-            init_tracing(&settings);
+            let _tracing = init_tracing(&settings);
             if settings.database_url.is_none() {
                 std::fs::create_dir_all(&settings.data_dir)?;
             }
@@ -171,7 +211,7 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::CreateAdmin { username, password } => {
-            init_tracing(&settings);
+            let _tracing = init_tracing(&settings);
             let db = dangjian::startup::connect_and_migrate(&settings).await?;
             let passwords = dangjian::startup::password_pool(&settings)?;
             match dangjian::services::auth::ensure_admin(&db, &passwords, &username, password).await? {
@@ -181,7 +221,7 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::BenchSearch { docs, queries } => {
-            init_tracing(&settings);
+            let _tracing = init_tracing(&settings);
             let tmp = std::env::temp_dir().join(format!("dangjian-bench-{}", std::process::id()));
             let url = match &settings.database_url {
                 Some(_) => settings.database_url(),
@@ -210,15 +250,15 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::BenchLoad { sizes } => {
-            init_tracing(&settings);
+            let _tracing = init_tracing(&settings);
             dangjian::bench::load::run(&settings, &sizes).await?;
         }
         Command::Bench { sizes, options } => {
-            init_tracing(&settings);
+            let _tracing = init_tracing(&settings);
             dangjian::bench::drive::run(&settings, &sizes, &options).await?;
         }
         Command::InvalidateTokens => {
-            init_tracing(&settings);
+            let _tracing = init_tracing(&settings);
             let db = dangjian::startup::connect_and_migrate(&settings).await?;
             let actor = dangjian::auth::Actor::system();
             let epoch = dangjian::services::epoch::bump(&db, &actor, "dangjian invalidate-tokens").await?;
@@ -228,7 +268,7 @@ async fn main() -> anyhow::Result<()> {
             println!("every token issued before is invalid now (token epoch {epoch})");
         }
         Command::Backup { dir, tools } => {
-            init_tracing(&settings);
+            let _tracing = init_tracing(&settings);
             let m = dangjian::backup::backup(&settings, &dir, &tools).await?;
             let rows: i64 = m.tables.values().sum();
             println!(
@@ -241,7 +281,7 @@ async fn main() -> anyhow::Result<()> {
             );
         }
         Command::Restore { dir, tools } => {
-            init_tracing(&settings);
+            let _tracing = init_tracing(&settings);
             let r = dangjian::backup::restore(&settings, &dir, &tools).await?;
             let rows: i64 = r.manifest.tables.values().sum();
             println!(
@@ -259,7 +299,7 @@ async fn main() -> anyhow::Result<()> {
             println!("audit chain verified ({} records)", r.chain_records);
         }
         Command::SeedDemo => {
-            init_tracing(&settings);
+            let _tracing = init_tracing(&settings);
             let db = dangjian::startup::connect_and_migrate(&settings).await?;
             let passwords = dangjian::startup::password_pool(&settings)?;
             let report = dangjian::seed::seed_demo(&db, &passwords).await?;

@@ -157,3 +157,54 @@ pub fn operation_label(name: Option<&str>) -> String {
         "other".into()
     }
 }
+
+/// Trace export over OTLP/HTTP (the `otlp` build feature): a `tracing` layer that sends
+/// the request spans, the services' spans and the SQL statements (as events on the span
+/// that ran them) to the collector named by `OTEL_EXPORTER_OTLP_ENDPOINT` or
+/// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (the OpenTelemetry variables, `OTEL_BSP_*` and
+/// `OTEL_EXPORTER_OTLP_HEADERS` included). `DANGJIAN_OTLP_FILTER` chooses what is
+/// exported (default `info,dangjian=debug`: every service call and statement).
+#[cfg(feature = "otlp")]
+pub mod otlp {
+    use opentelemetry::trace::TracerProvider as _;
+    use opentelemetry_sdk::trace::SdkTracerProvider;
+    use tracing_subscriber::{EnvFilter, Layer, registry::LookupSpan};
+
+    /// Keeps the exporter running; [`Export::shutdown`] sends what is buffered.
+    pub struct Export(SdkTracerProvider);
+
+    impl Export {
+        /// Sends the spans still buffered and stops the exporter.
+        pub fn shutdown(self) {
+            if let Err(err) = self.0.shutdown() {
+                eprintln!("trace export: the last spans were not sent: {err}");
+            }
+        }
+    }
+
+    /// A `tracing` layer for subscribers of type `S`.
+    pub type BoxedLayer<S> = Box<dyn Layer<S> + Send + Sync>;
+
+    /// The export layer and its handle, when an OTLP endpoint is configured.
+    pub fn layer<S>() -> anyhow::Result<Option<(BoxedLayer<S>, Export)>>
+    where
+        S: tracing::Subscriber + for<'a> LookupSpan<'a> + Send + Sync,
+    {
+        let configured = ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]
+            .iter()
+            .any(|v| std::env::var(v).is_ok_and(|u| !u.trim().is_empty()));
+        if !configured {
+            return Ok(None);
+        }
+        let exporter = opentelemetry_otlp::SpanExporter::builder().with_http().build()?;
+        let resource = opentelemetry_sdk::Resource::builder()
+            .with_service_name("dangjian")
+            .with_attribute(opentelemetry::KeyValue::new("service.version", env!("CARGO_PKG_VERSION")))
+            .build();
+        let provider = SdkTracerProvider::builder().with_batch_exporter(exporter).with_resource(resource).build();
+        let filter =
+            EnvFilter::try_new(std::env::var("DANGJIAN_OTLP_FILTER").unwrap_or_else(|_| "info,dangjian=debug".into()))?;
+        let layer = tracing_opentelemetry::layer().with_tracer(provider.tracer("dangjian")).with_filter(filter);
+        Ok(Some((Box::new(layer), Export(provider))))
+    }
+}
