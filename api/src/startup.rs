@@ -19,6 +19,7 @@ use actix_web::{
 };
 use futures_util::{FutureExt, StreamExt};
 use migration::{Migrator, MigratorTrait};
+use object_store::ObjectStoreExt;
 use sea_orm::DatabaseConnection;
 use tracing_actix_web::{RequestId, TracingLogger};
 use utoipa_swagger_ui::SwaggerUi;
@@ -255,7 +256,28 @@ async fn healthz() -> HttpResponse {
 /// orchestrator's probe gets an answer well within its own timeout.
 const READY_CHECK: Duration = Duration::from_millis(800);
 
-/// Readiness: whether the database answers a ping within [`READY_CHECK`]; the answer
+/// How one dependency answered the readiness check.
+fn readiness<T, E: std::fmt::Display>(
+    name: &str,
+    outcome: Result<Result<T, E>, tokio::time::error::Elapsed>,
+    healthy: impl FnOnce(&E) -> bool,
+) -> &'static str {
+    match outcome {
+        Ok(Ok(_)) => "ok",
+        Ok(Err(err)) if healthy(&err) => "ok",
+        Ok(Err(err)) => {
+            tracing::warn!(dependency = name, error = %err, "dependency not reachable");
+            "unreachable"
+        }
+        Err(_) => {
+            tracing::warn!(dependency = name, "dependency did not answer the readiness check in time");
+            "timeout"
+        }
+    }
+}
+
+/// Readiness: whether the database answers a ping and the attachment storage a lookup
+/// (of an object that need not exist) within [`READY_CHECK`], both at once; the answer
 /// names the dependency that is down. A stopping server is not ready (`draining`).
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     if state.draining.load(std::sync::atomic::Ordering::Relaxed) {
@@ -264,21 +286,21 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
             .insert_header((header::RETRY_AFTER, "1"))
             .json(serde_json::json!({"status": "draining", "checks": {"server": "stopping"}}));
     }
-    let database = match tokio::time::timeout(READY_CHECK, state.db.ping()).await {
-        Ok(Ok(())) => "ok",
-        Ok(Err(err)) => {
-            tracing::warn!(error = %err, "database not reachable");
-            "unreachable"
-        }
-        Err(_) => {
-            tracing::warn!("database did not answer the readiness check in time");
-            "timeout"
-        }
-    };
-    let body = serde_json::json!({"status": if database == "ok" { "ready" } else { "not ready" }, "checks": {"database": database}});
-    let mut res = if database == "ok" { HttpResponse::Ok() } else { HttpResponse::ServiceUnavailable() };
+    let probe = object_store::path::Path::from("readyz-probe");
+    let (database, storage) = futures_util::join!(
+        tokio::time::timeout(READY_CHECK, state.db.ping()),
+        tokio::time::timeout(READY_CHECK, state.storage.head(&probe)),
+    );
+    let database = readiness("database", database, |_| false);
+    let storage = readiness("storage", storage, |e| matches!(e, object_store::Error::NotFound { .. }));
+    let ready = database == "ok" && storage == "ok";
+    let body = serde_json::json!({
+        "status": if ready { "ready" } else { "not ready" },
+        "checks": {"database": database, "storage": storage},
+    });
+    let mut res = if ready { HttpResponse::Ok() } else { HttpResponse::ServiceUnavailable() };
     res.insert_header((header::CACHE_CONTROL, "no-store"));
-    if database != "ok" {
+    if !ready {
         res.insert_header((header::RETRY_AFTER, "1"));
     }
     res.json(body)

@@ -13,7 +13,9 @@ async fn health_readiness_and_request_ids() {
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.header("x-request-id").is_some_and(|id| id.len() >= 32));
     assert_eq!(r.header("x-content-type-options").as_deref(), Some("nosniff"));
-    assert_eq!(app.get("/readyz", None).await.status, StatusCode::OK);
+    let ready = app.get("/readyz", None).await;
+    assert_eq!(ready.status, StatusCode::OK);
+    assert_eq!(ready.json()["checks"], json!({"database": "ok", "storage": "ok"}), "{}", ready.text());
 }
 
 #[actix_web::test]
