@@ -33,16 +33,14 @@ internals (SQL, the pool, sqlx, "connection refused", ...).
 """
 
 import argparse
-import http.client
 import json
 import random
 import re
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.parse
+from drill_common import Client, cmd_ports, cmd_status, cmd_token
 
 ORG_PREFIX = "outage-test"
 CLIENT_TIMEOUT = 15.0  # a request without an answer after this long is a hang
@@ -76,92 +74,6 @@ INTERNALS = [
 ]
 
 PHASES = ["A", "stopping", "down", "restarting", "recovery", "recovered"]
-
-
-def split_url(url):
-    u = urllib.parse.urlsplit(url)
-    return u.hostname, u.port or 80, u.path.rstrip("/")
-
-
-class Client:
-    """One keep-alive HTTP/1.1 connection; reconnects after an error."""
-
-    def __init__(self, base, token=None, timeout=CLIENT_TIMEOUT):
-        self.host, self.port, self.prefix = split_url(base)
-        self.token = token
-        self.timeout = timeout
-        self.conn = None
-
-    def close(self):
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
-
-    def request(self, method, path, body=None, headers=None):
-        """(status, body bytes, headers); raises on a transport error (after closing)."""
-        h = {"Accept": "application/json"}
-        if self.token:
-            h["Authorization"] = "Bearer " + self.token
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            h["Content-Type"] = "application/json"
-        if headers:
-            h.update(headers)
-        if self.conn is None:
-            self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
-        try:
-            self.conn.request(method, self.prefix + path, body=data, headers=h)
-            resp = self.conn.getresponse()
-            payload = resp.read()
-            if resp.will_close:
-                self.close()
-            return resp.status, payload, resp.headers
-        except Exception:
-            self.close()
-            raise
-
-
-def die(msg):
-    print("FAIL: " + msg, file=sys.stderr)
-    sys.exit(1)
-
-
-# --------------------------------------------------------------------------- small tools
-
-
-def cmd_ports(args):
-    socks = []
-    for _ in range(args.n):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        socks.append(s)
-    print(" ".join(str(s.getsockname()[1]) for s in socks))
-    for s in socks:
-        s.close()
-
-
-def cmd_status(args):
-    host, port, path = split_url(args.url)
-    try:
-        conn = http.client.HTTPConnection(host, port, timeout=2)
-        conn.request("GET", path or "/")
-        print(conn.getresponse().status)
-        conn.close()
-    except Exception:
-        print("000")
-
-
-def cmd_token(args):
-    c = Client(args.url)
-    status, body, _ = c.request(
-        "POST",
-        "/api/v1/auth/token",
-        {"grant_type": "password", "username": args.user, "password": args.password},
-    )
-    if status != 200:
-        die("token request answered %d: %s" % (status, body[:500].decode(errors="replace")))
-    print(json.loads(body)["access_token"])
 
 
 # --------------------------------------------------------------------------- the drill
@@ -262,7 +174,7 @@ def timed(client, ev, method, path, body=None):
 
 
 def writer(url, token, thread, rec, stop, known, known_lock):
-    client = Client(url, token)
+    client = Client(url, token, timeout=CLIENT_TIMEOUT)
     seq = 0
     while not stop.is_set():
         seq += 1
@@ -283,7 +195,7 @@ def writer(url, token, thread, rec, stop, known, known_lock):
 
 
 def reader(url, token, thread, rec, stop, known, known_lock):
-    client = Client(url, token)
+    client = Client(url, token, timeout=CLIENT_TIMEOUT)
     rng = random.Random(thread)
     while not stop.is_set():
         with known_lock:
@@ -456,7 +368,7 @@ def verify(url, token, ids, threads, chk):
     errors = []
 
     def work():
-        c = Client(url, token)
+        c = Client(url, token, timeout=CLIENT_TIMEOUT)
         while True:
             with qlock:
                 if not queue:
@@ -486,7 +398,7 @@ def verify(url, token, ids, threads, chk):
 
     # The audit chain: ok, and (the chainer links records moments after they commit)
     # nothing left pending after a while.
-    c = Client(url, token)
+    c = Client(url, token, timeout=CLIENT_TIMEOUT)
     chain = None
     deadline = time.monotonic() + 20
     while True:
