@@ -29,13 +29,9 @@ AFTER_SECONDS=${OUTAGE_AFTER_SECONDS:-4.5}
 ADMIN_PASSWORD='Outage-Test-Passw0rd!'
 DB=dj_outage
 
-T0=$(date +%s)
-say() { echo "[outage +$(($(date +%s) - T0))s] $*"; }
-fail() {
-  echo "[outage] FAIL: $*" >&2
-  exit 1
-}
-helper() { python3 "$HELPER" "$@"; }
+DRILL=outage
+# shellcheck source=drill_lib.sh
+. "$HERE/drill_lib.sh"
 
 # ---------------------------------------------------------------- prerequisites
 command -v python3 >/dev/null 2>&1 || fail "'python3' is not installed"
@@ -78,19 +74,6 @@ PGRUN="$TMP/pgrun" # socket and log
 SERVER_LOG="$TMP/server.log"
 PG_LOG="$PGRUN/postgres.log"
 PID_SERVER="" CLUSTER=0
-
-stop_pid() { # pid: SIGTERM, up to 10 s, then SIGKILL
-  local pid=$1
-  [ -n "$pid" ] || return 0
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 100); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
 
 stop_cluster() {
   [ "$CLUSTER" = 1 ] || return 0

@@ -21,13 +21,9 @@ THREADS=${REPLICAS_THREADS:-8}
 ADMIN_PASSWORD='Replica-Test-Passw0rd!'
 export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
 
-T0=$(date +%s)
-say() { echo "[replicas +$(($(date +%s) - T0))s] $*"; }
-fail() {
-  echo "[replicas] FAIL: $*" >&2
-  exit 1
-}
-helper() { python3 "$HELPER" "$@"; }
+DRILL=replicas
+# shellcheck source=drill_lib.sh
+. "$HERE/drill_lib.sh"
 
 # ---------------------------------------------------------------- prerequisites
 export PATH="$PATH:/usr/sbin:/sbin"
@@ -42,19 +38,6 @@ say "$("$BIN" --version 2>/dev/null || echo dangjian); $(haproxy -v | head -1)"
 DB="dj_replicas_$(date +%s)_$$"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/dj-replicas.XXXXXX")
 PID_A="" PID_B="" PID_HAPROXY="" PID_LOAD="" DB_CREATED=0
-
-stop_pid() { # pid: SIGTERM, up to 10 s, then SIGKILL
-  local pid=$1
-  [ -n "$pid" ] || return 0
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 100); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
 
 tails() {
   local f
