@@ -19,6 +19,7 @@ mod m20261130_000005_rosters;
 mod m20261130_000006_search_title_vector;
 mod m20261201_000001_client_secret_overlap;
 mod m20261201_000002_webhooks;
+mod m20261201_000003_audit_unlinked_index;
 
 /// The hash the first audit record links to (the chain's genesis).
 pub use m20261127_000003_audit_chain::GENESIS_HASH as AUDIT_GENESIS_HASH;
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000006_search_title_vector::Migration),
             Box::new(m20261201_000001_client_secret_overlap::Migration),
             Box::new(m20261201_000002_webhooks::Migration),
+            Box::new(m20261201_000003_audit_unlinked_index::Migration),
         ]
     }
 }

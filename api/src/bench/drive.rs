@@ -166,6 +166,9 @@ struct Row {
     cpu_ms_per_request: f64,
     statements_per_request: Option<f64>,
     background_statements: Option<f64>,
+    /// The server's peak resident set during the run, in MB (none when the kernel would
+    /// not reset the peak before it).
+    peak_rss_mb: Option<f64>,
     note: String,
 }
 
@@ -238,6 +241,8 @@ async fn run_in(
     let rss_at_start = server.memory_mb("VmRSS")?;
     let ticks = clock_ticks();
     let mut rows = Vec::new();
+    // The peak over the whole benchmark: the largest of the peaks read before each reset.
+    let mut peak_rss = 0.0_f64;
     for &op in &options.ops {
         let token = server.login("bench", &password)?;
         let (method, path, body) = request_of(op, &picks, today);
@@ -248,14 +253,19 @@ async fn run_in(
         for &connections in &options.connections {
             // Tokens may live shorter than a whole benchmark: a fresh one for every run.
             let token = server.login("bench", &password)?;
+            peak_rss = peak_rss.max(server.memory_mb("VmHWM")?);
+            let resettable = server.reset_peak_memory();
             let before = server.counters()?;
             let cpu_before = server.cpu_ms(ticks)?;
             let oha = run_oha(&server, &token, method, &path, body.as_deref(), connections, options)?;
             let cpu_after = server.cpu_ms(ticks)?;
             let after = server.counters()?;
-            let row = measure_row(op, connections, &oha, cpu_after - cpu_before, before, after, &note)?;
+            let run_peak = server.memory_mb("VmHWM")?;
+            peak_rss = peak_rss.max(run_peak);
+            let mut row = measure_row(op, connections, &oha, cpu_after - cpu_before, before, after, &note)?;
+            row.peak_rss_mb = resettable.then_some(run_peak);
             println!(
-                "{:<8} c{:<3} {:>9.1} req/s  p50 {:>8.2} ms  p99 {:>8.2} ms  errors {:>6}  cpu {:>6.2} ms/req  sql {}/req",
+                "{:<8} c{:<3} {:>9.1} req/s  p50 {:>8.2} ms  p99 {:>8.2} ms  errors {:>6}  cpu {:>6.2} ms/req  sql {}/req  peak {} MB",
                 op.name(),
                 connections,
                 row.requests_per_second,
@@ -263,12 +273,13 @@ async fn run_in(
                 row.p99_ms,
                 if row.all_failed { format!("all {}", row.answered) } else { row.errors.to_string() },
                 row.cpu_ms_per_request,
-                row.statements_per_request.map_or("n/a".to_owned(), |s| format!("{s:.1}"))
+                row.statements_per_request.map_or("n/a".to_owned(), |s| format!("{s:.1}")),
+                row.peak_rss_mb.map_or("n/a".to_owned(), |m| format!("{m:.0}"))
             );
             rows.push(row);
         }
     }
-    let peak_rss = server.memory_mb("VmHWM")?;
+    let peak_rss = peak_rss.max(server.memory_mb("VmHWM")?);
     drop(server);
     Ok(markdown(settings, sizes, options, &database, &data, &rows, rss_at_start, peak_rss))
 }
@@ -578,6 +589,7 @@ fn measure_row(
         cpu_ms_per_request: per_request(cpu_ms),
         statements_per_request: counters.map(|(b, a)| per_request(a.request_statements - b.request_statements)),
         background_statements: counters.map(|(b, a)| a.background_statements - b.background_statements),
+        peak_rss_mb: None,
         note: note.to_owned(),
     })
 }
@@ -627,9 +639,9 @@ fn markdown(
     );
     let _ = writeln!(
         s,
-        "| op | transport | conns | req/s | p50 ms | p99 ms | errors | CPU ms/req | SQL/req | background SQL | note |"
+        "| op | transport | conns | req/s | p50 ms | p99 ms | errors | CPU ms/req | SQL/req | background SQL | peak MB | note |"
     );
-    let _ = writeln!(s, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    let _ = writeln!(s, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     for r in rows {
         let transport = match r.op {
             Op::Q3Rest | Op::Q4Rest | Op::Search => "REST",
@@ -637,7 +649,7 @@ fn markdown(
         };
         let _ = writeln!(
             s,
-            "| {} | {transport} | {} | {:.1} | {:.2} | {:.2} | {} | {:.2} | {} | {} | {} |",
+            "| {} | {transport} | {} | {:.1} | {:.2} | {:.2} | {} | {:.2} | {} | {} | {} | {} |",
             r.op.name(),
             r.connections,
             r.requests_per_second,
@@ -647,6 +659,7 @@ fn markdown(
             r.cpu_ms_per_request,
             r.statements_per_request.map_or("n/a".to_owned(), |v| format!("{v:.1}")),
             r.background_statements.map_or("n/a".to_owned(), |v| format!("{v:.0}")),
+            r.peak_rss_mb.map_or("n/a".to_owned(), |v| format!("{v:.0}")),
             r.note.replace('|', "\\|")
         );
     }

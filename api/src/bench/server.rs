@@ -191,6 +191,13 @@ impl Server {
         Ok(kb / 1024.0)
     }
 
+    /// Resets the peak resident set (`VmHWM`) to the current one (`5` to
+    /// `/proc/<pid>/clear_refs`), so that the next reading is the peak of what came after.
+    /// False when the kernel refused.
+    pub fn reset_peak_memory(&self) -> bool {
+        std::fs::write(format!("/proc/{}/clear_refs", self.pid()), "5").is_ok()
+    }
+
     /// Stops the server: SIGTERM (graceful), then SIGKILL if it is still running 10 s later.
     pub fn stop(&mut self) {
         if matches!(self.child.try_wait(), Ok(Some(_))) {

@@ -1505,6 +1505,9 @@ pub async fn roster_slices<C: ConnectionTrait>(
                     .equals((attendance::Entity, attendance::Column::SessionId)),
             )
             .and_where(a(attendance::Column::SessionId).is_in(ids.clone()))
+            // The same list on the sessions' side: PostgreSQL does not carry an IN list
+            // across the join, and without it hashed every session for a page of 50.
+            .and_where(Expr::col((study_session::Entity, study_session::Column::Id)).is_in(ids.clone()))
             .cond_where(readable.clone());
     };
     // The counts: one row per (session, status).
@@ -1572,6 +1575,16 @@ pub async fn roster_slices<C: ConnectionTrait>(
         }
         let by_status = entry_asks.iter().any(|k| k.status.is_some() && k.first.is_some());
         let overall = entry_asks.iter().any(|k| k.status.is_none() && k.first.is_some());
+        let cut = by_status || overall;
+        // Under a cut the names are joined after it, to the entries kept only.
+        let name = if cut { null() } else { Expr::col((person::Entity, person::Column::Name)) };
+        let person_of = |q: &mut SelectStatement, attendance_person: Expr| {
+            q.join(
+                Join::LeftJoin,
+                person::Entity,
+                Expr::col((person::Entity, person::Column::Id)).eq(attendance_person),
+            );
+        };
         let mut inner = Query::select();
         inner
             .expr_as(Expr::val(0), Alias::new("dj_k"))
@@ -1584,15 +1597,13 @@ pub async fn roster_slices<C: ConnectionTrait>(
             .expr_as(a(attendance::Column::Method), Alias::new("method"))
             .expr_as(a(attendance::Column::UpdatedAt), Alias::new("updated_at"))
             .expr_as(a(attendance::Column::Version), Alias::new("version"))
-            .expr_as(Expr::col((person::Entity, person::Column::Name)), Alias::new("dj_person_name"))
+            .expr_as(name, Alias::new("dj_person_name"))
             .expr_as(Expr::col((study_session::Entity, study_session::Column::Status)), Alias::new("dj_session_status"))
             .expr_as(CaseStatement::new().case(runs, 1).finally(0), Alias::new("dj_confidant"))
             .expr_as(Expr::val(0i64), Alias::new("dj_n"));
-        inner.join(
-            Join::LeftJoin,
-            person::Entity,
-            Expr::col((person::Entity, person::Column::Id)).equals((attendance::Entity, attendance::Column::PersonId)),
-        );
+        if !cut {
+            person_of(&mut inner, a(attendance::Column::PersonId));
+        }
         if let Some(readable_people) = &people_readable {
             let org = Alias::new("dj_po");
             inner
@@ -1631,7 +1642,7 @@ pub async fn roster_slices<C: ConnectionTrait>(
             statuses.dedup();
             inner.and_where(a(attendance::Column::Status).is_in(statuses));
         }
-        let entries = if by_status || overall {
+        let entries = if cut {
             let t = Alias::new("dj_t");
             let tcol = |name: &str| Expr::col((t.clone(), Alias::new(name)));
             let mut kinds: Vec<(Option<AttendanceStatus>, Option<u32>)> =
@@ -1653,12 +1664,17 @@ pub async fn roster_slices<C: ConnectionTrait>(
             }
             let mut outer = Query::select();
             for column in ROSTER_COLUMNS {
-                outer.column((t.clone(), Alias::new(column)));
+                if column == "dj_person_name" {
+                    outer.expr_as(Expr::col((person::Entity, person::Column::Name)), Alias::new(column));
+                } else {
+                    outer.column((t.clone(), Alias::new(column)));
+                }
             }
             for alias in &extra_columns {
                 outer.column((t.clone(), alias.clone()));
             }
             outer.from_subquery(inner, t.clone()).cond_where(wanted);
+            person_of(&mut outer, tcol("person_id"));
             outer
         } else {
             inner
