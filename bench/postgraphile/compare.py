@@ -39,10 +39,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
+def pg_conn(args):
+    """The connection options of psql, createdb and dropdb."""
+    return ["-h", args.pg_host, "-p", str(args.pg_port), "-U", args.pg_user]
+
+
 def psql(args, db, sql):
     out = subprocess.run(
-        ["psql", "-h", args.pg_host, "-p", str(args.pg_port), "-U", args.pg_user, "-d", db, "-XtAq", "-v",
-         "ON_ERROR_STOP=1", "-c", sql],
+        ["psql", *pg_conn(args), "-d", db, "-XtAq", "-v", "ON_ERROR_STOP=1", "-c", sql],
         check=True, capture_output=True, text=True)
     return out.stdout.strip()
 
@@ -208,10 +212,10 @@ def main():
     copy = f"{args.database}_pgc"
     p = picks(args)
     bodies = requests_of(p)
-    pg_conn = ["-h", args.pg_host, "-p", str(args.pg_port), "-U", args.pg_user]
-    subprocess.run(["dropdb", *pg_conn, "--if-exists", copy], check=True)
-    subprocess.run(["createdb", *pg_conn, "-T", args.database, copy], check=True)
-    subprocess.run(["psql", *pg_conn, "-d", copy, "-XqAt", "-v", "ON_ERROR_STOP=1", "-f",
+    conn = pg_conn(args)
+    subprocess.run(["dropdb", *conn, "--if-exists", copy], check=True)
+    subprocess.run(["createdb", *conn, "-T", args.database, copy], check=True)
+    subprocess.run(["psql", *conn, "-d", copy, "-XqAt", "-v", "ON_ERROR_STOP=1", "-f",
                     os.path.join(HERE, "setup.sql")], check=True)
 
     procs = []
@@ -259,7 +263,7 @@ def main():
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 proc.kill()
-        subprocess.run(["dropdb", *pg_conn, "--if-exists", copy])
+        subprocess.run(["dropdb", *conn, "--if-exists", copy])
 
     cpuinfo = open("/proc/cpuinfo").read()
     model = next((l.split(":", 1)[1].strip() for l in cpuinfo.splitlines() if l.startswith("model name")), "?")
